@@ -1,0 +1,111 @@
+//! schemabench: tells, with measurements, whether a database schema change
+//! makes an app faster or slower before it ships.
+//!
+//! The pipeline, one module per stage: [`scenario`] (what to build, seed and
+//! run) -> [`seed`] (deterministic data, bulk-loaded) -> [`drive`] (load as
+//! real users). [`pg`] holds the server: a throwaway cluster or an external
+//! one, and the Supabase `auth` emulation.
+
+pub mod cli;
+pub mod drive;
+pub mod pg;
+pub mod scenario;
+pub mod seed;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use cli::{Cli, Command, SeedArgs, ServerArgs};
+use pg::Server;
+use scenario::Scenario;
+
+/// Exit codes a CI system can act on.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// The command line or the scenario file is wrong.
+    pub const USAGE: u8 = 2;
+    /// The database or the run failed.
+    pub const RUN_FAILED: u8 = 3;
+}
+
+/// Chooses the exit code for an error: scenario and usage errors are the
+/// user's to fix; everything else is a run failure.
+pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
+    if error.downcast_ref::<scenario::ScenarioError>().is_some() {
+        ExitCode::from(exit::USAGE)
+    } else {
+        ExitCode::from(exit::RUN_FAILED)
+    }
+}
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Check { scenario } => {
+            let scenario = Scenario::load(&scenario)?;
+            let plan_rows = seed::plan::DataPlan::new(&scenario.spec).total_rows();
+            println!(
+                "{}: ok ({} tables, {} rows at scale {}, {} migrations, {} queries)",
+                scenario.path.display(),
+                scenario.spec.tables.len(),
+                plan_rows,
+                scenario.spec.scale,
+                scenario.migrations.len(),
+                scenario.spec.workload.as_ref().map_or(0, |w| w.queries.len()),
+            );
+            Ok(())
+        }
+        Command::Seed(args) => seed_command(args).await,
+    }
+}
+
+async fn open_server(args: &ServerArgs) -> anyhow::Result<Server> {
+    let server = Server::open(args.database_url.as_deref()).await?;
+    eprintln!("using {}", server.describe());
+    Ok(server)
+}
+
+/// Prints how to reach a kept cluster, or lets it be removed on drop.
+fn finish_server(mut server: Server, args: &ServerArgs, database: &str) {
+    if let Some(cluster) = server.cluster.as_mut()
+        && args.keep
+    {
+        cluster.keep();
+        eprintln!("cluster kept running; connect with:\n  {}", cluster.psql_hint(database));
+    }
+}
+
+async fn seed_command(args: SeedArgs) -> anyhow::Result<()> {
+    let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, args.scale)?;
+    let server = open_server(&args.server).await?;
+    let options = seed::SeedOptions {
+        workers: args.workers.unwrap_or(seed::SeedOptions::default().workers),
+        fresh: args.fresh,
+        progress: true,
+    };
+    let report = seed::seed(&server, &scenario, &options)
+        .await
+        .with_context(|| format!("seeding {}", scenario.path.display()))?;
+    if report.reused {
+        println!("{}: already seeded ({} rows); use --fresh to seed again", report.database, report.rows);
+    } else {
+        let secs = report.load_time.as_secs_f64().max(1e-9);
+        println!(
+            "{}: {} rows in {:.1} s (schema {:.1} s, load {:.1} s at {:.0} rows/s, constraints {:.1} s, analyze {:.1} s)",
+            report.database,
+            report.rows,
+            report.total_time.as_secs_f64(),
+            report.schema_time.as_secs_f64(),
+            report.load_time.as_secs_f64(),
+            report.rows as f64 / secs,
+            report.constraint_time.as_secs_f64(),
+            report.analyze_time.as_secs_f64(),
+        );
+        for (table, rows) in &report.tables {
+            println!("  {table:<28} {rows:>10}");
+        }
+    }
+    finish_server(server, &args.server, &report.database);
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! A throwaway PostgreSQL cluster: initdb into a temporary directory, start
+//! on a private socket and a free loopback port, stop and delete on drop.
+//!
+//! PostgreSQL refuses to run as root, so when schemabench runs as root the
+//! server runs as an unprivileged account (`postgres` where it exists).
+
+use std::ffi::OsStr;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why a throwaway cluster could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(
+        "no PostgreSQL server binaries found (looked in $PG_BIN, `pg_config --bindir`, PATH and /usr/lib/postgresql/*/bin). \
+         Install them, e.g. `apt-get install postgresql-15 postgresql-contrib-15`, set PG_BIN to the folder holding initdb, \
+         or pass --database-url to use an existing server"
+    )]
+    BinariesNotFound,
+    #[error("running as root, but there is no unprivileged account to run PostgreSQL as (create a `postgres` user, or set SCHEMABENCH_PG_USER)")]
+    NoServerUser,
+    #[error("{step} failed: {detail}")]
+    Step { step: &'static str, detail: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running throwaway cluster. Dropping it stops the server and deletes its
+/// files, unless [`EmbeddedCluster::keep`] was called.
+#[derive(Debug)]
+pub struct EmbeddedCluster {
+    bin: PathBuf,
+    root: PathBuf,
+    pub socket_dir: PathBuf,
+    pub port: u16,
+    /// The unprivileged account the server runs as, when we are root.
+    run_as: Option<(u32, u32)>,
+    keep: bool,
+}
+
+/// Looks for the server binaries in the documented order.
+pub fn find_server_binaries() -> Result<PathBuf, ClusterError> {
+    let has_initdb = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os("PG_BIN").map(PathBuf::from)
+        && has_initdb(&dir)
+    {
+        return Ok(dir);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if has_initdb(&dir) {
+            return Ok(dir);
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if has_initdb(&dir) {
+                // Follow symlinks so postgres itself is found beside initdb.
+                let real = std::fs::canonicalize(dir.join("initdb")).ok();
+                return Ok(real.and_then(|p| p.parent().map(Path::to_owned)).unwrap_or(dir));
+            }
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            has_initdb(&bin).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).ok_or(ClusterError::BinariesNotFound)
+}
+
+/// The uid/gid to run the server as, or `None` when we are not root.
+fn server_account() -> Result<Option<(u32, u32)>, ClusterError> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    let name = std::env::var("SCHEMABENCH_PG_USER").unwrap_or_else(|_| "postgres".to_owned());
+    match nix::unistd::User::from_name(&name) {
+        Ok(Some(user)) => Ok(Some((user.uid.as_raw(), user.gid.as_raw()))),
+        _ => Err(ClusterError::NoServerUser),
+    }
+}
+
+fn free_port() -> Result<u16, ClusterError> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl EmbeddedCluster {
+    /// Creates and starts a new cluster; returns once it accepts connections.
+    pub fn start() -> Result<Self, ClusterError> {
+        let bin = find_server_binaries()?;
+        let run_as = server_account()?;
+        let root = tempfile::Builder::new().prefix("schemabench-pg-").tempdir()?.keep();
+        let cluster = EmbeddedCluster {
+            bin,
+            socket_dir: root.join("socket"),
+            root,
+            port: free_port()?,
+            run_as,
+            keep: false,
+        };
+        std::fs::create_dir_all(&cluster.socket_dir)?;
+        if let Some((uid, gid)) = run_as {
+            for dir in [&cluster.root, &cluster.socket_dir] {
+                nix::unistd::chown(dir, Some(uid.into()), Some(gid.into())).map_err(std::io::Error::from)?;
+            }
+        }
+        cluster.init()?;
+        cluster.launch()?;
+        Ok(cluster)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bin.join(program));
+        if let Some((uid, gid)) = self.run_as {
+            cmd.uid(uid).gid(gid);
+        }
+        // A cwd the server account may enter; root's home may not be.
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
+    fn run(&self, step: &'static str, mut cmd: Command) -> Result<(), ClusterError> {
+        let out = cmd.stdin(Stdio::null()).output()?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(ClusterError::Step {
+                step,
+                detail: format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stderr).trim(),
+                    self.log_tail()
+                ),
+            })
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(8).collect();
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!("\nserver log:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+        }
+    }
+
+    fn init(&self) -> Result<(), ClusterError> {
+        let mut cmd = self.command("initdb");
+        cmd.args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "-D"])
+            .arg(self.data_dir());
+        self.run("initdb", cmd)
+    }
+
+    fn launch(&self) -> Result<(), ClusterError> {
+        let options = [
+            format!("-c port={}", self.port),
+            "-c listen_addresses=127.0.0.1".to_owned(),
+            format!("-c unix_socket_directories={}", self.socket_dir.display()),
+            "-c shared_preload_libraries=pg_stat_statements".to_owned(),
+            "-c track_io_timing=on".to_owned(),
+            "-c max_connections=200".to_owned(),
+            "-c shared_buffers=512MB".to_owned(),
+            "-c maintenance_work_mem=256MB".to_owned(),
+            "-c max_wal_size=4GB".to_owned(),
+        ]
+        .join(" ");
+        let mut cmd = self.command("pg_ctl");
+        cmd.arg("start")
+            .arg("-w")
+            .args(["-t", "60"])
+            .arg("-D")
+            .arg(self.data_dir())
+            .arg("-l")
+            .arg(self.root.join("server.log"))
+            .arg("-o")
+            .arg(options)
+            // Its own process group: Ctrl-C reaches schemabench, which then
+            // stops the server in order (and `--keep` survives Ctrl-C).
+            .process_group(0);
+        self.run("pg_ctl start", cmd)?;
+        self.wait_ready()
+    }
+
+    fn wait_ready(&self) -> Result<(), ClusterError> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut cmd = self.command("pg_isready");
+            cmd.arg("-h").arg(&self.socket_dir).args(["-p", &self.port.to_string(), "-U", "postgres", "-q"]);
+            if cmd.status().is_ok_and(|s| s.success()) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(ClusterError::Step {
+                    step: "waiting for the server",
+                    detail: format!("no connection after 30 s{}", self.log_tail()),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Leave the server running after schemabench exits.
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+
+    /// A `psql` command line that connects to this cluster.
+    pub fn psql_hint(&self, database: &str) -> String {
+        format!(
+            "psql -h {} -p {} -U postgres {database}   # stop with: {} stop -D {}",
+            self.socket_dir.display(),
+            self.port,
+            self.bin.join("pg_ctl").display(),
+            self.data_dir().display()
+        )
+    }
+
+    /// The libpq-style host (the socket directory) for clients.
+    pub fn host(&self) -> &OsStr {
+        self.socket_dir.as_os_str()
+    }
+}
+
+impl Drop for EmbeddedCluster {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        let mut cmd = self.command("pg_ctl");
+        cmd.args(["stop", "-m", "fast", "-w", "-D"]).arg(self.data_dir());
+        let _ = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}

@@ -1,0 +1,118 @@
+//! Databases schemabench owns: named `schemabench_…` and marked by a COMMENT
+//! that records what they hold. Nothing without the marker is ever dropped
+//! or changed.
+
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use super::{PgError, QueryContext, quote_ident};
+
+/// Prefix of every database name schemabench creates.
+pub const NAME_PREFIX: &str = "schemabench_";
+/// Prefix of the COMMENT that marks a database as schemabench's.
+const MARKER_PREFIX: &str = "schemabench:";
+
+/// Whether a database finished seeding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedState {
+    Seeding,
+    Ready,
+}
+
+/// What a schemabench database holds, kept in its COMMENT.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    pub scenario: String,
+    pub fingerprint: String,
+    pub seed: u64,
+    pub scale: f64,
+    pub state: SeedState,
+    pub rows: u64,
+}
+
+/// A database's presence as seen from the server.
+#[derive(Debug, PartialEq)]
+pub enum Found {
+    Missing,
+    /// Exists but carries no schemabench marker: hands off.
+    NotOurs,
+    Ours(Marker),
+}
+
+/// The data database name for a scenario and data fingerprint.
+pub fn data_db_name(scenario: &str, fingerprint: &str) -> String {
+    let short: String = fingerprint.chars().take(12).collect();
+    let scenario: String = scenario.chars().take(30).collect();
+    format!("{NAME_PREFIX}{scenario}_{short}")
+}
+
+/// Looks a database up and reads its marker.
+pub async fn find(admin: &Client, name: &str) -> Result<Found, PgError> {
+    let row = admin
+        .query_opt(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = $1",
+            &[&name],
+        )
+        .await
+        .context_db(format!("looking up database {name}"))?;
+    Ok(match row {
+        None => Found::Missing,
+        Some(row) => {
+            let comment: Option<String> = row.get(0);
+            match comment
+                .as_deref()
+                .and_then(|c| c.strip_prefix(MARKER_PREFIX))
+                .and_then(|json| serde_json::from_str::<Marker>(json).ok())
+            {
+                Some(marker) if name.starts_with(NAME_PREFIX) => Found::Ours(marker),
+                _ => Found::NotOurs,
+            }
+        }
+    })
+}
+
+/// Creates a new database and marks it as schemabench's.
+pub async fn create(admin: &Client, name: &str, marker: &Marker, template: Option<&str>) -> Result<(), PgError> {
+    debug_assert!(name.starts_with(NAME_PREFIX));
+    let template = template.map(|t| format!(" template {}", quote_ident(t))).unwrap_or_default();
+    admin
+        .batch_execute(&format!("create database {}{template}", quote_ident(name)))
+        .await
+        .context_db(format!("creating database {name}"))?;
+    set_marker(admin, name, marker).await
+}
+
+/// Rewrites the marker of a database schemabench created.
+pub async fn set_marker(admin: &Client, name: &str, marker: &Marker) -> Result<(), PgError> {
+    let json = serde_json::to_string(marker).unwrap_or_default();
+    let comment = format!("{MARKER_PREFIX}{json}").replace('\'', "''");
+    admin
+        .batch_execute(&format!("comment on database {} is '{comment}'", quote_ident(name)))
+        .await
+        .context_db(format!("marking database {name}"))
+}
+
+/// Drops a database, only if it carries schemabench's marker.
+pub async fn drop_owned(admin: &Client, name: &str) -> Result<(), PgError> {
+    match find(admin, name).await? {
+        Found::Missing => Ok(()),
+        Found::NotOurs => Err(PgError::NotOurs { name: name.to_owned() }),
+        Found::Ours(_) => admin
+            .batch_execute(&format!("drop database {} with (force)", quote_ident(name)))
+            .await
+            .context_db(format!("dropping database {name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_the_prefix_and_stay_within_postgres_limits() {
+        let name = data_db_name(&"x".repeat(80), "0123456789abcdef");
+        assert!(name.starts_with(NAME_PREFIX));
+        assert!(name.len() <= 63);
+    }
+}

@@ -1,0 +1,198 @@
+//! The PostgreSQL server schemabench works against: a throwaway embedded
+//! cluster by default, or an external one given by URL, in which it only
+//! ever touches databases it created itself.
+
+pub mod cluster;
+pub mod database;
+
+use std::str::FromStr;
+
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config, NoTls};
+
+pub use cluster::{ClusterError, EmbeddedCluster};
+
+/// The Supabase platform set-up applied to every database before migrations.
+pub const SUPABASE_AUTH_SQL: &str = include_str!("supabase_auth.sql");
+
+/// Errors talking to the server.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("invalid database URL ({}): {source}", redact_url(url))]
+    BadUrl {
+        url: String,
+        source: tokio_postgres::Error,
+    },
+    #[error("cannot connect to {target}: {source}")]
+    Connect {
+        target: String,
+        source: tokio_postgres::Error,
+    },
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error("{context}: {}", describe_db_error(source))]
+    Query {
+        context: String,
+        source: tokio_postgres::Error,
+    },
+    #[error(
+        "refusing to touch database {name:?}: schemabench did not create it (its comment does not carry schemabench's marker)"
+    )]
+    NotOurs { name: String },
+}
+
+/// A server error's message with its detail, hint and SQLSTATE.
+pub fn describe_db_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!("; {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("; hint: {hint}"));
+            }
+            text
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Extension trait: attach what was being done to a query error.
+pub trait QueryContext<T> {
+    fn context_db(self, context: impl Into<String>) -> Result<T, PgError>;
+}
+
+impl<T> QueryContext<T> for Result<T, tokio_postgres::Error> {
+    fn context_db(self, context: impl Into<String>) -> Result<T, PgError> {
+        self.map_err(|source| PgError::Query {
+            context: context.into(),
+            source,
+        })
+    }
+}
+
+/// A URL with any password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<not a URL>".to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.split("password=").next().unwrap_or(url).to_owned();
+    };
+    let user = userinfo.split(':').next().unwrap_or_default();
+    format!("{scheme}://{user}:***@{host}")
+        .split("password=")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A server to work in, and how to reach it.
+pub struct Server {
+    config: Config,
+    /// Present when schemabench started the server itself.
+    pub cluster: Option<EmbeddedCluster>,
+}
+
+impl Server {
+    /// Starts a throwaway cluster when `url` is `None`.
+    pub async fn open(url: Option<&str>) -> Result<Self, PgError> {
+        match url {
+            Some(url) => {
+                let config = Config::from_str(url).map_err(|source| PgError::BadUrl {
+                    url: url.to_owned(),
+                    source,
+                })?;
+                Ok(Self { config, cluster: None })
+            }
+            None => {
+                let cluster = tokio::task::spawn_blocking(EmbeddedCluster::start)
+                    .await
+                    .map_err(|e| ClusterError::Step {
+                        step: "starting the cluster",
+                        detail: e.to_string(),
+                    })??;
+                let mut config = Config::new();
+                config.host_path(&cluster.socket_dir).port(cluster.port).user("postgres");
+                Ok(Self {
+                    config,
+                    cluster: Some(cluster),
+                })
+            }
+        }
+    }
+
+    /// Where the server is, without credentials.
+    pub fn describe(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".to_owned(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let kind = if self.cluster.is_some() { "throwaway cluster" } else { "server" };
+        format!(
+            "{kind} {host}:{port} as {}",
+            self.config.get_user().unwrap_or("(default user)")
+        )
+    }
+
+    /// Connection settings for one database as the owner (admin) user.
+    pub fn config_for(&self, database: &str) -> Config {
+        let mut config = self.config.clone();
+        config.dbname(database);
+        config.application_name("schemabench");
+        config
+    }
+
+    /// The maintenance database to create and drop databases from.
+    pub fn maintenance_db(&self) -> String {
+        self.config.get_dbname().unwrap_or("postgres").to_owned()
+    }
+
+    /// Opens one connection to `database`.
+    pub async fn connect(&self, database: &str) -> Result<Client, PgError> {
+        connect(&self.config_for(database), &self.describe()).await
+    }
+}
+
+/// Connects and drives the connection on a background task.
+pub async fn connect(config: &Config, target: &str) -> Result<Client, PgError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(|source| PgError::Connect {
+        target: target.to_owned(),
+        source,
+    })?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("connection closed: {e}");
+        }
+    });
+    Ok(client)
+}
+
+/// Double-quotes an identifier, schema-qualified names part by part.
+pub fn quote_ident(name: &str) -> String {
+    name.split('.')
+        .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://me:s3cret@db.example.com:5432/app"), "postgres://me:***@db.example.com:5432/app");
+        assert!(!redact_url("postgresql://u:p%40ss@h/db?sslmode=require").contains("p%40ss"));
+        assert!(!redact_url("host=h password=hunter2").contains("hunter2"));
+    }
+
+    #[test]
+    fn identifiers_are_quoted_per_part() {
+        assert_eq!(quote_ident("auth.users"), "\"auth\".\"users\"");
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+    }
+}

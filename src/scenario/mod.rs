@@ -1,0 +1,135 @@
+//! Scenario files: what to build, what data to seed, what load to run.
+//!
+//! Loading is all-or-nothing: a [`Scenario`] exists only once the file has
+//! parsed and passed every check, so later stages never see a bad one.
+
+pub mod error;
+mod span;
+pub mod spec;
+pub mod units;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+pub use error::ScenarioError;
+use error::{KeyPath, Problem, locate};
+use span::SourceMap;
+pub use spec::ScenarioSpec;
+
+/// A scenario that parsed and validated.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub spec: ScenarioSpec,
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Migrations, read at load time so a missing file fails before any work.
+    pub migrations: Vec<Migration>,
+}
+
+/// One migration file and its SQL.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub path: PathBuf,
+    pub sql: String,
+}
+
+impl Scenario {
+    /// Reads, parses and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_source(path, &source)
+    }
+
+    /// Parses and validates scenario text that claims to live at `path`
+    /// (migrations are resolved next to it).
+    pub fn from_source(path: &Path, source: &str) -> Result<Self, ScenarioError> {
+        let map = SourceMap::parse(source);
+        let spec: ScenarioSpec = toml::from_str(source).map_err(|e| {
+            let span = e.span();
+            let key = match (&map, &span) {
+                (Some(map), Some(s)) => map.path_at(s.start),
+                _ => KeyPath::root(),
+            };
+            let value = span
+                .as_ref()
+                .map(|s| source[s.clone()].trim().to_owned())
+                .filter(|v| !v.is_empty() && v.len() < 80);
+            let mut problem = Problem::new(key, tidy_serde_message(e.message()));
+            problem.value = value;
+            locate(path, source, span, problem)
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        validate::validate(&spec, dir).map_err(|problem| {
+            let span = map.as_ref().and_then(|m| m.span_of(&problem.path));
+            locate(path, source, span, problem)
+        })?;
+        let migrations = spec
+            .migrations
+            .iter()
+            .map(|m| {
+                let full = dir.join(m);
+                std::fs::read_to_string(&full)
+                    .map(|sql| Migration { path: full.clone(), sql })
+                    .map_err(|source| ScenarioError::Read { path: full, source })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            spec,
+            path: path.to_owned(),
+            migrations,
+        })
+    }
+
+    /// Applies command-line overrides of the seed and scale.
+    pub fn with_overrides(mut self, seed: Option<u64>, scale: Option<f64>) -> Result<Self, ScenarioError> {
+        if let Some(scale) = scale {
+            if !(scale.is_finite() && scale > 0.0) {
+                return Err(ScenarioError::Invalid {
+                    file: self.path.clone(),
+                    line: 0,
+                    column: 0,
+                    key: "--scale".to_owned(),
+                    value: Some(scale.to_string()),
+                    problem: "expected a number greater than 0".to_owned(),
+                });
+            }
+            self.spec.scale = scale;
+        }
+        if let Some(seed) = seed {
+            self.spec.seed = seed;
+        }
+        Ok(self)
+    }
+
+    /// Identifies the seeded data: the schema, the table specs, the seed and
+    /// the scale. Workload edits do not change it, so they reuse the data.
+    pub fn data_fingerprint(&self) -> String {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for m in &self.migrations {
+            m.sql.hash(&mut h);
+        }
+        self.spec.tables.hash(&mut h);
+        self.spec.seed.hash(&mut h);
+        self.spec.scale.to_bits().hash(&mut h);
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+}
+
+/// serde's messages name Rust types; say it in the file's own terms.
+fn tidy_serde_message(message: &str) -> String {
+    let m = message.trim();
+    let m = m.replace("variant", "value").replace("struct ", "");
+    format!("expected {}", m.strip_prefix("expected ").unwrap_or(&m))
+        .replace("expected invalid type: ", "wrong type: ")
+        .replace("expected unknown field", "unknown key")
+        .replace("expected missing field", "missing key")
+        .replace("expected unknown value", "unknown value")
+}

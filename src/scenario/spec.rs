@@ -1,0 +1,208 @@
+//! The scenario file as written: serde types that mirror the TOML one to one.
+//!
+//! Every struct denies unknown keys so a typo is an error, not a silently
+//! ignored setting. Semantic checks (references, cycles, ranges) live in
+//! `validate.rs`; this file only says what shapes are accepted.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::drive::spec::{LoadSpec, WorkloadSpec};
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// Short name, used for database and report folder names.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// SQL files applied in order after the built-in Supabase `auth` setup,
+    /// relative to the scenario file.
+    pub migrations: Vec<PathBuf>,
+    /// Seed of every random choice: the same seed gives the same rows.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Multiplies the row count of every table that has `rows`.
+    #[serde(default = "default_scale")]
+    pub scale: f64,
+    /// Tables to fill, keyed by (optionally schema-qualified) name.
+    pub tables: BTreeMap<String, TableSpec>,
+    /// The queries and how users choose them.
+    #[serde(default)]
+    pub workload: Option<WorkloadSpec>,
+    /// The load phases run against the workload.
+    #[serde(default)]
+    pub load: Option<LoadSpec>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_scale() -> f64 {
+    1.0
+}
+
+/// How many rows a table gets and how each column is filled.
+#[derive(Debug, Clone, Deserialize, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// A fixed row count (multiplied by the scale). Excludes `per`/`count`.
+    pub rows: Option<u64>,
+    /// The parent table: this table gets `count` rows for each parent row.
+    pub per: Option<String>,
+    /// Rows per parent row, drawn from a distribution.
+    pub count: Option<Distribution>,
+    /// Column generators; columns left out take their database default.
+    #[serde(default)]
+    pub columns: BTreeMap<String, Generator>,
+}
+
+/// A distribution of non-negative integers (row counts, ranks).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Distribution {
+    Fixed { value: u64 },
+    Uniform { min: u64, max: u64 },
+    Normal { mean: f64, stddev: f64, min: Option<u64>, max: Option<u64> },
+    Exponential { mean: f64, max: Option<u64> },
+    /// Values 1..=max, value k with weight k^-exponent: few large, many small.
+    Zipf { max: u64, exponent: f64 },
+    Bernoulli { p: f64 },
+}
+
+impl std::hash::Hash for Distribution {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // f64 has no Hash; its Debug text is exact enough to fingerprint a spec.
+        format!("{self:?}").hash(state);
+    }
+}
+
+/// How one column's value is produced for each row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "gen", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Generator {
+    /// The row's own deterministic UUID, derived from (seed, table, row).
+    Uuid,
+    /// A column of an ancestor row (`per` chain), e.g. `stories.user_id`.
+    Ref { column: String },
+    /// A column of a random row of another table under the same ancestor,
+    /// e.g. one of the same user's characters. NULL when there is none.
+    Pick { column: String, within: String },
+    /// The sum of a column over this row's child rows (a ledger balance).
+    Sum { column: String },
+    /// One generator for the first row under each parent, another for the rest.
+    First { first: Box<Generator>, rest: Box<Generator> },
+    /// The row's 1-based position under its parent (segment numbers).
+    Position,
+    /// A generator chosen by the text value of another column of this row or
+    /// an ancestor (`kind = "purchase"` gives a positive amount).
+    Case {
+        column: String,
+        cases: BTreeMap<String, Generator>,
+        default: Option<Box<Generator>>,
+    },
+    /// One of several generators, chosen with the given weights.
+    OneOf {
+        of: Vec<Generator>,
+        #[serde(default)]
+        weights: Vec<f64>,
+    },
+    /// NULL with probability `p`, otherwise the inner generator.
+    Nullable { p: f64, of: Box<Generator> },
+    Name,
+    FirstName,
+    /// A unique, realistic e-mail address.
+    Email,
+    /// Capitalised words, like a story title.
+    Title {
+        #[serde(default = "two")]
+        min_words: u32,
+        #[serde(default = "six")]
+        max_words: u32,
+    },
+    Sentence {
+        #[serde(default = "four")]
+        min_words: u32,
+        #[serde(default = "twelve")]
+        max_words: u32,
+    },
+    Paragraph {
+        #[serde(default = "two")]
+        min_sentences: u32,
+        #[serde(default = "six")]
+        max_sentences: u32,
+    },
+    /// `prefix` + a random path segment + `suffix`.
+    Url {
+        prefix: String,
+        #[serde(default)]
+        suffix: String,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// A fixed-point number with `scale` decimal places.
+    Decimal {
+        min: f64,
+        max: f64,
+        #[serde(default = "two")]
+        scale: u32,
+    },
+    /// One of `values`, chosen with the given `weights` (equal if left out).
+    Enum {
+        values: Vec<String>,
+        #[serde(default)]
+        weights: Vec<f64>,
+    },
+    Bool {
+        p: f64,
+    },
+    /// A timestamp in [from, to); `growth` > 0 makes recent times more
+    /// common, as in an app whose traffic grows (growth = ln(last/first rate)).
+    Timestamp {
+        from: String,
+        to: String,
+        #[serde(default)]
+        growth: f64,
+    },
+    /// An ancestor's (or this row's) timestamp plus a uniform delay between
+    /// `min` and `max` ("3h", "30d").
+    After {
+        column: String,
+        #[serde(default = "zero_duration")]
+        min: String,
+        max: String,
+    },
+    /// A JSON object whose fields are generators.
+    Json { fields: BTreeMap<String, Generator> },
+    /// The same value on every row.
+    Const { value: toml::Value },
+}
+
+fn zero_duration() -> String {
+    "0s".to_owned()
+}
+
+fn two() -> u32 {
+    2
+}
+fn four() -> u32 {
+    4
+}
+fn six() -> u32 {
+    6
+}
+fn twelve() -> u32 {
+    12
+}
+
+impl std::hash::Hash for Generator {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        format!("{self:?}").hash(state);
+    }
+}

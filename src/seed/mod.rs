@@ -1,0 +1,404 @@
+//! Seeding: create a database, apply the Supabase set-up and the migrations,
+//! generate every row deterministically and bulk-load it with binary COPY,
+//! several streams at once, then rebuild constraints and ANALYZE.
+
+pub mod copy;
+mod defer;
+pub mod dist;
+pub mod plan;
+pub mod rng;
+pub mod value;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::SinkExt;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use tokio_postgres::Client;
+use tokio_postgres::types::Type;
+
+use crate::pg::database::{self, Found, Marker, SeedState};
+use crate::pg::{PgError, QueryContext, SUPABASE_AUTH_SQL, Server, quote_ident};
+use crate::scenario::Scenario;
+use copy::{EncodeError, HEADER, RowEncoder, TRAILER};
+use defer::Deferred;
+use plan::DataPlan;
+
+/// Rows per COPY statement: big enough to amortise the statement, small
+/// enough that the largest table spreads over every stream.
+const CHUNK_ROWS: u64 = 50_000;
+/// Rows encoded per buffer handed to the COPY stream.
+const BATCH_ROWS: u64 = 1_000;
+
+/// Why seeding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Pg(#[from] PgError),
+    #[error("migration {file} failed: {}", crate::pg::describe_db_error(source))]
+    Migration {
+        file: String,
+        source: tokio_postgres::Error,
+    },
+    #[error("the scenario seeds {table}, but {problem} after the migrations ran")]
+    Schema { table: String, problem: String },
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// How to seed.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    /// Parallel COPY streams (and index builds).
+    pub workers: usize,
+    /// Seed again even when a matching seeded database exists.
+    pub fresh: bool,
+    /// Show progress bars (on a terminal).
+    pub progress: bool,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fresh: false,
+            progress: true,
+        }
+    }
+}
+
+/// What seeding did and how long each stage took.
+#[derive(Debug, Clone)]
+pub struct SeedReport {
+    pub database: String,
+    pub reused: bool,
+    pub rows: u64,
+    pub tables: Vec<(String, u64)>,
+    pub schema_time: Duration,
+    pub load_time: Duration,
+    pub constraint_time: Duration,
+    pub analyze_time: Duration,
+    pub total_time: Duration,
+}
+
+/// A table ready to load: its plan index, column list and database types.
+#[derive(Debug, Clone)]
+pub struct LoadTarget {
+    pub table: usize,
+    pub name: String,
+    pub columns: Vec<String>,
+    pub types: Vec<Type>,
+}
+
+impl LoadTarget {
+    /// The `COPY ... (FORMAT binary)` statement, reading from `source`
+    /// (`STDIN` or a quoted server-side file).
+    pub fn copy_statement(&self, source: &str) -> String {
+        let columns: Vec<String> = self.columns.iter().map(|c| quote_ident(c)).collect();
+        format!(
+            "copy {} ({}) from {source} (format binary)",
+            quote_ident(&self.name),
+            columns.join(", ")
+        )
+    }
+}
+
+/// Seeds the scenario's data database, or reuses a matching one.
+pub async fn seed(server: &Server, scenario: &Scenario, options: &SeedOptions) -> Result<SeedReport, SeedError> {
+    let started = Instant::now();
+    let spec = &scenario.spec;
+    let fingerprint = scenario.data_fingerprint();
+    let name = database::data_db_name(&spec.name, &fingerprint);
+    let admin = server.connect(&server.maintenance_db()).await?;
+    let mut marker = Marker {
+        scenario: spec.name.clone(),
+        fingerprint,
+        seed: spec.seed,
+        scale: spec.scale,
+        state: SeedState::Seeding,
+        rows: 0,
+    };
+    match database::find(&admin, &name).await? {
+        Found::Ours(existing) if existing.state == SeedState::Ready && existing.fingerprint == marker.fingerprint && !options.fresh => {
+            tracing::info!("reusing seeded database {name} ({} rows)", existing.rows);
+            let plan = DataPlan::new(spec);
+            return Ok(SeedReport {
+                database: name,
+                reused: true,
+                rows: existing.rows,
+                tables: plan.tables.iter().map(|t| (t.name.clone(), t.rows())).collect(),
+                schema_time: Duration::ZERO,
+                load_time: Duration::ZERO,
+                constraint_time: Duration::ZERO,
+                analyze_time: Duration::ZERO,
+                total_time: started.elapsed(),
+            });
+        }
+        Found::NotOurs => return Err(PgError::NotOurs { name }.into()),
+        Found::Ours(_) => database::drop_owned(&admin, &name).await?,
+        Found::Missing => {}
+    }
+    database::create(&admin, &name, &marker, None).await?;
+
+    let client = server.connect(&name).await?;
+    apply_schema(&client, scenario).await?;
+    let schema_time = started.elapsed();
+
+    let plan = Arc::new(tokio::task::spawn_blocking({
+        let spec = spec.clone();
+        move || DataPlan::new(&spec)
+    })
+    .await
+    .expect("plan building does not panic"));
+    let targets = load_targets(&client, &plan).await?;
+    check_encoding(&plan, &targets)?;
+
+    let deferred = Deferred::take(&client, &targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>()).await?;
+    let clients = connect_many(server, &name, options.workers).await?;
+    let load_started = Instant::now();
+    load(&clients, &plan, &targets, options.progress).await?;
+    let load_time = load_started.elapsed();
+
+    let constraints_started = Instant::now();
+    run_statements(&clients, deferred.keys_and_indexes.clone(), "rebuilding keys and indexes").await?;
+    run_statements(&clients, deferred.foreign_keys.clone(), "adding foreign keys").await?;
+    client
+        .batch_execute(&deferred.enable_triggers_sql())
+        .await
+        .context_db("re-enabling triggers")?;
+    let constraint_time = constraints_started.elapsed();
+
+    let analyze_started = Instant::now();
+    let analyze = targets.iter().map(|t| format!("analyze {}", quote_ident(&t.name))).collect();
+    run_statements(&clients, analyze, "analyzing").await?;
+    let analyze_time = analyze_started.elapsed();
+
+    marker.state = SeedState::Ready;
+    marker.rows = plan.total_rows();
+    database::set_marker(&admin, &name, &marker).await?;
+    Ok(SeedReport {
+        database: name,
+        reused: false,
+        rows: marker.rows,
+        tables: plan.tables.iter().map(|t| (t.name.clone(), t.rows())).collect(),
+        schema_time,
+        load_time,
+        constraint_time,
+        analyze_time,
+        total_time: started.elapsed(),
+    })
+}
+
+/// The Supabase platform set-up, then the scenario's migrations in order.
+pub async fn apply_schema(client: &Client, scenario: &Scenario) -> Result<(), SeedError> {
+    client
+        .batch_execute(SUPABASE_AUTH_SQL)
+        .await
+        .map_err(|source| SeedError::Migration {
+            file: "(built-in Supabase auth set-up)".to_owned(),
+            source,
+        })?;
+    for migration in &scenario.migrations {
+        client
+            .batch_execute(&migration.sql)
+            .await
+            .map_err(|source| SeedError::Migration {
+                file: migration.path.display().to_string(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// Looks up each seeded table's column types; a table or column the
+/// migrations did not create is named here, before any row is loaded.
+pub async fn load_targets(client: &Client, plan: &DataPlan) -> Result<Vec<LoadTarget>, SeedError> {
+    let mut targets = Vec::new();
+    for (index, table) in plan.tables.iter().enumerate() {
+        let exists: bool = client
+            .query_one("select to_regclass($1) is not null", &[&quote_ident(&table.name)])
+            .await
+            .context_db("looking up seeded tables")?
+            .get(0);
+        if !exists {
+            return Err(SeedError::Schema {
+                table: table.name.clone(),
+                problem: "no such table exists".to_owned(),
+            });
+        }
+        let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+        let rows = client
+            .query(
+                "select attname::text, format_type(atttypid, atttypmod) from pg_attribute
+                 where attrelid = $1::text::regclass and attnum > 0 and not attisdropped",
+                &[&quote_ident(&table.name)],
+            )
+            .await
+            .context_db("reading column types")?;
+        let known: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        if let Some(missing) = columns.iter().find(|c| !known.contains(c)) {
+            return Err(SeedError::Schema {
+                table: table.name.clone(),
+                problem: format!("it has no column {missing:?} (columns: {})", known.join(", ")),
+            });
+        }
+        let probe = format!(
+            "select {} from {} limit 0",
+            columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", "),
+            quote_ident(&table.name)
+        );
+        let statement = client.prepare(&probe).await.context_db(format!("reading the columns of {}", table.name))?;
+        targets.push(LoadTarget {
+            table: index,
+            name: table.name.clone(),
+            columns,
+            types: statement.columns().iter().map(|c| c.type_().clone()).collect(),
+        });
+    }
+    Ok(targets)
+}
+
+/// Encodes the first row of every table so a generator that does not fit
+/// its column fails before anything is loaded.
+fn check_encoding(plan: &DataPlan, targets: &[LoadTarget]) -> Result<(), EncodeError> {
+    let mut scratch = BytesMut::new();
+    for target in targets.iter().filter(|t| plan.tables[t.table].rows() > 0) {
+        RowEncoder::new(plan, target.table, &target.types).encode(0..1, &mut scratch)?;
+        scratch.clear();
+    }
+    Ok(())
+}
+
+/// Opens `n` connections to a database.
+pub async fn connect_many(server: &Server, database: &str, n: usize) -> Result<Vec<Client>, PgError> {
+    let mut clients = Vec::with_capacity(n);
+    for _ in 0..n.max(1) {
+        clients.push(server.connect(database).await?);
+    }
+    Ok(clients)
+}
+
+/// Runs jobs on a set of connections, each connection taking the next job
+/// as soon as it is free; stops at the first error.
+pub async fn on_each_client<J, F, E>(clients: &[Client], jobs: Vec<J>, work: F) -> Result<(), E>
+where
+    F: AsyncFn(&Client, J) -> Result<(), E>,
+{
+    let queue = Mutex::new(VecDeque::from(jobs));
+    let next = || queue.lock().map(|mut q| q.pop_front()).ok().flatten();
+    let workers = clients.iter().map(|client| async {
+        while let Some(job) = next() {
+            work(client, job).await?;
+        }
+        Ok(())
+    });
+    futures_util::future::try_join_all(workers).await.map(|_| ())
+}
+
+async fn run_statements(clients: &[Client], statements: Vec<String>, what: &str) -> Result<(), PgError> {
+    on_each_client(clients, statements, async |client: &Client, sql: String| {
+        client.batch_execute(&sql).await.context_db(format!("{what}: {sql}"))
+    })
+    .await
+}
+
+/// Row ranges of every table, largest tables first so the streams finish together.
+pub fn chunks(plan: &DataPlan, targets: &[LoadTarget]) -> Vec<(usize, std::ops::Range<u64>)> {
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(plan.tables[targets[*i].table].rows()));
+    let mut jobs = Vec::new();
+    for i in order {
+        let rows = plan.tables[targets[i].table].rows();
+        let mut start = 0;
+        while start < rows {
+            let end = (start + CHUNK_ROWS).min(rows);
+            jobs.push((i, start..end));
+            start = end;
+        }
+    }
+    jobs
+}
+
+/// Streams a chunk's binary COPY data: header, rows in batches, trailer.
+/// Encoding runs on a blocking thread so it overlaps the network writes.
+pub fn encode_chunk(
+    plan: Arc<DataPlan>,
+    target: LoadTarget,
+    rows: std::ops::Range<u64>,
+    bar: Option<ProgressBar>,
+) -> tokio::sync::mpsc::Receiver<Result<Bytes, EncodeError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let encoder = RowEncoder::new(&plan, target.table, &target.types);
+        let mut buf = BytesMut::with_capacity(256 * 1024);
+        buf.extend_from_slice(HEADER);
+        let mut start = rows.start;
+        while start < rows.end {
+            let end = (start + BATCH_ROWS).min(rows.end);
+            if let Err(e) = encoder.encode(start..end, &mut buf) {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+            if end == rows.end {
+                buf.extend_from_slice(TRAILER);
+            }
+            if tx.blocking_send(Ok(buf.split().freeze())).is_err() {
+                return;
+            }
+            if let Some(bar) = &bar {
+                bar.inc(end - start);
+            }
+            start = end;
+        }
+    });
+    rx
+}
+
+async fn load(clients: &[Client], plan: &Arc<DataPlan>, targets: &[LoadTarget], progress: bool) -> Result<(), SeedError> {
+    let bars = progress_bars(plan, targets, progress);
+    let jobs = chunks(plan, targets);
+    on_each_client(clients, jobs, async |client: &Client, (i, rows): (usize, std::ops::Range<u64>)| {
+        let target = targets[i].clone();
+        let bar = bars.get(i).cloned();
+        let plan = Arc::clone(plan);
+        {
+            let sink = client
+                .copy_in::<_, Bytes>(&target.copy_statement("stdin"))
+                .await
+                .context_db(format!("starting COPY into {}", target.name))?;
+            let mut sink = std::pin::pin!(sink);
+            let mut data = encode_chunk(plan, target.clone(), rows, bar);
+            while let Some(buf) = data.recv().await {
+                sink.send(buf?).await.context_db(format!("loading {}", target.name))?;
+            }
+            sink.finish().await.context_db(format!("loading {}", target.name))?;
+            Ok::<(), SeedError>(())
+        }
+    })
+    .await?;
+    for bar in bars {
+        bar.finish();
+    }
+    Ok(())
+}
+
+fn progress_bars(plan: &DataPlan, targets: &[LoadTarget], progress: bool) -> Vec<ProgressBar> {
+    let multi = MultiProgress::new();
+    if !progress {
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template("{prefix:>24} {bar:30.cyan/blue} {human_pos:>10}/{human_len:10} rows {per_sec:>14} {elapsed:>4}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    targets
+        .iter()
+        .map(|t| {
+            let bar = multi.add(ProgressBar::new(plan.tables[t.table].rows()));
+            bar.set_style(style.clone());
+            bar.set_prefix(t.name.clone());
+            bar
+        })
+        .collect()
+}

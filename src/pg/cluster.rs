@@ -118,7 +118,35 @@ impl EmbeddedCluster {
         }
         cluster.init()?;
         cluster.launch()?;
+        cluster.watch_owner()?;
         Ok(cluster)
+    }
+
+    /// Starts a small watchdog that stops the server and deletes its files
+    /// once this process is gone, however it ends (even SIGKILL, or a test
+    /// binary that never drops its shared cluster). `keep` disarms it.
+    fn watch_owner(&self) -> Result<(), ClusterError> {
+        let script = r#"while [ -d "/proc/$1" ]; do sleep 1; done
+[ -e "$2/keep" ] && exit 0
+"$3/pg_ctl" stop -m immediate -D "$2/data" >/dev/null 2>&1
+rm -rf "$2""#;
+        let mut cmd = Command::new("sh");
+        if let Some((uid, gid)) = self.run_as {
+            cmd.uid(uid).gid(gid);
+        }
+        cmd.current_dir(&self.root)
+            .arg("-c")
+            .arg(script)
+            .arg("schemabench-watchdog")
+            .arg(std::process::id().to_string())
+            .arg(&self.root)
+            .arg(&self.bin)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()?;
+        Ok(())
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -219,6 +247,7 @@ impl EmbeddedCluster {
     /// Leave the server running after schemabench exits.
     pub fn keep(&mut self) {
         self.keep = true;
+        let _ = std::fs::write(self.root.join("keep"), b"");
     }
 
     /// A `psql` command line that connects to this cluster.

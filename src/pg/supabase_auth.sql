@@ -19,11 +19,15 @@ begin
     ) as v(name, options, timeout)
   loop
     if not exists (select from pg_roles where rolname = r.name) then
-      execute format('create role %I %s', r.name, r.options);
-      execute format('comment on role %I is %L', r.name, 'schemabench: Supabase API role emulation');
-      if r.timeout is not null then
-        execute format('alter role %I set statement_timeout = %L', r.name, r.timeout);
-      end if;
+      begin
+        execute format('create role %I %s', r.name, r.options);
+        execute format('comment on role %I is %L', r.name, 'schemabench: Supabase API role emulation');
+        if r.timeout is not null then
+          execute format('alter role %I set statement_timeout = %L', r.name, r.timeout);
+        end if;
+      exception when unique_violation or duplicate_object then
+        null; -- another schemabench seeding at the same moment created it
+      end;
     end if;
   end loop;
   if (select description from pg_shdescription d join pg_roles o on o.oid = d.objoid

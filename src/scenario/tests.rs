@@ -1,0 +1,232 @@
+//! Bad scenario files: each must fail with the file, line, column, key and
+//! what was expected — and a good one must pass.
+
+use std::path::PathBuf;
+
+use super::{Scenario, ScenarioError};
+
+const GOOD: &str = r#"
+name = "mini"
+migrations = ["m.sql"]
+seed = 7
+
+[tables.users]
+rows = 10
+
+[tables.users.columns]
+id = { gen = "uuid" }
+email = { gen = "email" }
+created_at = { gen = "timestamp", from = "2025-01-01", to = "2026-01-01", growth = 1.0 }
+
+[tables.posts]
+per = "users"
+count = { dist = "zipf", max = 20, exponent = 1.2 }
+
+[tables.posts.columns]
+id = { gen = "uuid" }
+user_id = { gen = "ref", column = "users.id" }
+title = { gen = "title" }
+at = { gen = "after", column = "users.created_at", max = "3d" }
+
+[workload.actor]
+table = "users"
+
+[[workload.queries]]
+name = "feed"
+weight = 1
+access = "read"
+sql = "select * from posts where user_id = $1"
+params = [{ from = "actor", column = "id" }]
+
+[load]
+[[load.phases]]
+name = "steady"
+duration = "1s"
+clients = 2
+"#;
+
+/// Writes `text` as a scenario beside a migration file and loads it.
+fn load(text: &str) -> Result<Scenario, ScenarioError> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("m.sql"), "create table users (id uuid);").expect("write migration");
+    let path: PathBuf = dir.path().join("scenario.toml");
+    std::fs::write(&path, text).expect("write scenario");
+    Scenario::load(&path)
+}
+
+/// The error for `GOOD` with one substring replaced.
+fn error_with(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "test edits a line that exists: {from}");
+    match load(&GOOD.replacen(from, to, 1)) {
+        Ok(_) => panic!("accepted a bad scenario ({from} -> {to})"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Asserts the message names the scenario file, a line and column, and each
+/// of the given fragments.
+fn assert_names(message: &str, line: usize, fragments: &[&str]) {
+    assert!(
+        message.contains(&format!("scenario.toml:{line}:")),
+        "expected line {line} in: {message}"
+    );
+    for fragment in fragments {
+        assert!(message.contains(fragment), "expected {fragment:?} in: {message}");
+    }
+}
+
+#[test]
+fn the_good_scenario_loads() {
+    let scenario = load(GOOD).expect("good scenario");
+    assert_eq!(scenario.spec.tables.len(), 2);
+    assert_eq!(scenario.migrations.len(), 1);
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let m = error_with("seed = 7", "seeed = 7");
+    assert_names(&m, 4, &["unknown key", "seeed", "expected one of"]);
+}
+
+#[test]
+fn unknown_generator() {
+    let m = error_with(r#"title = { gen = "title" }"#, r#"title = { gen = "headline" }"#);
+    assert_names(&m, 21, &["tables.posts.columns.title", "headline", "expected one of"]);
+}
+
+#[test]
+fn unknown_key_inside_a_generator() {
+    let m = error_with(r#"{ gen = "title" }"#, r#"{ gen = "title", words = 3 }"#);
+    assert_names(&m, 21, &["unknown key", "words"]);
+}
+
+#[test]
+fn wrong_type() {
+    let m = error_with("rows = 10", "rows = \"ten\"");
+    assert_names(&m, 7, &["tables.users.rows", "wrong type"]);
+}
+
+#[test]
+fn syntax_error() {
+    let m = error_with("rows = 10", "rows = = 10");
+    assert_names(&m, 7, &["scenario.toml"]);
+}
+
+#[test]
+fn unknown_parent_table() {
+    let m = error_with(r#"per = "users""#, r#"per = "people""#);
+    assert_names(&m, 15, &["tables.posts.per", "\"people\"", "expected one of the scenario's tables: posts, users"]);
+}
+
+#[test]
+fn unknown_referenced_column() {
+    let m = error_with(r#"column = "users.id""#, r#"column = "users.uuid""#);
+    assert_names(&m, 20, &["tables.posts.columns.user_id.column", "users.uuid", "expected a generated column of users"]);
+}
+
+#[test]
+fn reference_to_a_table_that_is_not_an_ancestor() {
+    let m = error_with(r#"email = { gen = "email" }"#, r#"email = { gen = "ref", column = "posts.title" }"#);
+    assert_names(&m, 11, &["tables.users.columns.email.column", "ancestor"]);
+}
+
+#[test]
+fn parent_cycle() {
+    let text = GOOD.replacen("rows = 10", "per = \"posts\"\ncount = { dist = \"fixed\", value = 1 }", 1);
+    let m = load(&text).expect_err("cycle").to_string();
+    assert_names(&m, 16, &["tables.posts.per", "loops back"]);
+}
+
+#[test]
+fn column_cycle() {
+    let text = GOOD.replacen(
+        r#"email = { gen = "email" }"#,
+        r#"email = { gen = "case", column = "users.email", cases = { a = { gen = "email" } } }"#,
+        1,
+    );
+    let m = load(&text).expect_err("column cycle").to_string();
+    assert_names(&m, 11, &["tables.users.columns.email", "cycle"]);
+}
+
+#[test]
+fn zipf_with_a_negative_exponent() {
+    let m = error_with("exponent = 1.2", "exponent = -1.2");
+    assert_names(&m, 16, &["tables.posts.count.exponent", "-1.2", "greater than 0"]);
+}
+
+#[test]
+fn uniform_with_min_above_max() {
+    let m = error_with(r#"{ dist = "zipf", max = 20, exponent = 1.2 }"#, r#"{ dist = "uniform", min = 9, max = 3 }"#);
+    assert_names(&m, 16, &["tables.posts.count.max", "expected max >= min (9)"]);
+}
+
+#[test]
+fn probability_above_one() {
+    let m = error_with(r#"title = { gen = "title" }"#, r#"title = { gen = "nullable", p = 1.5, of = { gen = "title" } }"#);
+    assert_names(&m, 21, &["tables.posts.columns.title.p", "1.5", "probability between 0 and 1"]);
+}
+
+#[test]
+fn timestamp_window_that_ends_before_it_starts() {
+    let m = error_with(r#"to = "2026-01-01""#, r#"to = "2024-01-01""#);
+    assert_names(&m, 12, &["created_at.to", "after `from`"]);
+}
+
+#[test]
+fn unparsable_date() {
+    let m = error_with(r#"from = "2025-01-01""#, r#"from = "last spring""#);
+    assert_names(&m, 12, &["created_at.from", "YYYY-MM-DD"]);
+}
+
+#[test]
+fn unparsable_duration() {
+    let m = error_with(r#"max = "3d""#, r#"max = "three days""#);
+    assert_names(&m, 22, &["tables.posts.columns.at.max", "duration"]);
+}
+
+#[test]
+fn missing_migration_file() {
+    let m = error_with(r#"migrations = ["m.sql"]"#, r#"migrations = ["m.sql", "gone.sql"]"#);
+    assert_names(&m, 3, &["migrations[1]", "gone.sql", "does not exist"]);
+}
+
+#[test]
+fn rows_and_per_together() {
+    let m = error_with(r#"per = "users""#, "rows = 5\nper = \"users\"");
+    assert_names(&m, 14, &["tables.posts", "not both"]);
+}
+
+#[test]
+fn enum_weights_that_do_not_match_values() {
+    let m = error_with(r#"title = { gen = "title" }"#, r#"title = { gen = "enum", values = ["a", "b"], weights = [1] }"#);
+    assert_names(&m, 21, &["title.weights", "one weight per choice"]);
+}
+
+#[test]
+fn query_parameter_count_must_match_placeholders() {
+    let m = error_with("user_id = $1\"", "user_id = $1 and id = $2\"");
+    assert_names(&m, 32, &["workload.queries[0].params", "expected 2 parameter(s)"]);
+}
+
+#[test]
+fn load_phase_without_duration_or_transactions() {
+    let m = error_with("duration = \"1s\"\n", "");
+    assert_names(&m, 35, &["load.phases[0]", "exactly one of `duration` or `transactions`"]);
+}
+
+#[test]
+fn bad_scenario_name() {
+    let m = error_with(r#"name = "mini""#, r#"name = "Mini Bench""#);
+    assert_names(&m, 2, &["name", "lowercase letters"]);
+}
+
+#[test]
+fn owned_parameter_outside_the_actor_tree() {
+    let text = GOOD.replacen(
+        r#"params = [{ from = "actor", column = "id" }]"#,
+        r#"params = [{ from = "owned", column = "users.id" }]"#,
+        1,
+    );
+    let m = load(&text).expect_err("owned outside actor").to_string();
+    assert_names(&m, 32, &["params[0].column", "owned by users"]);
+}

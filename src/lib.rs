@@ -52,7 +52,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 plan_rows,
                 scenario.spec.scale,
                 scenario.migrations.len(),
-                scenario.spec.workload.as_ref().map_or(0, |w| w.queries.len()),
+                scenario
+                    .spec
+                    .workload
+                    .as_ref()
+                    .map_or(0, |w| w.queries.len()),
             );
             Ok(())
         }
@@ -72,7 +76,10 @@ fn finish_server(mut server: Server, args: &ServerArgs, database: &str) {
         && args.keep
     {
         cluster.keep();
-        eprintln!("cluster kept running; connect with:\n  {}", cluster.psql_hint(database));
+        eprintln!(
+            "cluster kept running; connect with:\n  {}",
+            cluster.psql_hint(database)
+        );
     }
 }
 
@@ -88,7 +95,10 @@ async fn seed_command(args: SeedArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("seeding {}", scenario.path.display()))?;
     if report.reused {
-        println!("{}: already seeded ({} rows); use --fresh to seed again", report.database, report.rows);
+        println!(
+            "{}: already seeded ({} rows); use --fresh to seed again",
+            report.database, report.rows
+        );
     } else {
         let secs = report.load_time.as_secs_f64().max(1e-9);
         println!(

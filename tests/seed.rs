@@ -13,7 +13,9 @@ async fn checksums(client: &Client, tables: &[String]) -> Vec<(String, String)> 
     let mut out = Vec::new();
     for table in tables {
         let quoted = schemabench::pg::quote_ident(table);
-        let sql = format!("select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {quoted} t");
+        let sql = format!(
+            "select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {quoted} t"
+        );
         let sum: String = client.query_one(&sql, &[]).await.expect("checksum").get(0);
         out.push((table.clone(), sum));
     }
@@ -24,29 +26,51 @@ async fn checksums(client: &Client, tables: &[String]) -> Vec<(String, String)> 
 async fn same_seed_gives_identical_tables_and_another_seed_does_not() {
     let server = common::server().await;
     let scenario = common::taleforge(101, 0.02);
-    let first = seed(&server, &scenario, &common::quiet()).await.expect("seed");
+    let first = seed(&server, &scenario, &common::quiet())
+        .await
+        .expect("seed");
     assert!(!first.reused);
     let tables: Vec<String> = first.tables.iter().map(|(t, _)| t.clone()).collect();
     let client = server.connect(&first.database).await.expect("connect");
     let before = checksums(&client, &tables).await;
     drop(client);
 
-    let again = seed(&server, &scenario, &SeedOptions { fresh: true, ..common::quiet() }).await.expect("reseed");
+    let again = seed(
+        &server,
+        &scenario,
+        &SeedOptions {
+            fresh: true,
+            ..common::quiet()
+        },
+    )
+    .await
+    .expect("reseed");
     assert_eq!(again.database, first.database);
     let client = server.connect(&again.database).await.expect("connect");
-    assert_eq!(checksums(&client, &tables).await, before, "same seed and scale must give byte-identical tables");
+    assert_eq!(
+        checksums(&client, &tables).await,
+        before,
+        "same seed and scale must give byte-identical tables"
+    );
 
-    let other = seed(&server, &common::taleforge(102, 0.02), &common::quiet()).await.expect("seed other");
+    let other = seed(&server, &common::taleforge(102, 0.02), &common::quiet())
+        .await
+        .expect("seed other");
     assert_ne!(other.database, first.database);
     let other_client = server.connect(&other.database).await.expect("connect");
     let stories = vec!["stories".to_owned()];
-    assert_ne!(checksums(&other_client, &stories).await, checksums(&client, &stories).await);
+    assert_ne!(
+        checksums(&other_client, &stories).await,
+        checksums(&client, &stories).await
+    );
 }
 
 #[tokio::test]
 async fn seeded_data_is_complete_consistent_and_constrained() {
     let server = common::server().await;
-    let report = seed(&server, &common::taleforge(103, 0.03), &common::quiet()).await.expect("seed");
+    let report = seed(&server, &common::taleforge(103, 0.03), &common::quiet())
+        .await
+        .expect("seed");
     let db = server.connect(&report.database).await.expect("connect");
     let count = |sql: &'static str| {
         let db = &db;
@@ -55,14 +79,28 @@ async fn seeded_data_is_complete_consistent_and_constrained() {
 
     for (table, rows) in &report.tables {
         let n: i64 = db
-            .query_one(&format!("select count(*) from {}", schemabench::pg::quote_ident(table)), &[])
+            .query_one(
+                &format!(
+                    "select count(*) from {}",
+                    schemabench::pg::quote_ident(table)
+                ),
+                &[],
+            )
             .await
             .expect("count")
             .get(0);
         assert_eq!(n as u64, *rows, "{table} holds the planned rows");
     }
-    let biggest = report.tables.iter().max_by_key(|(_, rows)| *rows).map(|(t, _)| t.as_str());
-    assert_eq!(biggest, Some("generation_logs"), "generation_logs is the largest table");
+    let biggest = report
+        .tables
+        .iter()
+        .max_by_key(|(_, rows)| *rows)
+        .map(|(t, _)| t.as_str());
+    assert_eq!(
+        biggest,
+        Some("generation_logs"),
+        "generation_logs is the largest table"
+    );
 
     assert_eq!(count("select count(*) from profiles p where credits_balance <> (select coalesce(sum(amount), 0) from credit_transactions c where c.user_id = p.id)").await, 0,
         "every balance equals the sum of its ledger");
@@ -80,14 +118,27 @@ async fn seeded_data_is_complete_consistent_and_constrained() {
             .expect("skew");
         (row.get::<_, i64>(0), row.get::<_, i64>(1))
     };
-    assert!(power >= 5 * median, "stories per user are skewed: max {power}, median {median}");
+    assert!(
+        power >= 5 * median,
+        "stories per user are skewed: max {power}, median {median}"
+    );
 
     // The TaleForge migrations declare 19 foreign keys.
     assert_eq!(count("select count(*) from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace and convalidated").await, 19,
         "foreign keys are back and validated");
-    assert_eq!(count("select count(*) from pg_constraint where contype = 'f' and not convalidated").await, 0);
-    assert_eq!(count("select count(*) from pg_trigger where not tgisinternal and tgenabled = 'D'").await, 0, "triggers are enabled again");
-    assert!(count("select count(*) from pg_indexes where schemaname = 'public'").await >= 25, "indexes are rebuilt");
+    assert_eq!(
+        count("select count(*) from pg_constraint where contype = 'f' and not convalidated").await,
+        0
+    );
+    assert_eq!(
+        count("select count(*) from pg_trigger where not tgisinternal and tgenabled = 'D'").await,
+        0,
+        "triggers are enabled again"
+    );
+    assert!(
+        count("select count(*) from pg_indexes where schemaname = 'public'").await >= 25,
+        "indexes are rebuilt"
+    );
     assert!(count("select count(*) from pg_stats where schemaname = 'public' and tablename = 'generation_logs'").await > 0, "tables are analyzed");
 }
 
@@ -95,8 +146,12 @@ async fn seeded_data_is_complete_consistent_and_constrained() {
 async fn a_matching_seeded_database_is_reused() {
     let server = common::server().await;
     let scenario = common::taleforge(104, 0.01);
-    let first = seed(&server, &scenario, &common::quiet()).await.expect("seed");
-    let second = seed(&server, &scenario, &common::quiet()).await.expect("seed again");
+    let first = seed(&server, &scenario, &common::quiet())
+        .await
+        .expect("seed");
+    let second = seed(&server, &scenario, &common::quiet())
+        .await
+        .expect("seed again");
     assert!(!first.reused);
     assert!(second.reused);
     assert_eq!(second.rows, first.rows);
@@ -107,13 +162,31 @@ async fn databases_without_our_marker_are_never_dropped() {
     let server = common::server().await;
     let admin = server.connect("postgres").await.expect("connect");
     let name = "schemabench_not_really_ours";
-    admin.batch_execute(&format!("drop database if exists {name}")).await.expect("drop");
-    admin.batch_execute(&format!("create database {name}")).await.expect("create");
-    assert_eq!(database::find(&admin, name).await.expect("find"), Found::NotOurs);
-    assert!(matches!(database::drop_owned(&admin, name).await, Err(PgError::NotOurs { .. })));
-    assert!(matches!(database::drop_owned(&admin, "postgres").await, Err(PgError::NotOurs { .. })));
+    admin
+        .batch_execute(&format!("drop database if exists {name}"))
+        .await
+        .expect("drop");
+    admin
+        .batch_execute(&format!("create database {name}"))
+        .await
+        .expect("create");
+    assert_eq!(
+        database::find(&admin, name).await.expect("find"),
+        Found::NotOurs
+    );
+    assert!(matches!(
+        database::drop_owned(&admin, name).await,
+        Err(PgError::NotOurs { .. })
+    ));
+    assert!(matches!(
+        database::drop_owned(&admin, "postgres").await,
+        Err(PgError::NotOurs { .. })
+    ));
     let still_there: i64 = admin
-        .query_one("select count(*) from pg_database where datname = $1", &[&name])
+        .query_one(
+            "select count(*) from pg_database where datname = $1",
+            &[&name],
+        )
         .await
         .expect("count")
         .get(0);
@@ -123,14 +196,19 @@ async fn databases_without_our_marker_are_never_dropped() {
 #[tokio::test]
 async fn supabase_roles_and_auth_functions_match_supabase() {
     let server = common::server().await;
-    let report = seed(&server, &common::taleforge(105, 0.01), &common::quiet()).await.expect("seed");
+    let report = seed(&server, &common::taleforge(105, 0.01), &common::quiet())
+        .await
+        .expect("seed");
     let db = server.connect(&report.database).await.expect("connect");
 
     let roles = db
         .query("select rolname::text, rolcanlogin, rolinherit, rolbypassrls from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by 1", &[])
         .await
         .expect("roles");
-    let roles: Vec<(String, bool, bool, bool)> = roles.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+    let roles: Vec<(String, bool, bool, bool)> = roles
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
     assert_eq!(
         roles,
         vec![
@@ -147,8 +225,14 @@ async fn supabase_roles_and_auth_functions_match_supabase() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(timeouts.contains(&"anon:statement_timeout=3s".to_owned()), "{timeouts:?}");
-    assert!(timeouts.contains(&"authenticated:statement_timeout=8s".to_owned()), "{timeouts:?}");
+    assert!(
+        timeouts.contains(&"anon:statement_timeout=3s".to_owned()),
+        "{timeouts:?}"
+    );
+    assert!(
+        timeouts.contains(&"authenticated:statement_timeout=8s".to_owned()),
+        "{timeouts:?}"
+    );
 
     // Inlinable: plain SQL, stable, no SET clause.
     let fns: Vec<(String, String, String, bool)> = db
@@ -159,7 +243,10 @@ async fn supabase_roles_and_auth_functions_match_supabase() {
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
     for f in ["email", "jwt", "role", "uid"] {
-        assert!(fns.contains(&(f.to_owned(), "sql".to_owned(), "s".to_owned(), true)), "auth.{f} in {fns:?}");
+        assert!(
+            fns.contains(&(f.to_owned(), "sql".to_owned(), "s".to_owned(), true)),
+            "auth.{f} in {fns:?}"
+        );
     }
 
     let uid = "6f1c2d34-0000-4000-8000-000000000001";
@@ -179,20 +266,35 @@ async fn supabase_roles_and_auth_functions_match_supabase() {
         .await
         .expect("legacy claim")
         .get(1);
-    assert_eq!(legacy, "00000000-0000-4000-8000-00000000000a", "the legacy per-claim setting wins, as on Supabase");
+    assert_eq!(
+        legacy, "00000000-0000-4000-8000-00000000000a",
+        "the legacy per-claim setting wins, as on Supabase"
+    );
 }
 
 /// Runs statements as an API role, the way PostgREST does.
-async fn as_role(role: &str, sub: Option<&str>, database: &str, sql: &str) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
-    let config: tokio_postgres::Config = common::url_as("authenticator", database).parse().expect("url");
-    let client = connect(&config, "test").await.expect("connect as authenticator");
+async fn as_role(
+    role: &str,
+    sub: Option<&str>,
+    database: &str,
+    sql: &str,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    let config: tokio_postgres::Config = common::url_as("authenticator", database)
+        .parse()
+        .expect("url");
+    let client = connect(&config, "test")
+        .await
+        .expect("connect as authenticator");
     let claims = match sub {
         Some(sub) => format!(r#"{{"sub":"{sub}","role":"{role}"}}"#),
         None => format!(r#"{{"role":"{role}"}}"#),
     };
     client.batch_execute("begin").await?;
     client
-        .execute("select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", &[&role, &claims])
+        .execute(
+            "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
+            &[&role, &claims],
+        )
         .await?;
     let rows = client.query(sql, &[]).await;
     client.batch_execute("rollback").await?;
@@ -202,35 +304,112 @@ async fn as_role(role: &str, sub: Option<&str>, database: &str, sql: &str) -> Re
 #[tokio::test]
 async fn rls_keeps_users_to_their_own_rows() {
     let server = common::server().await;
-    let report = seed(&server, &common::taleforge(106, 0.02), &common::quiet()).await.expect("seed");
+    let report = seed(&server, &common::taleforge(106, 0.02), &common::quiet())
+        .await
+        .expect("seed");
     let db = server.connect(&report.database).await.expect("connect");
     let owner: String = db
-        .query_one("select user_id::text from stories group by 1 order by count(*) desc limit 1", &[])
+        .query_one(
+            "select user_id::text from stories group by 1 order by count(*) desc limit 1",
+            &[],
+        )
         .await
         .expect("owner")
         .get(0);
     let count = |rows: Vec<tokio_postgres::Row>| rows[0].get::<_, i64>(0);
     let name = report.database.as_str();
 
-    let all_private: i64 = db.query_one("select count(*) from stories where not is_public", &[]).await.expect("all").get(0);
-    let own = count(as_role("authenticated", Some(&owner), name, "select count(*) from stories where not is_public").await.expect("own"));
-    assert!(own > 0 && own < all_private, "a user sees only their own private stories ({own} of {all_private})");
-    let foreign = format!("select count(*) from stories where user_id <> '{owner}' and not is_public");
-    assert_eq!(count(as_role("authenticated", Some(&owner), name, &foreign).await.expect("foreign")), 0);
+    let all_private: i64 = db
+        .query_one("select count(*) from stories where not is_public", &[])
+        .await
+        .expect("all")
+        .get(0);
+    let own = count(
+        as_role(
+            "authenticated",
+            Some(&owner),
+            name,
+            "select count(*) from stories where not is_public",
+        )
+        .await
+        .expect("own"),
+    );
+    assert!(
+        own > 0 && own < all_private,
+        "a user sees only their own private stories ({own} of {all_private})"
+    );
+    let foreign =
+        format!("select count(*) from stories where user_id <> '{owner}' and not is_public");
+    assert_eq!(
+        count(
+            as_role("authenticated", Some(&owner), name, &foreign)
+                .await
+                .expect("foreign")
+        ),
+        0
+    );
     let children = format!("select count(*) from child_profiles where parent_id <> '{owner}'");
-    assert_eq!(count(as_role("authenticated", Some(&owner), name, &children).await.expect("children")), 0);
-    assert!(as_role("anon", None, name, "select count(*) from child_profiles").await.is_err(), "anon has no access to children's data");
-    assert_eq!(count(as_role("anon", None, name, "select count(*) from stories").await.expect("anon stories")), 0);
-    assert!(count(as_role("service_role", None, name, "select count(*) from child_profiles").await.expect("service")) > 0);
+    assert_eq!(
+        count(
+            as_role("authenticated", Some(&owner), name, &children)
+                .await
+                .expect("children")
+        ),
+        0
+    );
+    assert!(
+        as_role("anon", None, name, "select count(*) from child_profiles")
+            .await
+            .is_err(),
+        "anon has no access to children's data"
+    );
+    assert_eq!(
+        count(
+            as_role("anon", None, name, "select count(*) from stories")
+                .await
+                .expect("anon stories")
+        ),
+        0
+    );
+    assert!(
+        count(
+            as_role(
+                "service_role",
+                None,
+                name,
+                "select count(*) from child_profiles"
+            )
+            .await
+            .expect("service")
+        ) > 0
+    );
 
     let tamper = format!("update profiles set credits_balance = 999999 where id = '{owner}'");
-    let err = as_role("authenticated", Some(&owner), name, &tamper).await.expect_err("balance is tamper-proof");
-    assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE));
-    let overspend = as_role("authenticated", Some(&owner), name, "select public.spend_credits(100000000)").await.expect_err("no overdraft");
+    let err = as_role("authenticated", Some(&owner), name, &tamper)
+        .await
+        .expect_err("balance is tamper-proof");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+    );
+    let overspend = as_role(
+        "authenticated",
+        Some(&owner),
+        name,
+        "select public.spend_credits(100000000)",
+    )
+    .await
+    .expect_err("no overdraft");
     assert_eq!(err_code(&overspend), "P0001");
     let spend = "select public.spend_credits(1), (select credits_balance - (select sum(amount) from credit_transactions where user_id = auth.uid()) from profiles where id = auth.uid())";
-    let rows = as_role("authenticated", Some(&owner), name, spend).await.expect("spend");
-    assert_eq!(rows[0].get::<_, Option<i64>>(1).or(Some(0)), Some(0), "ledger and balance move together");
+    let rows = as_role("authenticated", Some(&owner), name, spend)
+        .await
+        .expect("spend");
+    assert_eq!(
+        rows[0].get::<_, Option<i64>>(1).or(Some(0)),
+        Some(0),
+        "ledger and balance move together"
+    );
 }
 
 fn err_code(e: &tokio_postgres::Error) -> String {

@@ -109,7 +109,9 @@ pub struct LoadSpec {
 }
 
 /// How statements travel, as pgbench's `-M` names them.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, serde::Serialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     /// Text query with literals inlined; one round trip, no plan reuse.

@@ -20,7 +20,9 @@ pub enum ClusterError {
          or pass --database-url to use an existing server"
     )]
     BinariesNotFound,
-    #[error("running as root, but there is no unprivileged account to run PostgreSQL as (create a `postgres` user, or set SCHEMABENCH_PG_USER)")]
+    #[error(
+        "running as root, but there is no unprivileged account to run PostgreSQL as (create a `postgres` user, or set SCHEMABENCH_PG_USER)"
+    )]
     NoServerUser,
     #[error("{step} failed: {detail}")]
     Step { step: &'static str, detail: String },
@@ -62,7 +64,9 @@ pub fn find_server_binaries() -> Result<PathBuf, ClusterError> {
             if has_initdb(&dir) {
                 // Follow symlinks so postgres itself is found beside initdb.
                 let real = std::fs::canonicalize(dir.join("initdb")).ok();
-                return Ok(real.and_then(|p| p.parent().map(Path::to_owned)).unwrap_or(dir));
+                return Ok(real
+                    .and_then(|p| p.parent().map(Path::to_owned))
+                    .unwrap_or(dir));
             }
         }
     }
@@ -77,7 +81,10 @@ pub fn find_server_binaries() -> Result<PathBuf, ClusterError> {
         })
         .collect();
     versions.sort();
-    versions.pop().map(|(_, bin)| bin).ok_or(ClusterError::BinariesNotFound)
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .ok_or(ClusterError::BinariesNotFound)
 }
 
 /// The uid/gid to run the server as, or `None` when we are not root.
@@ -101,7 +108,10 @@ impl EmbeddedCluster {
     pub fn start() -> Result<Self, ClusterError> {
         let bin = find_server_binaries()?;
         let run_as = server_account()?;
-        let root = tempfile::Builder::new().prefix("schemabench-pg-").tempdir()?.keep();
+        let root = tempfile::Builder::new()
+            .prefix("schemabench-pg-")
+            .tempdir()?
+            .keep();
         let cluster = EmbeddedCluster {
             bin,
             socket_dir: root.join("socket"),
@@ -113,7 +123,8 @@ impl EmbeddedCluster {
         std::fs::create_dir_all(&cluster.socket_dir)?;
         if let Some((uid, gid)) = run_as {
             for dir in [&cluster.root, &cluster.socket_dir] {
-                nix::unistd::chown(dir, Some(uid.into()), Some(gid.into())).map_err(std::io::Error::from)?;
+                nix::unistd::chown(dir, Some(uid.into()), Some(gid.into()))
+                    .map_err(std::io::Error::from)?;
             }
         }
         cluster.init()?;
@@ -185,14 +196,25 @@ rm -rf "$2""#;
         if tail.is_empty() {
             String::new()
         } else {
-            format!("\nserver log:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+            format!(
+                "\nserver log:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
         }
     }
 
     fn init(&self) -> Result<(), ClusterError> {
         let mut cmd = self.command("initdb");
-        cmd.args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "-D"])
-            .arg(self.data_dir());
+        cmd.args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "-D",
+        ])
+        .arg(self.data_dir());
         self.run("initdb", cmd)
     }
 
@@ -230,7 +252,13 @@ rm -rf "$2""#;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let mut cmd = self.command("pg_isready");
-            cmd.arg("-h").arg(&self.socket_dir).args(["-p", &self.port.to_string(), "-U", "postgres", "-q"]);
+            cmd.arg("-h").arg(&self.socket_dir).args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-q",
+            ]);
             if cmd.status().is_ok_and(|s| s.success()) {
                 return Ok(());
             }
@@ -273,8 +301,13 @@ impl Drop for EmbeddedCluster {
             return;
         }
         let mut cmd = self.command("pg_ctl");
-        cmd.args(["stop", "-m", "fast", "-w", "-D"]).arg(self.data_dir());
-        let _ = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        cmd.args(["stop", "-m", "fast", "-w", "-D"])
+            .arg(self.data_dir());
+        let _ = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }

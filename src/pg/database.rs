@@ -73,9 +73,16 @@ pub async fn find(admin: &Client, name: &str) -> Result<Found, PgError> {
 }
 
 /// Creates a new database and marks it as schemabench's.
-pub async fn create(admin: &Client, name: &str, marker: &Marker, template: Option<&str>) -> Result<(), PgError> {
+pub async fn create(
+    admin: &Client,
+    name: &str,
+    marker: &Marker,
+    template: Option<&str>,
+) -> Result<(), PgError> {
     debug_assert!(name.starts_with(NAME_PREFIX));
-    let template = template.map(|t| format!(" template {}", quote_ident(t))).unwrap_or_default();
+    let template = template
+        .map(|t| format!(" template {}", quote_ident(t)))
+        .unwrap_or_default();
     admin
         .batch_execute(&format!("create database {}{template}", quote_ident(name)))
         .await
@@ -88,7 +95,10 @@ pub async fn set_marker(admin: &Client, name: &str, marker: &Marker) -> Result<(
     let json = serde_json::to_string(marker).unwrap_or_default();
     let comment = format!("{MARKER_PREFIX}{json}").replace('\'', "''");
     admin
-        .batch_execute(&format!("comment on database {} is '{comment}'", quote_ident(name)))
+        .batch_execute(&format!(
+            "comment on database {} is '{comment}'",
+            quote_ident(name)
+        ))
         .await
         .context_db(format!("marking database {name}"))
 }
@@ -97,7 +107,9 @@ pub async fn set_marker(admin: &Client, name: &str, marker: &Marker) -> Result<(
 pub async fn drop_owned(admin: &Client, name: &str) -> Result<(), PgError> {
     match find(admin, name).await? {
         Found::Missing => Ok(()),
-        Found::NotOurs => Err(PgError::NotOurs { name: name.to_owned() }),
+        Found::NotOurs => Err(PgError::NotOurs {
+            name: name.to_owned(),
+        }),
         Found::Ours(_) => admin
             .batch_execute(&format!("drop database {} with (force)", quote_ident(name)))
             .await

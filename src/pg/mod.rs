@@ -104,7 +104,10 @@ impl Server {
                     url: url.to_owned(),
                     source,
                 })?;
-                Ok(Self { config, cluster: None })
+                Ok(Self {
+                    config,
+                    cluster: None,
+                })
             }
             None => {
                 let cluster = tokio::task::spawn_blocking(EmbeddedCluster::start)
@@ -114,7 +117,10 @@ impl Server {
                         detail: e.to_string(),
                     })??;
                 let mut config = Config::new();
-                config.host_path(&cluster.socket_dir).port(cluster.port).user("postgres");
+                config
+                    .host_path(&cluster.socket_dir)
+                    .port(cluster.port)
+                    .user("postgres");
                 Ok(Self {
                     config,
                     cluster: Some(cluster),
@@ -131,7 +137,11 @@ impl Server {
             None => "localhost".to_owned(),
         };
         let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        let kind = if self.cluster.is_some() { "throwaway cluster" } else { "server" };
+        let kind = if self.cluster.is_some() {
+            "throwaway cluster"
+        } else {
+            "server"
+        };
         format!(
             "{kind} {host}:{port} as {}",
             self.config.get_user().unwrap_or("(default user)")
@@ -159,10 +169,13 @@ impl Server {
 
 /// Connects and drives the connection on a background task.
 pub async fn connect(config: &Config, target: &str) -> Result<Client, PgError> {
-    let (client, connection) = config.connect(NoTls).await.map_err(|source| PgError::Connect {
-        target: target.to_owned(),
-        source,
-    })?;
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|source| PgError::Connect {
+            target: target.to_owned(),
+            source,
+        })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("connection closed: {e}");
@@ -185,7 +198,10 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://me:s3cret@db.example.com:5432/app"), "postgres://me:***@db.example.com:5432/app");
+        assert_eq!(
+            redact_url("postgres://me:s3cret@db.example.com:5432/app"),
+            "postgres://me:***@db.example.com:5432/app"
+        );
         assert!(!redact_url("postgresql://u:p%40ss@h/db?sslmode=require").contains("p%40ss"));
         assert!(!redact_url("host=h password=hunter2").contains("hunter2"));
     }

@@ -40,7 +40,9 @@ impl fmt::Display for KeyPath {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
                 KeySeg::Key(k) => {
-                    let bare = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    let bare = !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                     let dot = if i == 0 { "" } else { "." };
                     if bare {
                         write!(f, "{dot}{k}")?;

@@ -76,7 +76,10 @@ impl Scenario {
             .map(|m| {
                 let full = dir.join(m);
                 std::fs::read_to_string(&full)
-                    .map(|sql| Migration { path: full.clone(), sql })
+                    .map(|sql| Migration {
+                        path: full.clone(),
+                        sql,
+                    })
                     .map_err(|source| ScenarioError::Read { path: full, source })
             })
             .collect::<Result<_, _>>()?;
@@ -88,7 +91,11 @@ impl Scenario {
     }
 
     /// Applies command-line overrides of the seed and scale.
-    pub fn with_overrides(mut self, seed: Option<u64>, scale: Option<f64>) -> Result<Self, ScenarioError> {
+    pub fn with_overrides(
+        mut self,
+        seed: Option<u64>,
+        scale: Option<f64>,
+    ) -> Result<Self, ScenarioError> {
         if let Some(scale) = scale {
             if !(scale.is_finite() && scale > 0.0) {
                 return Err(ScenarioError::Invalid {

@@ -15,7 +15,9 @@ pub struct SourceMap {
 impl SourceMap {
     /// `None` when the text is not valid TOML; serde reports that error itself.
     pub fn parse(source: &str) -> Option<Self> {
-        Document::parse(source.to_owned()).ok().map(|doc| Self { doc })
+        Document::parse(source.to_owned())
+            .ok()
+            .map(|doc| Self { doc })
     }
 
     /// Span of the deepest existing item along `path`.
@@ -80,7 +82,11 @@ fn find_in_item(item: &Item, offset: usize, segs: &mut Vec<KeySeg>) -> bool {
         .is_some_and(|t| find_in_table_like(t, offset, segs))
 }
 
-fn find_in_table_like(table: &dyn toml_edit::TableLike, offset: usize, segs: &mut Vec<KeySeg>) -> bool {
+fn find_in_table_like(
+    table: &dyn toml_edit::TableLike,
+    offset: usize,
+    segs: &mut Vec<KeySeg>,
+) -> bool {
     for (name, child) in table.iter() {
         segs.push(KeySeg::Key(name.to_owned()));
         if find_in_item(child, offset, segs) {
@@ -97,11 +103,7 @@ fn find_in_table_like(table: &dyn toml_edit::TableLike, offset: usize, segs: &mu
 
 fn find_in_value(value: &Value, offset: usize, segs: &mut Vec<KeySeg>) -> bool {
     match value {
-        Value::InlineTable(t) => {
-            if find_in_table_like(t, offset, segs) {
-                return true;
-            }
-        }
+        Value::InlineTable(t) if find_in_table_like(t, offset, segs) => return true,
         Value::Array(a) => {
             for (i, v) in a.iter().enumerate() {
                 segs.push(KeySeg::Index(i));

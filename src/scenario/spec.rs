@@ -65,13 +65,31 @@ pub struct TableSpec {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Distribution {
-    Fixed { value: u64 },
-    Uniform { min: u64, max: u64 },
-    Normal { mean: f64, stddev: f64, min: Option<u64>, max: Option<u64> },
-    Exponential { mean: f64, max: Option<u64> },
+    Fixed {
+        value: u64,
+    },
+    Uniform {
+        min: u64,
+        max: u64,
+    },
+    Normal {
+        mean: f64,
+        stddev: f64,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+    Exponential {
+        mean: f64,
+        max: Option<u64>,
+    },
     /// Values 1..=max, value k with weight k^-exponent: few large, many small.
-    Zipf { max: u64, exponent: f64 },
-    Bernoulli { p: f64 },
+    Zipf {
+        max: u64,
+        exponent: f64,
+    },
+    Bernoulli {
+        p: f64,
+    },
 }
 
 impl std::hash::Hash for Distribution {
@@ -86,18 +104,28 @@ impl std::hash::Hash for Distribution {
 #[serde(tag = "gen", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Generator {
     /// The row's own deterministic UUID, derived from (seed, table, row).
-    Uuid,
+    Uuid {},
     /// A column of an ancestor row (`per` chain), e.g. `stories.user_id`.
-    Ref { column: String },
+    Ref {
+        column: String,
+    },
     /// A column of a random row of another table under the same ancestor,
     /// e.g. one of the same user's characters. NULL when there is none.
-    Pick { column: String, within: String },
+    Pick {
+        column: String,
+        within: String,
+    },
     /// The sum of a column over this row's child rows (a ledger balance).
-    Sum { column: String },
+    Sum {
+        column: String,
+    },
     /// One generator for the first row under each parent, another for the rest.
-    First { first: Box<Generator>, rest: Box<Generator> },
+    First {
+        first: Box<Generator>,
+        rest: Box<Generator>,
+    },
     /// The row's 1-based position under its parent (segment numbers).
-    Position,
+    Position {},
     /// A generator chosen by the text value of another column of this row or
     /// an ancestor (`kind = "purchase"` gives a positive amount).
     Case {
@@ -112,11 +140,14 @@ pub enum Generator {
         weights: Vec<f64>,
     },
     /// NULL with probability `p`, otherwise the inner generator.
-    Nullable { p: f64, of: Box<Generator> },
-    Name,
-    FirstName,
+    Nullable {
+        p: f64,
+        of: Box<Generator>,
+    },
+    Name {},
+    FirstName {},
     /// A unique, realistic e-mail address.
-    Email,
+    Email {},
     /// Capitalised words, like a story title.
     Title {
         #[serde(default = "two")]
@@ -179,9 +210,13 @@ pub enum Generator {
         max: String,
     },
     /// A JSON object whose fields are generators.
-    Json { fields: BTreeMap<String, Generator> },
+    Json {
+        fields: BTreeMap<String, Generator>,
+    },
     /// The same value on every row.
-    Const { value: toml::Value },
+    Const {
+        value: toml::Value,
+    },
 }
 
 fn zero_duration() -> String {

@@ -48,7 +48,8 @@ clients = 2
 /// Writes `text` as a scenario beside a migration file and loads it.
 fn load(text: &str) -> Result<Scenario, ScenarioError> {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("m.sql"), "create table users (id uuid);").expect("write migration");
+    std::fs::write(dir.path().join("m.sql"), "create table users (id uuid);")
+        .expect("write migration");
     let path: PathBuf = dir.path().join("scenario.toml");
     std::fs::write(&path, text).expect("write scenario");
     Scenario::load(&path)
@@ -71,7 +72,10 @@ fn assert_names(message: &str, line: usize, fragments: &[&str]) {
         "expected line {line} in: {message}"
     );
     for fragment in fragments {
-        assert!(message.contains(fragment), "expected {fragment:?} in: {message}");
+        assert!(
+            message.contains(fragment),
+            "expected {fragment:?} in: {message}"
+        );
     }
 }
 
@@ -90,8 +94,15 @@ fn unknown_top_level_key() {
 
 #[test]
 fn unknown_generator() {
-    let m = error_with(r#"title = { gen = "title" }"#, r#"title = { gen = "headline" }"#);
-    assert_names(&m, 21, &["tables.posts.columns.title", "headline", "expected one of"]);
+    let m = error_with(
+        r#"title = { gen = "title" }"#,
+        r#"title = { gen = "headline" }"#,
+    );
+    assert_names(
+        &m,
+        21,
+        &["tables.posts.columns.title", "headline", "expected one of"],
+    );
 }
 
 #[test]
@@ -115,24 +126,47 @@ fn syntax_error() {
 #[test]
 fn unknown_parent_table() {
     let m = error_with(r#"per = "users""#, r#"per = "people""#);
-    assert_names(&m, 15, &["tables.posts.per", "\"people\"", "expected one of the scenario's tables: posts, users"]);
+    assert_names(
+        &m,
+        15,
+        &[
+            "tables.posts.per",
+            "\"people\"",
+            "expected one of the scenario's tables: posts, users",
+        ],
+    );
 }
 
 #[test]
 fn unknown_referenced_column() {
     let m = error_with(r#"column = "users.id""#, r#"column = "users.uuid""#);
-    assert_names(&m, 20, &["tables.posts.columns.user_id.column", "users.uuid", "expected a generated column of users"]);
+    assert_names(
+        &m,
+        20,
+        &[
+            "tables.posts.columns.user_id.column",
+            "users.uuid",
+            "expected a generated column of users",
+        ],
+    );
 }
 
 #[test]
 fn reference_to_a_table_that_is_not_an_ancestor() {
-    let m = error_with(r#"email = { gen = "email" }"#, r#"email = { gen = "ref", column = "posts.title" }"#);
+    let m = error_with(
+        r#"email = { gen = "email" }"#,
+        r#"email = { gen = "ref", column = "posts.title" }"#,
+    );
     assert_names(&m, 11, &["tables.users.columns.email.column", "ancestor"]);
 }
 
 #[test]
 fn parent_cycle() {
-    let text = GOOD.replacen("rows = 10", "per = \"posts\"\ncount = { dist = \"fixed\", value = 1 }", 1);
+    let text = GOOD.replacen(
+        "rows = 10",
+        "per = \"posts\"\ncount = { dist = \"fixed\", value = 1 }",
+        1,
+    );
     let m = load(&text).expect_err("cycle").to_string();
     assert_names(&m, 16, &["tables.posts.per", "loops back"]);
 }
@@ -151,19 +185,41 @@ fn column_cycle() {
 #[test]
 fn zipf_with_a_negative_exponent() {
     let m = error_with("exponent = 1.2", "exponent = -1.2");
-    assert_names(&m, 16, &["tables.posts.count.exponent", "-1.2", "greater than 0"]);
+    assert_names(
+        &m,
+        16,
+        &["tables.posts.count.exponent", "-1.2", "greater than 0"],
+    );
 }
 
 #[test]
 fn uniform_with_min_above_max() {
-    let m = error_with(r#"{ dist = "zipf", max = 20, exponent = 1.2 }"#, r#"{ dist = "uniform", min = 9, max = 3 }"#);
-    assert_names(&m, 16, &["tables.posts.count.max", "expected max >= min (9)"]);
+    let m = error_with(
+        r#"{ dist = "zipf", max = 20, exponent = 1.2 }"#,
+        r#"{ dist = "uniform", min = 9, max = 3 }"#,
+    );
+    assert_names(
+        &m,
+        16,
+        &["tables.posts.count.max", "expected max >= min (9)"],
+    );
 }
 
 #[test]
 fn probability_above_one() {
-    let m = error_with(r#"title = { gen = "title" }"#, r#"title = { gen = "nullable", p = 1.5, of = { gen = "title" } }"#);
-    assert_names(&m, 21, &["tables.posts.columns.title.p", "1.5", "probability between 0 and 1"]);
+    let m = error_with(
+        r#"title = { gen = "title" }"#,
+        r#"title = { gen = "nullable", p = 1.5, of = { gen = "title" } }"#,
+    );
+    assert_names(
+        &m,
+        21,
+        &[
+            "tables.posts.columns.title.p",
+            "1.5",
+            "probability between 0 and 1",
+        ],
+    );
 }
 
 #[test]
@@ -186,7 +242,10 @@ fn unparsable_duration() {
 
 #[test]
 fn missing_migration_file() {
-    let m = error_with(r#"migrations = ["m.sql"]"#, r#"migrations = ["m.sql", "gone.sql"]"#);
+    let m = error_with(
+        r#"migrations = ["m.sql"]"#,
+        r#"migrations = ["m.sql", "gone.sql"]"#,
+    );
     assert_names(&m, 3, &["migrations[1]", "gone.sql", "does not exist"]);
 }
 
@@ -198,20 +257,34 @@ fn rows_and_per_together() {
 
 #[test]
 fn enum_weights_that_do_not_match_values() {
-    let m = error_with(r#"title = { gen = "title" }"#, r#"title = { gen = "enum", values = ["a", "b"], weights = [1] }"#);
+    let m = error_with(
+        r#"title = { gen = "title" }"#,
+        r#"title = { gen = "enum", values = ["a", "b"], weights = [1] }"#,
+    );
     assert_names(&m, 21, &["title.weights", "one weight per choice"]);
 }
 
 #[test]
 fn query_parameter_count_must_match_placeholders() {
     let m = error_with("user_id = $1\"", "user_id = $1 and id = $2\"");
-    assert_names(&m, 32, &["workload.queries[0].params", "expected 2 parameter(s)"]);
+    assert_names(
+        &m,
+        32,
+        &["workload.queries[0].params", "expected 2 parameter(s)"],
+    );
 }
 
 #[test]
 fn load_phase_without_duration_or_transactions() {
     let m = error_with("duration = \"1s\"\n", "");
-    assert_names(&m, 35, &["load.phases[0]", "exactly one of `duration` or `transactions`"]);
+    assert_names(
+        &m,
+        35,
+        &[
+            "load.phases[0]",
+            "exactly one of `duration` or `transactions`",
+        ],
+    );
 }
 
 #[test]
@@ -229,4 +302,17 @@ fn owned_parameter_outside_the_actor_tree() {
     );
     let m = load(&text).expect_err("owned outside actor").to_string();
     assert_names(&m, 32, &["params[0].column", "owned by users"]);
+}
+
+#[test]
+fn unknown_key_beside_a_field_less_generator() {
+    let m = error_with(
+        r#"id = { gen = "uuid" }"#,
+        r#"id = { gen = "uuid", version = 7 }"#,
+    );
+    assert_names(
+        &m,
+        10,
+        &["tables.users.columns.id", "unknown key `version`"],
+    );
 }

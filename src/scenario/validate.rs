@@ -41,26 +41,41 @@ pub fn validate(spec: &ScenarioSpec, dir: &Path) -> Check {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
-        return Err(Problem::new(root.key("name"), "expected lowercase letters, digits and underscores (it names databases and folders)")
-            .with_value(format!("{:?}", spec.name)));
+        return Err(Problem::new(
+            root.key("name"),
+            "expected lowercase letters, digits and underscores (it names databases and folders)",
+        )
+        .with_value(format!("{:?}", spec.name)));
     }
     if !(spec.scale.is_finite() && spec.scale > 0.0) {
-        return Err(Problem::new(root.key("scale"), "expected a number greater than 0").with_value(spec.scale));
+        return Err(
+            Problem::new(root.key("scale"), "expected a number greater than 0")
+                .with_value(spec.scale),
+        );
     }
     if spec.migrations.is_empty() {
-        return Err(Problem::new(root.key("migrations"), "expected at least one migration file"));
+        return Err(Problem::new(
+            root.key("migrations"),
+            "expected at least one migration file",
+        ));
     }
     for (i, file) in spec.migrations.iter().enumerate() {
         if !dir.join(file).is_file() {
             return Err(Problem::new(
                 root.key("migrations").index(i),
-                format!("expected an SQL file; {} does not exist", dir.join(file).display()),
+                format!(
+                    "expected an SQL file; {} does not exist",
+                    dir.join(file).display()
+                ),
             )
             .with_value(format!("{:?}", file.display().to_string())));
         }
     }
     if spec.tables.is_empty() {
-        return Err(Problem::new(root.key("tables"), "expected at least one table to seed"));
+        return Err(Problem::new(
+            root.key("tables"),
+            "expected at least one table to seed",
+        ));
     }
     for (name, table) in &spec.tables {
         check_table(spec, name, table, &root.key("tables").key(name))?;
@@ -86,19 +101,31 @@ fn check_table(spec: &ScenarioSpec, name: &str, table: &TableSpec, path: &KeyPat
                 return Err(unknown_table(spec, path.key("per"), parent));
             }
             if cycle_through(spec, name) {
-                return Err(Problem::new(path.key("per"), "expected a parent table; this `per` chain loops back to the table itself")
-                    .with_value(format!("{parent:?}")));
+                return Err(Problem::new(
+                    path.key("per"),
+                    "expected a parent table; this `per` chain loops back to the table itself",
+                )
+                .with_value(format!("{parent:?}")));
             }
             check_distribution(count, &path.key("count"))?;
         }
         (None, Some(_), None) => {
-            return Err(Problem::new(path.key("per"), "expected `count` beside `per`: how many rows per parent row"));
+            return Err(Problem::new(
+                path.key("per"),
+                "expected `count` beside `per`: how many rows per parent row",
+            ));
         }
         (None, None, Some(_)) => {
-            return Err(Problem::new(path.key("count"), "expected `per` beside `count`: the parent table"));
+            return Err(Problem::new(
+                path.key("count"),
+                "expected `per` beside `count`: the parent table",
+            ));
         }
         _ => {
-            return Err(Problem::new(path.clone(), "expected either `rows = N` or `per = \"parent\"` with `count`, not both"));
+            return Err(Problem::new(
+                path.clone(),
+                "expected either `rows = N` or `per = \"parent\"` with `count`, not both",
+            ));
         }
     }
     for (column, generator) in &table.columns {
@@ -124,8 +151,14 @@ fn cycle_through(spec: &ScenarioSpec, table: &str) -> bool {
 
 fn unknown_table(spec: &ScenarioSpec, path: KeyPath, table: &str) -> Problem {
     let known: Vec<&str> = spec.tables.keys().map(String::as_str).collect();
-    Problem::new(path, format!("expected one of the scenario's tables: {}", known.join(", ")))
-        .with_value(format!("{table:?}"))
+    Problem::new(
+        path,
+        format!(
+            "expected one of the scenario's tables: {}",
+            known.join(", ")
+        ),
+    )
+    .with_value(format!("{table:?}"))
 }
 
 fn check_probability(p: f64, path: KeyPath) -> Check {
@@ -139,21 +172,35 @@ fn check_probability(p: f64, path: KeyPath) -> Check {
 fn check_distribution(d: &Distribution, path: &KeyPath) -> Check {
     match d {
         Distribution::Fixed { .. } => Ok(()),
-        Distribution::Uniform { min, max } if min > max => {
-            Err(Problem::new(path.key("max"), format!("expected max >= min ({min})")).with_value(max))
-        }
+        Distribution::Uniform { min, max } if min > max => Err(Problem::new(
+            path.key("max"),
+            format!("expected max >= min ({min})"),
+        )
+        .with_value(max)),
         Distribution::Uniform { .. } => Ok(()),
-        Distribution::Normal { mean, stddev, min, max } => {
+        Distribution::Normal {
+            mean,
+            stddev,
+            min,
+            max,
+        } => {
             if !mean.is_finite() {
-                return Err(Problem::new(path.key("mean"), "expected a finite mean").with_value(mean));
+                return Err(
+                    Problem::new(path.key("mean"), "expected a finite mean").with_value(mean)
+                );
             }
             if !(stddev.is_finite() && *stddev >= 0.0) {
-                return Err(Problem::new(path.key("stddev"), "expected a standard deviation >= 0").with_value(stddev));
+                return Err(
+                    Problem::new(path.key("stddev"), "expected a standard deviation >= 0")
+                        .with_value(stddev),
+                );
             }
             match (min, max) {
-                (Some(lo), Some(hi)) if lo > hi => {
-                    Err(Problem::new(path.key("max"), format!("expected max >= min ({lo})")).with_value(hi))
-                }
+                (Some(lo), Some(hi)) if lo > hi => Err(Problem::new(
+                    path.key("max"),
+                    format!("expected max >= min ({lo})"),
+                )
+                .with_value(hi)),
                 _ => Ok(()),
             }
         }
@@ -161,11 +208,17 @@ fn check_distribution(d: &Distribution, path: &KeyPath) -> Check {
             Err(Problem::new(path.key("mean"), "expected a mean greater than 0").with_value(mean))
         }
         Distribution::Exponential { .. } => Ok(()),
-        Distribution::Zipf { max, .. } if *max == 0 => {
-            Err(Problem::new(path.key("max"), "expected a zipf maximum of at least 1").with_value(max))
-        }
+        Distribution::Zipf { max, .. } if *max == 0 => Err(Problem::new(
+            path.key("max"),
+            "expected a zipf maximum of at least 1",
+        )
+        .with_value(max)),
         Distribution::Zipf { exponent, .. } if !(exponent.is_finite() && *exponent > 0.0) => {
-            Err(Problem::new(path.key("exponent"), "expected a zipf exponent greater than 0").with_value(exponent))
+            Err(Problem::new(
+                path.key("exponent"),
+                "expected a zipf exponent greater than 0",
+            )
+            .with_value(exponent))
         }
         Distribution::Zipf { .. } => Ok(()),
         Distribution::Bernoulli { p } => check_probability(*p, path.key("p")),
@@ -173,9 +226,14 @@ fn check_distribution(d: &Distribution, path: &KeyPath) -> Check {
 }
 
 /// Resolves `table.column` to a column the scenario generates.
-fn check_column_ref<'a>(spec: &'a ScenarioSpec, qualified: &'a str, path: &KeyPath) -> Result<(&'a str, &'a str), Problem> {
+fn check_column_ref<'a>(
+    spec: &'a ScenarioSpec,
+    qualified: &'a str,
+    path: &KeyPath,
+) -> Result<(&'a str, &'a str), Problem> {
     let Some((table, column)) = split_column(qualified) else {
-        return Err(Problem::new(path.clone(), "expected \"table.column\"").with_value(format!("{qualified:?}")));
+        return Err(Problem::new(path.clone(), "expected \"table.column\"")
+            .with_value(format!("{qualified:?}")));
     };
     let Some(spec_table) = spec.tables.get(table) else {
         return Err(unknown_table(spec, path.clone(), table));
@@ -184,7 +242,10 @@ fn check_column_ref<'a>(spec: &'a ScenarioSpec, qualified: &'a str, path: &KeyPa
         let known: Vec<&str> = spec_table.columns.keys().map(String::as_str).collect();
         return Err(Problem::new(
             path.clone(),
-            format!("expected a generated column of {table}: {}", known.join(", ")),
+            format!(
+                "expected a generated column of {table}: {}",
+                known.join(", ")
+            ),
         )
         .with_value(format!("{qualified:?}")));
     }
@@ -194,13 +255,18 @@ fn check_column_ref<'a>(spec: &'a ScenarioSpec, qualified: &'a str, path: &KeyPa
 fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPath) -> Check {
     let lineage = ancestors(&spec.tables, table);
     match g {
-        Generator::Uuid | Generator::Name | Generator::FirstName | Generator::Email => Ok(()),
+        Generator::Uuid {} | Generator::Name {} | Generator::FirstName {} | Generator::Email {} => {
+            Ok(())
+        }
         Generator::Ref { column } => {
             let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
             if target != table && !lineage.contains(&target) {
                 return Err(Problem::new(
                     path.key("column"),
-                    format!("expected a column of {table} or of an ancestor (its `per` chain: {})", chain(&lineage)),
+                    format!(
+                        "expected a column of {table} or of an ancestor (its `per` chain: {})",
+                        chain(&lineage)
+                    ),
                 )
                 .with_value(format!("{column:?}")));
             }
@@ -209,13 +275,25 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
         Generator::After { column, min, max } => {
             let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
             if target != table && !lineage.contains(&target) {
-                return Err(Problem::new(path.key("column"), format!("expected a column of {table} or of an ancestor"))
-                    .with_value(format!("{column:?}")));
+                return Err(Problem::new(
+                    path.key("column"),
+                    format!("expected a column of {table} or of an ancestor"),
+                )
+                .with_value(format!("{column:?}")));
             }
-            let lo = parse_duration(min).map_err(|e| Problem::new(path.key("min"), format!("expected {e}")).with_value(format!("{min:?}")))?;
-            let hi = parse_duration(max).map_err(|e| Problem::new(path.key("max"), format!("expected {e}")).with_value(format!("{max:?}")))?;
+            let lo = parse_duration(min).map_err(|e| {
+                Problem::new(path.key("min"), format!("expected {e}"))
+                    .with_value(format!("{min:?}"))
+            })?;
+            let hi = parse_duration(max).map_err(|e| {
+                Problem::new(path.key("max"), format!("expected {e}"))
+                    .with_value(format!("{max:?}"))
+            })?;
             if hi < lo {
-                return Err(Problem::new(path.key("max"), format!("expected max >= min ({min})")).with_value(format!("{max:?}")));
+                return Err(
+                    Problem::new(path.key("max"), format!("expected max >= min ({min})"))
+                        .with_value(format!("{max:?}")),
+                );
             }
             Ok(())
         }
@@ -224,21 +302,30 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
             if !lineage.contains(&within.as_str()) && within != table {
                 return Err(Problem::new(
                     path.key("within"),
-                    format!("expected an ancestor of {table} (its `per` chain: {})", chain(&lineage)),
+                    format!(
+                        "expected an ancestor of {table} (its `per` chain: {})",
+                        chain(&lineage)
+                    ),
                 )
                 .with_value(format!("{within:?}")));
             }
             if !ancestors(&spec.tables, target).contains(&within.as_str()) {
-                return Err(Problem::new(path.key("within"), format!("expected an ancestor of {target} as well"))
-                    .with_value(format!("{within:?}")));
+                return Err(Problem::new(
+                    path.key("within"),
+                    format!("expected an ancestor of {target} as well"),
+                )
+                .with_value(format!("{within:?}")));
             }
             Ok(())
         }
         Generator::Sum { column } => {
             let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
             if spec.tables.get(target).and_then(|t| t.per.as_deref()) != Some(table) {
-                return Err(Problem::new(path.key("column"), format!("expected a column of a table with `per = \"{table}\"`"))
-                    .with_value(format!("{column:?}")));
+                return Err(Problem::new(
+                    path.key("column"),
+                    format!("expected a column of a table with `per = \"{table}\"`"),
+                )
+                .with_value(format!("{column:?}")));
             }
             Ok(())
         }
@@ -246,15 +333,25 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
             check_generator(spec, table, first, &path.key("first"))?;
             check_generator(spec, table, rest, &path.key("rest"))
         }
-        Generator::Position => Ok(()),
-        Generator::Case { column, cases, default } => {
+        Generator::Position {} => Ok(()),
+        Generator::Case {
+            column,
+            cases,
+            default,
+        } => {
             let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
             if target != table && !lineage.contains(&target) {
-                return Err(Problem::new(path.key("column"), format!("expected a column of {table} or of an ancestor"))
-                    .with_value(format!("{column:?}")));
+                return Err(Problem::new(
+                    path.key("column"),
+                    format!("expected a column of {table} or of an ancestor"),
+                )
+                .with_value(format!("{column:?}")));
             }
             if cases.is_empty() {
-                return Err(Problem::new(path.key("cases"), "expected at least one case"));
+                return Err(Problem::new(
+                    path.key("cases"),
+                    "expected at least one case",
+                ));
             }
             for (value, g) in cases {
                 check_generator(spec, table, g, &path.key("cases").key(value))?;
@@ -266,7 +363,10 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
         }
         Generator::OneOf { of, weights } => {
             if of.is_empty() {
-                return Err(Problem::new(path.key("of"), "expected at least one generator"));
+                return Err(Problem::new(
+                    path.key("of"),
+                    "expected at least one generator",
+                ));
             }
             check_weights(weights, of.len(), path)?;
             for (i, g) in of.iter().enumerate() {
@@ -278,41 +378,77 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
             check_probability(*p, path.key("p"))?;
             check_generator(spec, table, of, &path.key("of"))
         }
-        Generator::Title { min_words: lo, max_words: hi } | Generator::Sentence { min_words: lo, max_words: hi } => {
-            check_count_range(*lo, *hi, path, "min_words", "max_words")
+        Generator::Title {
+            min_words: lo,
+            max_words: hi,
         }
-        Generator::Paragraph { min_sentences, max_sentences } => {
-            check_count_range(*min_sentences, *max_sentences, path, "min_sentences", "max_sentences")
-        }
+        | Generator::Sentence {
+            min_words: lo,
+            max_words: hi,
+        } => check_count_range(*lo, *hi, path, "min_words", "max_words"),
+        Generator::Paragraph {
+            min_sentences,
+            max_sentences,
+        } => check_count_range(
+            *min_sentences,
+            *max_sentences,
+            path,
+            "min_sentences",
+            "max_sentences",
+        ),
         Generator::Url { .. } => Ok(()),
-        Generator::Int { min, max } if min > max => {
-            Err(Problem::new(path.key("max"), format!("expected max >= min ({min})")).with_value(max))
-        }
+        Generator::Int { min, max } if min > max => Err(Problem::new(
+            path.key("max"),
+            format!("expected max >= min ({min})"),
+        )
+        .with_value(max)),
         Generator::Int { .. } => Ok(()),
         Generator::Decimal { min, max, scale } => {
             if !(min.is_finite() && max.is_finite()) || min > max {
-                return Err(Problem::new(path.key("max"), format!("expected a finite max >= min ({min})")).with_value(max));
+                return Err(Problem::new(
+                    path.key("max"),
+                    format!("expected a finite max >= min ({min})"),
+                )
+                .with_value(max));
             }
             if *scale > 12 {
-                return Err(Problem::new(path.key("scale"), "expected at most 12 decimal places").with_value(scale));
+                return Err(
+                    Problem::new(path.key("scale"), "expected at most 12 decimal places")
+                        .with_value(scale),
+                );
             }
             Ok(())
         }
         Generator::Enum { values, weights } => {
             if values.is_empty() {
-                return Err(Problem::new(path.key("values"), "expected at least one value"));
+                return Err(Problem::new(
+                    path.key("values"),
+                    "expected at least one value",
+                ));
             }
             check_weights(weights, values.len(), path)
         }
         Generator::Bool { p } => check_probability(*p, path.key("p")),
         Generator::Timestamp { from, to, growth } => {
-            let start = parse_instant(from).map_err(|e| Problem::new(path.key("from"), format!("expected {e}")).with_value(format!("{from:?}")))?;
-            let end = parse_instant(to).map_err(|e| Problem::new(path.key("to"), format!("expected {e}")).with_value(format!("{to:?}")))?;
+            let start = parse_instant(from).map_err(|e| {
+                Problem::new(path.key("from"), format!("expected {e}"))
+                    .with_value(format!("{from:?}"))
+            })?;
+            let end = parse_instant(to).map_err(|e| {
+                Problem::new(path.key("to"), format!("expected {e}")).with_value(format!("{to:?}"))
+            })?;
             if end <= start {
-                return Err(Problem::new(path.key("to"), format!("expected a time after `from` ({from})")).with_value(format!("{to:?}")));
+                return Err(Problem::new(
+                    path.key("to"),
+                    format!("expected a time after `from` ({from})"),
+                )
+                .with_value(format!("{to:?}")));
             }
             if !growth.is_finite() {
-                return Err(Problem::new(path.key("growth"), "expected a finite growth rate").with_value(growth));
+                return Err(
+                    Problem::new(path.key("growth"), "expected a finite growth rate")
+                        .with_value(growth),
+                );
             }
             Ok(())
         }
@@ -323,19 +459,33 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
             Ok(())
         }
         Generator::Const { value } => match value {
-            toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => Ok(()),
-            other => Err(Problem::new(path.key("value"), "expected a string, number or boolean").with_value(other)),
+            toml::Value::String(_)
+            | toml::Value::Integer(_)
+            | toml::Value::Float(_)
+            | toml::Value::Boolean(_) => Ok(()),
+            other => Err(
+                Problem::new(path.key("value"), "expected a string, number or boolean")
+                    .with_value(other),
+            ),
         },
     }
 }
 
 fn check_weights(weights: &[f64], choices: usize, path: &KeyPath) -> Check {
     if !weights.is_empty() && weights.len() != choices {
-        return Err(Problem::new(path.key("weights"), format!("expected one weight per choice ({choices} choices)"))
-            .with_value(format!("{} weights", weights.len())));
+        return Err(Problem::new(
+            path.key("weights"),
+            format!("expected one weight per choice ({choices} choices)"),
+        )
+        .with_value(format!("{} weights", weights.len())));
     }
-    if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || (!weights.is_empty() && weights.iter().sum::<f64>() <= 0.0) {
-        return Err(Problem::new(path.key("weights"), "expected non-negative weights with a positive sum"));
+    if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+        || (!weights.is_empty() && weights.iter().sum::<f64>() <= 0.0)
+    {
+        return Err(Problem::new(
+            path.key("weights"),
+            "expected non-negative weights with a positive sum",
+        ));
     }
     Ok(())
 }
@@ -345,7 +495,11 @@ fn check_count_range(lo: u32, hi: u32, path: &KeyPath, lo_key: &str, hi_key: &st
         return Err(Problem::new(path.key(lo_key), "expected at least 1").with_value(lo));
     }
     if hi < lo {
-        return Err(Problem::new(path.key(hi_key), format!("expected {hi_key} >= {lo_key} ({lo})")).with_value(hi));
+        return Err(Problem::new(
+            path.key(hi_key),
+            format!("expected {hi_key} >= {lo_key} ({lo})"),
+        )
+        .with_value(hi));
     }
     Ok(())
 }
@@ -361,16 +515,26 @@ fn chain(lineage: &[&str]) -> String {
 /// Columns whose values are computed from other generated columns.
 fn column_dependencies(g: &Generator, out: &mut Vec<String>) {
     match g {
-        Generator::Ref { column } | Generator::After { column, .. } | Generator::Pick { column, .. } | Generator::Sum { column } => {
+        Generator::Ref { column }
+        | Generator::After { column, .. }
+        | Generator::Pick { column, .. }
+        | Generator::Sum { column } => {
             out.push(column.clone());
         }
         Generator::First { first, rest } => {
             column_dependencies(first, out);
             column_dependencies(rest, out);
         }
-        Generator::Case { column, cases, default } => {
+        Generator::Case {
+            column,
+            cases,
+            default,
+        } => {
             out.push(column.clone());
-            cases.values().chain(default.as_deref()).for_each(|g| column_dependencies(g, out));
+            cases
+                .values()
+                .chain(default.as_deref())
+                .for_each(|g| column_dependencies(g, out));
         }
         Generator::OneOf { of, .. } => of.iter().for_each(|g| column_dependencies(g, out)),
         Generator::Nullable { of, .. } => column_dependencies(of, out),
@@ -409,8 +573,15 @@ fn check_column_cycles(spec: &ScenarioSpec) -> Check {
                         let (table, column) = split_column(node).unwrap_or((node, ""));
                         let path: Vec<&str> = stack.iter().map(|(n, _)| *n).collect();
                         return Err(Problem::new(
-                            KeyPath::root().key("tables").key(table).key("columns").key(column),
-                            format!("expected columns that do not depend on themselves; cycle: {} -> {dep}", path.join(" -> ")),
+                            KeyPath::root()
+                                .key("tables")
+                                .key(table)
+                                .key("columns")
+                                .key(column),
+                            format!(
+                                "expected columns that do not depend on themselves; cycle: {} -> {dep}",
+                                path.join(" -> ")
+                            ),
                         ));
                     }
                     Some(2) => {}
@@ -426,24 +597,45 @@ fn check_column_cycles(spec: &ScenarioSpec) -> Check {
 
 fn check_workload(spec: &ScenarioSpec, w: &WorkloadSpec, path: &KeyPath) -> Check {
     let actor_path = path.key("actor");
-    check_column_ref(spec, &format!("{}.{}", w.actor.table, w.actor.column), &actor_path.key("column"))?;
+    check_column_ref(
+        spec,
+        &format!("{}.{}", w.actor.table, w.actor.column),
+        &actor_path.key("column"),
+    )?;
     if let Some(email) = &w.actor.email_column {
-        check_column_ref(spec, &format!("{}.{email}", w.actor.table), &actor_path.key("email_column"))?;
+        check_column_ref(
+            spec,
+            &format!("{}.{email}", w.actor.table),
+            &actor_path.key("email_column"),
+        )?;
     }
     if !(w.actor.activity_exponent.is_finite() && w.actor.activity_exponent >= 0.0) {
-        return Err(Problem::new(actor_path.key("activity_exponent"), "expected an exponent >= 0").with_value(w.actor.activity_exponent));
+        return Err(Problem::new(
+            actor_path.key("activity_exponent"),
+            "expected an exponent >= 0",
+        )
+        .with_value(w.actor.activity_exponent));
     }
     if w.queries.is_empty() {
-        return Err(Problem::new(path.key("queries"), "expected at least one query"));
+        return Err(Problem::new(
+            path.key("queries"),
+            "expected at least one query",
+        ));
     }
     let mut names = BTreeSet::new();
     for (i, q) in w.queries.iter().enumerate() {
         let qp = path.key("queries").index(i);
         if !names.insert(q.name.as_str()) {
-            return Err(Problem::new(qp.key("name"), "expected a name no other query has").with_value(format!("{:?}", q.name)));
+            return Err(
+                Problem::new(qp.key("name"), "expected a name no other query has")
+                    .with_value(format!("{:?}", q.name)),
+            );
         }
         if !(q.weight.is_finite() && q.weight > 0.0) {
-            return Err(Problem::new(qp.key("weight"), "expected a weight greater than 0").with_value(q.weight));
+            return Err(
+                Problem::new(qp.key("weight"), "expected a weight greater than 0")
+                    .with_value(q.weight),
+            );
         }
         let placeholders = placeholder_count(&q.sql);
         if placeholders != q.params.len() {
@@ -454,7 +646,10 @@ fn check_workload(spec: &ScenarioSpec, w: &WorkloadSpec, path: &KeyPath) -> Chec
             .with_value(format!("{} given", q.params.len())));
         }
         if let Some(think) = &q.think {
-            parse_duration(think).map_err(|e| Problem::new(qp.key("think"), format!("expected {e}")).with_value(format!("{think:?}")))?;
+            parse_duration(think).map_err(|e| {
+                Problem::new(qp.key("think"), format!("expected {e}"))
+                    .with_value(format!("{think:?}"))
+            })?;
         }
         for (j, p) in q.params.iter().enumerate() {
             check_param(spec, &w.actor.table, p, &qp.key("params").index(j))?;
@@ -471,8 +666,11 @@ fn check_param(spec: &ScenarioSpec, actor: &str, p: &ParamSpec, path: &KeyPath) 
         ParamSpec::Owned { column, latest_by } => {
             let (table, _) = check_column_ref(spec, column, &path.key("column"))?;
             if !ancestors(&spec.tables, table).contains(&actor) {
-                return Err(Problem::new(path.key("column"), format!("expected a column of a table owned by {actor} (through `per`)"))
-                    .with_value(format!("{column:?}")));
+                return Err(Problem::new(
+                    path.key("column"),
+                    format!("expected a column of a table owned by {actor} (through `per`)"),
+                )
+                .with_value(format!("{column:?}")));
             }
             if let Some(by) = latest_by {
                 check_column_ref(spec, &format!("{table}.{by}"), &path.key("latest_by"))?;
@@ -482,8 +680,11 @@ fn check_param(spec: &ScenarioSpec, actor: &str, p: &ParamSpec, path: &KeyPath) 
         ParamSpec::Value { of } => {
             let mut deps = Vec::new();
             column_dependencies(of, &mut deps);
-            if !deps.is_empty() || matches!(of, Generator::First { .. } | Generator::Position) {
-                return Err(Problem::new(path.key("of"), "expected a generator that needs no row (not ref, pick, sum, after, case, first or position)"));
+            if !deps.is_empty() || matches!(of, Generator::First { .. } | Generator::Position {}) {
+                return Err(Problem::new(
+                    path.key("of"),
+                    "expected a generator that needs no row (not ref, pick, sum, after, case, first or position)",
+                ));
             }
             check_generator(spec, actor, of, &path.key("of"))
         }
@@ -492,28 +693,52 @@ fn check_param(spec: &ScenarioSpec, actor: &str, p: &ParamSpec, path: &KeyPath) 
 
 fn check_load(load: &LoadSpec, path: &KeyPath) -> Check {
     if load.phases.is_empty() {
-        return Err(Problem::new(path.key("phases"), "expected at least one phase"));
+        return Err(Problem::new(
+            path.key("phases"),
+            "expected at least one phase",
+        ));
     }
     if load.phases.iter().all(|p| p.warmup) {
-        return Err(Problem::new(path.key("phases"), "expected at least one phase that is not a warmup"));
+        return Err(Problem::new(
+            path.key("phases"),
+            "expected at least one phase that is not a warmup",
+        ));
     }
     for (i, phase) in load.phases.iter().enumerate() {
         let pp = path.key("phases").index(i);
         match (&phase.duration, phase.transactions) {
             (Some(d), None) => {
-                parse_duration(d).map_err(|e| Problem::new(pp.key("duration"), format!("expected {e}")).with_value(format!("{d:?}")))?;
+                parse_duration(d).map_err(|e| {
+                    Problem::new(pp.key("duration"), format!("expected {e}"))
+                        .with_value(format!("{d:?}"))
+                })?;
             }
             (None, Some(n)) if n > 0 => {}
-            (None, Some(n)) => return Err(Problem::new(pp.key("transactions"), "expected at least 1").with_value(n)),
-            _ => return Err(Problem::new(pp.clone(), "expected exactly one of `duration` or `transactions`")),
+            (None, Some(n)) => {
+                return Err(
+                    Problem::new(pp.key("transactions"), "expected at least 1").with_value(n)
+                );
+            }
+            _ => {
+                return Err(Problem::new(
+                    pp.clone(),
+                    "expected exactly one of `duration` or `transactions`",
+                ));
+            }
         }
         if phase.clients == 0 {
-            return Err(Problem::new(pp.key("clients"), "expected at least 1 client").with_value(0));
+            return Err(
+                Problem::new(pp.key("clients"), "expected at least 1 client").with_value(0),
+            );
         }
         if let Some(rate) = phase.rate
             && !(rate.is_finite() && rate > 0.0)
         {
-            return Err(Problem::new(pp.key("rate"), "expected arrivals per second greater than 0").with_value(rate));
+            return Err(Problem::new(
+                pp.key("rate"),
+                "expected arrivals per second greater than 0",
+            )
+            .with_value(rate));
         }
     }
     Ok(())

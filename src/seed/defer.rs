@@ -62,17 +62,25 @@ impl Deferred {
         let mut deferred = Deferred::default();
         for row in &fks {
             let (table, name, def): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            drop.push_str(&format!("alter table {table} drop constraint {};\n", quote_ident(&name)));
-            deferred
-                .foreign_keys
-                .push(format!("alter table {table} add constraint {} {def}", quote_ident(&name)));
+            drop.push_str(&format!(
+                "alter table {table} drop constraint {};\n",
+                quote_ident(&name)
+            ));
+            deferred.foreign_keys.push(format!(
+                "alter table {table} add constraint {} {def}",
+                quote_ident(&name)
+            ));
         }
         for row in &keys {
             let (table, name, def): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            drop.push_str(&format!("alter table {table} drop constraint {};\n", quote_ident(&name)));
-            deferred
-                .keys_and_indexes
-                .push(format!("alter table {table} add constraint {} {def}", quote_ident(&name)));
+            drop.push_str(&format!(
+                "alter table {table} drop constraint {};\n",
+                quote_ident(&name)
+            ));
+            deferred.keys_and_indexes.push(format!(
+                "alter table {table} add constraint {} {def}",
+                quote_ident(&name)
+            ));
         }
         for row in &indexes {
             let (name, def): (String, String) = (row.get(0), row.get(1));
@@ -81,7 +89,10 @@ impl Deferred {
         }
         for row in &triggers {
             let (table, name): (String, String) = (row.get(0), row.get(1));
-            drop.push_str(&format!("alter table {table} disable trigger {};\n", quote_ident(&name)));
+            drop.push_str(&format!(
+                "alter table {table} disable trigger {};\n",
+                quote_ident(&name)
+            ));
             deferred.triggers.push((table, name));
         }
         client
@@ -95,7 +106,12 @@ impl Deferred {
     pub fn enable_triggers_sql(&self) -> String {
         self.triggers
             .iter()
-            .map(|(table, name)| format!("alter table {table} enable trigger {};\n", quote_ident(name)))
+            .map(|(table, name)| {
+                format!(
+                    "alter table {table} enable trigger {};\n",
+                    quote_ident(name)
+                )
+            })
             .collect()
     }
 }

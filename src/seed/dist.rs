@@ -35,7 +35,9 @@ impl Dist {
             Distribution::Exponential { mean, max } => {
                 Dist::Exponential(Exp::new(1.0 / mean).ok()?, max.unwrap_or(u64::MAX))
             }
-            Distribution::Zipf { max, exponent } => Dist::Zipf(Zipf::new(*max as f64, *exponent).ok()?),
+            Distribution::Zipf { max, exponent } => {
+                Dist::Zipf(Zipf::new(*max as f64, *exponent).ok()?)
+            }
             Distribution::Bernoulli { p } => Dist::Bernoulli(*p),
         })
     }
@@ -59,7 +61,11 @@ mod tests {
 
     #[test]
     fn zipf_is_skewed_and_bounded() {
-        let d = Dist::new(&Distribution::Zipf { max: 100, exponent: 1.5 }).unwrap();
+        let d = Dist::new(&Distribution::Zipf {
+            max: 100,
+            exponent: 1.5,
+        })
+        .unwrap();
         let mut rng = cell_rng(7);
         let draws: Vec<u64> = (0..10_000).map(|_| d.sample(&mut rng)).collect();
         assert!(draws.iter().all(|v| (1..=100).contains(v)));

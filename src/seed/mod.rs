@@ -3,7 +3,7 @@
 //! several streams at once, then rebuild constraints and ANALYZE.
 
 pub mod copy;
-mod defer;
+pub mod defer;
 pub mod dist;
 pub mod plan;
 pub mod rng;
@@ -106,7 +106,11 @@ impl LoadTarget {
 }
 
 /// Seeds the scenario's data database, or reuses a matching one.
-pub async fn seed(server: &Server, scenario: &Scenario, options: &SeedOptions) -> Result<SeedReport, SeedError> {
+pub async fn seed(
+    server: &Server,
+    scenario: &Scenario,
+    options: &SeedOptions,
+) -> Result<SeedReport, SeedError> {
     let started = Instant::now();
     let spec = &scenario.spec;
     let fingerprint = scenario.data_fingerprint();
@@ -121,14 +125,22 @@ pub async fn seed(server: &Server, scenario: &Scenario, options: &SeedOptions) -
         rows: 0,
     };
     match database::find(&admin, &name).await? {
-        Found::Ours(existing) if existing.state == SeedState::Ready && existing.fingerprint == marker.fingerprint && !options.fresh => {
+        Found::Ours(existing)
+            if existing.state == SeedState::Ready
+                && existing.fingerprint == marker.fingerprint
+                && !options.fresh =>
+        {
             tracing::info!("reusing seeded database {name} ({} rows)", existing.rows);
             let plan = DataPlan::new(spec);
             return Ok(SeedReport {
                 database: name,
                 reused: true,
                 rows: existing.rows,
-                tables: plan.tables.iter().map(|t| (t.name.clone(), t.rows())).collect(),
+                tables: plan
+                    .tables
+                    .iter()
+                    .map(|t| (t.name.clone(), t.rows()))
+                    .collect(),
                 schema_time: Duration::ZERO,
                 load_time: Duration::ZERO,
                 constraint_time: Duration::ZERO,
@@ -146,24 +158,40 @@ pub async fn seed(server: &Server, scenario: &Scenario, options: &SeedOptions) -
     apply_schema(&client, scenario).await?;
     let schema_time = started.elapsed();
 
-    let plan = Arc::new(tokio::task::spawn_blocking({
-        let spec = spec.clone();
-        move || DataPlan::new(&spec)
-    })
-    .await
-    .expect("plan building does not panic"));
+    let plan = Arc::new(
+        tokio::task::spawn_blocking({
+            let spec = spec.clone();
+            move || DataPlan::new(&spec)
+        })
+        .await
+        .expect("plan building does not panic"),
+    );
     let targets = load_targets(&client, &plan).await?;
     check_encoding(&plan, &targets)?;
 
-    let deferred = Deferred::take(&client, &targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>()).await?;
+    let deferred = Deferred::take(
+        &client,
+        &targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+    )
+    .await?;
     let clients = connect_many(server, &name, options.workers).await?;
     let load_started = Instant::now();
     load(&clients, &plan, &targets, options.progress).await?;
     let load_time = load_started.elapsed();
 
     let constraints_started = Instant::now();
-    run_statements(&clients, deferred.keys_and_indexes.clone(), "rebuilding keys and indexes").await?;
-    run_statements(&clients, deferred.foreign_keys.clone(), "adding foreign keys").await?;
+    run_statements(
+        &clients,
+        deferred.keys_and_indexes.clone(),
+        "rebuilding keys and indexes",
+    )
+    .await?;
+    run_statements(
+        &clients,
+        deferred.foreign_keys.clone(),
+        "adding foreign keys",
+    )
+    .await?;
     client
         .batch_execute(&deferred.enable_triggers_sql())
         .await
@@ -171,7 +199,10 @@ pub async fn seed(server: &Server, scenario: &Scenario, options: &SeedOptions) -
     let constraint_time = constraints_started.elapsed();
 
     let analyze_started = Instant::now();
-    let analyze = targets.iter().map(|t| format!("analyze {}", quote_ident(&t.name))).collect();
+    let analyze = targets
+        .iter()
+        .map(|t| format!("analyze {}", quote_ident(&t.name)))
+        .collect();
     run_statements(&clients, analyze, "analyzing").await?;
     let analyze_time = analyze_started.elapsed();
 
@@ -182,7 +213,11 @@ pub async fn seed(server: &Server, scenario: &Scenario, options: &SeedOptions) -
         database: name,
         reused: false,
         rows: marker.rows,
-        tables: plan.tables.iter().map(|t| (t.name.clone(), t.rows())).collect(),
+        tables: plan
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.rows()))
+            .collect(),
         schema_time,
         load_time,
         constraint_time,
@@ -218,7 +253,10 @@ pub async fn load_targets(client: &Client, plan: &DataPlan) -> Result<Vec<LoadTa
     let mut targets = Vec::new();
     for (index, table) in plan.tables.iter().enumerate() {
         let exists: bool = client
-            .query_one("select to_regclass($1) is not null", &[&quote_ident(&table.name)])
+            .query_one(
+                "select to_regclass($1) is not null",
+                &[&quote_ident(&table.name)],
+            )
             .await
             .context_db("looking up seeded tables")?
             .get(0);
@@ -241,20 +279,34 @@ pub async fn load_targets(client: &Client, plan: &DataPlan) -> Result<Vec<LoadTa
         if let Some(missing) = columns.iter().find(|c| !known.contains(c)) {
             return Err(SeedError::Schema {
                 table: table.name.clone(),
-                problem: format!("it has no column {missing:?} (columns: {})", known.join(", ")),
+                problem: format!(
+                    "it has no column {missing:?} (columns: {})",
+                    known.join(", ")
+                ),
             });
         }
         let probe = format!(
             "select {} from {} limit 0",
-            columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", "),
+            columns
+                .iter()
+                .map(|c| quote_ident(c))
+                .collect::<Vec<_>>()
+                .join(", "),
             quote_ident(&table.name)
         );
-        let statement = client.prepare(&probe).await.context_db(format!("reading the columns of {}", table.name))?;
+        let statement = client
+            .prepare(&probe)
+            .await
+            .context_db(format!("reading the columns of {}", table.name))?;
         targets.push(LoadTarget {
             table: index,
             name: table.name.clone(),
             columns,
-            types: statement.columns().iter().map(|c| c.type_().clone()).collect(),
+            types: statement
+                .columns()
+                .iter()
+                .map(|c| c.type_().clone())
+                .collect(),
         });
     }
     Ok(targets)
@@ -272,7 +324,11 @@ fn check_encoding(plan: &DataPlan, targets: &[LoadTarget]) -> Result<(), EncodeE
 }
 
 /// Opens `n` connections to a database.
-pub async fn connect_many(server: &Server, database: &str, n: usize) -> Result<Vec<Client>, PgError> {
+pub async fn connect_many(
+    server: &Server,
+    database: &str,
+    n: usize,
+) -> Result<Vec<Client>, PgError> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n.max(1) {
         clients.push(server.connect(database).await?);
@@ -294,12 +350,21 @@ where
         }
         Ok(())
     });
-    futures_util::future::try_join_all(workers).await.map(|_| ())
+    futures_util::future::try_join_all(workers)
+        .await
+        .map(|_| ())
 }
 
-async fn run_statements(clients: &[Client], statements: Vec<String>, what: &str) -> Result<(), PgError> {
+async fn run_statements(
+    clients: &[Client],
+    statements: Vec<String>,
+    what: &str,
+) -> Result<(), PgError> {
     on_each_client(clients, statements, async |client: &Client, sql: String| {
-        client.batch_execute(&sql).await.context_db(format!("{what}: {sql}"))
+        client
+            .batch_execute(&sql)
+            .await
+            .context_db(format!("{what}: {sql}"))
     })
     .await
 }
@@ -356,27 +421,40 @@ pub fn encode_chunk(
     rx
 }
 
-async fn load(clients: &[Client], plan: &Arc<DataPlan>, targets: &[LoadTarget], progress: bool) -> Result<(), SeedError> {
+async fn load(
+    clients: &[Client],
+    plan: &Arc<DataPlan>,
+    targets: &[LoadTarget],
+    progress: bool,
+) -> Result<(), SeedError> {
     let bars = progress_bars(plan, targets, progress);
     let jobs = chunks(plan, targets);
-    on_each_client(clients, jobs, async |client: &Client, (i, rows): (usize, std::ops::Range<u64>)| {
-        let target = targets[i].clone();
-        let bar = bars.get(i).cloned();
-        let plan = Arc::clone(plan);
-        {
-            let sink = client
-                .copy_in::<_, Bytes>(&target.copy_statement("stdin"))
-                .await
-                .context_db(format!("starting COPY into {}", target.name))?;
-            let mut sink = std::pin::pin!(sink);
-            let mut data = encode_chunk(plan, target.clone(), rows, bar);
-            while let Some(buf) = data.recv().await {
-                sink.send(buf?).await.context_db(format!("loading {}", target.name))?;
+    on_each_client(
+        clients,
+        jobs,
+        async |client: &Client, (i, rows): (usize, std::ops::Range<u64>)| {
+            let target = targets[i].clone();
+            let bar = bars.get(i).cloned();
+            let plan = Arc::clone(plan);
+            {
+                let sink = client
+                    .copy_in::<_, Bytes>(&target.copy_statement("stdin"))
+                    .await
+                    .context_db(format!("starting COPY into {}", target.name))?;
+                let mut sink = std::pin::pin!(sink);
+                let mut data = encode_chunk(plan, target.clone(), rows, bar);
+                while let Some(buf) = data.recv().await {
+                    sink.send(buf?)
+                        .await
+                        .context_db(format!("loading {}", target.name))?;
+                }
+                sink.finish()
+                    .await
+                    .context_db(format!("loading {}", target.name))?;
+                Ok::<(), SeedError>(())
             }
-            sink.finish().await.context_db(format!("loading {}", target.name))?;
-            Ok::<(), SeedError>(())
-        }
-    })
+        },
+    )
     .await?;
     for bar in bars {
         bar.finish();

@@ -29,28 +29,87 @@ const COUNT_KEY: u64 = 0xC0_07;
 #[derive(Debug, Clone)]
 pub enum Gen {
     Uuid,
-    Ref { table: usize, column: usize },
-    Pick { table: usize, column: usize, within: usize },
-    Sum { table: usize, column: usize },
-    First { first: Box<Gen>, rest: Box<Gen> },
+    Ref {
+        table: usize,
+        column: usize,
+    },
+    Pick {
+        table: usize,
+        column: usize,
+        within: usize,
+    },
+    Sum {
+        table: usize,
+        column: usize,
+    },
+    First {
+        first: Box<Gen>,
+        rest: Box<Gen>,
+    },
     Position,
-    Case { table: usize, column: usize, cases: Vec<(String, Gen)>, default: Option<Box<Gen>> },
-    OneOf { of: Vec<Gen>, cumulative: Vec<f64> },
-    Nullable { p: f64, of: Box<Gen> },
+    Case {
+        table: usize,
+        column: usize,
+        cases: Vec<(String, Gen)>,
+        default: Option<Box<Gen>>,
+    },
+    OneOf {
+        of: Vec<Gen>,
+        cumulative: Vec<f64>,
+    },
+    Nullable {
+        p: f64,
+        of: Box<Gen>,
+    },
     Name,
     FirstName,
     Email,
-    Title { lo: usize, hi: usize },
-    Sentence { lo: usize, hi: usize },
-    Paragraph { lo: usize, hi: usize },
-    Url { prefix: String, suffix: String },
-    Int { min: i64, max: i64 },
-    Decimal { min: i64, max: i64, scale: u32 },
-    Enum { values: Vec<String>, cumulative: Vec<f64> },
-    Bool { p: f64 },
-    Timestamp { from: i64, span: i64, growth: f64 },
-    After { table: usize, column: usize, min: i64, max: i64 },
-    Json { fields: Vec<(String, Gen)> },
+    Title {
+        lo: usize,
+        hi: usize,
+    },
+    Sentence {
+        lo: usize,
+        hi: usize,
+    },
+    Paragraph {
+        lo: usize,
+        hi: usize,
+    },
+    Url {
+        prefix: String,
+        suffix: String,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Decimal {
+        min: i64,
+        max: i64,
+        scale: u32,
+    },
+    Enum {
+        values: Vec<String>,
+        cumulative: Vec<f64>,
+    },
+    Bool {
+        p: f64,
+    },
+    Timestamp {
+        from: i64,
+        span: i64,
+        growth: f64,
+    },
+    After {
+        table: usize,
+        column: usize,
+        min: i64,
+        max: i64,
+    },
+    Json {
+        fields: Vec<(String, Gen)>,
+    },
     Const(Value),
 }
 
@@ -93,8 +152,17 @@ impl DataPlan {
     pub fn new(spec: &ScenarioSpec) -> Self {
         // Parents before children, so offsets can be built in one pass.
         let mut order: Vec<&String> = spec.tables.keys().collect();
-        order.sort_by_key(|name| (crate::scenario::validate::ancestors(&spec.tables, name).len(), name.as_str()));
-        let by_name: HashMap<String, usize> = order.iter().enumerate().map(|(i, n)| ((*n).clone(), i)).collect();
+        order.sort_by_key(|name| {
+            (
+                crate::scenario::validate::ancestors(&spec.tables, name).len(),
+                name.as_str(),
+            )
+        });
+        let by_name: HashMap<String, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ((*n).clone(), i))
+            .collect();
         let mut plan = DataPlan {
             seed: spec.seed,
             tables: Vec::with_capacity(order.len()),
@@ -116,7 +184,9 @@ impl DataPlan {
                     let mut total = 0;
                     offsets.push(0);
                     for parent_row in 0..parent_rows {
-                        total += dist.sample(&mut cell_rng(combine(&[spec.seed, key, COUNT_KEY, parent_row])));
+                        total += dist.sample(&mut cell_rng(combine(&[
+                            spec.seed, key, COUNT_KEY, parent_row,
+                        ])));
                         offsets.push(total);
                     }
                     offsets
@@ -151,21 +221,28 @@ impl DataPlan {
     }
 
     pub fn column_index(&self, table: usize, column: &str) -> Option<usize> {
-        self.tables[table].columns.iter().position(|c| c.name == column)
+        self.tables[table]
+            .columns
+            .iter()
+            .position(|c| c.name == column)
     }
 
     pub fn total_rows(&self) -> u64 {
         self.tables.iter().map(TablePlan::rows).sum()
     }
 
-    fn resolve(&self, qualified: &str, column_index: &dyn Fn(&str, &str) -> usize) -> (usize, usize) {
+    fn resolve(
+        &self,
+        qualified: &str,
+        column_index: &dyn Fn(&str, &str) -> usize,
+    ) -> (usize, usize) {
         let (table, column) = split_column(qualified).expect("validated column reference");
         (self.by_name[table], column_index(table, column))
     }
 
     fn compile(&self, g: &Generator, ci: &dyn Fn(&str, &str) -> usize) -> Gen {
         match g {
-            Generator::Uuid => Gen::Uuid,
+            Generator::Uuid {} => Gen::Uuid,
             Generator::Ref { column } => {
                 let (table, column) = self.resolve(column, ci);
                 Gen::Ref { table, column }
@@ -196,13 +273,20 @@ impl DataPlan {
                 first: Box::new(self.compile(first, ci)),
                 rest: Box::new(self.compile(rest, ci)),
             },
-            Generator::Position => Gen::Position,
-            Generator::Case { column, cases, default } => {
+            Generator::Position {} => Gen::Position,
+            Generator::Case {
+                column,
+                cases,
+                default,
+            } => {
                 let (table, column) = self.resolve(column, ci);
                 Gen::Case {
                     table,
                     column,
-                    cases: cases.iter().map(|(k, g)| (k.clone(), self.compile(g, ci))).collect(),
+                    cases: cases
+                        .iter()
+                        .map(|(k, g)| (k.clone(), self.compile(g, ci)))
+                        .collect(),
                     default: default.as_ref().map(|d| Box::new(self.compile(d, ci))),
                 }
             }
@@ -214,18 +298,27 @@ impl DataPlan {
                 p: *p,
                 of: Box::new(self.compile(of, ci)),
             },
-            Generator::Name => Gen::Name,
-            Generator::FirstName => Gen::FirstName,
-            Generator::Email => Gen::Email,
-            Generator::Title { min_words, max_words } => Gen::Title {
+            Generator::Name {} => Gen::Name,
+            Generator::FirstName {} => Gen::FirstName,
+            Generator::Email {} => Gen::Email,
+            Generator::Title {
+                min_words,
+                max_words,
+            } => Gen::Title {
                 lo: *min_words as usize,
                 hi: *max_words as usize,
             },
-            Generator::Sentence { min_words, max_words } => Gen::Sentence {
+            Generator::Sentence {
+                min_words,
+                max_words,
+            } => Gen::Sentence {
                 lo: *min_words as usize,
                 hi: *max_words as usize,
             },
-            Generator::Paragraph { min_sentences, max_sentences } => Gen::Paragraph {
+            Generator::Paragraph {
+                min_sentences,
+                max_sentences,
+            } => Gen::Paragraph {
                 lo: *min_sentences as usize,
                 hi: *max_sentences as usize,
             },
@@ -233,7 +326,10 @@ impl DataPlan {
                 prefix: prefix.clone(),
                 suffix: suffix.clone(),
             },
-            Generator::Int { min, max } => Gen::Int { min: *min, max: *max },
+            Generator::Int { min, max } => Gen::Int {
+                min: *min,
+                max: *max,
+            },
             Generator::Decimal { min, max, scale } => {
                 let factor = 10f64.powi(*scale as i32);
                 Gen::Decimal {
@@ -257,7 +353,10 @@ impl DataPlan {
                 }
             }
             Generator::Json { fields } => Gen::Json {
-                fields: fields.iter().map(|(k, g)| (k.clone(), self.compile(g, ci))).collect(),
+                fields: fields
+                    .iter()
+                    .map(|(k, g)| (k.clone(), self.compile(g, ci)))
+                    .collect(),
             },
             Generator::Const { value } => Gen::Const(match value {
                 toml::Value::String(s) => Value::Text(s.clone()),
@@ -333,8 +432,15 @@ impl DataPlan {
                 bytes[8..].copy_from_slice(&super::rng::mix(key ^ 0x1D).to_le_bytes());
                 Value::Uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
             }
-            Gen::Ref { table: target, column } => self.value(*target, *column, self.ancestor_row(table, row, *target)),
-            Gen::Pick { table: target, column, within } => {
+            Gen::Ref {
+                table: target,
+                column,
+            } => self.value(*target, *column, self.ancestor_row(table, row, *target)),
+            Gen::Pick {
+                table: target,
+                column,
+                within,
+            } => {
                 let owner = self.ancestor_row(table, row, *within);
                 let (a, b) = self.rows_under(*target, *within, owner);
                 if a == b {
@@ -343,7 +449,10 @@ impl DataPlan {
                     self.value(*target, *column, rng.random_range(a..b))
                 }
             }
-            Gen::Sum { table: child, column } => {
+            Gen::Sum {
+                table: child,
+                column,
+            } => {
                 let offsets = &self.tables[*child].offsets;
                 let (a, b) = (offsets[row as usize], offsets[row as usize + 1]);
                 let mut total = Decimal::ZERO;
@@ -364,21 +473,38 @@ impl DataPlan {
                 }
             }
             Gen::First { first, rest } => {
-                let chosen = if self.position(table, row) == 0 { first } else { rest };
+                let chosen = if self.position(table, row) == 0 {
+                    first
+                } else {
+                    rest
+                };
                 self.eval(table, row, chosen, rng)
             }
             Gen::Position => Value::Int(self.position(table, row) as i64 + 1),
-            Gen::Case { table: target, column, cases, default } => {
-                let key = match self.value(*target, *column, self.ancestor_row(table, row, *target)) {
+            Gen::Case {
+                table: target,
+                column,
+                cases,
+                default,
+            } => {
+                let key = match self.value(*target, *column, self.ancestor_row(table, row, *target))
+                {
                     Value::Text(t) => t,
                     other => other.to_json().to_string(),
                 };
-                match cases.iter().find(|(k, _)| *k == key).map(|(_, g)| g).or(default.as_deref()) {
+                match cases
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, g)| g)
+                    .or(default.as_deref())
+                {
                     Some(g) => self.eval(table, row, g, rng),
                     None => Value::Null,
                 }
             }
-            Gen::OneOf { of, cumulative } => self.eval(table, row, &of[choose(cumulative, rng)], rng),
+            Gen::OneOf { of, cumulative } => {
+                self.eval(table, row, &of[choose(cumulative, rng)], rng)
+            }
             Gen::Nullable { p, of } => {
                 if rng.random_bool(*p) {
                     Value::Null
@@ -400,7 +526,13 @@ impl DataPlan {
             }
             Gen::Title { lo, hi } => {
                 let words: Vec<String> = Words(*lo..*hi + 1).fake_with_rng(rng);
-                Value::Text(words.iter().map(|w| capitalise(w)).collect::<Vec<_>>().join(" "))
+                Value::Text(
+                    words
+                        .iter()
+                        .map(|w| capitalise(w))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
             }
             Gen::Sentence { lo, hi } => Value::Text(Sentence(*lo..*hi + 1).fake_with_rng(rng)),
             Gen::Paragraph { lo, hi } => Value::Text(Paragraph(*lo..*hi + 1).fake_with_rng(rng)),
@@ -409,14 +541,23 @@ impl DataPlan {
                 Value::Text(format!("{prefix}{id:016x}{suffix}"))
             }
             Gen::Int { min, max } => Value::Int(rng.random_range(*min..=*max)),
-            Gen::Decimal { min, max, scale } => Value::Decimal(Decimal::new(rng.random_range(*min..=*max), *scale)),
-            Gen::Enum { values, cumulative } => Value::Text(values[choose(cumulative, rng)].clone()),
+            Gen::Decimal { min, max, scale } => {
+                Value::Decimal(Decimal::new(rng.random_range(*min..=*max), *scale))
+            }
+            Gen::Enum { values, cumulative } => {
+                Value::Text(values[choose(cumulative, rng)].clone())
+            }
             Gen::Bool { p } => Value::Bool(rng.random_bool(*p)),
             Gen::Timestamp { from, span, growth } => {
                 let u: f64 = rng.random();
                 Value::Timestamp(from + (grown(u, *growth) * *span as f64) as i64)
             }
-            Gen::After { table: target, column, min, max } => match self.value(*target, *column, self.ancestor_row(table, row, *target)) {
+            Gen::After {
+                table: target,
+                column,
+                min,
+                max,
+            } => match self.value(*target, *column, self.ancestor_row(table, row, *target)) {
                 Value::Timestamp(t) => Value::Timestamp(t + rng.random_range(*min..=*max)),
                 other => other,
             },
@@ -434,7 +575,11 @@ impl DataPlan {
 
 /// Cumulative probabilities of `n` choices (equal when no weights are given).
 fn cumulative(weights: &[f64], n: usize) -> Vec<f64> {
-    let weights: Vec<f64> = if weights.is_empty() { vec![1.0; n] } else { weights.to_vec() };
+    let weights: Vec<f64> = if weights.is_empty() {
+        vec![1.0; n]
+    } else {
+        weights.to_vec()
+    };
     let total: f64 = weights.iter().sum();
     weights
         .iter()
@@ -448,7 +593,9 @@ fn cumulative(weights: &[f64], n: usize) -> Vec<f64> {
 /// Index of a weighted choice.
 fn choose(cumulative: &[f64], rng: &mut CellRng) -> usize {
     let u: f64 = rng.random();
-    cumulative.partition_point(|c| *c <= u).min(cumulative.len() - 1)
+    cumulative
+        .partition_point(|c| *c <= u)
+        .min(cumulative.len() - 1)
 }
 
 /// Maps a uniform draw to [0, 1) with density growing like e^(growth x):
@@ -475,8 +622,13 @@ mod tests {
 
     #[test]
     fn growth_skews_towards_recent_times() {
-        let late = (0..1000).filter(|i| grown(*i as f64 / 1000.0, 3.0) > 0.5).count();
-        assert!(late > 700, "with growth 3 most rows fall in the later half, got {late}");
+        let late = (0..1000)
+            .filter(|i| grown(*i as f64 / 1000.0, 3.0) > 0.5)
+            .count();
+        assert!(
+            late > 700,
+            "with growth 3 most rows fall in the later half, got {late}"
+        );
         assert!((grown(0.5, 0.0) - 0.5).abs() < 1e-12);
     }
 }

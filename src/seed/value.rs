@@ -37,7 +37,10 @@ impl Value {
             Value::Uuid(u) => J::String(u.to_string()),
             Value::Text(s) => J::String(s.clone()),
             Value::Int(i) => J::from(*i),
-            Value::Decimal(d) => d.to_f64().and_then(serde_json::Number::from_f64).map_or(J::Null, J::Number),
+            Value::Decimal(d) => d
+                .to_f64()
+                .and_then(serde_json::Number::from_f64)
+                .map_or(J::Null, J::Number),
             Value::Float(f) => J::from(*f),
             Value::Bool(b) => J::Bool(*b),
             Value::Timestamp(t) => J::String(rfc3339(*t)),
@@ -81,7 +84,11 @@ struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot write a generated {} into a column of type {}", self.value, self.ty)
+        write!(
+            f,
+            "cannot write a generated {} into a column of type {}",
+            self.value, self.ty
+        )
     }
 }
 
@@ -112,7 +119,11 @@ fn is_text_like(ty: &Type) -> bool {
 }
 
 impl ToSql for Value {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
         let mismatch = || -> Box<dyn Error + Sync + Send> {
             Box::new(Mismatch {
                 value: self.kind_name(),
@@ -155,7 +166,9 @@ impl ToSql for Value {
             Value::Float(f) => match *ty {
                 Type::FLOAT8 => f.to_sql(ty, out),
                 Type::FLOAT4 => (*f as f32).to_sql(ty, out),
-                Type::NUMERIC => Decimal::from_f64_retain(*f).ok_or_else(mismatch)?.to_sql(ty, out),
+                Type::NUMERIC => Decimal::from_f64_retain(*f)
+                    .ok_or_else(mismatch)?
+                    .to_sql(ty, out),
                 _ => Err(mismatch()),
             },
             Value::Bool(b) if *ty == Type::BOOL => b.to_sql(ty, out),
@@ -189,7 +202,9 @@ mod tests {
     #[test]
     fn timestamps_use_the_postgres_epoch() {
         let mut buf = BytesMut::new();
-        Value::Timestamp(PG_EPOCH_OFFSET_MICROS + 5).to_sql(&Type::TIMESTAMPTZ, &mut buf).unwrap();
+        Value::Timestamp(PG_EPOCH_OFFSET_MICROS + 5)
+            .to_sql(&Type::TIMESTAMPTZ, &mut buf)
+            .unwrap();
         assert_eq!(&buf[..], &5i64.to_be_bytes());
     }
 
@@ -199,7 +214,10 @@ mod tests {
         let Err(err) = Value::Bool(true).to_sql(&Type::INT4, &mut buf) else {
             panic!("a boolean must not fit an int4 column");
         };
-        assert_eq!(err.to_string(), "cannot write a generated boolean into a column of type int4");
+        assert_eq!(
+            err.to_string(),
+            "cannot write a generated boolean into a column of type int4"
+        );
         assert!(Value::Int(70_000).to_sql(&Type::INT2, &mut buf).is_err());
     }
 

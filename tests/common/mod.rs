@@ -18,17 +18,25 @@ pub fn cluster() -> &'static EmbeddedCluster {
 
 /// A superuser URL of the shared cluster.
 pub fn database_url() -> String {
-    format!("postgresql://postgres@127.0.0.1:{}/postgres", cluster().port)
+    format!(
+        "postgresql://postgres@127.0.0.1:{}/postgres",
+        cluster().port
+    )
 }
 
 /// A URL for another role on the shared cluster.
 pub fn url_as(user: &str, database: &str) -> String {
-    format!("postgresql://{user}@127.0.0.1:{}/{database}", cluster().port)
+    format!(
+        "postgresql://{user}@127.0.0.1:{}/{database}",
+        cluster().port
+    )
 }
 
 /// The shared cluster as a [`Server`].
 pub async fn server() -> Server {
-    Server::open(Some(&database_url())).await.expect("connect to the shared cluster")
+    Server::open(Some(&database_url()))
+        .await
+        .expect("connect to the shared cluster")
 }
 
 pub fn repo_path(relative: &str) -> PathBuf {

@@ -1,0 +1,136 @@
+//! Seeding speed against the physical floor on this machine.
+//!
+//! Seeds the TaleForge data (scale from SCHEMABENCH_SCALE, default 1), then
+//! loads the very same rows — the same binary COPY bytes, written to files —
+//! into the same tables of a second database with server-side
+//! `COPY ... FROM 'file' (FORMAT binary)` on as many streams, and prints the
+//! ratio. Both run in one process on one server, one after the other.
+//!
+//!     cargo bench --bench seed_floor
+//!     SCHEMABENCH_SCALE=0.2 DATABASE_URL=postgres://... cargo bench --bench seed_floor
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use bytes::BytesMut;
+use schemabench::pg::database::{self, Marker, SeedState};
+use schemabench::pg::{QueryContext, Server};
+use schemabench::scenario::Scenario;
+use schemabench::seed::copy::{HEADER, RowEncoder, TRAILER};
+use schemabench::seed::defer::Deferred;
+use schemabench::seed::plan::DataPlan;
+use schemabench::seed::{
+    SeedOptions, apply_schema, chunks, connect_many, load_targets, on_each_client, seed,
+};
+use tokio_postgres::Client;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let scale: f64 = std::env::var("SCHEMABENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/taleforge/scenario.toml");
+    let scenario = Scenario::load(&path)?.with_overrides(None, Some(scale))?;
+    let server = Server::open(std::env::var("DATABASE_URL").ok().as_deref()).await?;
+    let options = SeedOptions {
+        fresh: true,
+        ..SeedOptions::default()
+    };
+    println!(
+        "seeding TaleForge at scale {scale} on {} with {} streams",
+        server.describe(),
+        options.workers
+    );
+
+    let report = seed(&server, &scenario, &options).await?;
+    println!(
+        "schemabench seed: {} rows, load {:.2} s, keys+indexes+FKs {:.2} s, analyze {:.2} s, total {:.2} s",
+        report.rows,
+        report.load_time.as_secs_f64(),
+        report.constraint_time.as_secs_f64(),
+        report.analyze_time.as_secs_f64(),
+        report.total_time.as_secs_f64()
+    );
+
+    // The floor: identical bytes, loaded by the server from files.
+    let plan = Arc::new(DataPlan::new(&scenario.spec));
+    let admin = server.connect(&server.maintenance_db()).await?;
+    let floor_db = format!("{}_floor", report.database);
+    database::drop_owned(&admin, &floor_db).await?;
+    let marker = Marker {
+        scenario: "seed_floor".into(),
+        fingerprint: String::new(),
+        seed: scenario.spec.seed,
+        scale,
+        state: SeedState::Seeding,
+        rows: 0,
+    };
+    database::create(&admin, &floor_db, &marker, None).await?;
+    let client = server.connect(&floor_db).await?;
+    apply_schema(&client, &scenario).await?;
+    let targets = load_targets(&client, &plan).await?;
+    Deferred::take(
+        &client,
+        &targets.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+    )
+    .await?;
+
+    let dir = tempfile::Builder::new()
+        .prefix("schemabench-floor-")
+        .tempdir()?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+    let jobs = chunks(&plan, &targets);
+    let mut files = Vec::new();
+    let written = Instant::now();
+    for (n, (i, rows)) in jobs.iter().enumerate() {
+        let file = dir.path().join(format!("{n}.bin"));
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(HEADER);
+        RowEncoder::new(&plan, targets[*i].table, &targets[*i].types)
+            .encode(rows.clone(), &mut buf)?;
+        buf.extend_from_slice(TRAILER);
+        let mut f = std::fs::File::create(&file)?;
+        f.write_all(&buf)?;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))?;
+        files.push((*i, file));
+    }
+    println!(
+        "wrote the rows as binary COPY files in {:.2} s",
+        written.elapsed().as_secs_f64()
+    );
+
+    let clients: Vec<Client> = connect_many(&server, &floor_db, options.workers).await?;
+    let started = Instant::now();
+    on_each_client(
+        &clients,
+        files,
+        async |client: &Client, (i, file): (usize, std::path::PathBuf)| {
+            let source = format!("'{}'", file.display());
+            client
+                .batch_execute(&targets[i].copy_statement(&source))
+                .await
+                .context_db(format!("server-side COPY into {}", targets[i].name))
+        },
+    )
+    .await
+    .context("floor load")?;
+    let floor = started.elapsed();
+    println!(
+        "floor (server-side binary COPY from files): {:.2} s",
+        floor.as_secs_f64()
+    );
+    println!(
+        "ratio: seeding load / floor = {:.2}  (goal <= 1.5); whole seed / floor = {:.2}",
+        report.load_time.as_secs_f64() / floor.as_secs_f64(),
+        report.total_time.as_secs_f64() / floor.as_secs_f64()
+    );
+    drop(clients);
+    drop(client);
+    database::drop_owned(&admin, &floor_db).await?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! The real binary: `check` never touches a database, errors carry exit
+//! codes, passwords never show, and the throwaway cluster cleans up.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn schemabench() -> Command {
+    let mut cmd = Command::cargo_bin("schemabench").expect("binary");
+    cmd.env_remove("DATABASE_URL")
+        .current_dir(common::repo_path(""));
+    cmd
+}
+
+#[test]
+fn check_accepts_the_taleforge_scenario() {
+    schemabench()
+        .args(["check", "scenarios/taleforge/scenario.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok (12 tables"));
+}
+
+#[test]
+fn a_bad_scenario_names_file_line_key_and_expectation_and_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "name = \"x\"\nmigrations = []\n[tables.a]\nrows = 1\n[tables.a.columns]\nid = { gen = \"uuid\", size = 3 }\n").expect("write");
+    schemabench()
+        .arg("seed")
+        .arg(&path)
+        // A server that does not exist: the scenario must fail before any connection.
+        .args(["--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml:6:"))
+        .stderr(predicate::str::contains("tables.a.columns.id"))
+        .stderr(predicate::str::contains("unknown key `size`"));
+}
+
+#[test]
+fn database_errors_exit_3_without_showing_the_password() {
+    schemabench()
+        .args([
+            "seed",
+            "--scale",
+            "0.01",
+            "--database-url",
+            "postgresql://admin:hunter2secret@127.0.0.1:1/postgres",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("cannot connect"))
+        .stderr(predicate::str::contains("hunter2secret").not());
+}
+
+#[test]
+fn seed_into_an_existing_server_then_reuse() {
+    let url = common::database_url();
+    let args = [
+        "seed",
+        "--scale",
+        "0.01",
+        "--seed",
+        "7",
+        "--database-url",
+        url.as_str(),
+    ];
+    schemabench()
+        .args(args)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("schemabench_taleforge_"))
+        .stdout(predicate::str::contains("generation_logs"));
+    schemabench()
+        .args(args)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already seeded"));
+}
+
+#[test]
+fn without_a_url_a_throwaway_cluster_is_started_and_removed() {
+    let leftovers = || -> Vec<String> {
+        std::fs::read_dir(std::env::temp_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("schemabench-pg-"))
+            .collect()
+    };
+    let _shared = common::cluster();
+    let before = leftovers();
+    schemabench()
+        .args(["seed", "--scale", "0.01"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("throwaway cluster"));
+    let after = leftovers();
+    let new: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
+    assert!(
+        new.is_empty(),
+        "the throwaway cluster's files are removed: {new:?}"
+    );
+}
+
+#[test]
+fn help_teaches_the_commands_and_exit_codes() {
+    schemabench()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("check"))
+        .stdout(predicate::str::contains("seed"))
+        .stdout(predicate::str::contains("Exit codes"));
+}

@@ -19,7 +19,8 @@ cluster and removes it on exit. Against an existing server it only works inside 
 (named schemabench_… and marked with a COMMENT).\n\n\
 Exit codes: 0 success; 2 usage or scenario error; 3 database or run failure.\n\n\
 Examples:\n  schemabench check scenarios/taleforge/scenario.toml\n  \
-schemabench seed --scale 0.1\n  schemabench seed --database-url postgres://me@localhost/postgres --keep"
+schemabench seed --scale 0.1\n  schemabench run --scale 0.1 --duration 10s\n  \
+schemabench run --rate 300 --clients 32\n  schemabench seed --database-url postgres://me@localhost/postgres --keep"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -37,6 +38,44 @@ pub enum Command {
     /// Create a database, apply the Supabase auth set-up and the migrations,
     /// and bulk-load the scenario's synthetic data.
     Seed(SeedArgs),
+    /// Seed (or reuse) the data, run the load phases as real Supabase users,
+    /// print a latency summary and write reports/<scenario>/<time>/.
+    Run(RunArgs),
+}
+
+/// Flags of `schemabench run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    #[arg(default_value = DEFAULT_SCENARIO)]
+    pub scenario: PathBuf,
+    /// Multiply the scenario's row counts.
+    #[arg(long)]
+    pub scale: Option<f64>,
+    /// Seed of the data and of the request mix.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Length of every phase ("10s", "2m"), replacing the scenario's.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub duration: Option<std::time::Duration>,
+    /// Concurrent clients (closed loop) or the worker cap (open loop) of every phase.
+    #[arg(long)]
+    pub clients: Option<u32>,
+    /// Target arrivals per second of every phase: turns every phase into open loop.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// How statements are sent, like pgbench -M [default: the scenario's, else prepared].
+    #[arg(long, value_enum)]
+    pub protocol: Option<crate::drive::spec::Protocol>,
+    /// The report folder [default: reports/<scenario>/<UTC time>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::units::parse_duration(text).map_err(|e| format!("expected {e}"))
 }
 
 /// Flags of `schemabench seed`.

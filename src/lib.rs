@@ -8,7 +8,9 @@
 
 pub mod cli;
 pub mod drive;
+pub mod measure;
 pub mod pg;
+pub mod report;
 pub mod scenario;
 pub mod seed;
 
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use cli::{Cli, Command, SeedArgs, ServerArgs};
+use cli::{Cli, Command, RunArgs, SeedArgs, ServerArgs};
 use pg::Server;
 use scenario::Scenario;
 
@@ -61,7 +63,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(args) => seed_command(args).await,
+        Command::Run(args) => run_command(args).await,
     }
+}
+
+async fn run_command(args: RunArgs) -> anyhow::Result<()> {
+    let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, args.scale)?;
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        anyhow::bail!(scenario::ScenarioError::Invalid {
+            file: scenario.path.clone(),
+            line: 0,
+            column: 0,
+            key: "--rate".into(),
+            value: Some(rate.to_string()),
+            problem: "expected arrivals per second greater than 0".into(),
+        });
+    }
+    let server = open_server(&args.server).await?;
+    let options = drive::RunOptions {
+        overrides: drive::engine::PhaseOverrides {
+            duration: args.duration,
+            clients: args.clients.filter(|c| *c > 0),
+            rate: args.rate,
+        },
+        protocol: args.protocol,
+        out: args.out.clone(),
+        progress: true,
+    };
+    let (results, report) = drive::run(&server, &scenario, &options)
+        .await
+        .with_context(|| format!("running {}", scenario.path.display()))?;
+    print!("{}", report::terminal::summary(&results));
+    println!("\nreport: {}", report.path.display());
+    finish_server(server, &args.server, &results.scenario.database);
+    Ok(())
 }
 
 async fn open_server(args: &ServerArgs) -> anyhow::Result<Server> {

@@ -156,6 +156,20 @@ impl Server {
         config
     }
 
+    /// Connection settings of PostgREST's login role `authenticator`. Its
+    /// password, where the server needs one, comes from
+    /// SCHEMABENCH_AUTHENTICATOR_PASSWORD (otherwise the URL's is tried).
+    pub fn api_config(&self, database: &str) -> Config {
+        let mut config = self.config_for(database);
+        config
+            .user("authenticator")
+            .application_name("schemabench-api");
+        if let Ok(password) = std::env::var("SCHEMABENCH_AUTHENTICATOR_PASSWORD") {
+            config.password(password);
+        }
+        config
+    }
+
     /// The maintenance database to create and drop databases from.
     pub fn maintenance_db(&self) -> String {
         self.config.get_dbname().unwrap_or("postgres").to_owned()

@@ -231,6 +231,12 @@ impl DataPlan {
         self.tables.iter().map(TablePlan::rows).sum()
     }
 
+    /// Compiles a generator that needs no row (validated as such), for
+    /// query parameters.
+    pub fn compile_free(&self, g: &Generator) -> Gen {
+        self.compile(g, &|_, _| 0)
+    }
+
     fn resolve(
         &self,
         qualified: &str,

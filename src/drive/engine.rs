@@ -1,0 +1,371 @@
+//! Load phases: closed loop (N clients back to back) and open loop (a fixed
+//! arrival rate whose schedule lives apart from the workers, with latency
+//! counted from each request's intended start, so a stall is never hidden).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand_distr::{Distribution as _, Exp};
+
+use super::session::{Connections, Shared};
+use super::spec::{Arrivals, PhaseSpec};
+use crate::measure::timeline::{IntervalPoint, Timeline};
+use crate::measure::{QueryMeasurements, micros};
+use crate::scenario::units::parse_duration;
+use crate::seed::rng::{cell_rng, combine};
+
+/// An arrival that started this much after its intended time counts as
+/// late (above the timer's own millisecond jitter).
+pub const LATE_AFTER: Duration = Duration::from_millis(5);
+/// How often idle workers ship their interval data.
+const IDLE_FLUSH: Duration = Duration::from_millis(250);
+
+/// When a phase stops.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stop {
+    After(Duration),
+    Transactions(u64),
+}
+
+/// How load is offered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// `clients` connections, each sending its next request when the last ends.
+    Closed { clients: u32 },
+    /// `rate` arrivals per second served by up to `workers` connections.
+    Open {
+        rate: f64,
+        arrivals: Arrivals,
+        workers: u32,
+    },
+}
+
+/// One phase, validated and with command-line overrides applied.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub name: String,
+    pub warmup: bool,
+    pub stop: Stop,
+    pub mode: Mode,
+}
+
+/// Command-line overrides of every phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhaseOverrides {
+    pub duration: Option<Duration>,
+    pub clients: Option<u32>,
+    pub rate: Option<f64>,
+}
+
+impl Phase {
+    /// From a validated phase spec, with overrides.
+    pub fn from_spec(spec: &PhaseSpec, overrides: PhaseOverrides) -> Self {
+        let stop = match (overrides.duration, &spec.duration, spec.transactions) {
+            (Some(d), _, _) => Stop::After(d),
+            (None, Some(d), _) => Stop::After(parse_duration(d).unwrap_or(Duration::from_secs(10))),
+            (None, None, n) => Stop::Transactions(n.unwrap_or(1)),
+        };
+        let clients = overrides.clients.unwrap_or(spec.clients);
+        let mode = match overrides.rate.or(spec.rate) {
+            Some(rate) => Mode::Open {
+                rate,
+                arrivals: spec.arrivals,
+                workers: clients,
+            },
+            None => Mode::Closed { clients },
+        };
+        Self {
+            name: spec.name.clone(),
+            warmup: spec.warmup,
+            stop,
+            mode,
+        }
+    }
+
+    pub fn connections(&self) -> u32 {
+        match self.mode {
+            Mode::Closed { clients } => clients,
+            Mode::Open { workers, .. } => workers,
+        }
+    }
+}
+
+/// What a phase measured.
+#[derive(Debug, Clone)]
+pub struct PhaseOutcome {
+    pub phase: Phase,
+    pub elapsed: Duration,
+    /// Indexed like the workload's queries.
+    pub queries: Vec<QueryMeasurements>,
+    /// Open loop: arrivals that started later than [`LATE_AFTER`].
+    pub late: u64,
+    /// Open loop: arrivals never served (backlog full, or left at the end).
+    pub dropped: u64,
+    pub timeline: Vec<IntervalPoint>,
+}
+
+/// Shared state of one running phase.
+struct PhaseRun {
+    shared: Arc<Shared>,
+    started: Instant,
+    deadline: Option<Instant>,
+    budget: Option<u64>,
+    issued: AtomicU64,
+    late: AtomicU64,
+}
+
+impl PhaseRun {
+    /// Claims the right to send one more request.
+    fn claim(&self) -> bool {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return false;
+        }
+        match self.budget {
+            Some(max) => self.issued.fetch_add(1, Ordering::Relaxed) < max,
+            None => true,
+        }
+    }
+}
+
+/// Runs one phase to completion.
+pub async fn run_phase(
+    shared: Arc<Shared>,
+    timeline: &Timeline,
+    index: usize,
+    phase: &Phase,
+    seed: u64,
+) -> PhaseOutcome {
+    shared.open_connections(phase.connections() as usize).await;
+    let started = Instant::now();
+    let run = Arc::new(PhaseRun {
+        shared,
+        started,
+        deadline: match phase.stop {
+            Stop::After(d) => Some(started + d),
+            Stop::Transactions(_) => None,
+        },
+        budget: match phase.stop {
+            Stop::Transactions(n) => Some(n),
+            Stop::After(_) => None,
+        },
+        issued: AtomicU64::new(0),
+        late: AtomicU64::new(0),
+    });
+    let progress = progress_bar(phase, timeline, started);
+    let queries = run.shared.workload.queries.len();
+    let (measurements, dropped) = match phase.mode {
+        Mode::Closed { clients } => {
+            let workers = (0..clients).map(|w| {
+                let run = Arc::clone(&run);
+                let recorder = timeline.recorder(index, queries);
+                let seed = combine(&[seed, index as u64, u64::from(w)]);
+                tokio::spawn(closed_worker(run, recorder, seed))
+            });
+            (join(workers.collect()).await, 0)
+        }
+        Mode::Open {
+            rate,
+            arrivals,
+            workers,
+        } => {
+            let capacity = (rate.ceil() as usize).max(workers as usize * 4);
+            let (tx, rx) = async_channel::bounded::<Instant>(capacity);
+            let handles = (0..workers)
+                .map(|w| {
+                    let run = Arc::clone(&run);
+                    let recorder = timeline.recorder(index, queries);
+                    let seed = combine(&[seed, index as u64, u64::from(w)]);
+                    tokio::spawn(open_worker(run, recorder, rx.clone(), seed))
+                })
+                .collect();
+            let dropped = schedule(
+                &run,
+                tx,
+                rate,
+                arrivals,
+                combine(&[seed, index as u64, 0x5C4E]),
+            )
+            .await;
+            let leftover = rx.len() as u64;
+            rx.close();
+            (join(handles).await, dropped + leftover)
+        }
+    };
+    progress.finish_and_clear();
+    let elapsed = started.elapsed();
+    PhaseOutcome {
+        phase: phase.clone(),
+        elapsed,
+        queries: measurements,
+        late: run.late.load(Ordering::Relaxed),
+        dropped,
+        timeline: timeline.end_phase(index),
+    }
+}
+
+async fn join(
+    handles: Vec<tokio::task::JoinHandle<Vec<QueryMeasurements>>>,
+) -> Vec<QueryMeasurements> {
+    let mut merged: Vec<QueryMeasurements> = Vec::new();
+    for handle in handles {
+        // A worker that panicked loses its own samples; the rest still count.
+        let Ok(part) = handle.await else { continue };
+        if merged.is_empty() {
+            merged = part;
+        } else {
+            for (m, p) in merged.iter_mut().zip(&part) {
+                m.merge(p);
+            }
+        }
+    }
+    merged
+}
+
+async fn closed_worker(
+    run: Arc<PhaseRun>,
+    mut recorder: crate::measure::timeline::IntervalRecorder,
+    seed: u64,
+) -> Vec<QueryMeasurements> {
+    let shared = &run.shared;
+    let mut rng = cell_rng(seed);
+    let mut measurements: Vec<QueryMeasurements> = shared
+        .workload
+        .queries
+        .iter()
+        .map(|_| QueryMeasurements::default())
+        .collect();
+    let mut connections = Connections::default();
+    while run.claim() {
+        let request = shared.workload.next(&mut rng);
+        let start = Instant::now();
+        let outcome = connections.execute(shared, &request).await;
+        let took = start.elapsed();
+        measurements[request.query].record(took, took, &outcome);
+        recorder.record(
+            request.query,
+            micros(took),
+            outcome != crate::measure::Outcome::Ok,
+        );
+        if let Some(think) = shared.workload.queries[request.query].think {
+            tokio::time::sleep(think).await;
+        }
+    }
+    measurements
+}
+
+async fn open_worker(
+    run: Arc<PhaseRun>,
+    mut recorder: crate::measure::timeline::IntervalRecorder,
+    arrivals: async_channel::Receiver<Instant>,
+    seed: u64,
+) -> Vec<QueryMeasurements> {
+    let shared = &run.shared;
+    let mut rng = cell_rng(seed);
+    let mut measurements: Vec<QueryMeasurements> = shared
+        .workload
+        .queries
+        .iter()
+        .map(|_| QueryMeasurements::default())
+        .collect();
+    let mut connections = Connections::default();
+    loop {
+        let intended = match tokio::time::timeout(IDLE_FLUSH, arrivals.recv()).await {
+            Ok(Ok(intended)) => intended,
+            Ok(Err(_)) => break,
+            Err(_) => {
+                recorder.tick();
+                continue;
+            }
+        };
+        if run.deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let request = shared.workload.next(&mut rng);
+        let start = Instant::now();
+        if start.duration_since(intended) > LATE_AFTER {
+            run.late.fetch_add(1, Ordering::Relaxed);
+        }
+        let outcome = connections.execute(shared, &request).await;
+        let end = Instant::now();
+        let latency = end.duration_since(intended);
+        measurements[request.query].record(latency, end.duration_since(start), &outcome);
+        recorder.record(
+            request.query,
+            micros(latency),
+            outcome != crate::measure::Outcome::Ok,
+        );
+    }
+    measurements
+}
+
+/// Emits arrivals at their intended times, apart from the workers; an
+/// arrival that finds the backlog full is dropped and counted. Returns the
+/// number dropped.
+async fn schedule(
+    run: &PhaseRun,
+    tx: async_channel::Sender<Instant>,
+    rate: f64,
+    arrivals: Arrivals,
+    seed: u64,
+) -> u64 {
+    let mut rng = cell_rng(seed);
+    let mean_gap = 1.0 / rate;
+    let exp = Exp::new(rate).ok();
+    let mut dropped = 0;
+    let mut next = run.started;
+    loop {
+        if !run.claim() {
+            break;
+        }
+        tokio::time::sleep_until(next.into()).await;
+        if tx.try_send(next).is_err() {
+            dropped += 1;
+        }
+        let gap = match (arrivals, &exp) {
+            (Arrivals::Poisson, Some(exp)) => exp.sample(&mut rng),
+            _ => mean_gap,
+        };
+        next += Duration::from_secs_f64(gap);
+    }
+    dropped
+}
+
+fn progress_bar(phase: &Phase, timeline: &Timeline, started: Instant) -> ProgressBar {
+    let bar = match phase.stop {
+        Stop::After(d) => ProgressBar::new(d.as_millis() as u64),
+        Stop::Transactions(n) => ProgressBar::new(n),
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30.green/blue}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(phase.name.clone());
+    let live = Arc::clone(&timeline.live);
+    let first_completed = live.completed.load(Ordering::Relaxed);
+    let first_errors = live.errors.load(Ordering::Relaxed);
+    let stop = phase.stop;
+    let ticker = bar.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(250));
+        while !ticker.is_finished() {
+            interval.tick().await;
+            let elapsed = started.elapsed();
+            let done = live.completed.load(Ordering::Relaxed) - first_completed;
+            let errors = live.errors.load(Ordering::Relaxed) - first_errors;
+            ticker.set_position(match stop {
+                Stop::After(_) => elapsed.as_millis() as u64,
+                Stop::Transactions(_) => done,
+            });
+            ticker.set_message(format!(
+                "{:>5.1}s {:>8.0} req/s  p99 {:>8.2} ms  errors {errors}",
+                elapsed.as_secs_f64(),
+                done as f64 / elapsed.as_secs_f64().max(1e-3),
+                live.last_p99_us.load(Ordering::Relaxed) as f64 / 1000.0,
+            ));
+        }
+    });
+    bar
+}

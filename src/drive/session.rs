@@ -1,0 +1,258 @@
+//! One request, sent the way Supabase sends it.
+//!
+//! For `anon`, `authenticated` and `service_role`, schemabench replays what
+//! PostgREST does for one API call on a connection logged in as
+//! `authenticator`: `BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY|WRITE`,
+//! one prepared `set_config(..., true)` query for the search path, the
+//! role's own settings (statement_timeout), the role, the JWT claims, the
+//! request method and path; then the statement; then `COMMIT`. `postgres`
+//! queries run raw on an owner connection.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::{Object, Pool};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{ToSql, Type};
+
+use super::spec::{Access, Protocol, Role};
+use super::workload::{Request, Workload};
+use crate::measure::Outcome;
+use crate::seed::value::Value;
+
+/// The search path PostgREST sets on Supabase (`db-schemas` + extras).
+const SEARCH_PATH: &str = "\"public\", \"extensions\"";
+
+/// What every worker shares.
+pub struct Shared {
+    pub workload: Workload,
+    pub protocol: Protocol,
+    /// Connections logged in as `authenticator`.
+    pub api: Pool,
+    /// Owner connections, for `as = "postgres"`.
+    pub raw: Pool,
+    /// Parameter types of each query, learned once by preparing it.
+    pub param_types: Vec<Vec<Type>>,
+    /// The pre-request `set_config` statement text per role.
+    pub pre_request: HashMap<Role, PreRequest>,
+}
+
+impl Shared {
+    /// Opens `n` connections in each pool the workload uses before a phase
+    /// starts, so connecting is not measured as query latency.
+    pub async fn open_connections(&self, n: usize) {
+        let roles: Vec<Role> = self.workload.queries.iter().map(|q| q.role).collect();
+        for (pool, used) in [
+            (&self.api, roles.iter().any(|r| *r != Role::Postgres)),
+            (&self.raw, roles.contains(&Role::Postgres)),
+        ] {
+            if used {
+                let connections = futures_util::future::join_all((0..n).map(|_| pool.get())).await;
+                drop(connections);
+            }
+        }
+    }
+}
+
+/// PostgREST's per-request settings query for one role.
+#[derive(Debug, Clone)]
+pub struct PreRequest {
+    pub sql: String,
+    /// Values after the five fixed ones: the role's own settings.
+    pub role_settings: Vec<String>,
+    pub role: &'static str,
+}
+
+impl PreRequest {
+    /// Builds the query from the role's `ALTER ROLE ... SET` settings, which
+    /// PostgREST applies itself on every request.
+    pub fn new(role: &'static str, settings: &[(String, String)]) -> Self {
+        let mut sql = "select set_config('search_path', $1, true), set_config('role', $2, true), \
+                       set_config('request.jwt.claims', $3, true), set_config('request.method', $4, true), \
+                       set_config('request.path', $5, true)"
+            .to_owned();
+        for (i, (name, _)) in settings.iter().enumerate() {
+            sql.push_str(&format!(
+                ", set_config('{}', ${}, true)",
+                name.replace('\'', "''"),
+                i + 6
+            ));
+        }
+        Self {
+            sql,
+            role_settings: settings.iter().map(|(_, v)| v.clone()).collect(),
+            role,
+        }
+    }
+}
+
+/// A worker's connections, taken from the pools on first use and replaced
+/// when one breaks.
+#[derive(Default)]
+pub struct Connections {
+    api: Option<Object>,
+    raw: Option<Object>,
+}
+
+/// Maps a client error to an outcome.
+fn classify(e: &tokio_postgres::Error) -> Outcome {
+    match e.as_db_error() {
+        Some(db) if *db.code() == SqlState::QUERY_CANCELED => Outcome::Timeout,
+        Some(db) => Outcome::Error {
+            code: db.code().code().to_owned(),
+            message: db.message().to_owned(),
+        },
+        None if e.is_closed() => Outcome::Error {
+            code: "connection".to_owned(),
+            message: e.to_string(),
+        },
+        None => Outcome::Error {
+            code: "client".to_owned(),
+            message: e.to_string(),
+        },
+    }
+}
+
+fn pool_error(e: impl std::fmt::Display) -> Outcome {
+    Outcome::Error {
+        code: "connection".to_owned(),
+        message: format!("no connection from the pool: {e}"),
+    }
+}
+
+/// Inlines parameters as literals, for the simple protocol (highest
+/// placeholder first so `$1` never matches inside `$10`).
+fn inline(sql: &str, params: &[Value]) -> String {
+    let mut text = sql.to_owned();
+    for (i, v) in params.iter().enumerate().rev() {
+        text = text.replace(&format!("${}", i + 1), &v.to_sql_literal());
+    }
+    text
+}
+
+impl Connections {
+    /// Runs one request and says how it ended. A broken connection is
+    /// dropped so the next request gets a fresh one.
+    pub async fn execute(&mut self, shared: &Shared, request: &Request) -> Outcome {
+        let query = &shared.workload.queries[request.query];
+        let slot = if query.role == Role::Postgres {
+            &mut self.raw
+        } else {
+            &mut self.api
+        };
+        if slot.is_none() {
+            let pool = if query.role == Role::Postgres {
+                &shared.raw
+            } else {
+                &shared.api
+            };
+            match pool.get().await {
+                Ok(obj) => *slot = Some(obj),
+                Err(e) => return pool_error(e),
+            }
+        }
+        let Some(client) = slot.as_ref() else {
+            return pool_error("unavailable");
+        };
+        let result = if query.role == Role::Postgres {
+            statement(client, shared, request).await
+        } else {
+            api_request(client, shared, request).await
+        };
+        match result {
+            Ok(()) => Outcome::Ok,
+            Err(e) => {
+                let outcome = classify(&e);
+                if client.is_closed() {
+                    if let Some(broken) = slot.take() {
+                        // Take it out of the pool for good; deadpool makes a new one.
+                        let _ = Object::take(broken);
+                    }
+                } else if query.role != Role::Postgres {
+                    let _ = client.batch_execute("rollback").await;
+                }
+                outcome
+            }
+        }
+    }
+}
+
+async fn api_request(
+    client: &Object,
+    shared: &Shared,
+    request: &Request,
+) -> Result<(), tokio_postgres::Error> {
+    let query = &shared.workload.queries[request.query];
+    let Some(pre) = shared.pre_request.get(&query.role) else {
+        return statement(client, shared, request).await;
+    };
+    let (begin, method) = match query.access {
+        Access::Read => ("begin isolation level read committed read only", "GET"),
+        Access::Write => ("begin isolation level read committed read write", "POST"),
+    };
+    client.batch_execute(begin).await?;
+    let settings = client.prepare_cached(&pre.sql).await?;
+    let mut values: Vec<&(dyn ToSql + Sync)> = vec![
+        &SEARCH_PATH,
+        &pre.role,
+        &request.claims,
+        &method,
+        &query.path,
+    ];
+    values.extend(pre.role_settings.iter().map(|s| s as &(dyn ToSql + Sync)));
+    client.query(&settings, &values).await?;
+    statement(client, shared, request).await?;
+    client.batch_execute("commit").await
+}
+
+/// The workload's own statement, in the chosen protocol.
+async fn statement(
+    client: &Object,
+    shared: &Shared,
+    request: &Request,
+) -> Result<(), tokio_postgres::Error> {
+    let query = &shared.workload.queries[request.query];
+    let params: Vec<&(dyn ToSql + Sync)> = request
+        .params
+        .iter()
+        .map(|v| v as &(dyn ToSql + Sync))
+        .collect();
+    match shared.protocol {
+        Protocol::Prepared => {
+            let stmt = client.prepare_cached(&query.sql).await?;
+            client.query(&stmt, &params).await.map(drop)
+        }
+        Protocol::Extended => {
+            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
+                .iter()
+                .zip(&shared.param_types[request.query])
+                .map(|(v, t)| (*v, t.clone()))
+                .collect();
+            client.query_typed(&query.sql, &typed).await.map(drop)
+        }
+        Protocol::Simple => client
+            .simple_query(&inline(&query.sql, &request.params))
+            .await
+            .map(drop),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_settings_become_extra_set_config_calls() {
+        let pre = PreRequest::new("anon", &[("statement_timeout".into(), "3s".into())]);
+        assert!(
+            pre.sql
+                .ends_with(", set_config('statement_timeout', $6, true)")
+        );
+        assert_eq!(pre.role_settings, vec!["3s".to_owned()]);
+    }
+
+    #[test]
+    fn simple_protocol_inlines_from_the_highest_placeholder() {
+        let params: Vec<Value> = (1..=10).map(Value::Int).collect();
+        assert_eq!(inline("select $1, $10", &params), "select 1, 10");
+    }
+}

@@ -1,0 +1,253 @@
+//! The query mix, compiled against the data plan: each request picks a
+//! query by weight, an acting user by a zipf law (a few users are very
+//! active) and parameters from that user's own seeded rows, computed from
+//! the plan without asking the database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngExt;
+use rand_distr::{Distribution as _, Zipf};
+
+use super::spec::{Access, ParamSpec, Role, WorkloadSpec};
+use crate::scenario::units::parse_duration;
+use crate::scenario::validate::split_column;
+use crate::seed::plan::{DataPlan, Gen};
+use crate::seed::rng::CellRng;
+use crate::seed::value::Value;
+
+/// Attempts to find a user who owns the rows a query needs.
+const ACTOR_ATTEMPTS: usize = 20;
+
+/// One query of the mix, ready to send.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub name: String,
+    pub role: Role,
+    pub access: Access,
+    /// The statement as sent (wrapped in PostgREST's response shape if asked).
+    pub sql: String,
+    pub path: String,
+    pub think: Option<Duration>,
+    params: Vec<Param>,
+}
+
+#[derive(Debug, Clone)]
+enum Param {
+    Actor {
+        column: usize,
+    },
+    Owned {
+        table: usize,
+        column: usize,
+        latest_by: Option<usize>,
+    },
+    Fresh(Gen),
+}
+
+/// One request: which query, as whom, with what values.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub query: usize,
+    pub params: Vec<Value>,
+    /// The JWT claims PostgREST would put in `request.jwt.claims`.
+    pub claims: String,
+}
+
+/// The compiled workload.
+#[derive(Debug)]
+pub struct Workload {
+    pub queries: Vec<Query>,
+    cumulative: Vec<f64>,
+    plan: Arc<DataPlan>,
+    actor_table: usize,
+    actor_column: usize,
+    actor_email: Option<usize>,
+    actor_rows: u64,
+    activity: Option<Zipf<f64>>,
+}
+
+/// PostgREST's response shape around a read: the rows as one JSON body.
+pub fn postgrest_shape(sql: &str) -> String {
+    format!(
+        "with pgrst_source as ({sql}) \
+         select null::bigint as total_result_set, pg_catalog.count(_postgrest_t) as page_total, \
+         coalesce(json_agg(_postgrest_t), '[]') as body, \
+         nullif(current_setting('response.headers', true), '') as response_headers, \
+         nullif(current_setting('response.status', true), '') as response_status, \
+         '' as response_inserted \
+         from (select * from pgrst_source) _postgrest_t"
+    )
+}
+
+impl Workload {
+    /// Compiles a validated workload against the data plan.
+    pub fn new(spec: &WorkloadSpec, plan: Arc<DataPlan>) -> Self {
+        let actor_table = plan.table_index(&spec.actor.table).unwrap_or(0);
+        let column = |table: usize, name: &str| plan.column_index(table, name).unwrap_or(0);
+        let queries: Vec<Query> = spec
+            .queries
+            .iter()
+            .map(|q| Query {
+                name: q.name.clone(),
+                role: q.role,
+                access: q.access,
+                sql: if q.postgrest_shape && q.access == Access::Read {
+                    postgrest_shape(q.sql.trim())
+                } else {
+                    q.sql.trim().to_owned()
+                },
+                path: q
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| format!("/rest/v1/rpc/{}", q.name)),
+                think: q.think.as_deref().and_then(|t| parse_duration(t).ok()),
+                params: q
+                    .params
+                    .iter()
+                    .map(|p| match p {
+                        ParamSpec::Actor { column: c } => Param::Actor {
+                            column: column(actor_table, c),
+                        },
+                        ParamSpec::Owned {
+                            column: c,
+                            latest_by,
+                        } => {
+                            let (t, c) = split_column(c).unwrap_or(("", ""));
+                            let table = plan.table_index(t).unwrap_or(0);
+                            Param::Owned {
+                                table,
+                                column: column(table, c),
+                                latest_by: latest_by.as_deref().map(|l| column(table, l)),
+                            }
+                        }
+                        ParamSpec::Value { of } => Param::Fresh(plan.compile_free(of)),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let total: f64 = spec.queries.iter().map(|q| q.weight).sum();
+        let cumulative = spec
+            .queries
+            .iter()
+            .scan(0.0, |acc, q| {
+                *acc += q.weight / total;
+                Some(*acc)
+            })
+            .collect();
+        let actor_rows = plan.tables[actor_table].rows();
+        let activity = (spec.actor.activity_exponent > 0.0)
+            .then(|| Zipf::new(actor_rows as f64, spec.actor.activity_exponent).ok())
+            .flatten();
+        Self {
+            queries,
+            cumulative,
+            actor_column: column(actor_table, &spec.actor.column),
+            actor_email: spec
+                .actor
+                .email_column
+                .as_deref()
+                .map(|e| column(actor_table, e)),
+            actor_table,
+            actor_rows,
+            activity,
+            plan,
+        }
+    }
+
+    /// Draws the next request.
+    pub fn next(&self, rng: &mut CellRng) -> Request {
+        let u: f64 = rng.random();
+        let query = self
+            .cumulative
+            .partition_point(|c| *c <= u)
+            .min(self.queries.len() - 1);
+        self.request(query, rng)
+    }
+
+    /// Draws a request for a given query.
+    pub fn request(&self, query: usize, rng: &mut CellRng) -> Request {
+        let q = &self.queries[query];
+        let mut actor = self.actor(rng);
+        let mut params = self.params(q, actor, rng);
+        for _ in 0..ACTOR_ATTEMPTS {
+            if params.is_some() {
+                break;
+            }
+            actor = self.actor(rng);
+            params = self.params(q, actor, rng);
+        }
+        let params = params.unwrap_or_else(|| vec![Value::Null; q.params.len()]);
+        Request {
+            query,
+            claims: self.claims(q.role, actor),
+            params,
+        }
+    }
+
+    fn actor(&self, rng: &mut CellRng) -> u64 {
+        match &self.activity {
+            Some(zipf) => (zipf.sample(rng) as u64)
+                .saturating_sub(1)
+                .min(self.actor_rows.saturating_sub(1)),
+            None => rng.random_range(0..self.actor_rows.max(1)),
+        }
+    }
+
+    /// Parameter values, or `None` when the actor owns no row a parameter needs.
+    fn params(&self, q: &Query, actor: u64, rng: &mut CellRng) -> Option<Vec<Value>> {
+        q.params
+            .iter()
+            .map(|p| match p {
+                Param::Actor { column } => Some(self.plan.value(self.actor_table, *column, actor)),
+                Param::Owned {
+                    table,
+                    column,
+                    latest_by,
+                } => {
+                    let (a, b) = self.plan.rows_under(*table, self.actor_table, actor);
+                    if a == b {
+                        return None;
+                    }
+                    let row = match latest_by {
+                        Some(by) => (a..b)
+                            .max_by_key(|r| match self.plan.value(*table, *by, *r) {
+                                Value::Timestamp(t) | Value::Int(t) => t,
+                                _ => i64::MIN,
+                            })
+                            .unwrap_or(a),
+                        None => rng.random_range(a..b),
+                    };
+                    Some(self.plan.value(*table, *column, row))
+                }
+                Param::Fresh(g) => Some(self.plan.fresh(g, rng)),
+            })
+            .collect()
+    }
+
+    fn claims(&self, role: Role, actor: u64) -> String {
+        let mut claims = serde_json::Map::new();
+        let role_name = match role {
+            Role::Anon => "anon",
+            Role::Authenticated | Role::Postgres => "authenticated",
+            Role::ServiceRole => "service_role",
+        };
+        claims.insert("role".into(), role_name.into());
+        if role == Role::Authenticated || role == Role::Postgres {
+            claims.insert(
+                "sub".into(),
+                self.plan
+                    .value(self.actor_table, self.actor_column, actor)
+                    .to_json(),
+            );
+            claims.insert("aud".into(), "authenticated".into());
+            if let Some(email) = self.actor_email {
+                claims.insert(
+                    "email".into(),
+                    self.plan.value(self.actor_table, email, actor).to_json(),
+                );
+            }
+        }
+        serde_json::Value::Object(claims).to_string()
+    }
+}

@@ -1,0 +1,323 @@
+//! One-second interval histograms: workers ship each finished second to a
+//! collector thread, which merges them, appends them to one HdrHistogram
+//! interval log per query (compressed V2, base64) and keeps a few numbers
+//! per second for the time series. Memory stays flat: only the last few
+//! seconds are held as histograms.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use serde::{Deserialize, Serialize};
+
+/// Seconds a second stays open for late shipments before it is final.
+const GRACE_SECONDS: u64 = 2;
+
+/// Interval histograms are small and grow as needed.
+type IntervalHistogram = Histogram<u32>;
+
+/// One second of one query, as kept for charts and JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct IntervalPoint {
+    /// Seconds since the run started.
+    pub second: u64,
+    pub query: String,
+    pub count: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+/// Live figures for the progress bar, updated by the collector.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub completed: AtomicU64,
+    pub errors: AtomicU64,
+    /// p99 over all queries of the last complete second, in µs.
+    pub last_p99_us: AtomicU64,
+}
+
+enum Message {
+    Batch {
+        phase: usize,
+        second: u64,
+        histograms: Vec<(usize, IntervalHistogram)>,
+    },
+    EndPhase {
+        phase: usize,
+        reply: SyncSender<Vec<IntervalPoint>>,
+    },
+}
+
+/// The collector thread and the run's clock.
+pub struct Timeline {
+    tx: Sender<Message>,
+    thread: Option<JoinHandle<()>>,
+    pub started: Instant,
+    pub live: Arc<Live>,
+}
+
+/// A worker's view: its histograms for the current second.
+pub struct IntervalRecorder {
+    tx: Sender<Message>,
+    started: Instant,
+    phase: usize,
+    second: u64,
+    current: Vec<Option<IntervalHistogram>>,
+    live: Arc<Live>,
+}
+
+impl Timeline {
+    /// Starts the collector; `logs` holds one interval-log path per query.
+    pub fn start(
+        queries: Vec<String>,
+        phases: Vec<String>,
+        logs: Vec<PathBuf>,
+    ) -> std::io::Result<Self> {
+        let started = Instant::now();
+        let wall = SystemTime::now();
+        let mut files = Vec::with_capacity(logs.len());
+        for (path, query) in logs.iter().zip(&queries) {
+            let mut file = File::create(path)?;
+            let mut serializer = V2DeflateSerializer::new();
+            IntervalLogWriterBuilder::new()
+                .add_comment(&format!(
+                    "schemabench {} interval log of query {query}",
+                    env!("CARGO_PKG_VERSION")
+                ))
+                .add_comment("values in microseconds; each interval is tagged with its load phase")
+                .with_start_time(wall)
+                .with_base_time(wall)
+                .begin_log_with(&mut file, &mut serializer)
+                .map_err(std::io::Error::other)?;
+            writeln!(
+                file,
+                "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
+            )?;
+            files.push(file);
+        }
+        let (tx, rx) = channel();
+        let live = Arc::new(Live::default());
+        let collector = Collector {
+            queries,
+            phases,
+            files,
+            serializer: V2DeflateSerializer::new(),
+            open: BTreeMap::new(),
+            finalized_up_to: BTreeMap::new(),
+            points: BTreeMap::new(),
+            started,
+            live: Arc::clone(&live),
+        };
+        let thread = std::thread::Builder::new()
+            .name("schemabench-timeline".into())
+            .spawn(move || collector.run(rx))?;
+        Ok(Self {
+            tx,
+            thread: Some(thread),
+            started,
+            live,
+        })
+    }
+
+    /// A recorder for one worker in one phase.
+    pub fn recorder(&self, phase: usize, queries: usize) -> IntervalRecorder {
+        IntervalRecorder {
+            tx: self.tx.clone(),
+            started: self.started,
+            phase,
+            second: 0,
+            current: (0..queries).map(|_| None).collect(),
+            live: Arc::clone(&self.live),
+        }
+    }
+
+    /// Finalises every second of a phase (call after its workers flushed)
+    /// and returns its time series.
+    pub fn end_phase(&self, phase: usize) -> Vec<IntervalPoint> {
+        let (reply, answer) = sync_channel(1);
+        if self.tx.send(Message::EndPhase { phase, reply }).is_err() {
+            return Vec::new();
+        }
+        answer.recv().unwrap_or_default()
+    }
+}
+
+impl Drop for Timeline {
+    fn drop(&mut self) {
+        // Closing the channel ends the collector once workers' senders are gone.
+        let (tx, _) = channel();
+        drop(std::mem::replace(&mut self.tx, tx));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl IntervalRecorder {
+    /// Records one latency (µs) of query `query`.
+    pub fn record(&mut self, query: usize, latency_us: u64, failed: bool) {
+        let second = self.started.elapsed().as_secs();
+        if second != self.second {
+            self.flush();
+            self.second = second;
+        }
+        let h = self.current[query].get_or_insert_with(|| {
+            Histogram::new(super::SIGNIFICANT_DIGITS).expect("valid precision")
+        });
+        h.saturating_record(latency_us.max(1));
+        self.live.completed.fetch_add(1, Ordering::Relaxed);
+        if failed {
+            self.live.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Ships the current second, if it holds anything. Idle workers call
+    /// this now and then so their data is not late.
+    pub fn flush(&mut self) {
+        let histograms: Vec<(usize, IntervalHistogram)> = self
+            .current
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(q, h)| h.take().map(|h| (q, h)))
+            .collect();
+        if !histograms.is_empty() {
+            let _ = self.tx.send(Message::Batch {
+                phase: self.phase,
+                second: self.second,
+                histograms,
+            });
+        }
+    }
+
+    /// Flushes when the clock has moved past the current second.
+    pub fn tick(&mut self) {
+        if self.started.elapsed().as_secs() != self.second {
+            self.flush();
+        }
+    }
+}
+
+impl Drop for IntervalRecorder {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+struct Collector {
+    queries: Vec<String>,
+    phases: Vec<String>,
+    files: Vec<File>,
+    serializer: V2DeflateSerializer,
+    open: BTreeMap<(usize, u64), Vec<Option<IntervalHistogram>>>,
+    /// Per phase: seconds below this are final; late data goes to this one.
+    finalized_up_to: BTreeMap<usize, u64>,
+    points: BTreeMap<usize, Vec<IntervalPoint>>,
+    started: Instant,
+    live: Arc<Live>,
+}
+
+impl Collector {
+    fn run(mut self, rx: Receiver<Message>) {
+        loop {
+            match rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(Message::Batch {
+                    phase,
+                    second,
+                    histograms,
+                }) => self.add(phase, second, histograms),
+                Ok(Message::EndPhase { phase, reply }) => {
+                    self.finalize(|p, _| p == phase);
+                    let _ = reply.send(self.points.remove(&phase).unwrap_or_default());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.finalize(|_, _| true);
+                    return;
+                }
+            }
+            let now = self.started.elapsed().as_secs();
+            self.finalize(|_, second| second + GRACE_SECONDS < now);
+        }
+    }
+
+    fn add(&mut self, phase: usize, second: u64, histograms: Vec<(usize, IntervalHistogram)>) {
+        // Data for a second already written goes into the oldest open one.
+        let second = second.max(self.finalized_up_to.get(&phase).copied().unwrap_or(0));
+        let slot = self
+            .open
+            .entry((phase, second))
+            .or_insert_with(|| (0..self.queries.len()).map(|_| None).collect());
+        for (q, h) in histograms {
+            match &mut slot[q] {
+                Some(existing) => {
+                    let _ = existing.add(&h);
+                }
+                empty => *empty = Some(h),
+            }
+        }
+    }
+
+    fn finalize(&mut self, done: impl Fn(usize, u64) -> bool) {
+        let keys: Vec<(usize, u64)> = self
+            .open
+            .keys()
+            .copied()
+            .filter(|(p, s)| done(*p, *s))
+            .collect();
+        for key in keys {
+            let Some(slot) = self.open.remove(&key) else {
+                continue;
+            };
+            let (phase, second) = key;
+            self.finalized_up_to.insert(phase, second + 1);
+            let mut all: Option<IntervalHistogram> = None;
+            for (q, h) in slot.into_iter().enumerate() {
+                let Some(h) = h else { continue };
+                self.write_log(q, phase, second, &h);
+                self.points.entry(phase).or_default().push(IntervalPoint {
+                    second,
+                    query: self.queries[q].clone(),
+                    count: h.len(),
+                    p50_us: h.value_at_quantile(0.5),
+                    p99_us: h.value_at_quantile(0.99),
+                    max_us: h.max(),
+                });
+                match &mut all {
+                    Some(a) => {
+                        let _ = a.add(&h);
+                    }
+                    None => all = Some(h),
+                }
+            }
+            if let Some(all) = all {
+                self.live
+                    .last_p99_us
+                    .store(all.value_at_quantile(0.99), Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn write_log(&mut self, query: usize, phase: usize, second: u64, h: &IntervalHistogram) {
+        let Some(file) = self.files.get_mut(query) else {
+            return;
+        };
+        let tag = self.phases.get(phase).and_then(|p| Tag::new(p));
+        // A writer without headers appends one interval line.
+        if let Ok(mut writer) =
+            IntervalLogWriterBuilder::new().begin_log_with(file, &mut self.serializer)
+        {
+            let _ =
+                writer.write_histogram(h, Duration::from_secs(second), Duration::from_secs(1), tag);
+        }
+    }
+}

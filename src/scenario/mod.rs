@@ -20,12 +20,18 @@ use error::{KeyPath, Problem, locate};
 use span::SourceMap;
 pub use spec::ScenarioSpec;
 
+/// How many scenarios deep `extends` may go.
+const MAX_EXTENDS_DEPTH: usize = 4;
+
 /// A scenario that parsed and validated.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub spec: ScenarioSpec,
     /// The file it was read from.
     pub path: PathBuf,
+    /// Name of the scenario that defines the data (itself, or the one it
+    /// `extends`): seeded databases are named after it and shared.
+    pub data_name: String,
     /// Migrations, read at load time so a missing file fails before any work.
     pub migrations: Vec<Migration>,
 }
@@ -40,16 +46,24 @@ pub struct Migration {
 impl Scenario {
     /// Reads, parses and validates a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        Self::load_nested(path, 0)
+    }
+
+    fn load_nested(path: &Path, depth: usize) -> Result<Self, ScenarioError> {
         let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_source(path, &source)
+        Self::parse(path, &source, depth)
     }
 
     /// Parses and validates scenario text that claims to live at `path`
     /// (migrations are resolved next to it).
     pub fn from_source(path: &Path, source: &str) -> Result<Self, ScenarioError> {
+        Self::parse(path, source, 0)
+    }
+
+    fn parse(path: &Path, source: &str, depth: usize) -> Result<Self, ScenarioError> {
         let map = SourceMap::parse(source);
         let spec: ScenarioSpec = toml::from_str(source).map_err(|e| {
             let span = e.span();
@@ -66,10 +80,56 @@ impl Scenario {
             locate(path, source, span, problem)
         })?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        validate::validate(&spec, dir).map_err(|problem| {
+        let locate_problem = |problem: Problem| {
             let span = map.as_ref().and_then(|m| m.span_of(&problem.path));
             locate(path, source, span, problem)
-        })?;
+        };
+        if let Some(base_path) = spec.extends.clone() {
+            for (key, present) in [
+                ("tables", !spec.tables.is_empty()),
+                ("migrations", !spec.migrations.is_empty()),
+            ] {
+                if present {
+                    return Err(locate_problem(Problem::new(
+                        KeyPath::root().key(key),
+                        format!(
+                            "expected no `{key}` beside `extends`: the data comes from the extended scenario"
+                        ),
+                    )));
+                }
+            }
+            if depth >= MAX_EXTENDS_DEPTH {
+                return Err(locate_problem(
+                    Problem::new(
+                        KeyPath::root().key("extends"),
+                        "expected a chain of at most 4 `extends` (is it a loop?)",
+                    )
+                    .with_value(format!("{:?}", base_path.display().to_string())),
+                ));
+            }
+            let base = Scenario::load_nested(&dir.join(&base_path), depth + 1)?;
+            let has = |key: &str| {
+                map.as_ref()
+                    .is_some_and(|m| m.span_of(&KeyPath::root().key(key)).is_some())
+            };
+            let mut merged = spec;
+            merged.tables = base.spec.tables.clone();
+            merged.migrations = base.spec.migrations.clone();
+            if !has("seed") {
+                merged.seed = base.spec.seed;
+            }
+            if !has("scale") {
+                merged.scale = base.spec.scale;
+            }
+            validate::validate(&merged, dir, true).map_err(locate_problem)?;
+            return Ok(Self {
+                spec: merged,
+                path: path.to_owned(),
+                data_name: base.data_name,
+                migrations: base.migrations,
+            });
+        }
+        validate::validate(&spec, dir, false).map_err(locate_problem)?;
         let migrations = spec
             .migrations
             .iter()
@@ -84,6 +144,7 @@ impl Scenario {
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
+            data_name: spec.name.clone(),
             spec,
             path: path.to_owned(),
             migrations,

@@ -19,8 +19,12 @@ pub struct ScenarioSpec {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Another scenario whose migrations, tables, seed and scale this one
+    /// uses (relative path): a different workload on the same data.
+    pub extends: Option<PathBuf>,
     /// SQL files applied in order after the built-in Supabase `auth` setup,
     /// relative to the scenario file.
+    #[serde(default)]
     pub migrations: Vec<PathBuf>,
     /// Seed of every random choice: the same seed gives the same rows.
     #[serde(default = "default_seed")]
@@ -29,6 +33,7 @@ pub struct ScenarioSpec {
     #[serde(default = "default_scale")]
     pub scale: f64,
     /// Tables to fill, keyed by (optionally schema-qualified) name.
+    #[serde(default)]
     pub tables: BTreeMap<String, TableSpec>,
     /// The queries and how users choose them.
     #[serde(default)]

@@ -316,3 +316,42 @@ fn unknown_key_beside_a_field_less_generator() {
         &["tables.users.columns.id", "unknown key `version`"],
     );
 }
+
+#[test]
+fn a_scenario_can_extend_another_and_share_its_data() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("m.sql"), "create table users (id uuid);")
+        .expect("write migration");
+    std::fs::write(dir.path().join("base.toml"), GOOD).expect("write base");
+    let child = "name = \"other\"\nextends = \"base.toml\"\n[workload.actor]\ntable = \"users\"\n[[workload.queries]]\nname = \"one\"\nweight = 1\naccess = \"read\"\nsql = \"select 1\"\n[load]\n[[load.phases]]\nname = \"p\"\nduration = \"1s\"\nclients = 1\n";
+    let path = dir.path().join("child.toml");
+    std::fs::write(&path, child).expect("write child");
+    let base = Scenario::load(&dir.path().join("base.toml")).expect("base");
+    let scenario = Scenario::load(&path).expect("child");
+    assert_eq!(scenario.data_name, "mini");
+    assert_eq!(scenario.spec.seed, 7);
+    assert_eq!(
+        scenario.data_fingerprint(),
+        base.data_fingerprint(),
+        "same data, same database"
+    );
+
+    std::fs::write(&path, format!("{child}[tables.x]\nrows = 1\n")).expect("write child");
+    let m = Scenario::load(&path)
+        .expect_err("tables beside extends")
+        .to_string();
+    assert!(
+        m.contains("child.toml:") && m.contains("no `tables` beside `extends`"),
+        "{m}"
+    );
+
+    std::fs::write(
+        dir.path().join("loop.toml"),
+        "name = \"l\"\nextends = \"loop.toml\"\n",
+    )
+    .expect("write loop");
+    let m = Scenario::load(&dir.path().join("loop.toml"))
+        .expect_err("loop")
+        .to_string();
+    assert!(m.contains("extends") && m.contains("loop"), "{m}");
+}

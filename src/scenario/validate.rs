@@ -32,8 +32,10 @@ pub fn ancestors<'a>(tables: &'a BTreeMap<String, TableSpec>, table: &str) -> Ve
     out
 }
 
-/// Every semantic check of the scenario at `dir`.
-pub fn validate(spec: &ScenarioSpec, dir: &Path) -> Check {
+/// Every semantic check of the scenario at `dir`. `data_checked` skips the
+/// data part (migrations, tables), already checked in the scenario a file
+/// `extends`.
+pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
     let root = KeyPath::root();
     if spec.name.is_empty()
         || !spec
@@ -53,6 +55,21 @@ pub fn validate(spec: &ScenarioSpec, dir: &Path) -> Check {
                 .with_value(spec.scale),
         );
     }
+    if !data_checked {
+        validate_data(spec, dir)?;
+    }
+    if let Some(workload) = &spec.workload {
+        check_workload(spec, workload, &root.key("workload"))?;
+    }
+    if let Some(load) = &spec.load {
+        check_load(load, &root.key("load"))?;
+    }
+    Ok(())
+}
+
+/// Migrations and tables: what the data is made of.
+fn validate_data(spec: &ScenarioSpec, dir: &Path) -> Check {
+    let root = KeyPath::root();
     if spec.migrations.is_empty() {
         return Err(Problem::new(
             root.key("migrations"),
@@ -81,12 +98,6 @@ pub fn validate(spec: &ScenarioSpec, dir: &Path) -> Check {
         check_table(spec, name, table, &root.key("tables").key(name))?;
     }
     check_column_cycles(spec)?;
-    if let Some(workload) = &spec.workload {
-        check_workload(spec, workload, &root.key("workload"))?;
-    }
-    if let Some(load) = &spec.load {
-        check_load(load, &root.key("load"))?;
-    }
     Ok(())
 }
 

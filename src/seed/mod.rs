@@ -114,10 +114,10 @@ pub async fn seed(
     let started = Instant::now();
     let spec = &scenario.spec;
     let fingerprint = scenario.data_fingerprint();
-    let name = database::data_db_name(&spec.name, &fingerprint);
+    let name = database::data_db_name(&scenario.data_name, &fingerprint);
     let admin = server.connect(&server.maintenance_db()).await?;
     let mut marker = Marker {
-        scenario: spec.name.clone(),
+        scenario: scenario.data_name.clone(),
         fingerprint,
         seed: spec.seed,
         scale: spec.scale,

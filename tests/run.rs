@@ -1,0 +1,190 @@
+//! The workload engine against a real server: requests really run as the
+//! user under RLS in READ ONLY/READ WRITE transactions, statement timeouts
+//! are counted apart, open loop does not hide a stall, and results.json
+//! matches its schema.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use schemabench::drive::{RunOptions, run};
+use schemabench::report::model::{QueryResult, RunResults};
+use schemabench::scenario::Scenario;
+
+/// A scenario on the TaleForge data (small scale, own seed) with the given
+/// workload and load sections.
+fn probe(name: &str, seed: u64, workload_and_load: &str) -> Scenario {
+    let text = format!(
+        "name = \"{name}\"\nextends = \"../../scenarios/taleforge/scenario.toml\"\n{workload_and_load}"
+    );
+    let path = common::repo_path("tests/fixtures/inline.toml");
+    Scenario::from_source(&path, &text)
+        .expect("probe scenario is valid")
+        .with_overrides(Some(seed), Some(0.02))
+        .expect("overrides")
+}
+
+async fn run_quietly(scenario: &Scenario) -> (RunResults, PathBuf) {
+    let server = common::server().await;
+    let out = tempfile::tempdir().expect("tempdir").keep();
+    let options = RunOptions {
+        out: Some(out.clone()),
+        ..RunOptions::default()
+    };
+    let (results, _) = run(&server, scenario, &options).await.expect("run");
+    (results, out)
+}
+
+fn query<'a>(results: &'a RunResults, name: &str) -> &'a QueryResult {
+    results
+        .queries
+        .iter()
+        .find(|q| q.name == name)
+        .expect("query in results")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_run_as_the_user_under_rls_with_postgrest_transactions() {
+    let touch = |role: &str, access: &str| {
+        format!(
+            "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"touch\"\nweight = 1\nas = \"{role}\"\naccess = \"{access}\"\n\
+             sql = \"update public.stories set title = 'touched' where user_id <> $1\"\nparams = [{{ from = \"actor\", column = \"id\" }}]\n\
+             [load]\n[[load.phases]]\nname = \"once\"\ntransactions = 10\nclients = 1\n"
+        )
+    };
+    let server = common::server().await;
+    let touched = async |results: &RunResults| -> i64 {
+        let db = server
+            .connect(&results.scenario.database)
+            .await
+            .expect("connect");
+        db.query_one("select count(*) from stories where title = 'touched'", &[])
+            .await
+            .expect("count")
+            .get(0)
+    };
+
+    let (as_user, _) = run_quietly(&probe("rls_user", 201, &touch("authenticated", "write"))).await;
+    assert_eq!(
+        query(&as_user, "touch").errors,
+        0,
+        "{:?}",
+        query(&as_user, "touch").errors_by_sqlstate
+    );
+    assert_eq!(
+        touched(&as_user).await,
+        0,
+        "under RLS a user's update cannot reach other users' stories"
+    );
+
+    let (read_only, _) = run_quietly(&probe(
+        "rls_read_only",
+        201,
+        &touch("authenticated", "read"),
+    ))
+    .await;
+    let q = query(&read_only, "touch");
+    assert_eq!(q.errors, 10, "a read runs in a READ ONLY transaction");
+    assert!(
+        q.errors_by_sqlstate.contains_key("25006"),
+        "{:?}",
+        q.errors_by_sqlstate
+    );
+
+    let (raw, _) = run_quietly(&probe("rls_raw", 201, &touch("postgres", "write"))).await;
+    assert_eq!(query(&raw, "touch").errors, 0);
+    assert!(
+        touched(&raw).await > 0,
+        "as postgres the same statement reaches other users' rows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeouts_of_the_role_are_applied_and_counted_apart() {
+    let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"slow\"\nweight = 1\nas = \"anon\"\naccess = \"read\"\n\
+                    sql = \"select pg_sleep(3.5)\"\n[load]\n[[load.phases]]\nname = \"once\"\ntransactions = 1\nclients = 1\n";
+    let (results, _) = run_quietly(&probe("timeout_probe", 202, workload)).await;
+    let q = query(&results, "slow");
+    assert_eq!(
+        q.timeouts, 1,
+        "anon's 3 s statement_timeout, as PostgREST applies it"
+    );
+    assert_eq!(q.errors, 0);
+    assert!(
+        q.latency.max < 3_400_000,
+        "cancelled at 3 s, before the 3.5 s sleep ended: {:?}",
+        q.latency
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_loop_shows_a_stall_that_service_time_hides() {
+    let workload = "[workload.actor]\ntable = \"profiles\"\nactivity_exponent = 0\n[[workload.queries]]\nname = \"lookup\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+                    sql = \"select count(*) from public.story_videos where user_id = $1\"\nparams = [{ from = \"actor\", column = \"id\" }]\n\
+                    [load]\n[[load.phases]]\nname = \"open\"\nduration = \"4s\"\nclients = 4\nrate = 200\narrivals = \"uniform\"\n";
+    let scenario = probe("stall_probe", 203, workload);
+    let server = common::server().await;
+    // Seed first, so the stall falls inside the measured phase.
+    let seeded = schemabench::seed::seed(&server, &scenario, &common::quiet())
+        .await
+        .expect("seed");
+    let locker = server.connect(&seeded.database).await.expect("connect");
+    let stall = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        locker
+            .batch_execute("begin; lock table public.story_videos in access exclusive mode; select pg_sleep(1); commit")
+            .await
+            .expect("hold the lock");
+    });
+    let (results, out) = run_quietly(&scenario).await;
+    stall.await.expect("stall task");
+    let q = query(&results, "lookup");
+    assert!(
+        q.latency.p999 >= 950_000,
+        "the corrected p99.9 shows the 1 s stall: {:?}",
+        q.latency
+    );
+    assert!(
+        q.latency.p99 > 2 * q.service.p99,
+        "queued arrivals count from their intended start: latency {:?} service {:?}",
+        q.latency,
+        q.service
+    );
+    let phase = &results.phases[0];
+    assert!(phase.late > 0, "arrivals during the stall started late");
+    assert!(
+        (700..=820).contains(&q.count),
+        "about 200/s for 4 s, got {}",
+        q.count
+    );
+
+    // results.json is the model and matches the published schema.
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("results.json")).expect("results.json"),
+    )
+    .expect("json");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo_path("schemas/results.schema.json")).expect("schema"),
+    )
+    .expect("schema json");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "results.json violates its schema: {errors:?}"
+    );
+    assert_eq!(json["complete"], true);
+    for file in ["lookup.hgrm", "lookup.hlog"] {
+        let text = std::fs::read_to_string(out.join(file)).expect(file);
+        assert!(text.lines().count() > 5, "{file} has content");
+    }
+    let log = std::fs::read_to_string(out.join("lookup.hlog")).expect("hlog");
+    assert!(
+        log.lines().any(|l| l.starts_with("Tag=open,")),
+        "interval lines are tagged with the phase"
+    );
+}

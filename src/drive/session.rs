@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use deadpool_postgres::{Object, Pool};
+use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
@@ -85,12 +86,20 @@ impl PreRequest {
     }
 }
 
+/// One pooled connection with the statements this worker prepared on it,
+/// kept locally so the hot path never hashes SQL text.
+struct Conn {
+    client: Object,
+    statements: Vec<Option<Statement>>,
+    pre_request: HashMap<Role, Statement>,
+}
+
 /// A worker's connections, taken from the pools on first use and replaced
 /// when one breaks.
 #[derive(Default)]
 pub struct Connections {
-    api: Option<Object>,
-    raw: Option<Object>,
+    api: Option<Conn>,
+    raw: Option<Conn>,
 }
 
 /// Maps a client error to an outcome.
@@ -133,42 +142,40 @@ impl Connections {
     /// Runs one request and says how it ended. A broken connection is
     /// dropped so the next request gets a fresh one.
     pub async fn execute(&mut self, shared: &Shared, request: &Request) -> Outcome {
-        let query = &shared.workload.queries[request.query];
-        let slot = if query.role == Role::Postgres {
-            &mut self.raw
-        } else {
-            &mut self.api
-        };
+        let raw = shared.workload.queries[request.query].role == Role::Postgres;
+        let slot = if raw { &mut self.raw } else { &mut self.api };
         if slot.is_none() {
-            let pool = if query.role == Role::Postgres {
-                &shared.raw
-            } else {
-                &shared.api
-            };
+            let pool = if raw { &shared.raw } else { &shared.api };
             match pool.get().await {
-                Ok(obj) => *slot = Some(obj),
+                Ok(client) => {
+                    *slot = Some(Conn {
+                        client,
+                        statements: vec![None; shared.workload.queries.len()],
+                        pre_request: HashMap::new(),
+                    })
+                }
                 Err(e) => return pool_error(e),
             }
         }
-        let Some(client) = slot.as_ref() else {
+        let Some(conn) = slot.as_mut() else {
             return pool_error("unavailable");
         };
-        let result = if query.role == Role::Postgres {
-            statement(client, shared, request).await
+        let result = if raw {
+            conn.statement(shared, request).await
         } else {
-            api_request(client, shared, request).await
+            conn.api_request(shared, request).await
         };
         match result {
             Ok(()) => Outcome::Ok,
             Err(e) => {
                 let outcome = classify(&e);
-                if client.is_closed() {
+                if conn.client.is_closed() {
                     if let Some(broken) = slot.take() {
-                        // Take it out of the pool for good; deadpool makes a new one.
-                        let _ = Object::take(broken);
+                        // Out of the pool for good; deadpool opens a new one.
+                        let _ = Object::take(broken.client);
                     }
-                } else if query.role != Role::Postgres {
-                    let _ = client.batch_execute("rollback").await;
+                } else if !raw {
+                    let _ = conn.client.batch_execute("rollback").await;
                 }
                 outcome
             }
@@ -176,63 +183,80 @@ impl Connections {
     }
 }
 
-async fn api_request(
-    client: &Object,
-    shared: &Shared,
-    request: &Request,
-) -> Result<(), tokio_postgres::Error> {
-    let query = &shared.workload.queries[request.query];
-    let Some(pre) = shared.pre_request.get(&query.role) else {
-        return statement(client, shared, request).await;
-    };
-    let (begin, method) = match query.access {
-        Access::Read => ("begin isolation level read committed read only", "GET"),
-        Access::Write => ("begin isolation level read committed read write", "POST"),
-    };
-    client.batch_execute(begin).await?;
-    let settings = client.prepare_cached(&pre.sql).await?;
-    let mut values: Vec<&(dyn ToSql + Sync)> = vec![
-        &SEARCH_PATH,
-        &pre.role,
-        &request.claims,
-        &method,
-        &query.path,
-    ];
-    values.extend(pre.role_settings.iter().map(|s| s as &(dyn ToSql + Sync)));
-    client.query(&settings, &values).await?;
-    statement(client, shared, request).await?;
-    client.batch_execute("commit").await
-}
+impl Conn {
+    async fn api_request(
+        &mut self,
+        shared: &Shared,
+        request: &Request,
+    ) -> Result<(), tokio_postgres::Error> {
+        let query = &shared.workload.queries[request.query];
+        let Some(pre) = shared.pre_request.get(&query.role) else {
+            return self.statement(shared, request).await;
+        };
+        let (begin, method) = match query.access {
+            Access::Read => ("begin isolation level read committed read only", "GET"),
+            Access::Write => ("begin isolation level read committed read write", "POST"),
+        };
+        self.client.batch_execute(begin).await?;
+        let settings = match self.pre_request.get(&query.role) {
+            Some(s) => s.clone(),
+            None => {
+                let s = self.client.prepare(&pre.sql).await?;
+                self.pre_request.insert(query.role, s.clone());
+                s
+            }
+        };
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![
+            &SEARCH_PATH,
+            &pre.role,
+            &request.claims,
+            &method,
+            &query.path,
+        ];
+        values.extend(pre.role_settings.iter().map(|s| s as &(dyn ToSql + Sync)));
+        self.client.query(&settings, &values).await?;
+        self.statement(shared, request).await?;
+        self.client.batch_execute("commit").await
+    }
 
-/// The workload's own statement, in the chosen protocol.
-async fn statement(
-    client: &Object,
-    shared: &Shared,
-    request: &Request,
-) -> Result<(), tokio_postgres::Error> {
-    let query = &shared.workload.queries[request.query];
-    let params: Vec<&(dyn ToSql + Sync)> = request
-        .params
-        .iter()
-        .map(|v| v as &(dyn ToSql + Sync))
-        .collect();
-    match shared.protocol {
-        Protocol::Prepared => {
-            let stmt = client.prepare_cached(&query.sql).await?;
-            client.query(&stmt, &params).await.map(drop)
+    /// The workload's own statement, in the chosen protocol.
+    async fn statement(
+        &mut self,
+        shared: &Shared,
+        request: &Request,
+    ) -> Result<(), tokio_postgres::Error> {
+        let query = &shared.workload.queries[request.query];
+        let params: Vec<&(dyn ToSql + Sync)> = request
+            .params
+            .iter()
+            .map(|v| v as &(dyn ToSql + Sync))
+            .collect();
+        match shared.protocol {
+            Protocol::Prepared => {
+                let statement = match &self.statements[request.query] {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = self.client.prepare(&query.sql).await?;
+                        self.statements[request.query] = Some(s.clone());
+                        s
+                    }
+                };
+                self.client.query(&statement, &params).await.map(drop)
+            }
+            Protocol::Extended => {
+                let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
+                    .iter()
+                    .zip(&shared.param_types[request.query])
+                    .map(|(v, t)| (*v, t.clone()))
+                    .collect();
+                self.client.query_typed(&query.sql, &typed).await.map(drop)
+            }
+            Protocol::Simple => self
+                .client
+                .simple_query(&inline(&query.sql, &request.params))
+                .await
+                .map(drop),
         }
-        Protocol::Extended => {
-            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
-                .iter()
-                .zip(&shared.param_types[request.query])
-                .map(|(v, t)| (*v, t.clone()))
-                .collect();
-            client.query_typed(&query.sql, &typed).await.map(drop)
-        }
-        Protocol::Simple => client
-            .simple_query(&inline(&query.sql, &request.params))
-            .await
-            .map(drop),
     }
 }
 

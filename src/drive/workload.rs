@@ -50,7 +50,8 @@ enum Param {
 pub struct Request {
     pub query: usize,
     pub params: Vec<Value>,
-    /// The JWT claims PostgREST would put in `request.jwt.claims`.
+    /// The JWT claims PostgREST would put in `request.jwt.claims` (empty for
+    /// raw `postgres` statements).
     pub claims: String,
 }
 
@@ -226,6 +227,10 @@ impl Workload {
     }
 
     fn claims(&self, role: Role, actor: u64) -> String {
+        if role == Role::Postgres {
+            // Raw statements set no claims.
+            return String::new();
+        }
         let mut claims = serde_json::Map::new();
         let role_name = match role {
             Role::Anon => "anon",
@@ -233,7 +238,7 @@ impl Workload {
             Role::ServiceRole => "service_role",
         };
         claims.insert("role".into(), role_name.into());
-        if role == Role::Authenticated || role == Role::Postgres {
+        if role == Role::Authenticated {
             claims.insert(
                 "sub".into(),
                 self.plan

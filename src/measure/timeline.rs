@@ -37,7 +37,8 @@ pub struct IntervalPoint {
     pub max_us: u64,
 }
 
-/// Live figures for the progress bar, updated by the collector.
+/// Live figures for the progress bar, updated by the collector as seconds
+/// arrive (workers touch no shared counter).
 #[derive(Debug, Default)]
 pub struct Live {
     pub completed: AtomicU64,
@@ -51,6 +52,7 @@ enum Message {
         phase: usize,
         second: u64,
         histograms: Vec<(usize, IntervalHistogram)>,
+        errors: u64,
     },
     EndPhase {
         phase: usize,
@@ -73,7 +75,8 @@ pub struct IntervalRecorder {
     phase: usize,
     second: u64,
     current: Vec<Option<IntervalHistogram>>,
-    live: Arc<Live>,
+    /// Failed requests in the current second.
+    errors: u64,
 }
 
 impl Timeline {
@@ -137,7 +140,7 @@ impl Timeline {
             phase,
             second: 0,
             current: (0..queries).map(|_| None).collect(),
-            live: Arc::clone(&self.live),
+            errors: 0,
         }
     }
 
@@ -175,10 +178,7 @@ impl IntervalRecorder {
             Histogram::new(super::SIGNIFICANT_DIGITS).expect("valid precision")
         });
         h.saturating_record(latency_us.max(1));
-        self.live.completed.fetch_add(1, Ordering::Relaxed);
-        if failed {
-            self.live.errors.fetch_add(1, Ordering::Relaxed);
-        }
+        self.errors += u64::from(failed);
     }
 
     /// Ships the current second, if it holds anything. Idle workers call
@@ -195,6 +195,7 @@ impl IntervalRecorder {
                 phase: self.phase,
                 second: self.second,
                 histograms,
+                errors: std::mem::take(&mut self.errors),
             });
         }
     }
@@ -234,7 +235,13 @@ impl Collector {
                     phase,
                     second,
                     histograms,
-                }) => self.add(phase, second, histograms),
+                    errors,
+                }) => {
+                    let completed: u64 = histograms.iter().map(|(_, h)| h.len()).sum();
+                    self.live.completed.fetch_add(completed, Ordering::Relaxed);
+                    self.live.errors.fetch_add(errors, Ordering::Relaxed);
+                    self.add(phase, second, histograms);
+                }
                 Ok(Message::EndPhase { phase, reply }) => {
                     self.finalize(|p, _| p == phase);
                     let _ = reply.send(self.points.remove(&phase).unwrap_or_default());

@@ -38,8 +38,9 @@ pub struct EmbeddedCluster {
     root: PathBuf,
     pub socket_dir: PathBuf,
     pub port: u16,
-    /// The unprivileged account the server runs as, when we are root.
-    run_as: Option<(u32, u32)>,
+    /// The unprivileged account the server runs as, when we are root:
+    /// (uid, gid, name).
+    run_as: Option<(u32, u32, String)>,
     keep: bool,
 }
 
@@ -87,14 +88,14 @@ pub fn find_server_binaries() -> Result<PathBuf, ClusterError> {
         .ok_or(ClusterError::BinariesNotFound)
 }
 
-/// The uid/gid to run the server as, or `None` when we are not root.
-fn server_account() -> Result<Option<(u32, u32)>, ClusterError> {
+/// The account to run the server as, or `None` when we are not root.
+fn server_account() -> Result<Option<(u32, u32, String)>, ClusterError> {
     if !nix::unistd::geteuid().is_root() {
         return Ok(None);
     }
     let name = std::env::var("SCHEMABENCH_PG_USER").unwrap_or_else(|_| "postgres".to_owned());
     match nix::unistd::User::from_name(&name) {
-        Ok(Some(user)) => Ok(Some((user.uid.as_raw(), user.gid.as_raw()))),
+        Ok(Some(user)) => Ok(Some((user.uid.as_raw(), user.gid.as_raw(), name))),
         _ => Err(ClusterError::NoServerUser),
     }
 }
@@ -121,7 +122,8 @@ impl EmbeddedCluster {
             keep: false,
         };
         std::fs::create_dir_all(&cluster.socket_dir)?;
-        if let Some((uid, gid)) = run_as {
+        if let Some((uid, gid, _)) = &cluster.run_as {
+            let (uid, gid) = (*uid, *gid);
             for dir in [&cluster.root, &cluster.socket_dir] {
                 nix::unistd::chown(dir, Some(uid.into()), Some(gid.into()))
                     .map_err(std::io::Error::from)?;
@@ -142,9 +144,7 @@ impl EmbeddedCluster {
 "$3/pg_ctl" stop -m immediate -D "$2/data" >/dev/null 2>&1
 rm -rf "$2""#;
         let mut cmd = Command::new("sh");
-        if let Some((uid, gid)) = self.run_as {
-            cmd.uid(uid).gid(gid);
-        }
+        self.as_server_user(&mut cmd);
         cmd.current_dir(&self.root)
             .arg("-c")
             .arg(script)
@@ -164,11 +164,16 @@ rm -rf "$2""#;
         self.root.join("data")
     }
 
+    /// Runs `cmd` as the server's account when we are root.
+    fn as_server_user(&self, cmd: &mut Command) {
+        if let Some((uid, gid, _)) = &self.run_as {
+            cmd.uid(*uid).gid(*gid);
+        }
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bin.join(program));
-        if let Some((uid, gid)) = self.run_as {
-            cmd.uid(uid).gid(gid);
-        }
+        self.as_server_user(&mut cmd);
         // A cwd the server account may enter; root's home may not be.
         cmd.current_dir(&self.root);
         cmd
@@ -280,8 +285,13 @@ rm -rf "$2""#;
 
     /// A `psql` command line that connects to this cluster.
     pub fn psql_hint(&self, database: &str) -> String {
+        let as_user = self
+            .run_as
+            .as_ref()
+            .map(|(_, _, name)| format!("runuser -u {name} -- "))
+            .unwrap_or_default();
         format!(
-            "psql -h {} -p {} -U postgres {database}   # stop with: {} stop -D {}",
+            "psql -h {} -p {} -U postgres {database}   # stop with: {as_user}{} stop -D {}",
             self.socket_dir.display(),
             self.port,
             self.bin.join("pg_ctl").display(),

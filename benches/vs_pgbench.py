@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""schemabench's closed loop against pgbench, side by side on one server.
+
+    python3 benches/vs_pgbench.py            # 10 s per run, as the issue asks
+    SECONDS_PER_RUN=3 python3 benches/vs_pgbench.py
+
+Seeds TaleForge at scale 0.1 in a throwaway cluster (kept for the runs, then
+stopped), creates bench_keys (1000 story ids numbered 0..999), then runs
+`SELECT 1` and a TaleForge primary-key lookup with 8 clients and the
+prepared protocol through pgbench and through schemabench, one after the
+other, and prints: the throughput ratio (goal >= 1.0), CPU seconds per 1000
+queries of each client process (goal: schemabench <= pgbench), and at one
+client the mean latency ratio (goal within 10%).
+"""
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "schemabench")
+SECONDS = int(os.environ.get("SECONDS_PER_RUN", "10"))
+PGBENCH_THREADS = os.cpu_count() or 2
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd, **kw):
+    """Runs a command; returns (stdout, CPU seconds it used)."""
+    before = children_cpu()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+    return out.stdout, children_cpu() - before
+
+
+def pgbench(port, db, script, clients):
+    out, cpu = timed(["pgbench", "-n", "-M", "prepared", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+                      "-c", str(clients), "-j", str(min(clients, PGBENCH_THREADS)), "-T", str(SECONDS),
+                      "-f", os.path.join(ROOT, "benches", "pgbench", script), db])
+    count = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    latency_ms = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    return count, tps, latency_ms, cpu
+
+
+def schemabench(url, scenario, clients):
+    out_dir = tempfile.mkdtemp(prefix="schemabench-vs-pgbench-")
+    _, cpu = timed([BIN, "run", os.path.join(ROOT, "benches", "pgbench", scenario), "--scale", "0.1",
+                    "--duration", f"{SECONDS}s", "--clients", str(clients), "--protocol", "prepared",
+                    "--database-url", url, "--out", out_dir])
+    with open(os.path.join(out_dir, "results.json")) as f:
+        results = json.load(f)
+    phase = results["phases"][0]
+    query = phase["queries"][0]
+    return query["count"], phase["throughput"], query["latency"]["mean"] / 1000.0, cpu
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    seeded = subprocess.run([BIN, "seed", "--scale", "0.1", "--keep"], cwd=ROOT, check=True,
+                            capture_output=True, text=True)
+    hint = re.search(r"psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)", seeded.stderr)
+    if not hint:
+        sys.exit("could not read the kept cluster's address:\n" + seeded.stderr)
+    _, port, db, stop = hint.groups()
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    try:
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", db, "-c",
+                        "drop table if exists bench_keys; "
+                        "create table bench_keys as select (row_number() over (order by id) - 1)::int as n, id "
+                        "from stories order by id limit 1000; create unique index on bench_keys (n); analyze bench_keys"],
+                       check=True)
+        print(f"{SECONDS} s per run, prepared protocol, pgbench -j {PGBENCH_THREADS}\n")
+        print(f"{'workload':<10} {'clients':>7} {'tool':<12} {'queries':>9} {'qps':>10} {'mean ms':>8} {'CPU s/1k q':>11}")
+        for name in ["select1", "point"]:
+            rows = {}
+            for clients in [8, 1]:
+                for tool in ["pgbench", "schemabench"]:
+                    if tool == "pgbench":
+                        count, qps, mean, cpu = pgbench(port, db, f"{name}.sql", clients)
+                    else:
+                        count, qps, mean, cpu = schemabench(url, f"{name}.toml", clients)
+                    rows[(tool, clients)] = (count, qps, mean, cpu)
+                    print(f"{name:<10} {clients:>7} {tool:<12} {count:>9} {qps:>10.0f} {mean:>8.3f} {1000 * cpu / max(count, 1):>11.4f}")
+            s8, p8 = rows[("schemabench", 8)], rows[("pgbench", 8)]
+            s1, p1 = rows[("schemabench", 1)], rows[("pgbench", 1)]
+            print(f"  {name}: throughput ratio schemabench/pgbench at 8 clients = {s8[1] / p8[1]:.2f} (goal >= 1.0); "
+                  f"CPU per 1k queries ratio = {(s8[3] / s8[0]) / (p8[3] / p8[0]):.2f} (goal <= 1.0); "
+                  f"mean latency ratio at 1 client = {s1[2] / p1[2]:.2f} (goal within 0.90-1.10)\n")
+    finally:
+        subprocess.run(stop.split(), capture_output=True)
+        data_dir = stop.split("-D", 1)[1].strip()
+        subprocess.run(["rm", "-rf", os.path.dirname(data_dir)])
+
+
+if __name__ == "__main__":
+    main()

@@ -116,3 +116,63 @@ fn help_teaches_the_commands_and_exit_codes() {
         .stdout(predicate::str::contains("seed"))
         .stdout(predicate::str::contains("Exit codes"));
 }
+
+#[test]
+fn run_prints_a_summary_and_writes_the_report() {
+    let url = common::database_url();
+    let out = tempfile::tempdir().expect("tempdir");
+    schemabench()
+        .args([
+            "run",
+            "--scale",
+            "0.01",
+            "--seed",
+            "9",
+            "--duration",
+            "1s",
+            "--clients",
+            "2",
+            "--database-url",
+            url.as_str(),
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "phase steady (closed loop, 2 clients)",
+        ))
+        .stdout(predicate::str::contains("story_feed"))
+        .stdout(predicate::str::contains("p99.9"));
+    for file in [
+        "results.json",
+        "story_feed.hgrm",
+        "story_feed.hlog",
+        "admin_daily_usage.hgrm",
+    ] {
+        assert!(out.path().join(file).is_file(), "{file} written");
+    }
+}
+
+#[test]
+fn an_unwritable_report_folder_fails_before_any_load() {
+    let url = common::database_url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "").expect("write");
+    schemabench()
+        .args([
+            "run",
+            "--scale",
+            "0.01",
+            "--duration",
+            "1s",
+            "--database-url",
+            url.as_str(),
+            "--out",
+        ])
+        .arg(blocker.join("report"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("cannot write the report"));
+}

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_distr::{Distribution as _, Exp};
 
-use super::session::{Connections, Shared};
+use std::sync::{Barrier, OnceLock};
+
+use super::session::{Connections, Pools, Shared};
 use super::spec::{Arrivals, PhaseSpec};
-use crate::measure::timeline::{IntervalPoint, Timeline};
-use crate::measure::{QueryMeasurements, micros};
+use crate::measure::timeline::{IntervalPoint, IntervalRecorder, Timeline};
+use crate::measure::{Outcome, QueryMeasurements, micros};
 use crate::scenario::units::parse_duration;
 use crate::seed::rng::{cell_rng, combine};
 
@@ -109,17 +111,27 @@ pub struct PhaseOutcome {
 /// Shared state of one running phase.
 struct PhaseRun {
     shared: Arc<Shared>,
-    started: Instant,
-    deadline: Option<Instant>,
+    /// Set once every driver thread has its connections open.
+    clock: OnceLock<Clock>,
     budget: Option<u64>,
     issued: AtomicU64,
     late: AtomicU64,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    started: Instant,
+    deadline: Option<Instant>,
+}
+
 impl PhaseRun {
+    fn clock(&self) -> Clock {
+        *self.clock.wait()
+    }
+
     /// Claims the right to send one more request.
     fn claim(&self) -> bool {
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+        if self.clock().deadline.is_some_and(|d| Instant::now() >= d) {
             return false;
         }
         match self.budget {
@@ -129,23 +141,27 @@ impl PhaseRun {
     }
 }
 
-/// Runs one phase to completion.
+/// What a driver thread's workers consume.
+enum Feed {
+    /// Closed loop: each worker sends back to back.
+    Closed,
+    /// Open loop: workers take intended start times from the schedule.
+    Open(async_channel::Receiver<Instant>),
+}
+
+/// Runs one phase to completion. The workers run on driver threads (one per
+/// core), each a single-threaded runtime with its own connections; the
+/// clock starts once every connection is open.
 pub async fn run_phase(
     shared: Arc<Shared>,
     timeline: &Timeline,
     index: usize,
     phase: &Phase,
     seed: u64,
-) -> PhaseOutcome {
-    shared.open_connections(phase.connections() as usize).await;
-    let started = Instant::now();
+) -> Result<PhaseOutcome, String> {
     let run = Arc::new(PhaseRun {
         shared,
-        started,
-        deadline: match phase.stop {
-            Stop::After(d) => Some(started + d),
-            Stop::Transactions(_) => None,
-        },
+        clock: OnceLock::new(),
         budget: match phase.stop {
             Stop::Transactions(n) => Some(n),
             Stop::After(_) => None,
@@ -153,33 +169,54 @@ pub async fn run_phase(
         issued: AtomicU64::new(0),
         late: AtomicU64::new(0),
     });
-    let progress = progress_bar(phase, timeline, started);
+    let workers = phase.connections() as usize;
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(workers)
+        .max(1);
     let queries = run.shared.workload.queries.len();
-    let (measurements, dropped) = match phase.mode {
-        Mode::Closed { clients } => {
-            let workers = (0..clients).map(|w| {
-                let run = Arc::clone(&run);
-                let recorder = timeline.recorder(index, queries);
-                let seed = combine(&[seed, index as u64, u64::from(w)]);
-                tokio::spawn(closed_worker(run, recorder, seed))
-            });
-            (join(workers.collect()).await, 0)
-        }
-        Mode::Open {
-            rate,
-            arrivals,
-            workers,
-        } => {
-            let capacity = (rate.ceil() as usize).max(workers as usize * 4);
-            let (tx, rx) = async_channel::bounded::<Instant>(capacity);
-            let handles = (0..workers)
-                .map(|w| {
-                    let run = Arc::clone(&run);
-                    let recorder = timeline.recorder(index, queries);
-                    let seed = combine(&[seed, index as u64, u64::from(w)]);
-                    tokio::spawn(open_worker(run, recorder, rx.clone(), seed))
-                })
-                .collect();
+    let open = match phase.mode {
+        Mode::Open { rate, .. } => Some(async_channel::bounded::<Instant>(
+            (rate.ceil() as usize).max(workers * 4),
+        )),
+        Mode::Closed { .. } => None,
+    };
+    let ready = Arc::new(Barrier::new(threads + 1));
+    let mut handles = Vec::with_capacity(threads);
+    for t in 0..threads {
+        let ids: Vec<usize> = (t..workers).step_by(threads).collect();
+        let recorders: Vec<IntervalRecorder> = ids
+            .iter()
+            .map(|_| timeline.recorder(index, queries))
+            .collect();
+        let seeds: Vec<u64> = ids
+            .iter()
+            .map(|w| combine(&[seed, index as u64, *w as u64]))
+            .collect();
+        let feed = || match &open {
+            Some((_, rx)) => Feed::Open(rx.clone()),
+            None => Feed::Closed,
+        };
+        let (run, ready, feed) = (Arc::clone(&run), Arc::clone(&ready), feed());
+        let handle = std::thread::Builder::new()
+            .name(format!("schemabench-driver-{t}"))
+            .spawn(move || drive_thread(run, ready, feed, recorders, seeds))
+            .map_err(|e| e.to_string())?;
+        handles.push(handle);
+    }
+    let waiting = Arc::clone(&ready);
+    let _ = tokio::task::spawn_blocking(move || waiting.wait()).await;
+    let started = Instant::now();
+    let _ = run.clock.set(Clock {
+        started,
+        deadline: match phase.stop {
+            Stop::After(d) => Some(started + d),
+            Stop::Transactions(_) => None,
+        },
+    });
+    let progress = progress_bar(phase, timeline, started);
+    let dropped = match (phase.mode, open) {
+        (Mode::Open { rate, arrivals, .. }, Some((tx, rx))) => {
             let dropped = schedule(
                 &run,
                 tx,
@@ -190,42 +227,99 @@ pub async fn run_phase(
             .await;
             let leftover = rx.len() as u64;
             rx.close();
-            (join(handles).await, dropped + leftover)
+            dropped + leftover
         }
+        _ => 0,
     };
+    let joined = tokio::task::spawn_blocking(move || {
+        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     progress.finish_and_clear();
     let elapsed = started.elapsed();
-    PhaseOutcome {
+    let mut measurements: Vec<QueryMeasurements> =
+        (0..queries).map(|_| QueryMeasurements::default()).collect();
+    for part in joined {
+        // A driver thread that panicked loses its own samples; the rest count.
+        let Ok(part) = part else { continue };
+        for (m, p) in measurements.iter_mut().zip(&part?) {
+            m.merge(p);
+        }
+    }
+    Ok(PhaseOutcome {
         phase: phase.clone(),
         elapsed,
         queries: measurements,
         late: run.late.load(Ordering::Relaxed),
         dropped,
         timeline: timeline.end_phase(index),
-    }
+    })
 }
 
-async fn join(
-    handles: Vec<tokio::task::JoinHandle<Vec<QueryMeasurements>>>,
-) -> Vec<QueryMeasurements> {
-    let mut merged: Vec<QueryMeasurements> = Vec::new();
-    for handle in handles {
-        // A worker that panicked loses its own samples; the rest still count.
-        let Ok(part) = handle.await else { continue };
-        if merged.is_empty() {
-            merged = part;
-        } else {
-            for (m, p) in merged.iter_mut().zip(&part) {
+/// One driver thread: opens its connections, waits for the others, runs
+/// its workers, and returns their merged measurements.
+fn drive_thread(
+    run: Arc<PhaseRun>,
+    ready: Arc<Barrier>,
+    feed: Feed,
+    recorders: Vec<IntervalRecorder>,
+    seeds: Vec<u64>,
+) -> Result<Vec<QueryMeasurements>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string());
+    let runtime = match runtime {
+        Ok(rt) => rt,
+        Err(e) => {
+            ready.wait();
+            return Err(e);
+        }
+    };
+    runtime.block_on(async {
+        let pools = Pools::new(&run.shared, seeds.len());
+        let opened = match &pools {
+            Ok(p) => p.open(&run.shared, seeds.len()).await,
+            Err(e) => Err(e.clone()),
+        };
+        ready.wait();
+        let pools = pools?;
+        opened?;
+        let workers = recorders.into_iter().zip(seeds).map(|(recorder, seed)| {
+            let (run, pools) = (&run, &pools);
+            let feed = match &feed {
+                Feed::Closed => None,
+                Feed::Open(rx) => Some(rx.clone()),
+            };
+            async move {
+                match feed {
+                    None => closed_worker(run, pools, recorder, seed).await,
+                    Some(rx) => open_worker(run, pools, recorder, rx, seed).await,
+                }
+            }
+        });
+        let parts = futures_util::future::join_all(workers).await;
+        let mut merged: Vec<QueryMeasurements> = run
+            .shared
+            .workload
+            .queries
+            .iter()
+            .map(|_| QueryMeasurements::default())
+            .collect();
+        for part in &parts {
+            for (m, p) in merged.iter_mut().zip(part) {
                 m.merge(p);
             }
         }
-    }
-    merged
+        Ok(merged)
+    })
 }
 
 async fn closed_worker(
-    run: Arc<PhaseRun>,
-    mut recorder: crate::measure::timeline::IntervalRecorder,
+    run: &PhaseRun,
+    pools: &Pools,
+    mut recorder: IntervalRecorder,
     seed: u64,
 ) -> Vec<QueryMeasurements> {
     let shared = &run.shared;
@@ -240,14 +334,10 @@ async fn closed_worker(
     while run.claim() {
         let request = shared.workload.next(&mut rng);
         let start = Instant::now();
-        let outcome = connections.execute(shared, &request).await;
+        let outcome = connections.execute(shared, pools, &request).await;
         let took = start.elapsed();
         measurements[request.query].record(took, took, &outcome);
-        recorder.record(
-            request.query,
-            micros(took),
-            outcome != crate::measure::Outcome::Ok,
-        );
+        recorder.record(request.query, micros(took), outcome != Outcome::Ok);
         if let Some(think) = shared.workload.queries[request.query].think {
             tokio::time::sleep(think).await;
         }
@@ -256,12 +346,14 @@ async fn closed_worker(
 }
 
 async fn open_worker(
-    run: Arc<PhaseRun>,
-    mut recorder: crate::measure::timeline::IntervalRecorder,
+    run: &PhaseRun,
+    pools: &Pools,
+    mut recorder: IntervalRecorder,
     arrivals: async_channel::Receiver<Instant>,
     seed: u64,
 ) -> Vec<QueryMeasurements> {
     let shared = &run.shared;
+    let deadline = run.clock().deadline;
     let mut rng = cell_rng(seed);
     let mut measurements: Vec<QueryMeasurements> = shared
         .workload
@@ -279,7 +371,7 @@ async fn open_worker(
                 continue;
             }
         };
-        if run.deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         let request = shared.workload.next(&mut rng);
@@ -287,15 +379,11 @@ async fn open_worker(
         if start.duration_since(intended) > LATE_AFTER {
             run.late.fetch_add(1, Ordering::Relaxed);
         }
-        let outcome = connections.execute(shared, &request).await;
+        let outcome = connections.execute(shared, pools, &request).await;
         let end = Instant::now();
         let latency = end.duration_since(intended);
         measurements[request.query].record(latency, end.duration_since(start), &outcome);
-        recorder.record(
-            request.query,
-            micros(latency),
-            outcome != crate::measure::Outcome::Ok,
-        );
+        recorder.record(request.query, micros(latency), outcome != Outcome::Ok);
     }
     measurements
 }
@@ -314,7 +402,7 @@ async fn schedule(
     let mean_gap = 1.0 / rate;
     let exp = Exp::new(rate).ok();
     let mut dropped = 0;
-    let mut next = run.started;
+    let mut next = run.clock().started;
     loop {
         if !run.claim() {
             break;

@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::measure::QueryMeasurements;
 use crate::measure::timeline::Timeline;
@@ -57,8 +56,8 @@ pub enum RunError {
         query: String,
         source: tokio_postgres::Error,
     },
-    #[error("cannot create the connection pool: {0}")]
-    Pool(String),
+    #[error("cannot open the load connections: {0}")]
+    Connections(String),
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error("cannot start the timeline collector: {0}")]
@@ -110,11 +109,10 @@ pub async fn run(
     let protocol = options.protocol.unwrap_or(load.protocol);
     let workload = Workload::new(workload_spec, Arc::clone(&plan));
     let param_types = prepare_all(&admin, &workload).await?;
-    let max_connections = phases.iter().map(Phase::connections).max().unwrap_or(1) as usize;
     let shared = Arc::new(Shared {
         protocol,
-        api: pool(server.api_config(&seeded.database), max_connections)?,
-        raw: pool(server.config_for(&seeded.database), max_connections)?,
+        api_config: server.api_config(&seeded.database),
+        raw_config: server.config_for(&seeded.database),
         param_types,
         pre_request: pre_requests(&admin).await?,
         workload,
@@ -142,7 +140,9 @@ pub async fn run(
     .map_err(RunError::Timeline)?;
     let mut measured: Vec<PhaseOutcome> = Vec::new();
     for (index, phase) in phases.iter().enumerate() {
-        let outcome = run_phase(Arc::clone(&shared), &timeline, index, phase, spec.seed).await;
+        let outcome = run_phase(Arc::clone(&shared), &timeline, index, phase, spec.seed)
+            .await
+            .map_err(RunError::Connections)?;
         results
             .phases
             .push(phase_result(&shared.workload, &outcome));
@@ -156,20 +156,6 @@ pub async fn run(
     results.complete = true;
     report.write(&results)?;
     Ok((results, report))
-}
-
-fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, RunError> {
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(size.max(1))
-        .build()
-        .map_err(|e| RunError::Pool(e.to_string()))
 }
 
 /// Prepares every query once: a typo fails here, before any load, and the

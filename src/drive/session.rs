@@ -10,7 +10,8 @@
 
 use std::collections::HashMap;
 
-use deadpool_postgres::{Object, Pool};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
 use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
@@ -27,30 +28,64 @@ const SEARCH_PATH: &str = "\"public\", \"extensions\"";
 pub struct Shared {
     pub workload: Workload,
     pub protocol: Protocol,
-    /// Connections logged in as `authenticator`.
-    pub api: Pool,
-    /// Owner connections, for `as = "postgres"`.
-    pub raw: Pool,
+    /// Connection settings of `authenticator`, for API roles.
+    pub api_config: tokio_postgres::Config,
+    /// Owner connection settings, for `as = "postgres"`.
+    pub raw_config: tokio_postgres::Config,
     /// Parameter types of each query, learned once by preparing it.
     pub param_types: Vec<Vec<Type>>,
     /// The pre-request `set_config` statement text per role.
     pub pre_request: HashMap<Role, PreRequest>,
 }
 
-impl Shared {
-    /// Opens `n` connections in each pool the workload uses before a phase
-    /// starts, so connecting is not measured as query latency.
-    pub async fn open_connections(&self, n: usize) {
-        let roles: Vec<Role> = self.workload.queries.iter().map(|q| q.role).collect();
+/// The connection pools of one driver thread. Each driver thread has its
+/// own, created on that thread, so a worker and its connection's I/O task
+/// always run on the same thread (no cross-thread wake-ups per request).
+pub struct Pools {
+    api: Pool,
+    raw: Pool,
+}
+
+impl Pools {
+    /// Pools of up to `size` connections each; must be called inside the
+    /// driver thread's runtime.
+    pub fn new(shared: &Shared, size: usize) -> Result<Self, String> {
+        let build = |config: &tokio_postgres::Config| {
+            let manager = Manager::from_config(
+                config.clone(),
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            Pool::builder(manager)
+                .max_size(size.max(1))
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        Ok(Self {
+            api: build(&shared.api_config)?,
+            raw: build(&shared.raw_config)?,
+        })
+    }
+
+    /// Opens `n` connections in each pool the workload uses, before the
+    /// phase clock starts, so connecting is not measured as query latency.
+    /// Returns the first connection error, if any.
+    pub async fn open(&self, shared: &Shared, n: usize) -> Result<(), String> {
+        let roles: Vec<Role> = shared.workload.queries.iter().map(|q| q.role).collect();
         for (pool, used) in [
             (&self.api, roles.iter().any(|r| *r != Role::Postgres)),
             (&self.raw, roles.contains(&Role::Postgres)),
         ] {
             if used {
                 let connections = futures_util::future::join_all((0..n).map(|_| pool.get())).await;
-                drop(connections);
+                for c in connections {
+                    drop(c.map_err(|e| e.to_string())?);
+                }
             }
         }
+        Ok(())
     }
 }
 
@@ -141,11 +176,11 @@ fn inline(sql: &str, params: &[Value]) -> String {
 impl Connections {
     /// Runs one request and says how it ended. A broken connection is
     /// dropped so the next request gets a fresh one.
-    pub async fn execute(&mut self, shared: &Shared, request: &Request) -> Outcome {
+    pub async fn execute(&mut self, shared: &Shared, pools: &Pools, request: &Request) -> Outcome {
         let raw = shared.workload.queries[request.query].role == Role::Postgres;
         let slot = if raw { &mut self.raw } else { &mut self.api };
         if slot.is_none() {
-            let pool = if raw { &shared.raw } else { &shared.api };
+            let pool = if raw { &pools.raw } else { &pools.api };
             match pool.get().await {
                 Ok(client) => {
                     *slot = Some(Conn {

@@ -104,7 +104,7 @@ mod tests {
             "monotone"
         );
         assert!(
-            text.contains("#[Max     =       10.000, Total count    =         1000]"),
+            text.contains("#[Max     =       10.007, Total count    =         1000]"),
             "{text}"
         );
     }

@@ -3,7 +3,7 @@
 //! counted from each request's intended start, so a stall is never hidden).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -116,6 +116,17 @@ struct PhaseRun {
     budget: Option<u64>,
     issued: AtomicU64,
     late: AtomicU64,
+    /// Set when the phase is abandoned (Ctrl-C drops the run).
+    stopped: AtomicBool,
+}
+
+/// Stops the phase's workers when the phase future is dropped unfinished.
+struct StopOnDrop(Arc<PhaseRun>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stopped.store(true, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -129,9 +140,15 @@ impl PhaseRun {
         *self.clock.wait()
     }
 
+    /// Past the deadline, or abandoned.
+    fn over(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+            || self.clock().deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
     /// Claims the right to send one more request.
     fn claim(&self) -> bool {
-        if self.clock().deadline.is_some_and(|d| Instant::now() >= d) {
+        if self.over() {
             return false;
         }
         match self.budget {
@@ -168,7 +185,9 @@ pub async fn run_phase(
         },
         issued: AtomicU64::new(0),
         late: AtomicU64::new(0),
+        stopped: AtomicBool::new(false),
     });
+    let _stop_on_drop = StopOnDrop(Arc::clone(&run));
     let workers = phase.connections() as usize;
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -353,7 +372,6 @@ async fn open_worker(
     seed: u64,
 ) -> Vec<QueryMeasurements> {
     let shared = &run.shared;
-    let deadline = run.clock().deadline;
     let mut rng = cell_rng(seed);
     let mut measurements: Vec<QueryMeasurements> = shared
         .workload
@@ -371,7 +389,7 @@ async fn open_worker(
                 continue;
             }
         };
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if run.over() {
             break;
         }
         let request = shared.workload.next(&mut rng);

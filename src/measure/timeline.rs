@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, sync_channel};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
@@ -61,9 +60,11 @@ enum Message {
 }
 
 /// The collector thread and the run's clock.
+/// Dropping it lets the collector finish on its own once the last worker's
+/// recorder is gone: every phase's data is already final after
+/// [`Timeline::end_phase`], so nothing waits for it.
 pub struct Timeline {
     tx: Sender<Message>,
-    thread: Option<JoinHandle<()>>,
     pub started: Instant,
     pub live: Arc<Live>,
 }
@@ -121,15 +122,10 @@ impl Timeline {
             started,
             live: Arc::clone(&live),
         };
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("schemabench-timeline".into())
             .spawn(move || collector.run(rx))?;
-        Ok(Self {
-            tx,
-            thread: Some(thread),
-            started,
-            live,
-        })
+        Ok(Self { tx, started, live })
     }
 
     /// A recorder for one worker in one phase.
@@ -152,17 +148,6 @@ impl Timeline {
             return Vec::new();
         }
         answer.recv().unwrap_or_default()
-    }
-}
-
-impl Drop for Timeline {
-    fn drop(&mut self) {
-        // Closing the channel ends the collector once workers' senders are gone.
-        let (tx, _) = channel();
-        drop(std::mem::replace(&mut self.tx, tx));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -70,6 +70,24 @@ pub struct RunArgs {
     /// The report folder [default: reports/<scenario>/<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Interleaved rounds over all candidates [default: 3 with candidates, else 1].
+    #[arg(long)]
+    pub rounds: Option<u32>,
+    /// Run only these candidates (comma-separated; the baseline always runs).
+    #[arg(long, value_delimiter = ',')]
+    pub candidates: Option<Vec<String>>,
+    /// Compare nothing: run the baseline only.
+    #[arg(long, conflicts_with = "candidates")]
+    pub baseline_only: bool,
+    /// Relative change below which a difference is noise.
+    #[arg(long, default_value_t = 0.05)]
+    pub noise_threshold: f64,
+    /// Largest p-value that counts as a real change.
+    #[arg(long, default_value_t = 0.05)]
+    pub significance: f64,
+    /// Keep the candidates' database copies afterwards.
+    #[arg(long)]
+    pub keep_copies: bool,
     #[command(flatten)]
     pub server: ServerArgs,
 }

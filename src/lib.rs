@@ -6,7 +6,9 @@
 //! real users). [`pg`] holds the server: a throwaway cluster or an external
 //! one, and the Supabase `auth` emulation.
 
+pub mod candidate;
 pub mod cli;
+pub mod compare;
 pub mod drive;
 pub mod measure;
 pub mod pg;
@@ -91,6 +93,17 @@ async fn run_command(args: RunArgs) -> anyhow::Result<()> {
         protocol: args.protocol,
         out: args.out.clone(),
         progress: true,
+        rounds: args.rounds,
+        only: if args.baseline_only {
+            Some(Vec::new())
+        } else {
+            args.candidates.clone()
+        },
+        keep_copies: args.keep_copies,
+        criteria: compare::Criteria {
+            noise_threshold: args.noise_threshold,
+            significance: args.significance,
+        },
     };
     let (results, report) = drive::run(&server, &scenario, &options)
         .await

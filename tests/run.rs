@@ -8,6 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemabench::compare::Verdict;
 use schemabench::drive::{RunOptions, run};
 use schemabench::report::model::{QueryResult, RunResults};
 use schemabench::scenario::Scenario;
@@ -30,14 +31,16 @@ async fn run_quietly(scenario: &Scenario) -> (RunResults, PathBuf) {
     let out = tempfile::tempdir().expect("tempdir").keep();
     let options = RunOptions {
         out: Some(out.clone()),
+        keep_copies: true,
         ..RunOptions::default()
     };
     let (results, _) = run(&server, scenario, &options).await.expect("run");
     (results, out)
 }
 
+/// A query's figures under the baseline.
 fn query<'a>(results: &'a RunResults, name: &str) -> &'a QueryResult {
-    results
+    results.candidates[0]
         .queries
         .iter()
         .find(|q| q.name == name)
@@ -56,7 +59,7 @@ async fn requests_run_as_the_user_under_rls_with_postgrest_transactions() {
     let server = common::server().await;
     let touched = async |results: &RunResults| -> i64 {
         let db = server
-            .connect(&results.scenario.database)
+            .connect(&results.candidates[0].database)
             .await
             .expect("connect");
         db.query_one("select count(*) from stories where title = 'touched'", &[])
@@ -129,9 +132,15 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
     let seeded = schemabench::seed::seed(&server, &scenario, &common::quiet())
         .await
         .expect("seed");
-    let locker = server.connect(&seeded.database).await.expect("connect");
+    // The run works on its own copy of the seeded data: stall that one.
+    let copy = schemabench::candidate::copy_name(&seeded.database, 0);
     let stall = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(1500)).await;
+        let locker = common::server()
+            .await
+            .connect(&copy)
+            .await
+            .expect("connect to the run's copy");
         locker
             .batch_execute("begin; lock table public.story_videos in access exclusive mode; select pg_sleep(1); commit")
             .await
@@ -151,7 +160,7 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
         q.latency,
         q.service
     );
-    let phase = &results.phases[0];
+    let phase = &results.candidates[0].phases[0];
     assert!(phase.late > 0, "arrivals during the stall started late");
     assert!(
         (700..=820).contains(&q.count),
@@ -187,4 +196,61 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
         log.lines().any(|l| l.starts_with("Tag=open,")),
         "interval lines are tagged with the phase"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_candidates_show_no_change_and_a_dropped_index_shows_slower() {
+    let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+                    sql = \"select count(*) from public.story_segments where story_id = $1\"\nparams = [{ from = \"owned\", column = \"stories.id\" }]\n\
+                    [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\nduration = \"1s\"\nclients = 2\n\
+                    [[load.phases]]\nname = \"steady\"\nduration = \"2s\"\nclients = 2\n\
+                    [[candidates]]\nname = \"same\"\ndescription = \"identical to the baseline\"\nsql = \"analyze public.story_segments\"\n\
+                    [[candidates]]\nname = \"no_index\"\nsql = \"alter table public.story_segments drop constraint story_segments_story_id_position_key\"\n";
+    let (results, out) = run_quietly(&probe("aa_probe", 204, workload)).await;
+    assert_eq!(
+        results.rounds, 3,
+        "candidates run in 3 interleaved rounds by default"
+    );
+    assert_eq!(results.candidates.len(), 3);
+    assert!(
+        results.candidates.iter().all(|c| c.phases.len() == 6),
+        "2 phases x 3 rounds each"
+    );
+    let verdicts = |candidate: &str| -> Vec<(String, Verdict)> {
+        results
+            .comparisons
+            .iter()
+            .filter(|c| c.candidate == candidate)
+            .map(|c| (c.percentile.clone(), c.estimate.verdict))
+            .collect()
+    };
+    let same = verdicts("same");
+    assert_eq!(same.len(), 3);
+    assert!(
+        same.iter().all(|(_, v)| *v == Verdict::NoChange),
+        "A/A must be no change: {:?}",
+        results.comparisons
+    );
+    let slower = verdicts("no_index");
+    assert!(
+        slower.iter().all(|(_, v)| *v == Verdict::Slower),
+        "without its index the lookup is slower: {:?}",
+        results.comparisons
+    );
+    let no_index = &results.candidates[2];
+    assert!(
+        no_index
+            .cost
+            .relations
+            .iter()
+            .all(|r| r.name != "story_segments_story_id_position_key")
+    );
+    assert!(
+        results.candidates[0]
+            .cost
+            .relations
+            .iter()
+            .any(|r| r.name == "story_segments_story_id_position_key")
+    );
+    assert!(out.join("pages.hgrm").is_file() && out.join("pages.no_index.hgrm").is_file());
 }

@@ -166,7 +166,8 @@ enum Feed {
     Open(async_channel::Receiver<Instant>),
 }
 
-/// Runs one phase to completion. The workers run on driver threads (one per
+/// Runs one phase to completion; `index` is its slot in the timeline and
+/// `seed` fixes its request sequence. The workers run on driver threads (one per
 /// core), each a single-threaded runtime with its own connections; the
 /// clock starts once every connection is open.
 pub async fn run_phase(

@@ -12,19 +12,23 @@ use std::sync::Arc;
 
 use tokio_postgres::Client;
 
+use crate::candidate::{self, Candidate, CandidateError, Prepared};
+use crate::compare::{self, Criteria};
 use crate::measure::QueryMeasurements;
 use crate::measure::timeline::Timeline;
 use crate::pg::{PgError, QueryContext, Server};
 use crate::report::files::{ReportDir, ReportError};
 use crate::report::model::{
-    PhaseResult, QueryResult, RESULTS_VERSION, RunResults, ScenarioInfo, ServerInfo, TableRows,
+    CandidateResult, Comparison, PhaseResult, QueryResult, RESULTS_VERSION, RunResults,
+    ScenarioInfo, ServerInfo, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::seed::plan::DataPlan;
+use crate::seed::rng::combine;
 use crate::seed::{SeedError, SeedOptions, SeedReport};
 use engine::{Mode, Phase, PhaseOutcome, PhaseOverrides, run_phase};
 use session::{PreRequest, Shared};
-use spec::{Protocol, Role};
+use spec::{Protocol, Role, WorkloadSpec};
 use workload::Workload;
 
 /// Settings reported with every run.
@@ -60,8 +64,12 @@ pub enum RunError {
     Connections(String),
     #[error(transparent)]
     Report(#[from] ReportError),
-    #[error("cannot start the timeline collector: {0}")]
+    #[error("cannot start the timeline collector or read a candidate file: {0}")]
     Timeline(std::io::Error),
+    #[error("no candidate named {0:?} in the scenario (candidates: {1})")]
+    UnknownCandidate(String, String),
+    #[error(transparent)]
+    Candidate(#[from] CandidateError),
 }
 
 /// Command-line choices of `run`.
@@ -71,9 +79,23 @@ pub struct RunOptions {
     pub protocol: Option<Protocol>,
     pub out: Option<PathBuf>,
     pub progress: bool,
+    /// Interleaved rounds [default: 3 with candidates, else 1].
+    pub rounds: Option<u32>,
+    /// Run only these candidates (the baseline always runs).
+    pub only: Option<Vec<String>>,
+    /// Keep the candidates' database copies afterwards.
+    pub keep_copies: bool,
+    pub criteria: Criteria,
 }
 
-/// Seeds (or reuses) the data, runs every phase and writes the report.
+/// One configuration being driven: its copy of the data and its workload.
+struct Arm {
+    prepared: Prepared,
+    shared: Arc<Shared>,
+}
+
+/// Seeds (or reuses) the data, gives every candidate its own copy, runs the
+/// phases in interleaved rounds, compares, and writes the report.
 pub async fn run(
     server: &Server,
     scenario: &Scenario,
@@ -83,6 +105,7 @@ pub async fn run(
     let (Some(workload_spec), Some(load)) = (&spec.workload, &spec.load) else {
         return Err(RunError::NoWorkload(scenario.path.display().to_string()));
     };
+    let candidates = select_candidates(scenario, options.only.as_deref())?;
     let phases: Vec<Phase> = load
         .phases
         .iter()
@@ -93,7 +116,13 @@ pub async fn run(
         .iter()
         .map(|q| q.name.clone())
         .collect();
-    let report = ReportDir::create(options.out.as_deref(), &spec.name, &query_names)?;
+    let candidate_names: Vec<String> = candidates.iter().map(|c| c.name.clone()).collect();
+    let report = ReportDir::create(
+        options.out.as_deref(),
+        &spec.name,
+        &query_names,
+        &candidate_names,
+    )?;
 
     let seeded = crate::seed::seed(
         server,
@@ -105,57 +134,228 @@ pub async fn run(
     )
     .await?;
     let plan = Arc::new(DataPlan::new(spec));
-    let admin = server.connect(&seeded.database).await?;
     let protocol = options.protocol.unwrap_or(load.protocol);
-    let workload = Workload::new(workload_spec, Arc::clone(&plan));
-    let param_types = prepare_all(&admin, &workload).await?;
-    let shared = Arc::new(Shared {
-        protocol,
-        api_config: server.api_config(&seeded.database),
-        raw_config: server.config_for(&seeded.database),
-        param_types,
-        pre_request: pre_requests(&admin).await?,
-        workload,
-    });
-
+    let admin = server.connect(&server.maintenance_db()).await?;
+    let mut arms = Vec::with_capacity(candidates.len());
+    for (index, candidate) in candidates.into_iter().enumerate() {
+        let prepared =
+            candidate::prepare(server, &admin, &seeded.database, index, candidate).await?;
+        let client = server.connect(&prepared.database).await?;
+        let workload = Workload::new(
+            &with_overrides(workload_spec, &prepared.candidate),
+            Arc::clone(&plan),
+        );
+        let shared = Arc::new(Shared {
+            protocol,
+            api_config: server.api_config(&prepared.database),
+            raw_config: server.config_for(&prepared.database),
+            param_types: prepare_all(&client, &workload).await?,
+            pre_request: pre_requests(&client).await?,
+            workload,
+        });
+        arms.push(Arm { prepared, shared });
+    }
+    let rounds = options
+        .rounds
+        .unwrap_or(if arms.len() > 1 { 3 } else { 1 })
+        .max(1);
+    let probe = server.connect(&arms[0].prepared.database).await?;
     let mut results = RunResults {
         version: RESULTS_VERSION,
         schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),
         started_at: chrono::Utc::now().to_rfc3339(),
         complete: false,
         scenario: scenario_info(scenario, &seeded),
-        server: server_info(&admin, server.cluster.is_some()).await?,
+        server: server_info(&probe, server.cluster.is_some()).await?,
         protocol: format!("{protocol:?}").to_lowercase(),
-        phases: Vec::new(),
-        queries: Vec::new(),
+        rounds,
+        criteria: options.criteria,
+        candidates: arms
+            .iter()
+            .map(|arm| CandidateResult {
+                name: arm.prepared.candidate.name.clone(),
+                description: arm.prepared.candidate.description.clone(),
+                database: arm.prepared.database.clone(),
+                cost: arm.prepared.cost.clone(),
+                phases: Vec::new(),
+                queries: Vec::new(),
+            })
+            .collect(),
+        comparisons: Vec::new(),
     };
+    drop(probe);
     report.write(&results)?;
 
-    let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
-    let timeline = Timeline::start(
-        query_names,
-        phases.iter().map(|p| p.name.clone()).collect(),
-        hlogs,
-    )
-    .map_err(RunError::Timeline)?;
-    let mut measured: Vec<PhaseOutcome> = Vec::new();
-    for (index, phase) in phases.iter().enumerate() {
-        let outcome = run_phase(Arc::clone(&shared), &timeline, index, phase, spec.seed)
-            .await
-            .map_err(RunError::Connections)?;
-        results
-            .phases
-            .push(phase_result(&shared.workload, &outcome));
-        if !phase.warmup {
-            measured.push(outcome);
+    let simple = arms.len() == 1 && rounds == 1;
+    let mut slots = Vec::new();
+    for round in 1..=rounds {
+        for arm in &arms {
+            for phase in &phases {
+                slots.push(if simple {
+                    phase.name.clone()
+                } else {
+                    format!("{}.r{round}.{}", arm.prepared.candidate.name, phase.name)
+                });
+            }
         }
-        results.queries = totals(&shared.workload, &measured);
-        report.write(&results)?;
+    }
+    let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
+    let timeline = Timeline::start(query_names, slots, hlogs).map_err(RunError::Timeline)?;
+    // [arm][round][query]: each round's measured phases merged.
+    let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> = arms.iter().map(|_| Vec::new()).collect();
+    let mut slot = 0;
+    for round in 1..=rounds {
+        for (a, arm) in arms.iter().enumerate() {
+            let mut measured: Vec<PhaseOutcome> = Vec::new();
+            for (p, phase) in phases.iter().enumerate() {
+                // The same request sequence for every candidate and round: paired samples.
+                let seed = combine(&[spec.seed, p as u64]);
+                let outcome = run_phase(Arc::clone(&arm.shared), &timeline, slot, phase, seed)
+                    .await
+                    .map_err(RunError::Connections)?;
+                slot += 1;
+                results.candidates[a].phases.push(phase_result(
+                    &arm.shared.workload,
+                    &outcome,
+                    round,
+                ));
+                if !phase.warmup {
+                    measured.push(outcome);
+                }
+            }
+            per_round[a].push(merge(&arm.shared.workload, &measured));
+            let elapsed: f64 = results.candidates[a]
+                .phases
+                .iter()
+                .filter(|p| !p.warmup)
+                .map(|p| p.elapsed_s)
+                .sum();
+            let all_rounds = merge_rounds(&arm.shared.workload, &per_round[a]);
+            results.candidates[a].queries =
+                query_results(&arm.shared.workload, &all_rounds, elapsed);
+            report.write(&results)?;
+        }
     }
     drop(timeline);
+    results.comparisons = comparisons(&arms, &per_round, options.criteria, spec.seed);
     results.complete = true;
     report.write(&results)?;
+    if !options.keep_copies {
+        let prepared: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
+        candidate::drop_copies(&admin, &prepared).await?;
+    }
     Ok((results, report))
+}
+
+/// The baseline, then the scenario's candidates (or the chosen ones).
+fn select_candidates(
+    scenario: &Scenario,
+    only: Option<&[String]>,
+) -> Result<Vec<Candidate>, RunError> {
+    let dir = scenario.path.parent().unwrap_or(std::path::Path::new("."));
+    if let Some(only) = only
+        && let Some(unknown) = only.iter().find(|n| {
+            n.as_str() != candidate::BASELINE
+                && !scenario.spec.candidates.iter().any(|c| &c.name == *n)
+        })
+    {
+        let known: Vec<&str> = scenario
+            .spec
+            .candidates
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(RunError::UnknownCandidate(
+            unknown.clone(),
+            known.join(", "),
+        ));
+    }
+    let mut out = vec![Candidate::baseline()];
+    for spec in &scenario.spec.candidates {
+        if only.is_none_or(|o| o.contains(&spec.name)) {
+            out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The workload with a candidate's query replacements.
+fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
+    let mut spec = spec.clone();
+    for q in &mut spec.queries {
+        if let Some(sql) = candidate.queries.get(&q.name) {
+            q.sql = sql.clone();
+        }
+    }
+    spec
+}
+
+/// Queries' measurements merged over phases.
+fn merge(workload: &Workload, outcomes: &[PhaseOutcome]) -> Vec<QueryMeasurements> {
+    let parts: Vec<&[QueryMeasurements]> = outcomes.iter().map(|o| o.queries.as_slice()).collect();
+    merge_parts(workload, &parts)
+}
+
+fn merge_rounds(workload: &Workload, rounds: &[Vec<QueryMeasurements>]) -> Vec<QueryMeasurements> {
+    let parts: Vec<&[QueryMeasurements]> = rounds.iter().map(Vec::as_slice).collect();
+    merge_parts(workload, &parts)
+}
+
+fn merge_parts(workload: &Workload, parts: &[&[QueryMeasurements]]) -> Vec<QueryMeasurements> {
+    let mut merged: Vec<QueryMeasurements> = workload
+        .queries
+        .iter()
+        .map(|_| QueryMeasurements::default())
+        .collect();
+    for part in parts {
+        for (m, q) in merged.iter_mut().zip(part.iter()) {
+            m.merge(q);
+        }
+    }
+    merged
+}
+
+/// Every candidate against the baseline, per query and percentile, paired by round.
+fn comparisons(
+    arms: &[Arm],
+    per_round: &[Vec<Vec<QueryMeasurements>>],
+    criteria: Criteria,
+    seed: u64,
+) -> Vec<Comparison> {
+    let Some((base_arm, base)) = arms.first().zip(per_round.first()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (arm, rounds) in arms.iter().zip(per_round).skip(1) {
+        let base_all = merge_rounds(&base_arm.shared.workload, base);
+        let cand_all = merge_rounds(&arm.shared.workload, rounds);
+        for (q, query) in arm.shared.workload.queries.iter().enumerate() {
+            for (label, quantile) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
+                let values = |rs: &[Vec<QueryMeasurements>]| -> Vec<f64> {
+                    rs.iter()
+                        .map(|r| r[q].latency.value_at_quantile(quantile) as f64)
+                        .collect()
+                };
+                let Some(estimate) = compare::compare(
+                    &values(base),
+                    &values(rounds),
+                    criteria,
+                    combine(&[seed, q as u64]),
+                ) else {
+                    continue;
+                };
+                out.push(Comparison {
+                    candidate: arm.prepared.candidate.name.clone(),
+                    query: query.name.clone(),
+                    percentile: label.to_owned(),
+                    baseline_us: base_all[q].latency.value_at_quantile(quantile),
+                    candidate_us: cand_all[q].latency.value_at_quantile(quantile),
+                    estimate,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Prepares every query once: a typo fails here, before any load, and the
@@ -279,7 +479,7 @@ fn query_results(
         .collect()
 }
 
-fn phase_result(workload: &Workload, outcome: &PhaseOutcome) -> PhaseResult {
+fn phase_result(workload: &Workload, outcome: &PhaseOutcome, round: u32) -> PhaseResult {
     let elapsed_s = outcome.elapsed.as_secs_f64();
     let requests: u64 = outcome.queries.iter().map(QueryMeasurements::count).sum();
     let (mode, clients, rate, arrivals) = match outcome.phase.mode {
@@ -297,6 +497,7 @@ fn phase_result(workload: &Workload, outcome: &PhaseOutcome) -> PhaseResult {
     };
     PhaseResult {
         name: outcome.phase.name.clone(),
+        round,
         warmup: outcome.phase.warmup,
         mode: mode.to_owned(),
         clients,
@@ -310,20 +511,4 @@ fn phase_result(workload: &Workload, outcome: &PhaseOutcome) -> PhaseResult {
         queries: query_results(workload, &outcome.queries, elapsed_s),
         timeline: outcome.timeline.clone(),
     }
-}
-
-/// Every query merged over the measured phases.
-fn totals(workload: &Workload, measured: &[PhaseOutcome]) -> Vec<QueryResult> {
-    let mut merged: Vec<QueryMeasurements> = workload
-        .queries
-        .iter()
-        .map(|_| QueryMeasurements::default())
-        .collect();
-    for outcome in measured {
-        for (m, q) in merged.iter_mut().zip(&outcome.queries) {
-            m.merge(q);
-        }
-    }
-    let elapsed_s: f64 = measured.iter().map(|o| o.elapsed.as_secs_f64()).sum();
-    query_results(workload, &merged, elapsed_s)
 }

@@ -49,6 +49,7 @@ impl ReportDir {
         out: Option<&Path>,
         scenario: &str,
         queries: &[String],
+        candidates: &[String],
     ) -> Result<Self, ReportError> {
         let path = match out {
             Some(p) => p.to_owned(),
@@ -61,8 +62,10 @@ impl ReportDir {
         let results = dir.results_path();
         std::fs::write(&results, "{}\n").map_err(io(&results))?;
         for q in queries {
-            let file = dir.hgrm_path(q);
-            std::fs::write(&file, "").map_err(io(&file))?;
+            for c in candidates {
+                let file = dir.hgrm_path(q, c);
+                std::fs::write(&file, "").map_err(io(&file))?;
+            }
         }
         Ok(dir)
     }
@@ -71,8 +74,17 @@ impl ReportDir {
         self.path.join("results.json")
     }
 
-    pub fn hgrm_path(&self, query: &str) -> PathBuf {
-        self.path.join(format!("{}.hgrm", file_stem(query)))
+    /// `<query>.hgrm` for the baseline, `<query>.<candidate>.hgrm` otherwise.
+    pub fn hgrm_path(&self, query: &str, candidate: &str) -> PathBuf {
+        if candidate == crate::candidate::BASELINE {
+            self.path.join(format!("{}.hgrm", file_stem(query)))
+        } else {
+            self.path.join(format!(
+                "{}.{}.hgrm",
+                file_stem(query),
+                file_stem(candidate)
+            ))
+        }
     }
 
     pub fn hlog_path(&self, query: &str) -> PathBuf {
@@ -89,10 +101,12 @@ impl ReportDir {
         let tmp = self.path.join(".results.json.tmp");
         std::fs::write(&tmp, json + "\n").map_err(io(&tmp))?;
         std::fs::rename(&tmp, self.results_path()).map_err(io(&tmp))?;
-        for q in &results.queries {
-            if let Some(h) = decode_histogram(&q.histogram) {
-                let file = self.hgrm_path(&q.name);
-                std::fs::write(&file, percentile_distribution(&h)).map_err(io(&file))?;
+        for c in &results.candidates {
+            for q in &c.queries {
+                if let Some(h) = decode_histogram(&q.histogram) {
+                    let file = self.hgrm_path(&q.name, &c.name);
+                    std::fs::write(&file, percentile_distribution(&h)).map_err(io(&file))?;
+                }
             }
         }
         Ok(())
@@ -108,7 +122,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "").expect("write");
-        let err = ReportDir::create(Some(&blocker.join("sub")), "x", &[])
+        let err = ReportDir::create(Some(&blocker.join("sub")), "x", &[], &[])
             .expect_err("cannot create under a file");
         assert!(err.to_string().contains("cannot write the report"));
     }

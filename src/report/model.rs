@@ -9,6 +9,8 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer}
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::candidate::CandidateCost;
+use crate::compare::{Criteria, Estimate};
 use crate::measure::timeline::IntervalPoint;
 use crate::measure::{ErrorCount, Latencies, LatencySummary, QueryMeasurements};
 
@@ -28,9 +30,39 @@ pub struct RunResults {
     pub server: ServerInfo,
     /// `simple`, `extended` or `prepared`.
     pub protocol: String,
+    /// Interleaved rounds: every candidate ran its phases once per round.
+    pub rounds: u32,
+    pub criteria: Criteria,
+    /// The baseline first, then each candidate.
+    pub candidates: Vec<CandidateResult>,
+    /// Every candidate against the baseline, per query and percentile.
+    pub comparisons: Vec<Comparison>,
+}
+
+/// One configuration's copy of the data, its cost and what it measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CandidateResult {
+    pub name: String,
+    pub description: String,
+    pub database: String,
+    pub cost: CandidateCost,
+    /// Every phase of every round, in the order they ran.
     pub phases: Vec<PhaseResult>,
-    /// Every query over all measured (non-warmup) phases.
+    /// Every query over all measured phases of all rounds.
     pub queries: Vec<QueryResult>,
+}
+
+/// A candidate against the baseline on one query and percentile.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Comparison {
+    pub candidate: String,
+    pub query: String,
+    /// `p50`, `p95` or `p99`.
+    pub percentile: String,
+    /// The percentile over all rounds, µs.
+    pub baseline_us: u64,
+    pub candidate_us: u64,
+    pub estimate: Estimate,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -64,6 +96,8 @@ pub struct ServerInfo {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PhaseResult {
     pub name: String,
+    /// 1-based round.
+    pub round: u32,
     pub warmup: bool,
     /// `closed` or `open`.
     pub mode: String,

@@ -2,39 +2,116 @@
 
 use std::fmt::Write;
 
-use super::model::{QueryResult, RunResults};
+use super::model::{PhaseResult, QueryResult, RunResults};
+use crate::compare::Verdict;
 
 fn ms(us: u64) -> String {
     format!("{:.2}", us as f64 / 1000.0)
 }
 
-/// One table per measured phase, then the totals: count, throughput,
-/// mean, p50, p95, p99, p99.9, max (ms), errors and timeouts per query.
+/// For a single configuration and round: one table per measured phase,
+/// then the totals. With candidates: one table per candidate over all its
+/// rounds, then the verdicts. Figures: count, throughput, mean, p50, p95,
+/// p99, p99.9, max (ms), errors and timeouts per query.
 pub fn summary(results: &RunResults) -> String {
     let mut out = String::new();
-    for phase in results.phases.iter().filter(|p| !p.warmup) {
-        let load = match phase.rate {
-            Some(rate) => format!(
-                "open loop, {rate} req/s {} arrivals, up to {} connections; late {}, dropped {}",
-                phase.arrivals.as_deref().unwrap_or("poisson"),
-                phase.clients,
-                phase.late,
-                phase.dropped
-            ),
-            None => format!("closed loop, {} clients", phase.clients),
+    let single = results.candidates.len() == 1 && results.rounds == 1;
+    for candidate in &results.candidates {
+        let measured: Vec<&PhaseResult> = candidate.phases.iter().filter(|p| !p.warmup).collect();
+        if single {
+            for phase in &measured {
+                let _ = writeln!(
+                    out,
+                    "\nphase {} ({}): {} requests in {:.1} s, {:.1} req/s",
+                    phase.name,
+                    load(phase),
+                    phase.requests,
+                    phase.elapsed_s,
+                    phase.throughput
+                );
+                table(&mut out, &phase.queries);
+            }
+            if measured.len() > 1 {
+                let _ = writeln!(out, "\nall measured phases:");
+                table(&mut out, &candidate.queries);
+            }
+        } else {
+            let _ = writeln!(
+                out,
+                "\ncandidate {} ({}), {} round(s); DDL {:.2} s, database {:.1} MB:",
+                candidate.name,
+                candidate.description,
+                results.rounds,
+                candidate.cost.ddl_seconds,
+                candidate.cost.database_bytes as f64 / 1e6
+            );
+            table(&mut out, &candidate.queries);
+        }
+    }
+    if !results.comparisons.is_empty() {
+        verdicts(&mut out, results);
+    }
+    out
+}
+
+fn load(phase: &PhaseResult) -> String {
+    match phase.rate {
+        Some(rate) => format!(
+            "open loop, {rate} req/s {} arrivals, up to {} connections; late {}, dropped {}",
+            phase.arrivals.as_deref().unwrap_or("poisson"),
+            phase.clients,
+            phase.late,
+            phase.dropped
+        ),
+        None => format!("closed loop, {} clients", phase.clients),
+    }
+}
+
+/// Candidate/baseline ratios with their 95% intervals and verdicts.
+fn verdicts(out: &mut String, results: &RunResults) {
+    let _ = writeln!(
+        out,
+        "\nverdicts against the baseline: latency ratio candidate/baseline [95% CI over {} rounds]; noise threshold {:.0}%, significance {}",
+        results.rounds,
+        results.criteria.noise_threshold * 100.0,
+        results.criteria.significance
+    );
+    let _ = writeln!(
+        out,
+        "{:<22} {:<22} {:<30} {:<30} {:<30}",
+        "query", "candidate", "p50", "p95", "p99"
+    );
+    let mut rows: Vec<(&str, &str)> = results
+        .comparisons
+        .iter()
+        .map(|c| (c.query.as_str(), c.candidate.as_str()))
+        .collect();
+    rows.dedup();
+    for (query, candidate) in rows {
+        let cell = |p: &str| {
+            results
+                .comparisons
+                .iter()
+                .find(|c| c.query == query && c.candidate == candidate && c.percentile == p)
+                .map(|c| {
+                    let e = &c.estimate;
+                    let word = match e.verdict {
+                        Verdict::Faster => "faster",
+                        Verdict::Slower => "SLOWER",
+                        Verdict::NoChange => "same",
+                    };
+                    format!("{:.2}x [{:.2}-{:.2}] {word}", e.ratio, e.ci_low, e.ci_high)
+                })
+                .unwrap_or_default()
         };
         let _ = writeln!(
             out,
-            "\nphase {} ({load}): {} requests in {:.1} s, {:.1} req/s",
-            phase.name, phase.requests, phase.elapsed_s, phase.throughput
+            "{query:<22} {candidate:<22} {:<30} {:<30} {:<30}",
+            cell("p50"),
+            cell("p95"),
+            cell("p99")
         );
-        table(&mut out, &phase.queries);
     }
-    if results.phases.iter().filter(|p| !p.warmup).count() > 1 {
-        let _ = writeln!(out, "\nall measured phases:");
-        table(&mut out, &results.queries);
-    }
-    out
 }
 
 fn table(out: &mut String, queries: &[QueryResult]) {

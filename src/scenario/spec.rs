@@ -41,6 +41,32 @@ pub struct ScenarioSpec {
     /// The load phases run against the workload.
     #[serde(default)]
     pub load: Option<LoadSpec>,
+    /// Configurations to compare against the unchanged schema (the baseline).
+    #[serde(default)]
+    pub candidates: Vec<CandidateSpec>,
+}
+
+/// One configuration to compare: SQL that turns the baseline schema into it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateSpec {
+    /// Lowercase letters, digits and underscores; `baseline` is taken.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// DDL applied to the candidate's copy of the data (indexes, policies,
+    /// partitioning, materialized views...).
+    #[serde(default)]
+    pub sql: String,
+    /// Or: a file of such SQL, relative to the scenario.
+    pub file: Option<PathBuf>,
+    /// Planner settings for the candidate's database (`work_mem = "64MB"`).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// Query SQL that replaces a workload query's under this candidate
+    /// (same parameters), e.g. to read a materialized view.
+    #[serde(default)]
+    pub queries: BTreeMap<String, String>,
 }
 
 fn default_seed() -> u64 {

@@ -64,6 +64,76 @@ pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
     if let Some(load) = &spec.load {
         check_load(load, &root.key("load"))?;
     }
+    check_candidates(spec, dir, &root.key("candidates"))?;
+    Ok(())
+}
+
+fn check_candidates(spec: &ScenarioSpec, dir: &Path, path: &KeyPath) -> Check {
+    let mut names = BTreeSet::new();
+    for (i, c) in spec.candidates.iter().enumerate() {
+        let cp = path.index(i);
+        let valid_name = !c.name.is_empty()
+            && c.name
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        if !valid_name || c.name == "baseline" || !names.insert(c.name.as_str()) {
+            return Err(Problem::new(cp.key("name"), "expected a unique name of lowercase letters, digits and underscores, other than `baseline`")
+                .with_value(format!("{:?}", c.name)));
+        }
+        if let Some(file) = &c.file {
+            if !c.sql.is_empty() {
+                return Err(Problem::new(
+                    cp.key("file"),
+                    "expected either `sql` or `file`, not both",
+                ));
+            }
+            if !dir.join(file).is_file() {
+                return Err(Problem::new(
+                    cp.key("file"),
+                    format!(
+                        "expected an SQL file; {} does not exist",
+                        dir.join(file).display()
+                    ),
+                )
+                .with_value(format!("{:?}", file.display().to_string())));
+            }
+        }
+        for (name, value) in &c.settings {
+            let plain = |t: &str| {
+                !t.is_empty()
+                    && t.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "_.".contains(ch))
+            };
+            if !plain(name) || value.contains('\'') {
+                return Err(Problem::new(
+                    cp.key("settings").key(name),
+                    "expected a setting name and a value without quotes",
+                )
+                .with_value(format!("{value:?}")));
+            }
+        }
+        for (query, sql) in &c.queries {
+            let Some(q) = spec
+                .workload
+                .as_ref()
+                .and_then(|w| w.queries.iter().find(|q| &q.name == query))
+            else {
+                return Err(Problem::new(
+                    cp.key("queries").key(query),
+                    "expected the name of a workload query",
+                ));
+            };
+            if placeholder_count(sql) != q.params.len() {
+                return Err(Problem::new(
+                    cp.key("queries").key(query),
+                    format!(
+                        "expected the same {} parameter(s) as the query it replaces",
+                        q.params.len()
+                    ),
+                ));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -1,0 +1,212 @@
+//! Candidates: each configuration gets its own copy of the seeded data
+//! (`CREATE DATABASE ... TEMPLATE`), its SQL applied and timed, `VACUUM
+//! ANALYZE`d, and its cost recorded: DDL time and the sizes of what changed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use crate::pg::database::{self, Marker, SeedState};
+use crate::pg::{PgError, QueryContext, Server, quote_ident};
+use crate::scenario::spec::CandidateSpec;
+
+/// The name of the unchanged configuration.
+pub const BASELINE: &str = "baseline";
+
+/// A configuration to run: the baseline (no SQL) or a scenario candidate.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub name: String,
+    pub description: String,
+    pub sql: String,
+    pub settings: BTreeMap<String, String>,
+    /// Query name -> replacement SQL.
+    pub queries: BTreeMap<String, String>,
+}
+
+impl Candidate {
+    pub fn baseline() -> Self {
+        Self {
+            name: BASELINE.to_owned(),
+            description: "the schema as migrated".to_owned(),
+            sql: String::new(),
+            settings: BTreeMap::new(),
+            queries: BTreeMap::new(),
+        }
+    }
+
+    /// From a validated spec, reading its SQL file (relative to `dir`).
+    pub fn from_spec(spec: &CandidateSpec, dir: &Path) -> std::io::Result<Self> {
+        let sql = match &spec.file {
+            Some(file) => std::fs::read_to_string(dir.join(file))?,
+            None => spec.sql.clone(),
+        };
+        Ok(Self {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            sql,
+            settings: spec.settings.clone(),
+            queries: spec.queries.clone(),
+        })
+    }
+}
+
+/// The size of one table or index in a candidate's database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RelationSize {
+    pub name: String,
+    /// `table`, `index`, `materialized view`, `partitioned table`...
+    pub kind: String,
+    pub bytes: i64,
+}
+
+/// What applying a candidate cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CandidateCost {
+    pub ddl_seconds: f64,
+    pub vacuum_analyze_seconds: f64,
+    pub database_bytes: i64,
+    /// Every user table, index and materialized view with its size.
+    pub relations: Vec<RelationSize>,
+}
+
+/// A candidate with its own database, ready to run.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub candidate: Candidate,
+    pub database: String,
+    pub cost: CandidateCost,
+}
+
+/// Why a candidate could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum CandidateError {
+    #[error(transparent)]
+    Pg(#[from] PgError),
+    #[error(
+        "candidate {name}: its SQL failed: {}",
+        crate::pg::describe_db_error(source)
+    )]
+    Sql {
+        name: String,
+        source: tokio_postgres::Error,
+    },
+}
+
+/// Name of a candidate's copy of `template`.
+pub fn copy_name(template: &str, index: usize) -> String {
+    format!("{template}_c{index}")
+}
+
+/// Clones the seeded template for a candidate, applies its SQL and
+/// settings, vacuums and analyzes, and measures the result. No connection
+/// to the template may be open meanwhile.
+pub async fn prepare(
+    server: &Server,
+    admin: &Client,
+    template: &str,
+    index: usize,
+    candidate: Candidate,
+) -> Result<Prepared, CandidateError> {
+    let name = copy_name(template, index);
+    database::drop_owned(admin, &name).await?;
+    let marker = Marker {
+        scenario: format!("candidate {}", candidate.name),
+        fingerprint: String::new(),
+        seed: 0,
+        scale: 0.0,
+        state: SeedState::Ready,
+        rows: 0,
+    };
+    database::create(admin, &name, &marker, Some(template)).await?;
+    for (setting, value) in &candidate.settings {
+        admin
+            .batch_execute(&format!(
+                "alter database {} set {setting} = '{value}'",
+                quote_ident(&name)
+            ))
+            .await
+            .context_db(format!("candidate {}: setting {setting}", candidate.name))?;
+    }
+    let client = server.connect(&name).await?;
+    let ddl = Instant::now();
+    if !candidate.sql.trim().is_empty() {
+        client
+            .batch_execute(&candidate.sql)
+            .await
+            .map_err(|source| CandidateError::Sql {
+                name: candidate.name.clone(),
+                source,
+            })?;
+    }
+    let ddl_seconds = ddl.elapsed().as_secs_f64();
+    let vacuum = Instant::now();
+    client
+        .batch_execute("vacuum analyze")
+        .await
+        .context_db(format!("candidate {}: vacuum analyze", candidate.name))?;
+    let vacuum_analyze_seconds = vacuum.elapsed().as_secs_f64();
+    let cost = CandidateCost {
+        ddl_seconds,
+        vacuum_analyze_seconds,
+        database_bytes: client
+            .query_one("select pg_database_size(current_database())", &[])
+            .await
+            .context_db("measuring the database")?
+            .get(0),
+        relations: relation_sizes(&client).await?,
+    };
+    Ok(Prepared {
+        candidate,
+        database: name,
+        cost,
+    })
+}
+
+async fn relation_sizes(client: &Client) -> Result<Vec<RelationSize>, PgError> {
+    let rows = client
+        .query(
+            "select c.oid::regclass::text,
+                    case c.relkind when 'r' then 'table' when 'i' then 'index' when 'm' then 'materialized view'
+                                   when 'p' then 'partitioned table' when 'I' then 'partitioned index' else c.relkind::text end,
+                    pg_total_relation_size(c.oid)
+               from pg_class c join pg_namespace n on n.oid = c.relnamespace
+              where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'extensions')
+                and c.relkind in ('r', 'i', 'm', 'p', 'I')
+              order by 1",
+            &[],
+        )
+        .await
+        .context_db("measuring relation sizes")?;
+    Ok(rows
+        .iter()
+        .map(|r| RelationSize {
+            name: r.get(0),
+            kind: r.get(1),
+            bytes: r.get(2),
+        })
+        .collect())
+}
+
+/// Drops the candidates' copies.
+pub async fn drop_copies(admin: &Client, prepared: &[Prepared]) -> Result<(), PgError> {
+    for p in prepared {
+        database::drop_owned(admin, &p.database).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_stay_within_postgres_name_limits() {
+        let template = database::data_db_name(&"x".repeat(40), "0123456789abcdef");
+        assert!(copy_name(&template, 12).len() <= 63);
+    }
+}

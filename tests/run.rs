@@ -253,4 +253,36 @@ async fn identical_candidates_show_no_change_and_a_dropped_index_shows_slower() 
             .any(|r| r.name == "story_segments_story_id_position_key")
     );
     assert!(out.join("pages.hgrm").is_file() && out.join("pages.no_index.hgrm").is_file());
+
+    // Why: the plan lost the index, and the baseline really used it.
+    let plan = no_index
+        .plans
+        .iter()
+        .find(|p| p.query == "pages")
+        .expect("plan");
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| c.starts_with("- ") && c.contains("story_segments_story_id_position_key")),
+        "{plan:?}"
+    );
+    let base_plan = &results.candidates[0].plans[0];
+    assert!(
+        base_plan
+            .indexes
+            .contains(&"story_segments_story_id_position_key".to_owned()),
+        "{base_plan:?}"
+    );
+    let used = results.candidates[0]
+        .index_usage
+        .iter()
+        .find(|u| u.index == "story_segments_story_id_position_key")
+        .expect("usage");
+    assert!(used.scans > 100, "{used:?}");
+    let stats = results.candidates[0]
+        .statements
+        .iter()
+        .find(|s| s.query == "pages")
+        .expect("pg_stat_statements");
+    assert!(stats.calls > 100, "{stats:?}");
 }

@@ -2,6 +2,8 @@
 //! (`CREATE DATABASE ... TEMPLATE`), its SQL applied and timed, `VACUUM
 //! ANALYZE`d, and its cost recorded: DDL time and the sizes of what changed.
 
+pub mod observe;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use tokio_postgres::Client;
 
+use crate::candidate::observe::{self, PlanSummary};
 use crate::candidate::{self, Candidate, CandidateError, Prepared};
 use crate::compare::{self, Criteria};
 use crate::measure::QueryMeasurements;
@@ -179,6 +180,10 @@ pub async fn run(
                 cost: arm.prepared.cost.clone(),
                 phases: Vec::new(),
                 queries: Vec::new(),
+                plans: Vec::new(),
+                statements: Vec::new(),
+                index_usage: Vec::new(),
+                unused_new_indexes: Vec::new(),
             })
             .collect(),
         comparisons: Vec::new(),
@@ -237,6 +242,7 @@ pub async fn run(
         }
     }
     drop(timeline);
+    observe_arms(server, &arms, &mut results.candidates, spec.seed).await?;
     results.comparisons = comparisons(&arms, &per_round, options.criteria, spec.seed);
     results.complete = true;
     report.write(&results)?;
@@ -245,6 +251,44 @@ pub async fn run(
         candidate::drop_copies(&admin, &prepared).await?;
     }
     Ok((results, report))
+}
+
+/// Statement statistics, index usage and plans of every candidate, after
+/// its rounds (plans last, so their executions are not counted).
+async fn observe_arms(
+    server: &Server,
+    arms: &[Arm],
+    results: &mut [CandidateResult],
+    seed: u64,
+) -> Result<(), RunError> {
+    // Backends flush their statistics as they exit at the end of each phase.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut baseline_plans: Vec<PlanSummary> = Vec::new();
+    let baseline_relations: Vec<String> = results
+        .first()
+        .map(|r| r.cost.relations.iter().map(|x| x.name.clone()).collect())
+        .unwrap_or_default();
+    for (arm, result) in arms.iter().zip(results.iter_mut()) {
+        let client = server.connect(&arm.prepared.database).await?;
+        result.statements = observe::statement_stats(&client, &arm.shared).await;
+        result.index_usage = observe::index_usage(&client).await?;
+        result.unused_new_indexes = result
+            .index_usage
+            .iter()
+            .filter(|u| u.scans == 0 && !baseline_relations.contains(&u.index))
+            .map(|u| u.index.clone())
+            .collect();
+        let mut plans = observe::plans(&client, &arm.shared, seed).await;
+        if baseline_plans.is_empty() {
+            baseline_plans = plans.clone();
+        } else {
+            for (plan, base) in plans.iter_mut().zip(&baseline_plans) {
+                observe::diff(plan, base);
+            }
+        }
+        result.plans = plans;
+    }
+    Ok(())
 }
 
 /// The baseline, then the scenario's candidates (or the chosen ones).

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::candidate::CandidateCost;
+use crate::candidate::observe::{IndexUsage, PlanSummary, StatementStats};
 use crate::compare::{Criteria, Estimate};
 use crate::measure::timeline::IntervalPoint;
 use crate::measure::{ErrorCount, Latencies, LatencySummary, QueryMeasurements};
@@ -50,6 +51,14 @@ pub struct CandidateResult {
     pub phases: Vec<PhaseResult>,
     /// Every query over all measured phases of all rounds.
     pub queries: Vec<QueryResult>,
+    /// A representative plan of every query, diffed against the baseline's.
+    pub plans: Vec<PlanSummary>,
+    /// `pg_stat_statements` over the rounds (empty without the extension).
+    pub statements: Vec<StatementStats>,
+    /// Scans of every index during the rounds.
+    pub index_usage: Vec<IndexUsage>,
+    /// Indexes this candidate added that no query used.
+    pub unused_new_indexes: Vec<String>,
 }
 
 /// A candidate against the baseline on one query and percentile.

@@ -46,6 +46,16 @@ pub fn summary(results: &RunResults) -> String {
                 candidate.cost.database_bytes as f64 / 1e6
             );
             table(&mut out, &candidate.queries);
+            for plan in candidate.plans.iter().filter(|p| !p.changes.is_empty()) {
+                let _ = writeln!(out, "  plan of {}: {}", plan.query, plan.changes.join(", "));
+            }
+            if !candidate.unused_new_indexes.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  warning: new index(es) no query used: {}",
+                    candidate.unused_new_indexes.join(", ")
+                );
+            }
         }
     }
     if !results.comparisons.is_empty() {

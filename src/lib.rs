@@ -36,7 +36,12 @@ pub mod exit {
 /// Chooses the exit code for an error: scenario and usage errors are the
 /// user's to fix; everything else is a run failure.
 pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
-    if error.downcast_ref::<scenario::ScenarioError>().is_some() {
+    let usage = error.downcast_ref::<scenario::ScenarioError>().is_some()
+        || matches!(
+            error.downcast_ref::<drive::RunError>(),
+            Some(drive::RunError::UnknownCandidate(..))
+        );
+    if usage {
         ExitCode::from(exit::USAGE)
     } else {
         ExitCode::from(exit::RUN_FAILED)

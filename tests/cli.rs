@@ -124,6 +124,7 @@ fn run_prints_a_summary_and_writes_the_report() {
     schemabench()
         .args([
             "run",
+            "--baseline-only",
             "--scale",
             "0.01",
             "--seed",
@@ -175,4 +176,53 @@ fn an_unwritable_report_folder_fails_before_any_load() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("cannot write the report"));
+}
+
+#[test]
+fn run_with_a_candidate_prints_verdicts_and_plan_changes() {
+    let url = common::database_url();
+    let out = tempfile::tempdir().expect("tempdir");
+    schemabench()
+        .args([
+            "run",
+            "--candidates",
+            "feed_index",
+            "--rounds",
+            "2",
+            "--scale",
+            "0.01",
+            "--seed",
+            "10",
+            "--duration",
+            "1s",
+        ])
+        .args(["--database-url", url.as_str(), "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("candidate feed_index"))
+        .stdout(predicate::str::contains("verdicts against the baseline"))
+        .stdout(predicate::str::contains("stories_user_created_idx"));
+    assert!(out.path().join("story_feed.feed_index.hgrm").is_file());
+}
+
+#[test]
+fn an_unknown_candidate_is_named() {
+    let url = common::database_url();
+    schemabench()
+        .args([
+            "run",
+            "--candidates",
+            "nope",
+            "--scale",
+            "0.01",
+            "--duration",
+            "1s",
+            "--database-url",
+            url.as_str(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no candidate named \"nope\""))
+        .stderr(predicate::str::contains("feed_index"));
 }

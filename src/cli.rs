@@ -17,10 +17,14 @@ pub const DEFAULT_SCENARIO: &str = "scenarios/taleforge/scenario.toml";
     after_help = "Without --database-url (or DATABASE_URL) schemabench starts its own throwaway PostgreSQL \
 cluster and removes it on exit. Against an existing server it only works inside databases it created \
 (named schemabench_… and marked with a COMMENT).\n\n\
-Exit codes: 0 success; 2 usage or scenario error; 3 database or run failure.\n\n\
+Exit codes: 0 success; 2 usage or scenario error (also: runs that cannot be compared); \
+3 database or run failure; 4 a threshold failed; 5 slower than the baseline (--baseline, compare).\n\n\
 Examples:\n  schemabench check scenarios/taleforge/scenario.toml\n  \
 schemabench seed --scale 0.1\n  schemabench run --scale 0.1 --duration 10s\n  \
-schemabench run --rate 300 --clients 32\n  schemabench seed --database-url postgres://me@localhost/postgres --keep"
+schemabench run --rate 300 --clients 32\n  schemabench run --baseline-only --rounds 3 --save-baseline nightly\n  \
+schemabench run --baseline-only --baseline nightly\n  schemabench compare old/results.json new/results.json\n  \
+schemabench report reports/taleforge/20261125T101500Z/results.json\n  \
+schemabench seed --database-url postgres://me@localhost/postgres --keep"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,6 +45,56 @@ pub enum Command {
     /// Seed (or reuse) the data, run the load phases as real Supabase users,
     /// print a latency summary and write reports/<scenario>/<time>/.
     Run(RunArgs),
+    /// Judge NEW against OLD (two results.json files) with the candidates'
+    /// statistics, without a database; exits 5 on a regression.
+    Compare(CompareArgs),
+    /// Render every report (HTML, Markdown, CI formats, .hgrm) again from a
+    /// results.json, without a database.
+    Report(ReportArgs),
+}
+
+/// Flags of `schemabench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier run (a results.json or a stored baseline).
+    pub old: PathBuf,
+    /// The run to judge.
+    pub new: PathBuf,
+    /// Where to write regression.md [default: beside NEW].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub criteria: CriteriaArgs,
+}
+
+/// Flags of `schemabench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results.json written by `schemabench run`.
+    pub results: PathBuf,
+    /// Where to write the outputs [default: beside RESULTS].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// When a difference counts (candidates, baselines, compare).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CriteriaArgs {
+    /// Relative change below which a difference is noise.
+    #[arg(long, default_value_t = 0.05)]
+    pub noise_threshold: f64,
+    /// Largest p-value that counts as a real change.
+    #[arg(long, default_value_t = 0.05)]
+    pub significance: f64,
+}
+
+impl CriteriaArgs {
+    pub fn criteria(self) -> crate::compare::Criteria {
+        crate::compare::Criteria {
+            noise_threshold: self.noise_threshold,
+            significance: self.significance,
+        }
+    }
 }
 
 /// Flags of `schemabench run`.
@@ -70,7 +124,8 @@ pub struct RunArgs {
     /// The report folder [default: reports/<scenario>/<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Interleaved rounds over all candidates [default: 3 with candidates, else 1].
+    /// Interleaved rounds over all candidates [default: 3 with candidates or
+    /// baselines, else 1]: rounds are the samples verdicts are drawn from.
     #[arg(long)]
     pub rounds: Option<u32>,
     /// Run only these candidates (comma-separated; the baseline always runs).
@@ -79,12 +134,14 @@ pub struct RunArgs {
     /// Compare nothing: run the baseline only.
     #[arg(long, conflicts_with = "candidates")]
     pub baseline_only: bool,
-    /// Relative change below which a difference is noise.
-    #[arg(long, default_value_t = 0.05)]
-    pub noise_threshold: f64,
-    /// Largest p-value that counts as a real change.
-    #[arg(long, default_value_t = 0.05)]
-    pub significance: f64,
+    #[command(flatten)]
+    pub criteria: CriteriaArgs,
+    /// Store this run as baseline NAME (reports/baselines/NAME.json).
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// Compare this run with baseline NAME; exit 5 if a query got slower.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
     /// Keep the candidates' database copies afterwards.
     #[arg(long)]
     pub keep_copies: bool,

@@ -10,6 +10,7 @@ pub mod candidate;
 pub mod cli;
 pub mod compare;
 pub mod drive;
+pub mod gate;
 pub mod measure;
 pub mod pg;
 pub mod report;
@@ -27,10 +28,24 @@ use scenario::Scenario;
 /// Exit codes a CI system can act on.
 pub mod exit {
     pub const OK: u8 = 0;
-    /// The command line or the scenario file is wrong.
+    /// The command line or the scenario file is wrong, or two runs cannot
+    /// be compared.
     pub const USAGE: u8 = 2;
     /// The database or the run failed.
     pub const RUN_FAILED: u8 = 3;
+    /// The run finished but a threshold of the scenario failed.
+    pub const THRESHOLD_FAILED: u8 = 4;
+    /// A query is slower than in the stored baseline.
+    pub const REGRESSION: u8 = 5;
+}
+
+/// The exit code of a finished command.
+pub fn exit_code_for_standing(standing: gate::Standing) -> ExitCode {
+    ExitCode::from(match standing {
+        gate::Standing::Ok => exit::OK,
+        gate::Standing::ThresholdFailed => exit::THRESHOLD_FAILED,
+        gate::Standing::Regressed => exit::REGRESSION,
+    })
 }
 
 /// Chooses the exit code for an error: scenario and usage errors are the
@@ -40,6 +55,16 @@ pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
         || matches!(
             error.downcast_ref::<drive::RunError>(),
             Some(drive::RunError::UnknownCandidate(..))
+        )
+        || matches!(
+            error.downcast_ref::<gate::GateError>(),
+            Some(
+                gate::GateError::Incomparable { .. }
+                    | gate::GateError::BadName(_)
+                    | gate::GateError::Read { .. }
+                    | gate::GateError::Parse { .. }
+                    | gate::GateError::Version { .. }
+            )
         );
     if usage {
         ExitCode::from(exit::USAGE)
@@ -48,8 +73,8 @@ pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
     }
 }
 
-/// Runs one parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs one parsed command line; what it found decides the exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<gate::Standing> {
     match cli.command {
         Command::Check { scenario } => {
             let scenario = Scenario::load(&scenario)?;
@@ -67,14 +92,56 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .as_ref()
                     .map_or(0, |w| w.queries.len()),
             );
-            Ok(())
+            Ok(gate::Standing::Ok)
         }
-        Command::Seed(args) => seed_command(args).await,
+        Command::Seed(args) => seed_command(args).await.map(|()| gate::Standing::Ok),
         Command::Run(args) => run_command(args).await,
+        Command::Compare(args) => compare_command(&args),
+        Command::Report(args) => {
+            let results = gate::baseline::load(&args.results)?;
+            let dir = report::files::ReportDir::at(args.out.clone().unwrap_or_else(|| {
+                args.results
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .to_owned()
+            }))?;
+            dir.write(&results)?;
+            println!(
+                "report: {}",
+                dir.path.join(report::files::HTML_FILE).display()
+            );
+            Ok(gate::Standing::Ok)
+        }
     }
 }
 
-async fn run_command(args: RunArgs) -> anyhow::Result<()> {
+/// `compare OLD NEW`: the stored runs' baselines, judged as `--baseline` would.
+fn compare_command(args: &cli::CompareArgs) -> anyhow::Result<gate::Standing> {
+    let old = gate::baseline::load(&args.old)?;
+    let mut new = gate::baseline::load(&args.new)?;
+    let regression = gate::baseline::regression(
+        &old,
+        &new,
+        &args.old.display().to_string(),
+        args.criteria.criteria(),
+    )?;
+    print!("{}", report::markdown::regression(&regression, &new));
+    let out = args.out.clone().unwrap_or_else(|| {
+        args.new
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .to_owned()
+    });
+    let file = out.join(report::files::REGRESSION_FILE);
+    std::fs::create_dir_all(&out)
+        .and_then(|()| std::fs::write(&file, report::markdown::regression(&regression, &new)))
+        .with_context(|| format!("writing {}", file.display()))?;
+    new.regression = Some(regression);
+    new.thresholds.clear();
+    Ok(gate::Standing::of(&new))
+}
+
+async fn run_command(args: RunArgs) -> anyhow::Result<gate::Standing> {
     let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, args.scale)?;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
@@ -88,7 +155,6 @@ async fn run_command(args: RunArgs) -> anyhow::Result<()> {
             problem: "expected arrivals per second greater than 0".into(),
         });
     }
-    let server = open_server(&args.server).await?;
     let options = drive::RunOptions {
         overrides: drive::engine::PhaseOverrides {
             duration: args.duration,
@@ -98,25 +164,66 @@ async fn run_command(args: RunArgs) -> anyhow::Result<()> {
         protocol: args.protocol,
         out: args.out.clone(),
         progress: true,
-        rounds: args.rounds,
+        rounds: args
+            .rounds
+            .or((args.baseline.is_some() || args.save_baseline.is_some()).then_some(3)),
         only: if args.baseline_only {
             Some(Vec::new())
         } else {
             args.candidates.clone()
         },
         keep_copies: args.keep_copies,
-        criteria: compare::Criteria {
-            noise_threshold: args.noise_threshold,
-            significance: args.significance,
-        },
+        criteria: args.criteria.criteria(),
     };
-    let (results, report) = drive::run(&server, &scenario, &options)
+    // A bad baseline name or an incomparable stored run fails before any work.
+    if let Some(name) = &args.save_baseline {
+        gate::baseline::path_of(name)?;
+    }
+    let baseline = match &args.baseline {
+        Some(name) => {
+            let stored = gate::baseline::load(&gate::baseline::path_of(name)?)?;
+            if let Some(key) = drive::run_key(&scenario, &options) {
+                let differences = gate::baseline::RunKey::of(&stored).differences(&key);
+                if !differences.is_empty() {
+                    return Err(gate::GateError::Incomparable {
+                        against: format!("baseline {name}"),
+                        differences,
+                    }
+                    .into());
+                }
+            }
+            Some((name.clone(), stored))
+        }
+        None => None,
+    };
+    let server = open_server(&args.server).await?;
+    let (mut results, report) = drive::run(&server, &scenario, &options)
         .await
         .with_context(|| format!("running {}", scenario.path.display()))?;
+    if let Some((name, stored)) = &baseline {
+        results.regression = Some(gate::baseline::regression(
+            stored,
+            &results,
+            &format!("baseline {name}"),
+            options.criteria,
+        )?);
+        report.write(&results)?;
+    }
     print!("{}", report::terminal::summary(&results));
-    println!("\nreport: {}", report.path.display());
+    if let Some(name) = &args.save_baseline {
+        if results.complete {
+            let path = gate::baseline::save(&results, name)?;
+            println!("\nbaseline {name} saved: {}", path.display());
+        } else {
+            eprintln!("\nbaseline {name} not saved: the run did not complete");
+        }
+    }
+    println!(
+        "\nreport: {}",
+        report.path.join(report::files::HTML_FILE).display()
+    );
     finish_server(server, &args.server, &results.scenario.database);
-    Ok(())
+    Ok(gate::Standing::of(&results))
 }
 
 async fn open_server(args: &ServerArgs) -> anyhow::Result<Server> {

@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(standing) => schemabench::exit_code_for_standing(standing),
         Err(error) => {
             eprintln!("Error: {error:#}");
             schemabench::exit_code_for(&error)

@@ -6,7 +6,9 @@ use rand::RngExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::seed::rng::cell_rng;
+use crate::measure::Latencies;
+use crate::report::model::{CandidateResult, Comparison, decode_histogram};
+use crate::seed::rng::{cell_rng, combine};
 
 /// Bootstrap resamples per comparison.
 const RESAMPLES: usize = 2_000;
@@ -50,42 +52,68 @@ pub struct Estimate {
     pub verdict: Verdict,
 }
 
-/// Compares paired per-round values (latencies: lower is better). Rounds
-/// are paired because candidates ran interleaved, so drift in the machine's
-/// speed falls on both sides of each pair.
+/// How the rounds of the two sides relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// Candidates of one run: round i of each ran back to back, so drift in
+    /// the machine's speed falls on both sides of each pair.
+    Interleaved,
+    /// Two separate runs (a stored baseline): rounds are independent samples.
+    Independent,
+}
+
+/// Compares per-round values (latencies: lower is better) and estimates
+/// the ratio candidate/baseline as a geometric mean, bootstrapping the
+/// rounds for its interval and p-value.
 pub fn compare(
     baseline: &[f64],
     candidate: &[f64],
+    pairing: Pairing,
     criteria: Criteria,
     seed: u64,
 ) -> Option<Estimate> {
-    let logs: Vec<f64> = baseline
-        .iter()
-        .zip(candidate)
-        .filter(|(b, c)| **b > 0.0 && **c > 0.0)
-        .map(|(b, c)| (c / b).ln())
-        .collect();
-    if logs.is_empty() {
-        return None;
-    }
+    let ln = |xs: &[f64]| -> Vec<f64> { xs.iter().filter(|x| **x > 0.0).map(|x| x.ln()).collect() };
     let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
-    let point = mean(&logs);
     let mut rng = cell_rng(seed);
-    let mut means: Vec<f64> = (0..RESAMPLES)
-        .map(|_| {
-            (0..logs.len())
-                .map(|_| logs[rng.random_range(0..logs.len())])
-                .sum::<f64>()
-                / logs.len() as f64
-        })
-        .collect();
+    let mut resample_mean = |xs: &[f64]| -> f64 {
+        (0..xs.len())
+            .map(|_| xs[rng.random_range(0..xs.len())])
+            .sum::<f64>()
+            / xs.len() as f64
+    };
+    // Log-differences: their mean is the log of the geometric-mean ratio.
+    let (point, mut means, samples) = match pairing {
+        Pairing::Interleaved => {
+            let logs: Vec<f64> = baseline
+                .iter()
+                .zip(candidate)
+                .filter(|(b, c)| **b > 0.0 && **c > 0.0)
+                .map(|(b, c)| (c / b).ln())
+                .collect();
+            if logs.is_empty() {
+                return None;
+            }
+            let means: Vec<f64> = (0..RESAMPLES).map(|_| resample_mean(&logs)).collect();
+            (mean(&logs), means, logs.len())
+        }
+        Pairing::Independent => {
+            let (b, c) = (ln(baseline), ln(candidate));
+            if b.is_empty() || c.is_empty() {
+                return None;
+            }
+            let means: Vec<f64> = (0..RESAMPLES)
+                .map(|_| resample_mean(&c) - resample_mean(&b))
+                .collect();
+            (mean(&c) - mean(&b), means, b.len().min(c.len()))
+        }
+    };
     means.sort_by(f64::total_cmp);
     let at = |q: f64| means[((means.len() - 1) as f64 * q).round() as usize];
     let below = means.iter().filter(|m| **m <= 0.0).count() as f64 / means.len() as f64;
     let above = means.iter().filter(|m| **m >= 0.0).count() as f64 / means.len() as f64;
     let p_value = (2.0 * below.min(above)).min(1.0);
     let ratio = point.exp();
-    let significant = p_value < criteria.significance && logs.len() > 1;
+    let significant = p_value < criteria.significance && samples > 1;
     let verdict = if significant && ratio > 1.0 + criteria.noise_threshold {
         Verdict::Slower
     } else if significant && ratio < 1.0 / (1.0 + criteria.noise_threshold) {
@@ -102,6 +130,63 @@ pub fn compare(
     })
 }
 
+/// The percentiles every comparison covers.
+pub const PERCENTILES: [(&str, f64); 3] = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)];
+
+/// `other` against `base`, per query both ran and per percentile, from the
+/// per-round histograms kept in the results.
+pub fn comparisons(
+    base: &CandidateResult,
+    other: &CandidateResult,
+    pairing: Pairing,
+    criteria: Criteria,
+    seed: u64,
+) -> Vec<Comparison> {
+    let mut out = Vec::new();
+    for (q, query) in other.queries.iter().enumerate() {
+        let Some(base_query) = base.queries.iter().find(|b| b.name == query.name) else {
+            continue;
+        };
+        let (base_rounds, other_rounds) = (
+            base.round_histograms(&query.name),
+            other.round_histograms(&query.name),
+        );
+        let (base_all, other_all) = (
+            decode_histogram(&base_query.histogram),
+            decode_histogram(&query.histogram),
+        );
+        for (label, quantile) in PERCENTILES {
+            let values = |rounds: &[Latencies]| -> Vec<f64> {
+                rounds
+                    .iter()
+                    .filter(|h| !h.is_empty())
+                    .map(|h| h.value_at_quantile(quantile) as f64)
+                    .collect()
+            };
+            let Some(estimate) = compare(
+                &values(&base_rounds),
+                &values(&other_rounds),
+                pairing,
+                criteria,
+                combine(&[seed, q as u64]),
+            ) else {
+                continue;
+            };
+            let at =
+                |h: &Option<Latencies>| h.as_ref().map_or(0, |h| h.value_at_quantile(quantile));
+            out.push(Comparison {
+                candidate: other.name.clone(),
+                query: query.name.clone(),
+                percentile: label.to_owned(),
+                baseline_us: at(&base_all),
+                candidate_us: at(&other_all),
+                estimate,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +196,7 @@ mod tests {
         let e = compare(
             &[1.0, 1.1, 0.9, 1.0],
             &[3.0, 3.2, 2.9, 3.1],
+            Pairing::Interleaved,
             Criteria::default(),
             1,
         )
@@ -121,8 +207,14 @@ mod tests {
 
     #[test]
     fn a_clear_speedup_is_faster() {
-        let e = compare(&[10.0, 11.0, 9.0], &[2.0, 2.1, 1.9], Criteria::default(), 2)
-            .expect("estimate");
+        let e = compare(
+            &[10.0, 11.0, 9.0],
+            &[2.0, 2.1, 1.9],
+            Pairing::Interleaved,
+            Criteria::default(),
+            2,
+        )
+        .expect("estimate");
         assert_eq!(e.verdict, Verdict::Faster);
     }
 
@@ -131,6 +223,7 @@ mod tests {
         let small = compare(
             &[1.0, 1.0, 1.0],
             &[1.03, 1.02, 1.04],
+            Pairing::Interleaved,
             Criteria::default(),
             3,
         )
@@ -143,6 +236,7 @@ mod tests {
         let noisy = compare(
             &[1.0, 1.0, 1.0, 1.0],
             &[1.5, 0.6, 1.4, 0.7],
+            Pairing::Interleaved,
             Criteria::default(),
             4,
         )
@@ -155,8 +249,32 @@ mod tests {
     }
 
     #[test]
+    fn independent_runs_compare_their_rounds_as_samples() {
+        let slower = compare(
+            &[1.0, 1.05, 0.95],
+            &[2.0, 2.1, 1.9],
+            Pairing::Independent,
+            Criteria::default(),
+            6,
+        )
+        .expect("estimate");
+        assert_eq!(slower.verdict, Verdict::Slower, "{slower:?}");
+        assert!((slower.ratio - 2.0).abs() < 0.05, "{slower:?}");
+        let same = compare(
+            &[1.0, 1.1, 0.9],
+            &[1.05, 0.92, 1.02],
+            Pairing::Independent,
+            Criteria::default(),
+            7,
+        )
+        .expect("estimate");
+        assert_eq!(same.verdict, Verdict::NoChange, "{same:?}");
+    }
+
+    #[test]
     fn one_round_is_never_significant() {
-        let e = compare(&[1.0], &[5.0], Criteria::default(), 5).expect("estimate");
+        let e = compare(&[1.0], &[5.0], Pairing::Interleaved, Criteria::default(), 5)
+            .expect("estimate");
         assert_eq!(e.verdict, Verdict::NoChange);
     }
 }

@@ -15,6 +15,7 @@ use super::session::{Connections, Pools, Shared};
 use super::spec::{Arrivals, PhaseSpec};
 use crate::measure::timeline::{IntervalPoint, IntervalRecorder, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
+use crate::report::model::PhaseLoad;
 use crate::scenario::units::parse_duration;
 use crate::seed::rng::{cell_rng, combine};
 
@@ -83,6 +84,37 @@ impl Phase {
             warmup: spec.warmup,
             stop,
             mode,
+        }
+    }
+
+    /// The phase as the results record it.
+    pub fn planned(&self) -> PhaseLoad {
+        let (mode, clients, rate, arrivals) = match self.mode {
+            Mode::Closed { clients } => ("closed", clients, None, None),
+            Mode::Open {
+                rate,
+                arrivals,
+                workers,
+            } => (
+                "open",
+                workers,
+                Some(rate),
+                Some(format!("{arrivals:?}").to_lowercase()),
+            ),
+        };
+        let (duration_s, transactions) = match self.stop {
+            Stop::After(d) => (Some(d.as_secs_f64()), None),
+            Stop::Transactions(n) => (None, Some(n)),
+        };
+        PhaseLoad {
+            name: self.name.clone(),
+            warmup: self.warmup,
+            mode: mode.to_owned(),
+            clients,
+            rate,
+            arrivals,
+            duration_s,
+            transactions,
         }
     }
 

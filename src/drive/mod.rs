@@ -14,20 +14,22 @@ use tokio_postgres::Client;
 
 use crate::candidate::observe::{self, PlanSummary};
 use crate::candidate::{self, Candidate, CandidateError, Prepared};
-use crate::compare::{self, Criteria};
+use crate::compare::{self, Criteria, Pairing};
+use crate::gate::baseline::RunKey;
+use crate::gate::threshold::evaluate;
 use crate::measure::QueryMeasurements;
 use crate::measure::timeline::Timeline;
 use crate::pg::{PgError, QueryContext, Server};
 use crate::report::files::{ReportDir, ReportError};
 use crate::report::model::{
-    CandidateResult, Comparison, PhaseResult, QueryResult, RESULTS_VERSION, RunResults,
+    CandidateResult, MachineInfo, PhaseResult, QueryResult, RESULTS_VERSION, RunResults,
     ScenarioInfo, ServerInfo, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::seed::plan::DataPlan;
 use crate::seed::rng::combine;
 use crate::seed::{SeedError, SeedOptions, SeedReport};
-use engine::{Mode, Phase, PhaseOutcome, PhaseOverrides, run_phase};
+use engine::{Phase, PhaseOutcome, PhaseOverrides, run_phase};
 use session::{PreRequest, Shared};
 use spec::{Protocol, Role, WorkloadSpec};
 use workload::Workload;
@@ -95,6 +97,24 @@ struct Arm {
     shared: Arc<Shared>,
 }
 
+/// What a run of `scenario` with `options` will be compared on, known
+/// before any work: a stored baseline that differs is refused at once.
+pub fn run_key(scenario: &Scenario, options: &RunOptions) -> Option<RunKey> {
+    let load = scenario.spec.load.as_ref()?;
+    Some(RunKey {
+        scenario: scenario.spec.name.clone(),
+        scale: scenario.spec.scale,
+        seed: scenario.spec.seed,
+        data_fingerprint: scenario.data_fingerprint(),
+        protocol: format!("{:?}", options.protocol.unwrap_or(load.protocol)).to_lowercase(),
+        load: load
+            .phases
+            .iter()
+            .map(|p| Phase::from_spec(p, options.overrides).planned())
+            .collect(),
+    })
+}
+
 /// Seeds (or reuses) the data, gives every candidate its own copy, runs the
 /// phases in interleaved rounds, compares, and writes the report.
 pub async fn run(
@@ -102,6 +122,7 @@ pub async fn run(
     scenario: &Scenario,
     options: &RunOptions,
 ) -> Result<(RunResults, ReportDir), RunError> {
+    let started = std::time::Instant::now();
     let spec = &scenario.spec;
     let (Some(workload_spec), Some(load)) = (&spec.workload, &spec.load) else {
         return Err(RunError::NoWorkload(scenario.path.display().to_string()));
@@ -165,10 +186,15 @@ pub async fn run(
         version: RESULTS_VERSION,
         schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),
         started_at: chrono::Utc::now().to_rfc3339(),
+        finished_at: None,
+        elapsed_s: 0.0,
         complete: false,
+        aborted: None,
         scenario: scenario_info(scenario, &seeded),
         server: server_info(&probe, server.cluster.is_some()).await?,
+        machine: MachineInfo::current(),
         protocol: format!("{protocol:?}").to_lowercase(),
+        load: phases.iter().map(Phase::planned).collect(),
         rounds,
         criteria: options.criteria,
         candidates: arms
@@ -187,6 +213,8 @@ pub async fn run(
             })
             .collect(),
         comparisons: Vec::new(),
+        thresholds: Vec::new(),
+        regression: None,
     };
     drop(probe);
     report.write(&results)?;
@@ -209,7 +237,7 @@ pub async fn run(
     // [arm][round][query]: each round's measured phases merged.
     let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> = arms.iter().map(|_| Vec::new()).collect();
     let mut slot = 0;
-    for round in 1..=rounds {
+    'rounds: for round in 1..=rounds {
         for (a, arm) in arms.iter().enumerate() {
             let mut measured: Vec<PhaseOutcome> = Vec::new();
             for (p, phase) in phases.iter().enumerate() {
@@ -224,27 +252,66 @@ pub async fn run(
                     &outcome,
                     round,
                 ));
-                if !phase.warmup {
-                    measured.push(outcome);
+                if phase.warmup {
+                    continue;
+                }
+                measured.push(outcome);
+                // Thresholds gate the baseline: stop early once one that
+                // asks for it has failed on what was measured so far.
+                if a == 0 && spec.thresholds.iter().any(|t| t.abort_on_fail) {
+                    let mut so_far = per_round[0].clone();
+                    so_far.push(merge(&arm.shared.workload, &measured));
+                    let queries = query_results(
+                        &arm.shared.workload,
+                        &merge_rounds(&arm.shared.workload, &so_far),
+                        1.0,
+                    );
+                    if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
+                        results.aborted = Some(format!(
+                            "threshold {failed} failed after phase {} of round {round}",
+                            phase.name
+                        ));
+                        per_round[a].push(merge(&arm.shared.workload, &measured));
+                        update_queries(
+                            &mut results.candidates[a],
+                            &arm.shared.workload,
+                            &per_round[a],
+                        );
+                        break 'rounds;
+                    }
                 }
             }
             per_round[a].push(merge(&arm.shared.workload, &measured));
-            let elapsed: f64 = results.candidates[a]
-                .phases
-                .iter()
-                .filter(|p| !p.warmup)
-                .map(|p| p.elapsed_s)
-                .sum();
-            let all_rounds = merge_rounds(&arm.shared.workload, &per_round[a]);
-            results.candidates[a].queries =
-                query_results(&arm.shared.workload, &all_rounds, elapsed);
+            update_queries(
+                &mut results.candidates[a],
+                &arm.shared.workload,
+                &per_round[a],
+            );
             report.write(&results)?;
         }
     }
     drop(timeline);
-    observe_arms(server, &arms, &mut results.candidates, spec.seed).await?;
-    results.comparisons = comparisons(&arms, &per_round, options.criteria, spec.seed);
-    results.complete = true;
+    if results.aborted.is_none() {
+        observe_arms(server, &arms, &mut results.candidates, spec.seed).await?;
+    }
+    results.comparisons = results
+        .candidates
+        .iter()
+        .skip(1)
+        .flat_map(|c| {
+            compare::comparisons(
+                &results.candidates[0],
+                c,
+                Pairing::Interleaved,
+                options.criteria,
+                spec.seed,
+            )
+        })
+        .collect();
+    results.thresholds = evaluate(&spec.thresholds, &results.candidates[0].queries);
+    results.complete = results.aborted.is_none();
+    results.finished_at = Some(chrono::Utc::now().to_rfc3339());
+    results.elapsed_s = started.elapsed().as_secs_f64();
     report.write(&results)?;
     if !options.keep_copies {
         let prepared: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
@@ -359,47 +426,35 @@ fn merge_parts(workload: &Workload, parts: &[&[QueryMeasurements]]) -> Vec<Query
     merged
 }
 
-/// Every candidate against the baseline, per query and percentile, paired by round.
-fn comparisons(
-    arms: &[Arm],
-    per_round: &[Vec<Vec<QueryMeasurements>>],
-    criteria: Criteria,
-    seed: u64,
-) -> Vec<Comparison> {
-    let Some((base_arm, base)) = arms.first().zip(per_round.first()) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (arm, rounds) in arms.iter().zip(per_round).skip(1) {
-        let base_all = merge_rounds(&base_arm.shared.workload, base);
-        let cand_all = merge_rounds(&arm.shared.workload, rounds);
-        for (q, query) in arm.shared.workload.queries.iter().enumerate() {
-            for (label, quantile) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
-                let values = |rs: &[Vec<QueryMeasurements>]| -> Vec<f64> {
-                    rs.iter()
-                        .map(|r| r[q].latency.value_at_quantile(quantile) as f64)
-                        .collect()
-                };
-                let Some(estimate) = compare::compare(
-                    &values(base),
-                    &values(rounds),
-                    criteria,
-                    combine(&[seed, q as u64]),
-                ) else {
-                    continue;
-                };
-                out.push(Comparison {
-                    candidate: arm.prepared.candidate.name.clone(),
-                    query: query.name.clone(),
-                    percentile: label.to_owned(),
-                    baseline_us: base_all[q].latency.value_at_quantile(quantile),
-                    candidate_us: cand_all[q].latency.value_at_quantile(quantile),
-                    estimate,
-                });
-            }
-        }
-    }
-    out
+/// The first limit of a threshold with `abort_on_fail` that fails.
+fn failed_abort_threshold(
+    thresholds: &[crate::scenario::spec::ThresholdSpec],
+    queries: &[QueryResult],
+) -> Option<String> {
+    let aborting: Vec<_> = thresholds
+        .iter()
+        .filter(|t| t.abort_on_fail)
+        .cloned()
+        .collect();
+    evaluate(&aborting, queries)
+        .into_iter()
+        .find(|t| !t.passed)
+        .map(|t| format!("{} `{}` (measured {:.3})", t.query, t.limit, t.actual))
+}
+
+/// A configuration's per-query figures over the rounds measured so far.
+fn update_queries(
+    result: &mut CandidateResult,
+    workload: &Workload,
+    rounds: &[Vec<QueryMeasurements>],
+) {
+    let elapsed: f64 = result
+        .phases
+        .iter()
+        .filter(|p| !p.warmup)
+        .map(|p| p.elapsed_s)
+        .sum();
+    result.queries = query_results(workload, &merge_rounds(workload, rounds), elapsed);
 }
 
 /// Prepares every query once: a typo fails here, before any load, and the
@@ -526,27 +581,15 @@ fn query_results(
 fn phase_result(workload: &Workload, outcome: &PhaseOutcome, round: u32) -> PhaseResult {
     let elapsed_s = outcome.elapsed.as_secs_f64();
     let requests: u64 = outcome.queries.iter().map(QueryMeasurements::count).sum();
-    let (mode, clients, rate, arrivals) = match outcome.phase.mode {
-        Mode::Closed { clients } => ("closed", clients, None, None),
-        Mode::Open {
-            rate,
-            arrivals,
-            workers,
-        } => (
-            "open",
-            workers,
-            Some(rate),
-            Some(format!("{arrivals:?}").to_lowercase()),
-        ),
-    };
+    let planned = outcome.phase.planned();
     PhaseResult {
-        name: outcome.phase.name.clone(),
+        name: planned.name,
         round,
-        warmup: outcome.phase.warmup,
-        mode: mode.to_owned(),
-        clients,
-        rate,
-        arrivals,
+        warmup: planned.warmup,
+        mode: planned.mode,
+        clients: planned.clients,
+        rate: planned.rate,
+        arrivals: planned.arrivals,
         elapsed_s,
         requests,
         throughput: requests as f64 / elapsed_s.max(1e-9),

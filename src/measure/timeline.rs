@@ -159,10 +159,12 @@ impl IntervalRecorder {
             self.flush();
             self.second = second;
         }
+        // Small and auto-resizing: most seconds hold a narrow range. It must
+        // grow rather than saturate, or slow requests would read as ~2 ms.
         let h = self.current[query].get_or_insert_with(|| {
             Histogram::new(super::SIGNIFICANT_DIGITS).expect("valid precision")
         });
-        h.saturating_record(latency_us.max(1));
+        let _ = h.record(latency_us.clamp(1, super::MAX_LATENCY_US));
         self.errors += u64::from(failed);
     }
 
@@ -311,5 +313,32 @@ impl Collector {
             let _ =
                 writer.write_histogram(h, Duration::from_secs(second), Duration::from_secs(1), tag);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Interval histograms start small; a slow request must grow them, not
+    /// be clamped to their initial range.
+    #[test]
+    fn slow_requests_keep_their_latency_in_the_time_series() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("q.hlog");
+        let timeline = Timeline::start(vec!["q".into()], vec!["steady".into()], vec![log.clone()])
+            .expect("timeline");
+        let mut recorder = timeline.recorder(0, 1);
+        for _ in 0..99 {
+            recorder.record(0, 1_000, false);
+        }
+        recorder.record(0, 2_500_000, false);
+        drop(recorder);
+        let points = timeline.end_phase(0);
+        assert_eq!(points.len(), 1, "{points:?}");
+        let p = &points[0];
+        assert_eq!(p.count, 100);
+        assert!(p.max_us >= 2_490_000, "{p:?}");
+        assert!((990..=1_010).contains(&p.p50_us), "{p:?}");
     }
 }

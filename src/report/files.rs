@@ -1,7 +1,9 @@
-//! The report folder: `results.json`, one `.hgrm` percentile distribution
+//! The report folder: `results.json`, `report.html`, `summary.md`, the CI
+//! formats, one `.hgrm` percentile distribution per query and configuration
 //! and one `.hlog` interval log per query. Created before the run starts so
 //! a bad path fails at once, and rewritten as each phase ends so Ctrl-C
-//! leaves a usable partial report.
+//! leaves a usable partial report. Everything but the `.hlog` files is
+//! rendered from `results.json` alone (`schemabench report`).
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,13 @@ pub struct ReportError {
     pub path: PathBuf,
     pub source: std::io::Error,
 }
+
+pub const HTML_FILE: &str = "report.html";
+pub const SUMMARY_FILE: &str = "summary.md";
+pub const REGRESSION_FILE: &str = "regression.md";
+pub const BENCHER_FILE: &str = "bencher.json";
+pub const SMALLER_FILE: &str = "benchmark-latency.json";
+pub const BIGGER_FILE: &str = "benchmark-throughput.json";
 
 /// A run's report folder.
 #[derive(Debug, Clone)]
@@ -70,6 +79,12 @@ impl ReportDir {
         Ok(dir)
     }
 
+    /// An existing or new folder to render into (`schemabench report`).
+    pub fn at(path: PathBuf) -> Result<Self, ReportError> {
+        std::fs::create_dir_all(&path).map_err(io(&path))?;
+        Ok(Self { path })
+    }
+
     pub fn results_path(&self) -> PathBuf {
         self.path.join("results.json")
     }
@@ -91,16 +106,37 @@ impl ReportDir {
         self.path.join(format!("{}.hlog", file_stem(query)))
     }
 
-    /// Rewrites `results.json` and the `.hgrm` files from the results.
-    pub fn write(&self, results: &RunResults) -> Result<(), ReportError> {
-        let json = serde_json::to_string_pretty(results).map_err(|e| ReportError {
-            path: self.results_path(),
+    /// Writes a file whole: to a temporary name, then renamed, so a crash
+    /// never leaves half a file.
+    fn put(&self, name: &str, text: &str) -> Result<(), ReportError> {
+        let tmp = self.path.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, self.path.join(name)).map_err(io(&tmp))
+    }
+
+    fn put_json(&self, name: &str, value: &impl serde::Serialize) -> Result<(), ReportError> {
+        let json = serde_json::to_string_pretty(value).map_err(|e| ReportError {
+            path: self.path.join(name),
             source: e.into(),
         })?;
-        // Write then rename, so a crash never leaves half a file.
-        let tmp = self.path.join(".results.json.tmp");
-        std::fs::write(&tmp, json + "\n").map_err(io(&tmp))?;
-        std::fs::rename(&tmp, self.results_path()).map_err(io(&tmp))?;
+        self.put(name, &(json + "\n"))
+    }
+
+    /// Rewrites every output from the results.
+    pub fn write(&self, results: &RunResults) -> Result<(), ReportError> {
+        self.put_json("results.json", results)?;
+        self.put(HTML_FILE, &super::html::render(results))?;
+        self.put(SUMMARY_FILE, &super::markdown::summary(results))?;
+        if let Some(regression) = &results.regression {
+            self.put(
+                REGRESSION_FILE,
+                &super::markdown::regression(regression, results),
+            )?;
+        }
+        self.put_json(BENCHER_FILE, &super::ci::bencher(results))?;
+        let (smaller, bigger) = super::ci::github_action_benchmark(results);
+        self.put_json(SMALLER_FILE, &smaller)?;
+        self.put_json(BIGGER_FILE, &bigger)?;
         for c in &results.candidates {
             for q in &c.queries {
                 if let Some(h) = decode_histogram(&q.histogram) {

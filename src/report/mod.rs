@@ -1,5 +1,9 @@
 //! Outputs of a run, each rendered from the one result model.
 
+pub mod charts;
+pub mod ci;
 pub mod files;
+pub mod html;
+pub mod markdown;
 pub mod model;
 pub mod terminal;

@@ -16,7 +16,7 @@ use crate::measure::timeline::IntervalPoint;
 use crate::measure::{ErrorCount, Latencies, LatencySummary, QueryMeasurements};
 
 /// Bumped whenever the meaning or shape of `results.json` changes.
-pub const RESULTS_VERSION: u32 = 1;
+pub const RESULTS_VERSION: u32 = 2;
 
 /// Everything a run measured.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -25,12 +25,22 @@ pub struct RunResults {
     pub schemabench_version: String,
     /// RFC 3339 time the run started.
     pub started_at: String,
+    /// RFC 3339 time the run ended (absent in a partial report).
+    pub finished_at: Option<String>,
+    /// Wall-clock seconds from start to the last write, seeding included.
+    pub elapsed_s: f64,
     /// False while phases are still running (a partial report).
     pub complete: bool,
+    /// Why the run stopped early (a failed threshold with `abort_on_fail`).
+    pub aborted: Option<String>,
     pub scenario: ScenarioInfo,
     pub server: ServerInfo,
+    pub machine: MachineInfo,
     /// `simple`, `extended` or `prepared`.
     pub protocol: String,
+    /// The phases as planned, command-line overrides applied: two runs are
+    /// comparable only when these match.
+    pub load: Vec<PhaseLoad>,
     /// Interleaved rounds: every candidate ran its phases once per round.
     pub rounds: u32,
     pub criteria: Criteria,
@@ -38,8 +48,82 @@ pub struct RunResults {
     pub candidates: Vec<CandidateResult>,
     /// Every candidate against the baseline, per query and percentile.
     pub comparisons: Vec<Comparison>,
+    /// The scenario's thresholds, checked on the baseline.
+    pub thresholds: Vec<ThresholdResult>,
+    /// This run's baseline against a stored run (`--baseline NAME`).
+    pub regression: Option<Regression>,
 }
 
+/// A phase as planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseLoad {
+    pub name: String,
+    pub warmup: bool,
+    /// `closed` or `open`.
+    pub mode: String,
+    /// Closed loop: concurrent clients; open loop: the worker cap.
+    pub clients: u32,
+    pub rate: Option<f64>,
+    pub arrivals: Option<String>,
+    pub duration_s: Option<f64>,
+    pub transactions: Option<u64>,
+}
+
+/// The machine schemabench ran on (the load generator's side).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MachineInfo {
+    pub cores: usize,
+    /// Total memory (Linux: `/proc/meminfo`).
+    pub memory_bytes: Option<u64>,
+    pub os: String,
+    pub arch: String,
+}
+
+impl MachineInfo {
+    /// This machine.
+    pub fn current() -> Self {
+        let memory_bytes = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("MemTotal:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .map(|kb| kb * 1024);
+        Self {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_bytes,
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+        }
+    }
+}
+
+/// One threshold (`p99 < 25ms` on a query, or on all queries together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdResult {
+    /// The query, or `all` for every query together.
+    pub query: String,
+    /// As written in the scenario.
+    pub limit: String,
+    /// The measured value, in the limit's unit (ms, req/s, or a fraction).
+    pub actual: f64,
+    pub passed: bool,
+}
+
+/// The run's baseline against a stored run of the same scenario and load.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Regression {
+    /// The stored run: a baseline name or a file.
+    pub against: String,
+    /// When the stored run started.
+    pub against_started_at: String,
+    pub criteria: Criteria,
+    /// Per query and percentile; `candidate` is `current`.
+    pub comparisons: Vec<Comparison>,
+    /// True when any comparison is slower.
+    pub regressed: bool,
+}
 /// One configuration's copy of the data, its cost and what it measured.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CandidateResult {
@@ -149,6 +233,90 @@ pub struct QueryResult {
     /// The latency histogram, HdrHistogram V2 compressed and base64, so
     /// reports and comparisons can be rebuilt from this file alone.
     pub histogram: String,
+}
+
+/// A round whose throughput is this far from the median of its
+/// configuration's rounds is flagged as noisy.
+const NOISY_ROUND: f64 = 0.15;
+
+impl RunResults {
+    /// What a reader should double-check before trusting the figures: new
+    /// indexes no query used, open-loop phases that missed their rate,
+    /// rounds that ran much faster or slower than their siblings, plans that
+    /// could not be taken.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.candidates {
+            if !c.unused_new_indexes.is_empty() {
+                out.push(format!(
+                    "{}: new index(es) no query used: {}",
+                    c.name,
+                    c.unused_new_indexes.join(", ")
+                ));
+            }
+            for p in c.phases.iter().filter(|p| !p.warmup) {
+                if let Some(rate) = p.rate
+                    && (p.throughput < rate * 0.95 || p.dropped > 0)
+                {
+                    out.push(format!(
+                        "{}: phase {} of round {} reached {:.0} of its target {rate} req/s ({} late, {} dropped): the server or the driver could not keep up",
+                        c.name, p.name, p.round, p.throughput, p.late, p.dropped
+                    ));
+                }
+            }
+            let mut per_round: Vec<(u32, f64)> = Vec::new();
+            for p in c.phases.iter().filter(|p| !p.warmup && p.rate.is_none()) {
+                match per_round.iter_mut().find(|(r, _)| *r == p.round) {
+                    Some((_, t)) => *t += p.throughput,
+                    None => per_round.push((p.round, p.throughput)),
+                }
+            }
+            if per_round.len() >= 3 {
+                let mut sorted: Vec<f64> = per_round.iter().map(|(_, t)| *t).collect();
+                sorted.sort_by(f64::total_cmp);
+                let median = sorted[sorted.len() / 2];
+                for (round, t) in &per_round {
+                    if median > 0.0 && ((t - median) / median).abs() > NOISY_ROUND {
+                        out.push(format!(
+                            "{}: round {round} ran at {t:.0} req/s, {:+.0}% from the median of its rounds: the machine was noisy",
+                            c.name,
+                            (t - median) / median * 100.0
+                        ));
+                    }
+                }
+            }
+            for plan in &c.plans {
+                if let Some(e) = &plan.error {
+                    out.push(format!("{}: no plan for {}: {e}", c.name, plan.query));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl CandidateResult {
+    /// One query's latency histogram per round, over the round's measured
+    /// phases: the samples comparisons bootstrap over.
+    pub fn round_histograms(&self, query: &str) -> Vec<Latencies> {
+        let rounds = self.phases.iter().map(|p| p.round).max().unwrap_or(0);
+        (1..=rounds)
+            .map(|round| {
+                let mut merged = crate::measure::new_histogram();
+                for phase in self.phases.iter().filter(|p| p.round == round && !p.warmup) {
+                    if let Some(h) = phase
+                        .queries
+                        .iter()
+                        .find(|q| q.name == query)
+                        .and_then(|q| decode_histogram(&q.histogram))
+                    {
+                        let _ = merged.add(&h);
+                    }
+                }
+                merged
+            })
+            .collect()
+    }
 }
 
 /// Encodes a histogram as HdrHistogram's compressed V2 bytes in base64.

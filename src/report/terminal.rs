@@ -49,17 +49,47 @@ pub fn summary(results: &RunResults) -> String {
             for plan in candidate.plans.iter().filter(|p| !p.changes.is_empty()) {
                 let _ = writeln!(out, "  plan of {}: {}", plan.query, plan.changes.join(", "));
             }
-            if !candidate.unused_new_indexes.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  warning: new index(es) no query used: {}",
-                    candidate.unused_new_indexes.join(", ")
-                );
-            }
         }
     }
     if !results.comparisons.is_empty() {
         verdicts(&mut out, results);
+    }
+    if !results.thresholds.is_empty() {
+        let _ = writeln!(out, "\nthresholds (baseline):");
+        for t in &results.thresholds {
+            let _ = writeln!(
+                out,
+                "  {:<6} {:<22} {:<24} measured {:.3}",
+                if t.passed { "ok" } else { "FAILED" },
+                t.query,
+                t.limit,
+                t.actual
+            );
+        }
+    }
+    if let Some(r) = &results.regression {
+        let slower: Vec<String> = r
+            .comparisons
+            .iter()
+            .filter(|c| c.estimate.verdict == Verdict::Slower)
+            .map(|c| format!("{} {} {:.2}x", c.query, c.percentile, c.estimate.ratio))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nagainst {}: {}",
+            r.against,
+            if slower.is_empty() {
+                "no regression".to_owned()
+            } else {
+                format!("REGRESSION: {}", slower.join(", "))
+            }
+        );
+    }
+    for w in results.warnings() {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    if let Some(why) = &results.aborted {
+        let _ = writeln!(out, "\naborted: {why}");
     }
     out
 }

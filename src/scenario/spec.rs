@@ -44,6 +44,22 @@ pub struct ScenarioSpec {
     /// Configurations to compare against the unchanged schema (the baseline).
     #[serde(default)]
     pub candidates: Vec<CandidateSpec>,
+    /// Objectives checked when the run ends (and after each measured phase).
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdSpec>,
+}
+
+/// Limits on one query, or on all queries together.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    /// A workload query; omitted: every query together.
+    pub query: Option<String>,
+    /// `"p99 < 25ms"`, `"error_rate < 0.1%"`, `"throughput > 200"`.
+    pub limits: Vec<String>,
+    /// Stop the run as soon as a measured phase ends with a limit failed.
+    #[serde(default)]
+    pub abort_on_fail: bool,
 }
 
 /// One configuration to compare: SQL that turns the baseline schema into it.

@@ -43,6 +43,10 @@ params = [{ from = "actor", column = "id" }]
 name = "steady"
 duration = "1s"
 clients = 2
+
+[[thresholds]]
+query = "feed"
+limits = ["p99 < 25ms", "error_rate < 0.1%"]
 "#;
 
 /// Writes `text` as a scenario beside a migration file and loads it.
@@ -84,6 +88,30 @@ fn the_good_scenario_loads() {
     let scenario = load(GOOD).expect("good scenario");
     assert_eq!(scenario.spec.tables.len(), 2);
     assert_eq!(scenario.migrations.len(), 1);
+}
+
+#[test]
+fn threshold_limit_that_does_not_parse() {
+    let m = error_with(r#""p99 < 25ms""#, r#""p98 < 25ms""#);
+    assert_names(
+        &m,
+        51,
+        &[
+            "thresholds[0].limits[0]",
+            "\"p98 < 25ms\"",
+            "expected a limit such as",
+        ],
+    );
+}
+
+#[test]
+fn threshold_on_an_unknown_query() {
+    let m = error_with(r#"query = "feed""#, r#"query = "timeline""#);
+    assert_names(
+        &m,
+        50,
+        &["thresholds[0].query", "\"timeline\"", "workload query"],
+    );
 }
 
 #[test]

@@ -65,6 +65,39 @@ pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
         check_load(load, &root.key("load"))?;
     }
     check_candidates(spec, dir, &root.key("candidates"))?;
+    check_thresholds(spec, &root.key("thresholds"))
+}
+
+fn check_thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Check {
+    for (i, t) in spec.thresholds.iter().enumerate() {
+        let tp = path.index(i);
+        if let Some(query) = &t.query
+            && !spec
+                .workload
+                .as_ref()
+                .is_some_and(|w| w.queries.iter().any(|q| &q.name == query))
+        {
+            return Err(Problem::new(
+                tp.key("query"),
+                "expected the name of a workload query (or no `query`: all queries together)",
+            )
+            .with_value(format!("{query:?}")));
+        }
+        if t.limits.is_empty() {
+            return Err(Problem::new(
+                tp.key("limits"),
+                "expected at least one limit",
+            ));
+        }
+        for (j, limit) in t.limits.iter().enumerate() {
+            limit
+                .parse::<crate::gate::threshold::Limit>()
+                .map_err(|e| {
+                    Problem::new(tp.key("limits").index(j), format!("expected {e}"))
+                        .with_value(format!("{limit:?}"))
+                })?;
+        }
+    }
     Ok(())
 }
 

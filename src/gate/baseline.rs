@@ -1,0 +1,186 @@
+//! Stored runs: `--save-baseline NAME` keeps a run's results under
+//! `reports/baselines/`, `--baseline NAME` and `schemabench compare` judge a
+//! new run against one with the statistics candidates use.
+
+use std::path::{Path, PathBuf};
+
+use super::GateError;
+use crate::compare::{self, Criteria, Pairing, Verdict};
+use crate::report::model::{PhaseLoad, RESULTS_VERSION, Regression, RunResults};
+
+/// Where baselines live, relative to the working directory.
+pub const BASELINES_DIR: &str = "reports/baselines";
+
+/// The file of a named baseline.
+pub fn path_of(name: &str) -> Result<PathBuf, GateError> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        && !name.starts_with('.');
+    if !valid {
+        return Err(GateError::BadName(name.to_owned()));
+    }
+    Ok(Path::new(BASELINES_DIR).join(format!("{name}.json")))
+}
+
+/// Stores a finished run as the named baseline.
+pub fn save(results: &RunResults, name: &str) -> Result<PathBuf, GateError> {
+    let path = path_of(name)?;
+    let write = |source| GateError::Write {
+        path: path.clone(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(write)?;
+    }
+    let json = serde_json::to_string_pretty(results).map_err(|e| write(e.into()))?;
+    std::fs::write(&path, json + "\n").map_err(write)?;
+    Ok(path)
+}
+
+/// Reads a `results.json` (or a stored baseline) written by this version.
+pub fn load(path: &Path) -> Result<RunResults, GateError> {
+    let text = std::fs::read_to_string(path).map_err(|source| GateError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let version = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64));
+    if version.is_some_and(|v| v != u64::from(RESULTS_VERSION)) {
+        return Err(GateError::Version {
+            path: path.to_owned(),
+            found: version.unwrap_or_default(),
+        });
+    }
+    serde_json::from_str(&text).map_err(|source| GateError::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// What two runs must share to be compared: the scenario, its data
+/// (schema, seed, scale), the protocol and the planned load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunKey {
+    pub scenario: String,
+    pub scale: f64,
+    pub seed: u64,
+    pub data_fingerprint: String,
+    pub protocol: String,
+    pub load: Vec<PhaseLoad>,
+}
+
+impl RunKey {
+    pub fn of(results: &RunResults) -> Self {
+        Self {
+            scenario: results.scenario.name.clone(),
+            scale: results.scenario.scale,
+            seed: results.scenario.seed,
+            data_fingerprint: results.scenario.data_fingerprint.clone(),
+            protocol: results.protocol.clone(),
+            load: results.load.clone(),
+        }
+    }
+
+    /// What differs, in words; empty when the runs are comparable.
+    pub fn differences(&self, new: &RunKey) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut differ = |what: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{what}: {a} vs {b}"));
+            }
+        };
+        differ("scenario", self.scenario.clone(), new.scenario.clone());
+        differ("scale", self.scale.to_string(), new.scale.to_string());
+        differ("seed", self.seed.to_string(), new.seed.to_string());
+        differ(
+            "data (schema or table specs)",
+            self.data_fingerprint.clone(),
+            new.data_fingerprint.clone(),
+        );
+        differ("protocol", self.protocol.clone(), new.protocol.clone());
+        if self.load != new.load {
+            differ("load", describe(&self.load), describe(&new.load));
+        }
+        out
+    }
+}
+
+/// Phases in a few words: `steady 30s 16 clients, open 10s 300/s`.
+fn describe(load: &[PhaseLoad]) -> String {
+    load.iter()
+        .map(|p| {
+            let amount = match (p.duration_s, p.transactions) {
+                (Some(s), _) => format!("{s}s"),
+                (None, Some(n)) => format!("{n} tx"),
+                (None, None) => String::new(),
+            };
+            let load = match p.rate {
+                Some(rate) => format!("{rate}/s"),
+                None => format!("{} clients", p.clients),
+            };
+            format!("{} {amount} {load}", p.name)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The baseline configuration of `new` against that of `old`: rounds of
+/// separate runs are independent samples.
+pub fn regression(
+    old: &RunResults,
+    new: &RunResults,
+    against: &str,
+    criteria: Criteria,
+) -> Result<Regression, GateError> {
+    let differences = RunKey::of(old).differences(&RunKey::of(new));
+    if !differences.is_empty() {
+        return Err(GateError::Incomparable {
+            against: against.to_owned(),
+            differences,
+        });
+    }
+    let (Some(old_base), Some(new_base)) = (old.candidates.first(), new.candidates.first()) else {
+        return Err(GateError::Incomparable {
+            against: against.to_owned(),
+            differences: vec!["one of the runs measured nothing".into()],
+        });
+    };
+    let mut current = new_base.clone();
+    current.name = "current".into();
+    let comparisons = compare::comparisons(
+        old_base,
+        &current,
+        Pairing::Independent,
+        criteria,
+        new.scenario.seed,
+    );
+    let regressed = comparisons
+        .iter()
+        .any(|c| c.estimate.verdict == Verdict::Slower);
+    Ok(Regression {
+        against: against.to_owned(),
+        against_started_at: old.started_at.clone(),
+        criteria,
+        comparisons,
+        regressed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_names_stay_inside_the_baselines_folder() {
+        assert_eq!(
+            path_of("nightly-2026.11").expect("valid"),
+            Path::new("reports/baselines/nightly-2026.11.json")
+        );
+        for bad in ["", "../etc", "a/b", ".hidden", "x y"] {
+            assert!(path_of(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! Inline SVG charts drawn with plotters. Log axes are drawn as linear axes
+//! over log10 of the values, with labels turned back into values, so every
+//! chart shares one code path.
+
+use plotters::prelude::*;
+
+use crate::compare::Verdict;
+use crate::measure::Latencies;
+
+/// Why a chart could not be drawn (the report says so in its place).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw chart {title}: {message}")]
+pub struct ChartError {
+    pub title: String,
+    pub message: String,
+}
+
+/// One colour per configuration, the same in every chart: the baseline is
+/// blue; red and green are kept for verdicts.
+const PALETTE: [RGBColor; 9] = [
+    RGBColor(0x4e, 0x79, 0xa7),
+    RGBColor(0xf2, 0x8e, 0x2b),
+    RGBColor(0x76, 0xb7, 0xb2),
+    RGBColor(0xb0, 0x7a, 0xa1),
+    RGBColor(0x9c, 0x75, 0x5f),
+    RGBColor(0xed, 0xc9, 0x48),
+    RGBColor(0xff, 0x9d, 0xa7),
+    RGBColor(0x59, 0x59, 0x59),
+    RGBColor(0x8c, 0xd1, 0x7d),
+];
+
+/// The colour of the configuration at `index` (0 is the baseline).
+pub fn color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// `#rrggbb` of a configuration, for HTML beside the charts.
+pub fn css_color(index: usize) -> String {
+    let RGBColor(r, g, b) = color(index);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+fn verdict_color(v: Verdict) -> RGBColor {
+    match v {
+        Verdict::Faster => RGBColor(0x2e, 0x8b, 0x3e),
+        Verdict::Slower => RGBColor(0xd6, 0x27, 0x28),
+        Verdict::NoChange => RGBColor(0x80, 0x80, 0x80),
+    }
+}
+
+/// One line of a chart.
+pub struct Series {
+    pub name: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// How an axis maps values.
+#[derive(Clone, Copy)]
+pub enum Scale {
+    Linear,
+    Log,
+}
+
+/// An axis: its title (with units), scale and label format.
+pub struct Axis {
+    pub title: String,
+    pub scale: Scale,
+    pub format: fn(f64) -> String,
+}
+
+impl Scale {
+    fn plot(self, v: f64) -> f64 {
+        match self {
+            Self::Linear => v,
+            Self::Log => v.max(1e-9).log10(),
+        }
+    }
+
+    fn unplot(self, v: f64) -> f64 {
+        match self {
+            Self::Linear => v,
+            Self::Log => 10f64.powf(v),
+        }
+    }
+}
+
+const WIDTH: u32 = 760;
+const HEIGHT: u32 = 360;
+const FONT: &str = "sans-serif";
+
+fn fail(title: &str) -> impl Fn(String) -> ChartError + '_ {
+    move |message| ChartError {
+        title: title.to_owned(),
+        message,
+    }
+}
+
+/// Smallest and largest of `values`, padded so a flat line stays visible.
+fn bounds(values: impl Iterator<Item = f64>, scale: Scale, from_zero: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    if from_zero && matches!(scale, Scale::Linear) {
+        lo = lo.min(0.0);
+    }
+    let pad = match scale {
+        Scale::Linear => ((hi - lo) * 0.05).max(hi.abs() * 0.05).max(1e-6),
+        Scale::Log => 0.1,
+    };
+    if !(from_zero && lo == 0.0) {
+        lo -= pad;
+    }
+    hi += pad;
+    (lo, hi)
+}
+
+/// Lines on two axes with a legend.
+pub fn line_chart(
+    title: &str,
+    x: &Axis,
+    y: &Axis,
+    series: &[Series],
+) -> Result<String, ChartError> {
+    let err = fail(title);
+    let plotted: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| {
+            s.points
+                .iter()
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .filter(|(a, b)| {
+                    (matches!(x.scale, Scale::Linear) || *a > 0.0)
+                        && (matches!(y.scale, Scale::Linear) || *b > 0.0)
+                })
+                .map(|(a, b)| (x.scale.plot(*a), y.scale.plot(*b)))
+                .collect()
+        })
+        .collect();
+    let (x0, x1) = bounds(plotted.iter().flatten().map(|p| p.0), x.scale, false);
+    let (y0, y1) = bounds(plotted.iter().flatten().map(|p| p.1), y.scale, true);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 20))
+            .margin(12)
+            .x_label_area_size(46)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| err(e.to_string()))?;
+        let (xs, ys) = (x.scale, y.scale);
+        let (xf, yf) = (x.format, y.format);
+        chart
+            .configure_mesh()
+            .x_desc(x.title.as_str())
+            .y_desc(y.title.as_str())
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&|v| xf(xs.unplot(*v)))
+            .y_label_formatter(&|v| yf(ys.unplot(*v)))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .light_line_style(RGBColor(0xee, 0xee, 0xee))
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        for (s, points) in series.iter().zip(plotted) {
+            let style = s.color.stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .map_err(|e| err(e.to_string()))?
+                .label(s.name.as_str())
+                .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 18, ly)], style));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(0xbb, 0xbb, 0xbb))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// Milliseconds with the precision their size needs.
+pub fn format_ms(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn format_count(v: f64) -> String {
+    if v.abs() >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// `1/(1-p)` back to a percentile label: 10 is 90%, 1000 is 99.9%.
+fn format_percentile(v: f64) -> String {
+    let p = (1.0 - 1.0 / v.max(1.0)) * 100.0;
+    let digits = ((v.log10()).round() as i64 - 2).clamp(0, 4) as usize;
+    format!("{p:.digits$}%")
+}
+
+fn format_percent(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+/// Latency against percentile on HdrHistogram's `1/(1-p)` log axis, one
+/// line per configuration.
+pub fn percentiles(
+    title: &str,
+    series: &[(String, RGBColor, &Latencies)],
+) -> Result<String, ChartError> {
+    let lines: Vec<Series> = series
+        .iter()
+        .map(|(name, color, h)| {
+            // Up to the percentile the sample can still resolve.
+            let top = (h.len() as f64).max(2.0).log10().min(5.0);
+            let steps = 80;
+            let points = (0..=steps)
+                .map(|i| 10f64.powf(top * f64::from(i) / f64::from(steps)))
+                .map(|x| (x, h.value_at_quantile(1.0 - 1.0 / x) as f64 / 1000.0))
+                .collect();
+            Series {
+                name: name.clone(),
+                color: *color,
+                points,
+            }
+        })
+        .collect();
+    line_chart(
+        title,
+        &Axis {
+            title: "percentile".into(),
+            scale: Scale::Log,
+            format: format_percentile,
+        },
+        &Axis {
+            title: "latency (ms, log scale)".into(),
+            scale: Scale::Log,
+            format: format_ms,
+        },
+        &lines,
+    )
+}
+
+/// Share of requests per latency bucket (log-spaced), one line per
+/// configuration, so runs of different lengths compare.
+pub fn histogram(
+    title: &str,
+    series: &[(String, RGBColor, &Latencies)],
+) -> Result<String, ChartError> {
+    let lo = series
+        .iter()
+        .filter(|s| !s.2.is_empty())
+        .map(|s| s.2.min())
+        .min()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let hi = series.iter().map(|s| s.2.max()).max().unwrap_or(2).max(2) as f64;
+    let buckets = 40;
+    let step = ((hi / lo).log10() / f64::from(buckets)).max(1e-3);
+    let lines: Vec<Series> = series
+        .iter()
+        .map(|(name, color, h)| {
+            let total = h.len().max(1) as f64;
+            let points = (0..buckets)
+                .map(|i| {
+                    let from = lo * 10f64.powf(step * f64::from(i));
+                    let to = lo * 10f64.powf(step * f64::from(i + 1));
+                    let count = h.count_between(from as u64, to as u64) as f64;
+                    ((from * to).sqrt() / 1000.0, count / total)
+                })
+                .collect();
+            Series {
+                name: name.clone(),
+                color: *color,
+                points,
+            }
+        })
+        .collect();
+    line_chart(
+        title,
+        &Axis {
+            title: "latency (ms, log scale)".into(),
+            scale: Scale::Log,
+            format: format_ms,
+        },
+        &Axis {
+            title: "share of requests".into(),
+            scale: Scale::Linear,
+            format: format_percent,
+        },
+        &lines,
+    )
+}
+
+/// A value per second of measured time, one line per configuration.
+pub fn over_time(
+    title: &str,
+    y_title: &str,
+    series: Vec<Series>,
+    y_ms: bool,
+) -> Result<String, ChartError> {
+    line_chart(
+        title,
+        &Axis {
+            title: "seconds of measured load".into(),
+            scale: Scale::Linear,
+            format: format_count,
+        },
+        &Axis {
+            title: y_title.into(),
+            scale: Scale::Linear,
+            format: if y_ms { format_ms } else { format_count },
+        },
+        &series,
+    )
+}
+
+/// One row of a ratio chart.
+pub struct RatioRow {
+    pub label: String,
+    pub ratio: f64,
+    pub low: f64,
+    pub high: f64,
+    pub verdict: Verdict,
+}
+
+/// Ratios to the baseline with their confidence intervals as whiskers, on
+/// a log axis centred on 1, coloured by verdict; the grey band is the
+/// noise threshold.
+pub fn ratios(title: &str, rows: &[RatioRow], noise: f64) -> Result<String, ChartError> {
+    let err = fail(title);
+    let finite = |v: f64| {
+        if v.is_finite() && v > 0.0 {
+            v.log10()
+        } else {
+            0.0
+        }
+    };
+    let extent = rows
+        .iter()
+        .flat_map(|r| [finite(r.low).abs(), finite(r.high).abs()])
+        .fold((1.0 + noise).log10() * 2.0, f64::max)
+        .min(2.0)
+        * 1.1;
+    let height = 70 + 22 * rows.len().max(1) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let n = rows.len() as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 20))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(230)
+            .build_cartesian_2d(-extent..extent, -0.5..(n - 0.5).max(0.5))
+            .map_err(|e| err(e.to_string()))?;
+        let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("latency ratio candidate/baseline (log scale; < 1 is faster)")
+            .x_labels(9)
+            .y_labels(rows.len().max(1))
+            .x_label_formatter(&|v| format!("{:.2}×", 10f64.powf(*v)))
+            .y_label_formatter(&|v| {
+                let i = v.round();
+                if (v - i).abs() < 0.01 && i >= 0.0 && i < n {
+                    labels
+                        .get((n - 1.0 - i) as usize)
+                        .cloned()
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .light_line_style(RGBColor(0xf2, 0xf2, 0xf2))
+            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        let band = (1.0 + noise).log10();
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(-band, -0.5), (band, n - 0.5)],
+                RGBColor(0xee, 0xee, 0xee).filled(),
+            )))
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, -0.5), (0.0, n - 0.5)],
+                BLACK.stroke_width(1),
+            )))
+            .map_err(|e| err(e.to_string()))?;
+        let clamp = |v: f64| finite(v).clamp(-extent, extent);
+        // The first row on top.
+        for (i, r) in rows.iter().enumerate() {
+            let y = n - 1.0 - i as f64;
+            let c = verdict_color(r.verdict);
+            chart
+                .draw_series([
+                    PathElement::new(
+                        vec![(clamp(r.low), y), (clamp(r.high), y)],
+                        c.stroke_width(2),
+                    ),
+                    PathElement::new(
+                        vec![(clamp(r.low), y - 0.2), (clamp(r.low), y + 0.2)],
+                        c.stroke_width(2),
+                    ),
+                    PathElement::new(
+                        vec![(clamp(r.high), y - 0.2), (clamp(r.high), y + 0.2)],
+                        c.stroke_width(2),
+                    ),
+                ])
+                .map_err(|e| err(e.to_string()))?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (clamp(r.ratio), y),
+                    4,
+                    c.filled(),
+                )))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    Ok(svg)
+}

@@ -1,0 +1,618 @@
+//! `report.html`: one self-contained file (no network), charts as inline
+//! SVG. Written as well-formed XHTML so tools (and the tests) can parse it.
+
+use std::fmt::Write;
+
+use super::charts::{self, RatioRow, Series};
+use super::model::{CandidateResult, PhaseResult, QueryResult, RunResults, decode_histogram};
+use crate::compare::Verdict;
+use crate::measure::Latencies;
+
+/// Escapes text for HTML and XML.
+pub fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn ms(us: u64) -> String {
+    charts::format_ms(us as f64 / 1000.0)
+}
+
+fn mb(bytes: i64) -> String {
+    format!("{:.1}", bytes as f64 / 1e6)
+}
+
+/// A chart, or a note saying why it is missing.
+fn figure(out: &mut String, chart: Result<String, charts::ChartError>) {
+    match chart {
+        Ok(svg) => {
+            let start = svg.find("<svg").unwrap_or(0);
+            let _ = writeln!(out, "<figure>{}</figure>", &svg[start..]);
+        }
+        Err(e) => {
+            let _ = writeln!(out, "<p class=\"warn\">{}</p>", esc(&e.to_string()));
+        }
+    }
+}
+
+fn verdict_word(v: Verdict) -> (&'static str, &'static str) {
+    match v {
+        Verdict::Faster => ("faster", "faster"),
+        Verdict::Slower => ("slower", "slower"),
+        Verdict::NoChange => ("same", "no change"),
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.4}
+h1{margin:24px 0 4px;font-size:26px}h2{margin-top:36px;border-bottom:2px solid #ddd;padding-bottom:4px}h3{margin-top:28px}
+.sub{color:#555;margin:0 0 12px}table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}
+th,td{border-bottom:1px solid #e3e3e3;padding:4px 10px;text-align:right;vertical-align:top}th{background:#f6f6f6}
+td.l,th.l{text-align:left}.faster{color:#2e8b3e;font-weight:600}.slower{color:#d62728;font-weight:600}.same{color:#777}
+.swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}
+figure{margin:0}figure svg{width:100%;height:auto}.warn{color:#a15c00}.bad{color:#d62728;font-weight:600}.good{color:#2e8b3e;font-weight:600}
+code{background:#f3f3f3;padding:1px 4px;border-radius:3px}details{margin:6px 0}.kv td{text-align:left}
+nav a{margin-right:12px}ul.plain{padding-left:18px}";
+
+/// The whole page.
+pub fn render(results: &RunResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>schemabench: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+        esc(&results.scenario.name)
+    );
+    header(&mut out, results);
+    overview(&mut out, results);
+    if let Some(base) = results.candidates.first() {
+        for q in &base.queries {
+            query_section(&mut out, results, &q.name);
+        }
+    }
+    context(&mut out, results);
+    let _ = writeln!(out, "</body>\n</html>");
+    out
+}
+
+fn header(out: &mut String, r: &RunResults) {
+    let _ = writeln!(
+        out,
+        "<h1>schemabench: {}</h1>\n<p class=\"sub\">{} · {:.0} s · scale {} · seed {} · {} round(s) · {} protocol · schemabench {}</p>",
+        esc(&r.scenario.name),
+        esc(r.started_at.get(..19).unwrap_or(&r.started_at)),
+        r.elapsed_s,
+        r.scenario.scale,
+        r.scenario.seed,
+        r.rounds,
+        esc(&r.protocol),
+        esc(&r.schemabench_version)
+    );
+    if let Some(why) = &r.aborted {
+        let _ = writeln!(out, "<p class=\"bad\">Aborted: {}</p>", esc(why));
+    } else if !r.complete {
+        let _ = writeln!(
+            out,
+            "<p class=\"bad\">Partial report: the run did not finish.</p>"
+        );
+    }
+    let _ = write!(out, "<nav>");
+    for (id, title) in [
+        ("overview", "Overview"),
+        ("queries", "Queries"),
+        ("context", "Run context"),
+    ] {
+        let _ = write!(out, "<a href=\"#{id}\">{title}</a>");
+    }
+    let _ = writeln!(out, "</nav>");
+    let _ = writeln!(
+        out,
+        "<table><tr><th class=\"l\">configuration</th><th class=\"l\">description</th></tr>"
+    );
+    for (i, c) in r.candidates.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td class=\"l\">{}</td></tr>",
+            charts::css_color(i),
+            esc(&c.name),
+            esc(&c.description)
+        );
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+fn overview(out: &mut String, r: &RunResults) {
+    let _ = writeln!(out, "<h2 id=\"overview\">Overview</h2>");
+    thresholds(out, r);
+    regression(out, r);
+    if r.candidates.len() > 1 {
+        let _ = writeln!(
+            out,
+            "<p>Each dot is a query's latency ratio candidate/baseline (geometric mean over {} interleaved rounds), the whisker its bootstrapped 95% confidence interval; the grey band is the {:.0}% noise threshold. Green: faster, red: slower, grey: no change (significance {}).</p>\n<div class=\"charts\">",
+            r.rounds,
+            r.criteria.noise_threshold * 100.0,
+            r.criteria.significance
+        );
+        for c in r.candidates.iter().skip(1) {
+            let rows: Vec<RatioRow> = r
+                .comparisons
+                .iter()
+                .filter(|x| x.candidate == c.name && x.percentile != "p95")
+                .map(|x| RatioRow {
+                    label: format!("{} {}", x.query, x.percentile),
+                    ratio: x.estimate.ratio,
+                    low: x.estimate.ci_low,
+                    high: x.estimate.ci_high,
+                    verdict: x.estimate.verdict,
+                })
+                .collect();
+            figure(
+                out,
+                charts::ratios(
+                    &format!("{}: p50 and p99 against the baseline", c.name),
+                    &rows,
+                    r.criteria.noise_threshold,
+                ),
+            );
+        }
+        let _ = writeln!(out, "</div>");
+        costs(out, r);
+    }
+    let warnings = r.warnings();
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "<h3>Warnings</h3>\n<ul class=\"plain\">");
+        for w in warnings {
+            let _ = writeln!(out, "<li class=\"warn\">{}</li>", esc(&w));
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+    errors(out, r);
+}
+
+fn thresholds(out: &mut String, r: &RunResults) {
+    if r.thresholds.is_empty() {
+        return;
+    }
+    let failed = r.thresholds.iter().filter(|t| !t.passed).count();
+    let _ = writeln!(
+        out,
+        "<h3>Thresholds: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th class=\"l\">limit</th><th>measured</th><th class=\"l\">result</th></tr>",
+        if failed == 0 { "good" } else { "bad" },
+        if failed == 0 {
+            "all passed".to_owned()
+        } else {
+            format!("{failed} failed")
+        }
+    );
+    for t in &r.thresholds {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{:.3}</td><td class=\"l {}\">{}</td></tr>",
+            esc(&t.query),
+            esc(&t.limit),
+            t.actual,
+            if t.passed { "good" } else { "bad" },
+            if t.passed { "passed" } else { "failed" }
+        );
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+fn regression(out: &mut String, r: &RunResults) {
+    let Some(reg) = &r.regression else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<h3>Against {}: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio</th><th>95% CI</th><th class=\"l\">verdict</th></tr>",
+        esc(&reg.against),
+        if reg.regressed { "bad" } else { "good" },
+        if reg.regressed {
+            "regression"
+        } else {
+            "no regression"
+        }
+    );
+    for c in &reg.comparisons {
+        let (class, word) = verdict_word(c.estimate.verdict);
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}×</td><td>{:.2}–{:.2}</td><td class=\"l {class}\">{word}</td></tr>",
+            esc(&c.query),
+            c.percentile,
+            ms(c.baseline_us),
+            ms(c.candidate_us),
+            c.estimate.ratio,
+            c.estimate.ci_low,
+            c.estimate.ci_high
+        );
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+fn costs(out: &mut String, r: &RunResults) {
+    let _ = writeln!(
+        out,
+        "<h3>What each candidate costs</h3>\n<table><tr><th class=\"l\">configuration</th><th>DDL s</th><th>VACUUM ANALYZE s</th><th>database MB</th><th class=\"l\">tables and indexes created or resized (MB)</th><th class=\"l\">new indexes no query used</th></tr>"
+    );
+    let base = &r.candidates[0];
+    for c in &r.candidates {
+        let changed: Vec<String> = c
+            .cost
+            .relations
+            .iter()
+            .filter(|rel| {
+                base.cost
+                    .relations
+                    .iter()
+                    .find(|b| b.name == rel.name)
+                    .is_none_or(|b| (b.bytes - rel.bytes).abs() > b.bytes / 100)
+            })
+            .map(|rel| format!("{} ({}, {})", rel.name, rel.kind, mb(rel.bytes)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l warn\">{}</td></tr>",
+            esc(&c.name),
+            c.cost.ddl_seconds,
+            c.cost.vacuum_analyze_seconds,
+            mb(c.cost.database_bytes),
+            esc(&if std::ptr::eq(c, base) {
+                String::new()
+            } else {
+                changed.join(", ")
+            }),
+            esc(&c.unused_new_indexes.join(", "))
+        );
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+fn errors(out: &mut String, r: &RunResults) {
+    let rows: Vec<String> = r
+        .candidates
+        .iter()
+        .flat_map(|c| {
+            c.queries.iter().flat_map(move |q| {
+                q.errors_by_sqlstate.iter().map(move |(code, e)| {
+                    format!(
+                        "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l\">{}</td></tr>",
+                        esc(&c.name),
+                        esc(&q.name),
+                        esc(code),
+                        e.count,
+                        esc(&e.sample)
+                    )
+                })
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Errors by SQLSTATE</h3>\n<table><tr><th class=\"l\">configuration</th><th class=\"l\">query</th><th class=\"l\">SQLSTATE</th><th>count</th><th class=\"l\">sample message</th></tr>\n{}\n</table>",
+        rows.join("\n")
+    );
+}
+
+/// Per-second points of one query over a configuration's measured phases,
+/// laid end to end.
+struct PerSecond {
+    throughput: Vec<(f64, f64)>,
+    p99: Vec<(f64, f64)>,
+}
+
+fn timeline_points(c: &CandidateResult, query: &str) -> PerSecond {
+    let mut throughput = Vec::new();
+    let mut p99 = Vec::new();
+    let mut offset = 0.0;
+    for phase in c.phases.iter().filter(|p| !p.warmup) {
+        let first = phase.timeline.iter().map(|t| t.second).min().unwrap_or(0);
+        for t in phase.timeline.iter().filter(|t| t.query == query) {
+            let x = offset + (t.second - first) as f64;
+            throughput.push((x, t.count as f64));
+            if t.count > 0 {
+                p99.push((x, t.p99_us as f64 / 1000.0));
+            }
+        }
+        offset += phase.elapsed_s.ceil() + 1.0;
+    }
+    PerSecond { throughput, p99 }
+}
+
+fn query_section(out: &mut String, r: &RunResults, name: &str) {
+    let anchor = if r
+        .candidates
+        .first()
+        .and_then(|b| b.queries.first())
+        .is_some_and(|q| q.name == name)
+    {
+        " id=\"queries\""
+    } else {
+        ""
+    };
+    let base_query = r
+        .candidates
+        .first()
+        .and_then(|c| c.queries.iter().find(|q| q.name == name));
+    let _ = writeln!(
+        out,
+        "<h2{anchor}>{}</h2>\n<p class=\"sub\">{}</p>",
+        esc(name),
+        base_query.map_or(String::new(), |q| esc(&format!(
+            "{} as {}",
+            q.access, q.role
+        )))
+    );
+    figures(out, r, name);
+    let histograms: Vec<(String, plotters::style::RGBColor, Latencies)> = r
+        .candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let q = c.queries.iter().find(|q| q.name == name)?;
+            Some((
+                c.name.clone(),
+                charts::color(i),
+                decode_histogram(&q.histogram)?,
+            ))
+        })
+        .collect();
+    let refs: Vec<(String, plotters::style::RGBColor, &Latencies)> = histograms
+        .iter()
+        .map(|(n, c, h)| (n.clone(), *c, h))
+        .collect();
+    let timelines: Vec<(usize, &CandidateResult, PerSecond)> = r
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c, timeline_points(c, name)))
+        .collect();
+    let series = |pick: fn(&PerSecond) -> &Vec<(f64, f64)>| -> Vec<Series> {
+        timelines
+            .iter()
+            .map(|(i, c, t)| Series {
+                name: c.name.clone(),
+                color: charts::color(*i),
+                points: pick(t).clone(),
+            })
+            .collect()
+    };
+    let _ = writeln!(out, "<div class=\"charts\">");
+    figure(
+        out,
+        charts::percentiles(&format!("{name}: latency by percentile"), &refs),
+    );
+    figure(
+        out,
+        charts::histogram(&format!("{name}: latency distribution"), &refs),
+    );
+    figure(
+        out,
+        charts::over_time(
+            &format!("{name}: throughput per second"),
+            "requests per second",
+            series(|t| &t.throughput),
+            false,
+        ),
+    );
+    figure(
+        out,
+        charts::over_time(
+            &format!("{name}: p99 per second"),
+            "p99 latency (ms)",
+            series(|t| &t.p99),
+            true,
+        ),
+    );
+    let _ = writeln!(out, "</div>");
+    plans(out, r, name);
+}
+
+fn figures(out: &mut String, r: &RunResults, name: &str) {
+    let _ = writeln!(
+        out,
+        "<table><tr><th class=\"l\">configuration</th><th>count</th><th>req/s</th><th>mean ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>errors</th><th>timeouts</th><th class=\"l\">p50 / p95 / p99 against the baseline</th></tr>"
+    );
+    for (i, c) in r.candidates.iter().enumerate() {
+        let Some(q) = c.queries.iter().find(|q| q.name == name) else {
+            continue;
+        };
+        let verdicts: Vec<String> = r
+            .comparisons
+            .iter()
+            .filter(|x| x.candidate == c.name && x.query == name)
+            .map(|x| {
+                let (class, word) = verdict_word(x.estimate.verdict);
+                format!(
+                    "<span class=\"{class}\" title=\"95% CI {:.2}–{:.2}, p = {:.3}\">{} {:.2}× {word}</span>",
+                    x.estimate.ci_low, x.estimate.ci_high, x.estimate.p_value, x.percentile, x.estimate.ratio
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:{}\"></span>{}</td>{}<td class=\"l\">{}</td></tr>",
+            charts::css_color(i),
+            esc(&c.name),
+            figure_cells(q),
+            verdicts.join(" · ")
+        );
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+fn figure_cells(q: &QueryResult) -> String {
+    format!(
+        "<td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+        q.count,
+        q.throughput,
+        charts::format_ms(q.latency.mean / 1000.0),
+        ms(q.latency.p50),
+        ms(q.latency.p95),
+        ms(q.latency.p99),
+        ms(q.latency.p999),
+        ms(q.latency.max),
+        q.errors,
+        q.timeouts
+    )
+}
+
+fn plans(out: &mut String, r: &RunResults, name: &str) {
+    let _ = writeln!(
+        out,
+        "<details open=\"open\"><summary>Plans (EXPLAIN ANALYZE of a representative request, as its role)</summary>\n<table><tr><th class=\"l\">configuration</th><th class=\"l\">plan nodes</th><th>est. rows</th><th>actual rows</th><th>buffers hit</th><th>read</th><th>exec ms</th><th class=\"l\">changed against the baseline</th></tr>"
+    );
+    for c in &r.candidates {
+        let Some(p) = c.plans.iter().find(|p| p.query == name) else {
+            continue;
+        };
+        let nodes = match &p.error {
+            Some(e) => format!("<span class=\"warn\">{}</span>", esc(e)),
+            None => esc(&p.nodes.join(" → ")),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{nodes}</td><td>{:.0}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{:.2}</td><td class=\"l\">{}</td></tr>",
+            esc(&c.name),
+            p.estimated_rows,
+            p.actual_rows,
+            p.shared_hit_blocks,
+            p.shared_read_blocks,
+            p.execution_ms,
+            esc(&p.changes.join(", "))
+        );
+    }
+    let _ = writeln!(out, "</table></details>");
+}
+
+fn context(out: &mut String, r: &RunResults) {
+    let _ = writeln!(
+        out,
+        "<h2 id=\"context\">Run context</h2>\n<table class=\"kv\">"
+    );
+    let memory = r.machine.memory_bytes.map_or("unknown".to_owned(), |b| {
+        format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64)
+    });
+    let rows = [
+        ("scenario file", r.scenario.file.clone()),
+        (
+            "data",
+            format!(
+                "seed {}, scale {}, fingerprint {}",
+                r.scenario.seed, r.scenario.scale, r.scenario.data_fingerprint
+            ),
+        ),
+        (
+            "PostgreSQL",
+            format!(
+                "{}{}",
+                r.server.version,
+                if r.server.throwaway {
+                    " (throwaway cluster)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (
+            "settings",
+            r.server
+                .settings
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "machine",
+            format!(
+                "{} cores, {memory}, {} {}",
+                r.machine.cores, r.machine.os, r.machine.arch
+            ),
+        ),
+        ("schemabench", r.schemabench_version.clone()),
+        (
+            "started / finished",
+            format!(
+                "{} / {}",
+                r.started_at,
+                r.finished_at.as_deref().unwrap_or("-")
+            ),
+        ),
+        ("duration", format!("{:.1} s", r.elapsed_s)),
+        ("protocol, rounds", format!("{}, {}", r.protocol, r.rounds)),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "<tr><th class=\"l\">{k}</th><td>{}</td></tr>", esc(&v));
+    }
+    let _ = writeln!(
+        out,
+        "</table>\n<h3>Load phases</h3>\n<table><tr><th class=\"l\">phase</th><th class=\"l\">mode</th><th>clients</th><th>rate /s</th><th class=\"l\">length</th><th class=\"l\">counted</th></tr>"
+    );
+    for p in &r.load {
+        let length = match (p.duration_s, p.transactions) {
+            (Some(s), _) => format!("{s} s"),
+            (None, Some(n)) => format!("{n} requests"),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}{}</td><td>{}</td><td>{}</td><td class=\"l\">{length}</td><td class=\"l\">{}</td></tr>",
+            esc(&p.name),
+            p.mode,
+            p.arrivals
+                .as_deref()
+                .map_or(String::new(), |a| format!(" ({a})")),
+            p.clients,
+            p.rate.map_or("-".into(), |v| v.to_string()),
+            if p.warmup { "warmup" } else { "measured" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "</table>\n<h3>Rows</h3>\n<table><tr><th class=\"l\">table</th><th>rows</th></tr>"
+    );
+    for t in &r.scenario.tables {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td>{}</td></tr>",
+            esc(&t.name),
+            t.rows
+        );
+    }
+    let _ = writeln!(out, "</table>");
+    phases(out, r);
+}
+
+fn phases(out: &mut String, r: &RunResults) {
+    let _ = writeln!(
+        out,
+        "<details><summary>Every phase of every round</summary>\n<table><tr><th class=\"l\">configuration</th><th>round</th><th class=\"l\">phase</th><th>s</th><th>requests</th><th>req/s</th><th>late</th><th>dropped</th></tr>"
+    );
+    for c in &r.candidates {
+        for p in &c.phases {
+            let PhaseResult {
+                name,
+                round,
+                elapsed_s,
+                requests,
+                throughput,
+                late,
+                dropped,
+                ..
+            } = p;
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"l\">{}</td><td>{round}</td><td class=\"l\">{}{}</td><td>{elapsed_s:.1}</td><td>{requests}</td><td>{throughput:.1}</td><td>{late}</td><td>{dropped}</td></tr>",
+                esc(&c.name),
+                esc(name),
+                if p.warmup { " (warmup)" } else { "" }
+            );
+        }
+    }
+    let _ = writeln!(out, "</table></details>");
+}

@@ -1,0 +1,261 @@
+//! GitHub-flavoured Markdown: `summary.md` fits in a pull-request comment
+//! (the verdict table first, details folded), `regression.md` judges a run
+//! against a stored baseline.
+
+use std::fmt::Write;
+
+use super::model::{CandidateResult, Comparison, Regression, RunResults};
+use crate::compare::Verdict;
+
+fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+fn icon(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Faster => "🟢",
+        Verdict::Slower => "🔴",
+        Verdict::NoChange => "⚪",
+    }
+}
+
+/// The verdict a reader should see first: slower wins over faster.
+fn worst(comparisons: &[&Comparison]) -> Verdict {
+    let has = |v| comparisons.iter().any(|c| c.estimate.verdict == v);
+    if has(Verdict::Slower) {
+        Verdict::Slower
+    } else if has(Verdict::Faster) {
+        Verdict::Faster
+    } else {
+        Verdict::NoChange
+    }
+}
+
+/// `🔴 p50 1.32× · p99 1.80×`: one query under one candidate.
+fn cell(comparisons: &[&Comparison]) -> String {
+    if comparisons.is_empty() {
+        return "–".into();
+    }
+    let ratios: Vec<String> = comparisons
+        .iter()
+        .filter(|c| c.percentile != "p95")
+        .map(|c| format!("{} {:.2}×", c.percentile, c.estimate.ratio))
+        .collect();
+    format!("{} {}", icon(worst(comparisons)), ratios.join(" · "))
+}
+
+fn header(out: &mut String, results: &RunResults) {
+    let _ = writeln!(
+        out,
+        "## schemabench: {} ({})\n",
+        results.scenario.name,
+        results.started_at.get(..16).unwrap_or(&results.started_at)
+    );
+    let _ = writeln!(
+        out,
+        "Scale {}, seed {}, {} round(s), {} protocol; {}; {} cores.{}\n",
+        results.scenario.scale,
+        results.scenario.seed,
+        results.rounds,
+        results.protocol,
+        results
+            .server
+            .version
+            .split(" on ")
+            .next()
+            .unwrap_or(&results.server.version),
+        results.machine.cores,
+        match &results.aborted {
+            Some(why) => format!(" **Aborted:** {why}."),
+            None if !results.complete => " **Partial report: the run did not finish.**".into(),
+            None => String::new(),
+        }
+    );
+}
+
+/// `summary.md`.
+pub fn summary(results: &RunResults) -> String {
+    let mut out = String::new();
+    header(&mut out, results);
+    let others: Vec<&CandidateResult> = results.candidates.iter().skip(1).collect();
+    let Some(base) = results.candidates.first() else {
+        return out;
+    };
+    if !others.is_empty() {
+        let _ = writeln!(
+            out,
+            "Latency ratio candidate/baseline over {} interleaved rounds; 🟢 faster, 🔴 slower, ⚪ no change (beyond {:.0}% and p < {}).\n",
+            results.rounds,
+            results.criteria.noise_threshold * 100.0,
+            results.criteria.significance
+        );
+        let names: Vec<&str> = others.iter().map(|c| c.name.as_str()).collect();
+        let _ = writeln!(out, "| query | {} |", names.join(" | "));
+        let _ = writeln!(out, "|---|{}", "---|".repeat(names.len()));
+        for q in &base.queries {
+            let cells: Vec<String> = names
+                .iter()
+                .map(|c| {
+                    let found: Vec<&Comparison> = results
+                        .comparisons
+                        .iter()
+                        .filter(|x| x.query == q.name && x.candidate == *c)
+                        .collect();
+                    cell(&found)
+                })
+                .collect();
+            let _ = writeln!(out, "| `{}` | {} |", q.name, cells.join(" | "));
+        }
+        out.push('\n');
+    }
+    thresholds(&mut out, results);
+    if let Some(r) = &results.regression {
+        regression_table(&mut out, r);
+    }
+    if !others.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>What each candidate costs</summary>\n"
+        );
+        let _ = writeln!(
+            out,
+            "| candidate | DDL s | VACUUM ANALYZE s | database MB | unused new indexes |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---|");
+        for c in &results.candidates {
+            let _ = writeln!(
+                out,
+                "| {} | {:.2} | {:.2} | {:.1} | {} |",
+                c.name,
+                c.cost.ddl_seconds,
+                c.cost.vacuum_analyze_seconds,
+                c.cost.database_bytes as f64 / 1e6,
+                c.unused_new_indexes.join(", ")
+            );
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    for q in &base.queries {
+        let _ = writeln!(
+            out,
+            "<details><summary><code>{}</code> ({} as {})</summary>\n",
+            q.name, q.access, q.role
+        );
+        let _ = writeln!(
+            out,
+            "| configuration | count | req/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | errors | timeouts |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for c in &results.candidates {
+            if let Some(x) = c.queries.iter().find(|x| x.name == q.name) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+                    c.name,
+                    x.count,
+                    x.throughput,
+                    ms(x.latency.p50),
+                    ms(x.latency.p95),
+                    ms(x.latency.p99),
+                    ms(x.latency.p999),
+                    ms(x.latency.max),
+                    x.errors,
+                    x.timeouts
+                );
+            }
+        }
+        for c in &others {
+            if let Some(plan) = c
+                .plans
+                .iter()
+                .find(|p| p.query == q.name && !p.changes.is_empty())
+            {
+                let _ = writeln!(
+                    out,
+                    "\nPlan under `{}`: {}",
+                    c.name,
+                    plan.changes.join(", ")
+                );
+            }
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    out
+}
+
+fn thresholds(out: &mut String, results: &RunResults) {
+    if results.thresholds.is_empty() {
+        return;
+    }
+    let failed = results.thresholds.iter().filter(|t| !t.passed).count();
+    let _ = writeln!(
+        out,
+        "**Thresholds:** {}\n\n| query | limit | measured | |\n|---|---|---:|---|",
+        if failed == 0 {
+            "all passed".to_owned()
+        } else {
+            format!("{failed} failed")
+        }
+    );
+    for t in &results.thresholds {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {:.3} | {} |",
+            t.query,
+            t.limit,
+            t.actual,
+            if t.passed { "✅" } else { "❌" }
+        );
+    }
+    out.push('\n');
+}
+
+fn regression_table(out: &mut String, r: &Regression) {
+    let _ = writeln!(
+        out,
+        "**Against {}** (run of {}): {}\n",
+        r.against,
+        r.against_started_at
+            .get(..16)
+            .unwrap_or(&r.against_started_at),
+        if r.regressed {
+            "🔴 regression"
+        } else {
+            "no regression"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "| query | percentile | before ms | now ms | ratio [95% CI] | |\n|---|---|---:|---:|---|---|"
+    );
+    for c in &r.comparisons {
+        let e = &c.estimate;
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {:.2}× [{:.2}–{:.2}] | {} |",
+            c.query,
+            c.percentile,
+            ms(c.baseline_us),
+            ms(c.candidate_us),
+            e.ratio,
+            e.ci_low,
+            e.ci_high,
+            icon(e.verdict)
+        );
+    }
+    out.push('\n');
+}
+
+/// `regression.md`: a run against a stored one, for a pull-request comment.
+pub fn regression(r: &Regression, results: &RunResults) -> String {
+    let mut out = String::new();
+    header(&mut out, results);
+    let _ = writeln!(
+        out,
+        "Latency ratio now/before per round; noise threshold {:.0}%, significance {}.\n",
+        r.criteria.noise_threshold * 100.0,
+        r.criteria.significance
+    );
+    regression_table(&mut out, r);
+    out
+}

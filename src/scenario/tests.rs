@@ -95,7 +95,7 @@ fn threshold_limit_that_does_not_parse() {
     let m = error_with(r#""p99 < 25ms""#, r#""p98 < 25ms""#);
     assert_names(
         &m,
-        51,
+        42,
         &[
             "thresholds[0].limits[0]",
             "\"p98 < 25ms\"",
@@ -109,7 +109,7 @@ fn threshold_on_an_unknown_query() {
     let m = error_with(r#"query = "feed""#, r#"query = "timeline""#);
     assert_names(
         &m,
-        50,
+        41,
         &["thresholds[0].query", "\"timeline\"", "workload query"],
     );
 }

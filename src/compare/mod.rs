@@ -1,6 +1,6 @@
-//! Verdicts the way criterion decides them: a change counts only when it is
-//! both larger than a noise threshold and statistically significant, with a
-//! confidence interval bootstrapped over interleaved rounds.
+//! Verdicts in the spirit of criterion: a change counts only when its whole
+//! confidence interval, bootstrapped over rounds (and expanded for how few
+//! there are), lies beyond a noise threshold.
 
 use rand::RngExt;
 use schemars::JsonSchema;
@@ -45,11 +45,34 @@ impl Default for Criteria {
 pub struct Estimate {
     /// Geometric mean over rounds of candidate/baseline (< 1 is faster).
     pub ratio: f64,
+    /// The (1 - significance) confidence interval of the ratio: the
+    /// bootstrap's, expanded for the few rounds it has.
     pub ci_low: f64,
     pub ci_high: f64,
     /// Two-sided bootstrap p-value of "no difference".
     pub p_value: f64,
     pub verdict: Verdict,
+}
+
+/// Fewer rounds than this never decide a verdict: two samples cannot show
+/// how much rounds vary.
+pub const MIN_ROUNDS: usize = 3;
+
+/// Hesterberg's expanded percentile interval: a bootstrap over a handful of
+/// rounds is too narrow, so the tail probability is shrunk until the
+/// interval is as wide as Student's t would make it for `n` samples.
+fn expanded_alpha(alpha: f64, n: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    let alpha = alpha.clamp(1e-9, 1.0);
+    if n < 2 {
+        return alpha;
+    }
+    let nf = n as f64;
+    let (Ok(t), Ok(normal)) = (StudentsT::new(0.0, 1.0, nf - 1.0), Normal::new(0.0, 1.0)) else {
+        return alpha;
+    };
+    let z = (nf / (nf - 1.0)).sqrt() * t.inverse_cdf(1.0 - alpha / 2.0);
+    2.0 * (1.0 - normal.cdf(z))
 }
 
 /// How the rounds of the two sides relate.
@@ -108,23 +131,28 @@ pub fn compare(
         }
     };
     means.sort_by(f64::total_cmp);
-    let at = |q: f64| means[((means.len() - 1) as f64 * q).round() as usize];
+    let at = |q: f64| means[((means.len() - 1) as f64 * q).round() as usize].exp();
     let below = means.iter().filter(|m| **m <= 0.0).count() as f64 / means.len() as f64;
     let above = means.iter().filter(|m| **m >= 0.0).count() as f64 / means.len() as f64;
     let p_value = (2.0 * below.min(above)).min(1.0);
     let ratio = point.exp();
-    let significant = p_value < criteria.significance && samples > 1;
-    let verdict = if significant && ratio > 1.0 + criteria.noise_threshold {
+    let alpha = expanded_alpha(criteria.significance, samples);
+    let (ci_low, ci_high) = (at(alpha / 2.0), at(1.0 - alpha / 2.0));
+    // The interval must lie wholly beyond the noise threshold: stricter
+    // than "significant and a large point estimate", because a false alarm
+    // costs users more than a late one.
+    let decidable = samples >= MIN_ROUNDS;
+    let verdict = if decidable && ci_low > 1.0 + criteria.noise_threshold {
         Verdict::Slower
-    } else if significant && ratio < 1.0 / (1.0 + criteria.noise_threshold) {
+    } else if decidable && ci_high < 1.0 / (1.0 + criteria.noise_threshold) {
         Verdict::Faster
     } else {
         Verdict::NoChange
     };
     Some(Estimate {
         ratio,
-        ci_low: at(0.025).exp(),
-        ci_high: at(0.975).exp(),
+        ci_low,
+        ci_high,
         p_value,
         verdict,
     })
@@ -272,9 +300,32 @@ mod tests {
     }
 
     #[test]
-    fn one_round_is_never_significant() {
-        let e = compare(&[1.0], &[5.0], Pairing::Interleaved, Criteria::default(), 5)
-            .expect("estimate");
+    fn an_interval_reaching_into_the_noise_band_is_no_change() {
+        let e = compare(
+            &[1.0, 1.0, 1.0, 1.0],
+            &[1.02, 1.10, 1.04, 1.12],
+            Pairing::Interleaved,
+            Criteria::default(),
+            8,
+        )
+        .expect("estimate");
+        assert!(e.ratio > 1.05 && e.p_value < 0.05, "{e:?}");
+        assert!(e.ci_low < 1.05, "{e:?}");
         assert_eq!(e.verdict, Verdict::NoChange);
+    }
+
+    #[test]
+    fn fewer_than_three_rounds_never_decide() {
+        for (b, c) in [(&[1.0][..], &[5.0][..]), (&[1.0, 1.1][..], &[5.0, 5.5][..])] {
+            let e = compare(b, c, Pairing::Interleaved, Criteria::default(), 5).expect("estimate");
+            assert_eq!(e.verdict, Verdict::NoChange, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn few_rounds_get_a_wider_interval() {
+        assert!(expanded_alpha(0.05, 3) < 0.001);
+        let many = expanded_alpha(0.05, 30);
+        assert!(many > 0.03 && many < 0.05, "{many}");
     }
 }

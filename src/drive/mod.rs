@@ -105,7 +105,6 @@ pub fn run_key(scenario: &Scenario, options: &RunOptions) -> Option<RunKey> {
         scenario: scenario.spec.name.clone(),
         scale: scenario.spec.scale,
         seed: scenario.spec.seed,
-        data_fingerprint: scenario.data_fingerprint(),
         protocol: format!("{:?}", options.protocol.unwrap_or(load.protocol)).to_lowercase(),
         load: load
             .phases

@@ -1,0 +1,229 @@
+//! Nightly-CI behaviour of the real binary against a real server: repeated
+//! runs of one configuration compared with a stored baseline raise no false
+//! alarm, a run whose needed index was dropped is a regression (exit 5),
+//! thresholds that must fail do (exit 4, and `abort_on_fail` stops early),
+//! ones that must pass pass.
+//!
+//! One test, run sequentially: parallel runs would be each other's noise.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use schemabench::gate::baseline;
+
+/// The TaleForge data and schema under another scenario name, with extra
+/// migrations and a one-query workload: an index lookup that needs the
+/// `story_segments (story_id, position)` unique index.
+fn scenario(dir: &Path, file: &str, extra_migration: Option<&str>, thresholds: &str) -> PathBuf {
+    let original = std::fs::read_to_string(common::repo_path("scenarios/taleforge/scenario.toml"))
+        .expect("read TaleForge");
+    let data = original
+        .split("[workload.actor]")
+        .next()
+        .expect("data part");
+    let mut migrations: Vec<String> = [
+        "001_schema.sql",
+        "002_functions_triggers.sql",
+        "003_rls.sql",
+    ]
+    .iter()
+    .map(|m| {
+        format!(
+            "{:?}",
+            common::repo_path(&format!("scenarios/taleforge/migrations/{m}"))
+                .display()
+                .to_string()
+        )
+    })
+    .collect();
+    if let Some(sql) = extra_migration {
+        let path = dir.join(format!("{file}.sql"));
+        std::fs::write(&path, sql).expect("write migration");
+        migrations.push(format!("{:?}", path.display().to_string()));
+    }
+    let start = data.find("migrations = [").expect("migrations");
+    let end = start + data[start..].find(']').expect("end of migrations") + 1;
+    let text = format!(
+        "{}migrations = [{}]{}\
+         [workload.actor]\ntable = \"profiles\"\n\
+         [[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+         sql = \"select count(*) from public.story_segments where story_id = $1\"\n\
+         params = [{{ from = \"owned\", column = \"stories.id\" }}]\n\
+         [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\nduration = \"500ms\"\nclients = 2\n\
+         [[load.phases]]\nname = \"steady\"\nduration = \"1500ms\"\nclients = 2\n{thresholds}",
+        &data[..start].replace("name = \"taleforge\"", "name = \"gate_probe\""),
+        migrations.join(", "),
+        &data[end..],
+    );
+    let path = dir.join(format!("{file}.toml"));
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}
+
+/// `schemabench run` in `dir` (where `reports/baselines/` lives) on the
+/// shared cluster, at a small scale.
+fn run(dir: &Path, scenario: &Path, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("schemabench")
+        .expect("binary")
+        .current_dir(dir)
+        .arg("run")
+        .arg(scenario)
+        .args(["--scale", "0.02", "--seed", "77", "--out", out])
+        .args(extra)
+        .env("DATABASE_URL", common::database_url())
+        .assert()
+}
+
+fn exit_code(a: &assert_cmd::assert::Assert) -> Option<i32> {
+    a.get_output().status.code()
+}
+
+fn output(a: &assert_cmd::assert::Assert) -> String {
+    let o = a.get_output();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn baselines_thresholds_and_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = dir.path();
+    let passing = "[[thresholds]]\nquery = \"pages\"\nlimits = [\"p99 < 5s\", \"error_rate < 1%\", \"throughput > 1\"]\n";
+    let same = scenario(dir, "same", None, passing);
+
+    // The baseline, saved: thresholds that must pass, pass.
+    let saved = run(
+        dir,
+        &same,
+        "run0",
+        &["--rounds", "5", "--save-baseline", "nightly"],
+    );
+    assert_eq!(exit_code(&saved), Some(0), "{}", output(&saved));
+    assert!(output(&saved).contains("baseline nightly saved"));
+    let stored = dir.join("reports/baselines/nightly.json");
+    assert!(baseline::load(&stored).is_ok_and(|r| r.thresholds.iter().all(|t| t.passed)));
+
+    // A/A: the same configuration again, several times, against it and
+    // against each other. No false alarm is allowed.
+    let mut comparisons = 0;
+    let mut false_alarms = Vec::new();
+    for i in 1..=3 {
+        let out = format!("run{i}");
+        let again = run(
+            dir,
+            &same,
+            &out,
+            &["--rounds", "5", "--baseline", "nightly"],
+        );
+        comparisons += 1;
+        if exit_code(&again) != Some(0) {
+            false_alarms.push(output(&again));
+        }
+        let results = baseline::load(&dir.join(&out).join("results.json")).expect("results");
+        let regression = results.regression.expect("compared with the baseline");
+        assert_eq!(
+            regression.comparisons.len(),
+            3,
+            "p50, p95, p99 of one query"
+        );
+        assert!(dir.join(&out).join("regression.md").is_file());
+    }
+    for (a, b) in [("run1", "run2"), ("run1", "run3"), ("run2", "run3")] {
+        let compared = Command::cargo_bin("schemabench")
+            .expect("binary")
+            .current_dir(dir)
+            .args([
+                "compare",
+                &format!("{a}/results.json"),
+                &format!("{b}/results.json"),
+            ])
+            .assert();
+        comparisons += 1;
+        if exit_code(&compared) != Some(0) {
+            false_alarms.push(output(&compared));
+        }
+    }
+    assert!(
+        false_alarms.is_empty(),
+        "{} false alarm(s) in {comparisons} A/A comparisons:\n{}",
+        false_alarms.len(),
+        false_alarms.join("\n---\n")
+    );
+
+    // The needed index dropped by a migration: a regression, exit 5.
+    let dropped = scenario(
+        dir,
+        "dropped",
+        Some(
+            "alter table public.story_segments drop constraint story_segments_story_id_position_key;",
+        ),
+        passing,
+    );
+    let slower = run(
+        dir,
+        &dropped,
+        "dropped",
+        &["--rounds", "5", "--baseline", "nightly"],
+    );
+    assert_eq!(exit_code(&slower), Some(5), "{}", output(&slower));
+    assert!(
+        output(&slower).contains("REGRESSION: pages p50"),
+        "{}",
+        output(&slower)
+    );
+
+    // A different load is refused before any work, as a usage error.
+    let refused = run(
+        dir,
+        &same,
+        "refused",
+        &["--clients", "3", "--baseline", "nightly"],
+    );
+    assert_eq!(exit_code(&refused), Some(2), "{}", output(&refused));
+    assert!(
+        output(&refused).contains("load: warm 0.5s 2 clients"),
+        "{}",
+        output(&refused)
+    );
+
+    // A threshold that cannot hold fails with exit 4; with abort_on_fail
+    // the run stops after the first measured phase instead of going on.
+    let impossible = "[[thresholds]]\nquery = \"pages\"\nlimits = [\"p50 < 1us\"]\n";
+    let tight = scenario(dir, "tight", None, impossible);
+    let failed = run(dir, &tight, "tight", &["--rounds", "2"]);
+    assert_eq!(exit_code(&failed), Some(4), "{}", output(&failed));
+    let results = baseline::load(&dir.join("tight/results.json")).expect("results");
+    assert!(results.complete && results.aborted.is_none());
+    assert!(results.thresholds.iter().all(|t| !t.passed));
+    assert_eq!(results.candidates[0].phases.len(), 4, "both rounds ran");
+
+    let aborting = scenario(
+        dir,
+        "abort",
+        None,
+        &format!("{impossible}abort_on_fail = true\n"),
+    );
+    let aborted = run(dir, &aborting, "abort", &["--rounds", "2"]);
+    assert_eq!(exit_code(&aborted), Some(4), "{}", output(&aborted));
+    let results = baseline::load(&dir.join("abort/results.json")).expect("results");
+    assert!(!results.complete);
+    assert!(
+        results
+            .aborted
+            .as_deref()
+            .is_some_and(|a| a.contains("p50 < 1us")),
+        "{:?}",
+        results.aborted
+    );
+    assert_eq!(
+        results.candidates[0].phases.len(),
+        2,
+        "stopped after round 1's measured phase"
+    );
+    eprintln!("A/A: 0 false alarms in {comparisons} comparisons");
+}

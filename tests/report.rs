@@ -1,0 +1,208 @@
+//! Reports rendered again from a stored results.json (a real small TaleForge
+//! run, baseline and `feed_index`, two rounds), without a database: the
+//! HTML and every SVG parse, every query and configuration appears, the
+//! axes are labelled, and the text outputs are pinned by snapshots.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+use schemabench::gate::baseline;
+use schemabench::report::model::RunResults;
+use schemabench::report::{html, markdown, terminal};
+
+fn fixture_path() -> std::path::PathBuf {
+    common::repo_path("tests/fixtures/results.json")
+}
+
+fn fixture() -> RunResults {
+    baseline::load(&fixture_path()).expect("the fixture is a current results file")
+}
+
+fn schemabench() -> Command {
+    Command::cargo_bin("schemabench").expect("binary")
+}
+
+fn parse(xml: &str) -> roxmltree::Document<'_> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    roxmltree::Document::parse_with_options(xml, options).expect("well-formed XML")
+}
+
+#[test]
+fn report_command_renders_every_output_without_a_database() {
+    let out = tempfile::tempdir().expect("tempdir");
+    schemabench()
+        .args(["report", &fixture_path().display().to_string(), "--out"])
+        .arg(out.path())
+        .env_remove("DATABASE_URL")
+        .assert()
+        .success()
+        .stdout(contains("report.html"));
+    let results = fixture();
+    for file in [
+        "report.html",
+        "summary.md",
+        "results.json",
+        "bencher.json",
+        "benchmark-latency.json",
+        "benchmark-throughput.json",
+        "story_feed.hgrm",
+        "story_feed.feed_index.hgrm",
+    ] {
+        assert!(out.path().join(file).is_file(), "{file} written");
+    }
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.path().join(f)).expect("read"))
+            .expect("JSON")
+    };
+    let bencher = read("bencher.json");
+    let feed = &bencher["taleforge/story_feed"];
+    let p50_us = results.candidates[0]
+        .queries
+        .iter()
+        .find(|q| q.name == "story_feed")
+        .expect("story_feed")
+        .latency
+        .p50;
+    assert_eq!(
+        feed["latency"]["value"].as_f64(),
+        Some(p50_us as f64 * 1000.0),
+        "ns"
+    );
+    assert!(
+        feed["throughput"]["value"]
+            .as_f64()
+            .is_some_and(|t| t > 0.0)
+    );
+    let smaller = read("benchmark-latency.json");
+    let entries = smaller.as_array().expect("array");
+    assert_eq!(entries.len(), 4 * results.candidates[0].queries.len());
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["unit"] == "ms" && e["value"].is_number())
+    );
+    let bigger = read("benchmark-throughput.json");
+    assert_eq!(
+        bigger.as_array().map(Vec::len),
+        Some(results.candidates[0].queries.len())
+    );
+}
+
+#[test]
+fn html_and_every_svg_parse_and_name_every_query_and_candidate() {
+    let results = fixture();
+    let page = html::render(&results);
+    let doc = parse(&page);
+    let svgs: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "svg")
+        .collect();
+    let queries = &results.candidates[0].queries;
+    assert_eq!(
+        svgs.len(),
+        4 * queries.len() + (results.candidates.len() - 1),
+        "four charts per query and a ratio chart per candidate"
+    );
+    let headings: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "h2")
+        .filter_map(|n| n.text().map(str::to_owned))
+        .collect();
+    for q in queries {
+        assert!(headings.contains(&q.name), "a section for {}", q.name);
+    }
+    for c in &results.candidates {
+        assert!(
+            page.contains(&format!("</span>{}</td>", c.name)),
+            "{} in the legend",
+            c.name
+        );
+    }
+    for svg in &svgs {
+        // Each chart is a document of its own too.
+        let text = &page[svg.range()];
+        let chart = parse(text);
+        let labels: Vec<&str> = chart
+            .descendants()
+            .filter(|n| n.tag_name().name() == "text")
+            .filter_map(|n| n.text())
+            .collect();
+        assert!(
+            labels
+                .iter()
+                .any(|l| l.contains("latency") || l.contains("seconds of measured load")),
+            "an axis title names the quantity: {labels:?}"
+        );
+        assert!(
+            labels.iter().any(|l| l.contains("(ms")
+                || l.contains("ratio")
+                || l.contains("share of requests")
+                || l.contains("requests per second")),
+            "axes carry units: {labels:?}"
+        );
+    }
+    let percentile_chart = svgs
+        .iter()
+        .map(|s| &page[s.range()])
+        .find(|s| s.contains("latency by percentile"))
+        .expect("a percentile chart");
+    assert!(percentile_chart.contains("99%") && percentile_chart.contains("percentile"));
+}
+
+#[test]
+fn summary_markdown_is_stable() {
+    insta::assert_snapshot!("summary_md", markdown::summary(&fixture()));
+}
+
+#[test]
+fn terminal_summary_is_stable() {
+    insta::assert_snapshot!("terminal_summary", terminal::summary(&fixture()));
+}
+
+#[test]
+fn a_run_compared_with_itself_is_no_regression() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let path = fixture_path().display().to_string();
+    schemabench()
+        .args(["compare", &path, &path, "--out"])
+        .arg(out.path())
+        .assert()
+        .code(0)
+        .stdout(contains("no regression"));
+    let md = std::fs::read_to_string(out.path().join("regression.md")).expect("regression.md");
+    insta::assert_snapshot!("regression_md", md);
+}
+
+#[test]
+fn runs_that_differ_in_scale_or_load_are_not_compared() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut other = fixture();
+    other.scenario.scale = 1.0;
+    other.load[1].clients += 1;
+    let other_path = dir.path().join("other.json");
+    std::fs::write(&other_path, serde_json::to_string(&other).expect("json")).expect("write");
+    schemabench()
+        .args(["compare", &fixture_path().display().to_string()])
+        .arg(&other_path)
+        .assert()
+        .code(2)
+        .stderr(contains("scale: 0.02 vs 1").and(contains("load:")));
+}
+
+#[test]
+fn a_file_that_is_not_a_results_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("results.json");
+    std::fs::write(&bad, "{\"version\": 1}").expect("write");
+    schemabench()
+        .arg("report")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(contains("results version 1"));
+}

@@ -80,18 +80,31 @@ pub struct ReportArgs {
 /// When a difference counts (candidates, baselines, compare).
 #[derive(Debug, Clone, Copy, Args)]
 pub struct CriteriaArgs {
-    /// Relative change below which a difference is noise.
-    #[arg(long, default_value_t = 0.05)]
-    pub noise_threshold: f64,
-    /// Largest p-value that counts as a real change.
+    /// Relative change below which a difference is noise [default: 0.05
+    /// between candidates of one run (interleaved rounds), 0.20 between
+    /// separate runs (--baseline, compare), whose machines drift more].
+    #[arg(long)]
+    pub noise_threshold: Option<f64>,
+    /// Largest p-value that counts as a real change; also sets the
+    /// confidence level of the intervals.
     #[arg(long, default_value_t = 0.05)]
     pub significance: f64,
 }
 
 impl CriteriaArgs {
-    pub fn criteria(self) -> crate::compare::Criteria {
+    /// Criteria for candidates of one run.
+    pub fn within_run(self) -> crate::compare::Criteria {
+        self.with_default_noise(crate::compare::Criteria::default().noise_threshold)
+    }
+
+    /// Criteria for a run against a stored one.
+    pub fn across_runs(self) -> crate::compare::Criteria {
+        self.with_default_noise(crate::compare::ACROSS_RUNS_NOISE)
+    }
+
+    fn with_default_noise(self, noise: f64) -> crate::compare::Criteria {
         crate::compare::Criteria {
-            noise_threshold: self.noise_threshold,
+            noise_threshold: self.noise_threshold.unwrap_or(noise),
             significance: self.significance,
         }
     }

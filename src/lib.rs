@@ -123,7 +123,7 @@ fn compare_command(args: &cli::CompareArgs) -> anyhow::Result<gate::Standing> {
         &old,
         &new,
         &args.old.display().to_string(),
-        args.criteria.criteria(),
+        args.criteria.across_runs(),
     )?;
     print!("{}", report::markdown::regression(&regression, &new));
     let out = args.out.clone().unwrap_or_else(|| {
@@ -173,7 +173,7 @@ async fn run_command(args: RunArgs) -> anyhow::Result<gate::Standing> {
             args.candidates.clone()
         },
         keep_copies: args.keep_copies,
-        criteria: args.criteria.criteria(),
+        criteria: args.criteria.within_run(),
     };
     // A bad baseline name or an incomparable stored run fails before any work.
     if let Some(name) = &args.save_baseline {
@@ -205,7 +205,7 @@ async fn run_command(args: RunArgs) -> anyhow::Result<gate::Standing> {
             stored,
             &results,
             &format!("baseline {name}"),
-            options.criteria,
+            args.criteria.across_runs(),
         )?);
         report.write(&results)?;
     }

@@ -160,14 +160,15 @@ impl fmt::Display for Limit {
 
 /// The figures a limit is checked against: one query's, or all queries'
 /// together (histograms merged, counts summed).
-struct Figures {
-    latency: LatencySummary,
-    throughput: f64,
-    error_rate: f64,
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    pub latency: LatencySummary,
+    pub throughput: f64,
+    pub error_rate: f64,
 }
 
 impl Figures {
-    fn of(queries: &[&QueryResult]) -> Self {
+    pub fn of(queries: &[&QueryResult]) -> Self {
         let mut merged = new_histogram();
         for q in queries {
             if let Some(h) = decode_histogram(&q.histogram) {
@@ -187,7 +188,7 @@ impl Figures {
         }
     }
 
-    fn value(&self, metric: Metric) -> f64 {
+    pub fn value(&self, metric: Metric) -> f64 {
         match metric {
             Metric::Latency(figure) => figure.of(&self.latency),
             Metric::Throughput => self.throughput,

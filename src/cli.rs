@@ -24,6 +24,7 @@ schemabench seed --scale 0.1\n  schemabench run --scale 0.1 --duration 10s\n  \
 schemabench run --rate 300 --clients 32\n  schemabench run --baseline-only --rounds 3 --save-baseline nightly\n  \
 schemabench run --baseline-only --baseline nightly\n  schemabench compare old/results.json new/results.json\n  \
 schemabench report reports/taleforge/20261125T101500Z/results.json\n  \
+schemabench capacity --scale 0.05 --objective \"p99 < 50ms\" --project 100x\n  \
 schemabench seed --database-url postgres://me@localhost/postgres --keep"
 )]
 pub struct Cli {
@@ -51,6 +52,68 @@ pub enum Command {
     /// Render every report (HTML, Markdown, CI formats, .hgrm) again from a
     /// results.json, without a database.
     Report(ReportArgs),
+    /// How far the schema scales: a concurrency sweep with a Universal
+    /// Scalability Law fit, a search for the highest arrival rate that meets
+    /// the objectives, and latency growth over data scales with projections.
+    Capacity(CapacityArgs),
+}
+
+/// Flags of `schemabench capacity`.
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// The scenario file.
+    #[arg(default_value = DEFAULT_SCENARIO)]
+    pub scenario: PathBuf,
+    /// Scale of the sweep and the search, and the base of the growth scales.
+    #[arg(long, default_value_t = 0.05)]
+    pub scale: f64,
+    /// Seed of the data and of the request mix.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Client counts of the closed-loop sweep.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+    pub clients: Vec<u32>,
+    /// Length of each sweep step, rate probe and growth measurement.
+    #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
+    pub step: std::time::Duration,
+    /// Unmeasured warmup before each of them.
+    #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
+    pub warmup: std::time::Duration,
+    /// Connection cap of the open-loop probes.
+    #[arg(long, default_value_t = 64)]
+    pub workers: u32,
+    /// An objective on all queries together, as in scenario thresholds;
+    /// repeat for several [default: the scenario's thresholds without a
+    /// query, else "error_rate < 0.1%"; "p99 < 50ms" is added when no
+    /// latency objective is given].
+    #[arg(long = "objective")]
+    pub objectives: Vec<String>,
+    /// Most rate probes of the search.
+    #[arg(long, default_value_t = 8)]
+    pub max_probes: usize,
+    /// Data scales to measure, as multiples of --scale.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+    pub growth: Vec<f64>,
+    /// Closed-loop clients of the growth measurements.
+    #[arg(long, default_value_t = 4)]
+    pub growth_clients: u32,
+    /// Project every query's p99 to this multiple of --scale ("100x").
+    #[arg(long, default_value = "100x", value_parser = parse_multiple)]
+    pub project: f64,
+    /// The report folder [default: reports/<scenario>/capacity-<UTC time>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+fn parse_multiple(text: &str) -> Result<f64, String> {
+    text.trim()
+        .trim_end_matches(['x', 'X'])
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .ok_or_else(|| "expected a multiple such as \"100x\"".to_owned())
 }
 
 /// Flags of `schemabench compare`.

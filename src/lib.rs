@@ -7,6 +7,7 @@
 //! one, and the Supabase `auth` emulation.
 
 pub mod candidate;
+pub mod capacity;
 pub mod cli;
 pub mod compare;
 pub mod drive;
@@ -97,6 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<gate::Standing> {
         Command::Seed(args) => seed_command(args).await.map(|()| gate::Standing::Ok),
         Command::Run(args) => run_command(args).await,
         Command::Compare(args) => compare_command(&args),
+        Command::Capacity(args) => capacity_command(args).await.map(|()| gate::Standing::Ok),
         Command::Report(args) => {
             let results = gate::baseline::load(&args.results)?;
             let dir = report::files::ReportDir::at(args.out.clone().unwrap_or_else(|| {
@@ -113,6 +115,110 @@ pub async fn run(cli: Cli) -> anyhow::Result<gate::Standing> {
             Ok(gate::Standing::Ok)
         }
     }
+}
+
+/// A usage error about a flag, in the scenario error's words.
+fn flag_error(scenario: &Scenario, flag: &str, value: String, problem: &str) -> anyhow::Error {
+    scenario::ScenarioError::Invalid {
+        file: scenario.path.clone(),
+        line: 0,
+        column: 0,
+        key: flag.into(),
+        value: Some(value),
+        problem: problem.into(),
+    }
+    .into()
+}
+
+/// `capacity`: sweep, search, growth; writes capacity.json and capacity.html.
+async fn capacity_command(args: cli::CapacityArgs) -> anyhow::Result<()> {
+    let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, Some(args.scale))?;
+    if args.clients.is_empty() || args.clients.contains(&0) {
+        return Err(flag_error(
+            &scenario,
+            "--clients",
+            format!("{:?}", args.clients),
+            "expected client counts of at least 1",
+        ));
+    }
+    if args.growth.is_empty() || args.growth.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+        return Err(flag_error(
+            &scenario,
+            "--growth",
+            format!("{:?}", args.growth),
+            "expected multiples of --scale greater than 0",
+        ));
+    }
+    // Capacity needs a latency objective: without one every rate "holds".
+    let mut objectives = if args.objectives.is_empty() {
+        let from_scenario: Vec<String> = scenario
+            .spec
+            .thresholds
+            .iter()
+            .filter(|t| t.query.is_none())
+            .flat_map(|t| t.limits.clone())
+            .collect();
+        if from_scenario.is_empty() {
+            vec!["error_rate < 0.1%".into()]
+        } else {
+            from_scenario
+        }
+    } else {
+        args.objectives.clone()
+    };
+    let has_latency = objectives.iter().any(|o| {
+        o.parse::<gate::threshold::Limit>()
+            .is_ok_and(|l| matches!(l.metric, gate::threshold::Metric::Latency(_)))
+    });
+    if !has_latency {
+        objectives.insert(0, "p99 < 50ms".into());
+    }
+    for o in &objectives {
+        if let Err(e) = o.parse::<gate::threshold::Limit>() {
+            return Err(flag_error(
+                &scenario,
+                "--objective",
+                format!("{o:?}"),
+                &format!("expected {e}"),
+            ));
+        }
+    }
+    let out = args.out.clone().unwrap_or_else(|| {
+        std::path::PathBuf::from("reports")
+            .join(&scenario.spec.name)
+            .join(
+                chrono::Utc::now()
+                    .format("capacity-%Y%m%dT%H%M%SZ")
+                    .to_string(),
+            )
+    });
+    let dir = report::files::ReportDir::at(out.clone())?;
+    let server = open_server(&args.server).await?;
+    let options = capacity::CapacityOptions {
+        clients: args.clients.clone(),
+        step: args.step,
+        warmup: args.warmup,
+        workers: args.workers.max(1),
+        objectives,
+        max_probes: args.max_probes.max(1),
+        growth: args.growth.clone(),
+        growth_clients: args.growth_clients.max(1),
+        project: args.project,
+        out,
+        progress: true,
+    };
+    let results = capacity::plan(&server, &scenario, &options)
+        .await
+        .with_context(|| format!("capacity of {}", scenario.path.display()))?;
+    dir.write_capacity(&results)?;
+    print!("{}", report::capacity::summary(&results));
+    println!(
+        "\nreport: {}",
+        dir.path.join(report::files::CAPACITY_HTML_FILE).display()
+    );
+    let database = server.maintenance_db();
+    finish_server(server, &args.server, &database);
+    Ok(())
 }
 
 /// `compare OLD NEW`: the stored runs' baselines, judged as `--baseline` would.
@@ -146,14 +252,12 @@ async fn run_command(args: RunArgs) -> anyhow::Result<gate::Standing> {
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
-        anyhow::bail!(scenario::ScenarioError::Invalid {
-            file: scenario.path.clone(),
-            line: 0,
-            column: 0,
-            key: "--rate".into(),
-            value: Some(rate.to_string()),
-            problem: "expected arrivals per second greater than 0".into(),
-        });
+        return Err(flag_error(
+            &scenario,
+            "--rate",
+            rate.to_string(),
+            "expected arrivals per second greater than 0",
+        ));
     }
     let options = drive::RunOptions {
         overrides: drive::engine::PhaseOverrides {

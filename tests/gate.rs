@@ -13,53 +13,18 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use schemabench::gate::baseline;
 
-/// The TaleForge data and schema under another scenario name, with extra
-/// migrations and a one-query workload: an index lookup that needs the
-/// `story_segments (story_id, position)` unique index.
+/// The TaleForge data under another name with a one-query workload: an
+/// index lookup that needs the `story_segments (story_id, position)` index.
 fn scenario(dir: &Path, file: &str, extra_migration: Option<&str>, thresholds: &str) -> PathBuf {
-    let original = std::fs::read_to_string(common::repo_path("scenarios/taleforge/scenario.toml"))
-        .expect("read TaleForge");
-    let data = original
-        .split("[workload.actor]")
-        .next()
-        .expect("data part");
-    let mut migrations: Vec<String> = [
-        "001_schema.sql",
-        "002_functions_triggers.sql",
-        "003_rls.sql",
-    ]
-    .iter()
-    .map(|m| {
-        format!(
-            "{:?}",
-            common::repo_path(&format!("scenarios/taleforge/migrations/{m}"))
-                .display()
-                .to_string()
-        )
-    })
-    .collect();
-    if let Some(sql) = extra_migration {
-        let path = dir.join(format!("{file}.sql"));
-        std::fs::write(&path, sql).expect("write migration");
-        migrations.push(format!("{:?}", path.display().to_string()));
-    }
-    let start = data.find("migrations = [").expect("migrations");
-    let end = start + data[start..].find(']').expect("end of migrations") + 1;
-    let text = format!(
-        "{}migrations = [{}]{}\
-         [workload.actor]\ntable = \"profiles\"\n\
+    let workload = format!(
+        "[workload.actor]\ntable = \"profiles\"\n\
          [[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
          sql = \"select count(*) from public.story_segments where story_id = $1\"\n\
          params = [{{ from = \"owned\", column = \"stories.id\" }}]\n\
          [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\nduration = \"500ms\"\nclients = 2\n\
-         [[load.phases]]\nname = \"steady\"\nduration = \"1500ms\"\nclients = 2\n{thresholds}",
-        &data[..start].replace("name = \"taleforge\"", "name = \"gate_probe\""),
-        migrations.join(", "),
-        &data[end..],
+         [[load.phases]]\nname = \"steady\"\nduration = \"1500ms\"\nclients = 2\n{thresholds}"
     );
-    let path = dir.join(format!("{file}.toml"));
-    std::fs::write(&path, text).expect("write scenario");
-    path
+    common::taleforge_variant(dir, "gate_probe", file, extra_migration, &workload)
 }
 
 /// `schemabench run` in `dir` (where `reports/baselines/` lives) on the

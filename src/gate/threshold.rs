@@ -68,7 +68,7 @@ pub enum Op {
 }
 
 impl Op {
-    fn holds(self, actual: f64, bound: f64) -> bool {
+    pub fn holds(self, actual: f64, bound: f64) -> bool {
         match self {
             Self::Lt => actual < bound,
             Self::Le => actual <= bound,

@@ -24,6 +24,8 @@ pub const REGRESSION_FILE: &str = "regression.md";
 pub const BENCHER_FILE: &str = "bencher.json";
 pub const SMALLER_FILE: &str = "benchmark-latency.json";
 pub const BIGGER_FILE: &str = "benchmark-throughput.json";
+pub const CAPACITY_FILE: &str = "capacity.json";
+pub const CAPACITY_HTML_FILE: &str = "capacity.html";
 
 /// A run's report folder.
 #[derive(Debug, Clone)]
@@ -120,6 +122,15 @@ impl ReportDir {
             source: e.into(),
         })?;
         self.put(name, &(json + "\n"))
+    }
+
+    /// Writes a capacity run's results and report.
+    pub fn write_capacity(
+        &self,
+        results: &crate::capacity::CapacityResults,
+    ) -> Result<(), ReportError> {
+        self.put_json(CAPACITY_FILE, results)?;
+        self.put(CAPACITY_HTML_FILE, &super::capacity::html(results))
     }
 
     /// Rewrites every output from the results.

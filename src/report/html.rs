@@ -25,7 +25,7 @@ fn mb(bytes: i64) -> String {
 }
 
 /// A chart, or a note saying why it is missing.
-fn figure(out: &mut String, chart: Result<String, charts::ChartError>) {
+pub fn figure(out: &mut String, chart: Result<String, charts::ChartError>) {
     match chart {
         Ok(svg) => {
             let start = svg.find("<svg").unwrap_or(0);
@@ -45,7 +45,7 @@ fn verdict_word(v: Verdict) -> (&'static str, &'static str) {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.4}
+pub const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.4}
 h1{margin:24px 0 4px;font-size:26px}h2{margin-top:36px;border-bottom:2px solid #ddd;padding-bottom:4px}h3{margin-top:28px}
 .sub{color:#555;margin:0 0 12px}table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}
 th,td{border-bottom:1px solid #e3e3e3;padding:4px 10px;text-align:right;vertical-align:top}th{background:#f6f6f6}

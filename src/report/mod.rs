@@ -1,5 +1,6 @@
 //! Outputs of a run, each rendered from the one result model.
 
+pub mod capacity;
 pub mod charts;
 pub mod ci;
 pub mod files;

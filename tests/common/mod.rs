@@ -60,3 +60,52 @@ pub fn quiet() -> schemabench::seed::SeedOptions {
         progress: false,
     }
 }
+
+/// A scenario file in `dir` with TaleForge's tables and migrations (plus an
+/// optional extra migration) under another name, and the given workload,
+/// load and thresholds sections. Returns its path.
+pub fn taleforge_variant(
+    dir: &Path,
+    name: &str,
+    file: &str,
+    extra_migration: Option<&str>,
+    rest: &str,
+) -> PathBuf {
+    let original = std::fs::read_to_string(repo_path("scenarios/taleforge/scenario.toml"))
+        .expect("read TaleForge");
+    let data = original
+        .split("[workload.actor]")
+        .next()
+        .expect("data part");
+    let mut migrations: Vec<String> = [
+        "001_schema.sql",
+        "002_functions_triggers.sql",
+        "003_rls.sql",
+    ]
+    .iter()
+    .map(|m| {
+        format!(
+            "{:?}",
+            repo_path(&format!("scenarios/taleforge/migrations/{m}"))
+                .display()
+                .to_string()
+        )
+    })
+    .collect();
+    if let Some(sql) = extra_migration {
+        let path = dir.join(format!("{file}.sql"));
+        std::fs::write(&path, sql).expect("write migration");
+        migrations.push(format!("{:?}", path.display().to_string()));
+    }
+    let start = data.find("migrations = [").expect("migrations");
+    let end = start + data[start..].find(']').expect("end of migrations") + 1;
+    let text = format!(
+        "{}migrations = [{}]{}{rest}",
+        &data[..start].replace("name = \"taleforge\"", &format!("name = \"{name}\"")),
+        migrations.join(", "),
+        &data[end..],
+    );
+    let path = dir.join(format!("{file}.toml"));
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}

@@ -1,0 +1,467 @@
+//! Capacity planning: how far a configuration scales, in load and in data,
+//! before it breaks its objectives. Every measurement is an ordinary run of
+//! the scenario's workload (`drive::run`) with generated phases, so it
+//! measures exactly as `run` does: as real users, open loop without
+//! coordinated omission.
+
+pub mod growth;
+pub mod usl;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::drive::spec::{Arrivals, LoadSpec, PhaseSpec};
+use crate::drive::{self, RunError, RunOptions};
+use crate::gate::threshold::{Figures, Limit, Metric};
+use crate::pg::Server;
+use crate::report::model::{QueryResult, RunResults};
+use crate::scenario::Scenario;
+use growth::{Growth, PowerFit, Trust, fit_power};
+use usl::UslFit;
+
+/// A probe meets its rate only if it served at least this share of it.
+const SERVED_SHARE: f64 = 0.9;
+
+/// Bumped whenever the meaning or shape of `capacity.json` changes.
+pub const CAPACITY_VERSION: u32 = 1;
+
+/// What to sweep and search.
+#[derive(Debug, Clone)]
+pub struct CapacityOptions {
+    /// Closed-loop client counts of the concurrency sweep.
+    pub clients: Vec<u32>,
+    /// Length of every sweep step, rate probe and growth measurement.
+    pub step: Duration,
+    /// Unmeasured warmup before each of them.
+    pub warmup: Duration,
+    /// Open-loop worker cap of the rate probes.
+    pub workers: u32,
+    /// Limits on all queries together (`p99 < 50ms`), already validated.
+    pub objectives: Vec<String>,
+    /// Most rate probes of the search.
+    pub max_probes: usize,
+    /// Data scales to measure, as multiples of the scenario's scale.
+    pub growth: Vec<f64>,
+    /// Closed-loop clients of the growth measurements.
+    pub growth_clients: u32,
+    /// The scale (a multiple of the scenario's) to project latencies to.
+    pub project: f64,
+    pub out: PathBuf,
+    pub progress: bool,
+}
+
+/// One step of the concurrency sweep.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SweepPoint {
+    pub clients: u32,
+    pub throughput: f64,
+    pub p99_ms: f64,
+    pub error_rate: f64,
+}
+
+/// One probe of the rate search.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Probe {
+    /// Target arrivals per second.
+    pub rate: f64,
+    /// Served requests per second (a probe passes only above 90% of `rate`).
+    pub throughput: f64,
+    /// From the intended start of each arrival.
+    pub p99_ms: f64,
+    pub error_rate: f64,
+    pub late: u64,
+    pub dropped: u64,
+    pub passed: bool,
+    /// Queries whose own latency or error rate broke an objective.
+    pub failing_queries: Vec<String>,
+}
+
+/// One query across data scales.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct QueryGrowth {
+    pub query: String,
+    /// (absolute scale, p50 ms, p99 ms) per measured scale.
+    pub points: Vec<(f64, f64, f64)>,
+    /// Power-law exponent of p50 against the scale.
+    pub exponent: f64,
+    pub growth: Growth,
+    /// p99 at the projected scale.
+    pub projected_p99_ms: Option<f64>,
+    pub trust: Option<Trust>,
+    pub fit_r_squared: Option<f64>,
+    /// Plan nodes at the largest scale measured (why it grows).
+    pub plan: Vec<String>,
+}
+
+/// Everything `capacity` found; `capacity.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CapacityResults {
+    pub version: u32,
+    pub schemabench_version: String,
+    pub started_at: String,
+    pub elapsed_s: f64,
+    pub scenario: String,
+    pub seed: u64,
+    /// The scenario's scale for the sweep and the search.
+    pub scale: f64,
+    pub objectives: Vec<String>,
+    pub sweep: Vec<SweepPoint>,
+    pub usl: Option<UslFit>,
+    pub probes: Vec<Probe>,
+    /// The highest probed rate that met every objective.
+    pub max_rate: Option<f64>,
+    /// True when a passing and a failing rate were found within 10%.
+    pub converged: bool,
+    pub first_to_break: Option<String>,
+    pub growth_scales: Vec<f64>,
+    pub project_scale: f64,
+    pub growth: Vec<QueryGrowth>,
+    /// Plain-language findings, most important first.
+    pub conclusion: Vec<String>,
+}
+
+fn phase(name: &str, warmup: bool, length: Duration, clients: u32, rate: Option<f64>) -> PhaseSpec {
+    PhaseSpec {
+        name: name.to_owned(),
+        warmup,
+        duration: Some(format!("{}ms", length.as_millis().max(1))),
+        transactions: None,
+        clients: clients.max(1),
+        rate,
+        arrivals: Arrivals::Poisson,
+    }
+}
+
+/// One ordinary run of the workload with these phases, baseline only.
+async fn measure(
+    server: &Server,
+    scenario: &Scenario,
+    phases: Vec<PhaseSpec>,
+    out: PathBuf,
+    progress: bool,
+) -> Result<RunResults, RunError> {
+    let mut scenario = scenario.clone();
+    let protocol = scenario
+        .spec
+        .load
+        .as_ref()
+        .map(|l| l.protocol)
+        .unwrap_or_default();
+    scenario.spec.load = Some(LoadSpec { protocol, phases });
+    scenario.spec.candidates.clear();
+    scenario.spec.thresholds.clear();
+    let options = RunOptions {
+        out: Some(out),
+        progress,
+        rounds: Some(1),
+        only: Some(Vec::new()),
+        ..RunOptions::default()
+    };
+    drive::run(server, &scenario, &options)
+        .await
+        .map(|(r, _)| r)
+}
+
+fn limits(objectives: &[String]) -> Vec<Limit> {
+    objectives.iter().filter_map(|o| o.parse().ok()).collect()
+}
+
+fn meets(limits: &[Limit], figures: &Figures) -> bool {
+    limits
+        .iter()
+        .all(|l| l.op.holds(figures.value(l.metric), l.bound))
+}
+
+/// Queries that break a latency or error objective on their own.
+fn failing_queries(limits: &[Limit], queries: &[QueryResult]) -> Vec<String> {
+    let own: Vec<Limit> = limits
+        .iter()
+        .filter(|l| l.metric != Metric::Throughput)
+        .cloned()
+        .collect();
+    queries
+        .iter()
+        .filter(|q| q.count > 0 && !meets(&own, &Figures::of(&[q])))
+        .map(|q| q.name.clone())
+        .collect()
+}
+
+/// Sweeps concurrency, fits the USL, searches the highest rate that meets
+/// the objectives, then measures growth over data scales.
+pub async fn plan(
+    server: &Server,
+    scenario: &Scenario,
+    options: &CapacityOptions,
+) -> Result<CapacityResults, RunError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let limits = limits(&options.objectives);
+
+    // 1. Concurrency sweep, closed loop, one run.
+    let widest = options.clients.iter().copied().max().unwrap_or(1);
+    let mut phases = vec![phase(
+        "warmup",
+        true,
+        options.warmup,
+        widest.div_ceil(2),
+        None,
+    )];
+    phases.extend(
+        options
+            .clients
+            .iter()
+            .map(|c| phase(&format!("clients_{c}"), false, options.step, *c, None)),
+    );
+    let swept = measure(
+        server,
+        scenario,
+        phases,
+        options.out.join("sweep"),
+        options.progress,
+    )
+    .await?;
+    let sweep: Vec<SweepPoint> = swept.candidates[0]
+        .phases
+        .iter()
+        .filter(|p| !p.warmup)
+        .map(|p| {
+            let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
+            SweepPoint {
+                clients: p.clients,
+                throughput: p.throughput,
+                p99_ms: f.latency.p99 as f64 / 1000.0,
+                error_rate: f.error_rate,
+            }
+        })
+        .collect();
+    let usl = usl::fit(
+        &sweep
+            .iter()
+            .map(|s| (f64::from(s.clients), s.throughput))
+            .collect::<Vec<_>>(),
+    );
+
+    // 2. Rate search, open loop: expand until a rate fails, then bisect.
+    let peak = sweep
+        .iter()
+        .map(|s| s.throughput)
+        .fold(0.0, f64::max)
+        .max(1.0);
+    let mut probes: Vec<Probe> = Vec::new();
+    let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
+    let mut rate = (peak * 0.7).max(1.0);
+    let mut converged = false;
+    for i in 0..options.max_probes {
+        let run = measure(
+            server,
+            scenario,
+            vec![
+                phase("warmup", true, options.warmup, options.workers, Some(rate)),
+                phase("probe", false, options.step, options.workers, Some(rate)),
+            ],
+            options.out.join(format!("probe_{i}_{rate:.0}")),
+            options.progress,
+        )
+        .await?;
+        let Some(p) = run.candidates[0].phases.iter().find(|p| !p.warmup) else {
+            break;
+        };
+        let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
+        // Holding a rate means serving it, not only answering fast.
+        let passed = meets(&limits, &f) && p.throughput >= rate * SERVED_SHARE;
+        probes.push(Probe {
+            rate,
+            throughput: p.throughput,
+            p99_ms: f.latency.p99 as f64 / 1000.0,
+            error_rate: f.error_rate,
+            late: p.late,
+            dropped: p.dropped,
+            passed,
+            failing_queries: failing_queries(&limits, &p.queries),
+        });
+        if passed {
+            lo = Some(lo.map_or(rate, |l: f64| l.max(rate)));
+        } else {
+            hi = Some(hi.map_or(rate, |h: f64| h.min(rate)));
+        }
+        rate = match (lo, hi) {
+            (Some(l), None) => l * 1.6,
+            (None, Some(h)) => h * 0.5,
+            (Some(l), Some(h)) => {
+                if (h - l) / h <= 0.1 {
+                    converged = true;
+                    break;
+                }
+                (l + h) / 2.0
+            }
+            (None, None) => break,
+        };
+        if rate < 1.0 {
+            break;
+        }
+    }
+    let mut by_rate: Vec<&Probe> = probes.iter().collect();
+    by_rate.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let first_to_break = by_rate
+        .iter()
+        .find_map(|p| p.failing_queries.first().cloned());
+
+    // 3. Growth over data scales, closed loop at a fixed concurrency.
+    let mut growth_runs: Vec<(f64, RunResults)> = Vec::new();
+    for m in &options.growth {
+        let scale = scenario.spec.scale * m;
+        let mut scaled = scenario.clone();
+        scaled.spec.scale = scale;
+        let run = measure(
+            server,
+            &scaled,
+            vec![
+                phase("warmup", true, options.warmup, options.growth_clients, None),
+                phase("measure", false, options.step, options.growth_clients, None),
+            ],
+            options.out.join(format!("growth_{m}x")),
+            options.progress,
+        )
+        .await?;
+        growth_runs.push((scale, run));
+    }
+    let project_scale = scenario.spec.scale * options.project;
+    let growth = growth_of(&growth_runs, project_scale);
+    let mut results = CapacityResults {
+        version: CAPACITY_VERSION,
+        schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        elapsed_s: 0.0,
+        scenario: scenario.spec.name.clone(),
+        seed: scenario.spec.seed,
+        scale: scenario.spec.scale,
+        objectives: options.objectives.clone(),
+        sweep,
+        usl,
+        probes,
+        max_rate: lo,
+        converged,
+        first_to_break,
+        growth_scales: growth_runs.iter().map(|(s, _)| *s).collect(),
+        project_scale,
+        growth,
+        conclusion: Vec::new(),
+    };
+    results.conclusion = conclude(&results, options.project);
+    results.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(results)
+}
+
+/// Per query: latency against scale, its growth class and projection.
+fn growth_of(runs: &[(f64, RunResults)], project_scale: f64) -> Vec<QueryGrowth> {
+    let Some((_, first)) = runs.first() else {
+        return Vec::new();
+    };
+    let largest = runs.iter().map(|(s, _)| *s).fold(0.0, f64::max);
+    first.candidates[0]
+        .queries
+        .iter()
+        .map(|q| {
+            let points: Vec<(f64, f64, f64)> = runs
+                .iter()
+                .filter_map(|(scale, r)| {
+                    let x = r.candidates[0].queries.iter().find(|x| x.name == q.name)?;
+                    (x.count > 0).then(|| {
+                        (
+                            *scale,
+                            x.latency.p50 as f64 / 1000.0,
+                            x.latency.p99 as f64 / 1000.0,
+                        )
+                    })
+                })
+                .collect();
+            let p50: Option<PowerFit> =
+                fit_power(&points.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>());
+            let p99: Option<PowerFit> =
+                fit_power(&points.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>());
+            let exponent = p50.map_or(0.0, |f| f.exponent);
+            let plan = runs
+                .last()
+                .and_then(|(_, r)| r.candidates[0].plans.iter().find(|p| p.query == q.name))
+                .map(|p| p.nodes.clone())
+                .unwrap_or_default();
+            QueryGrowth {
+                query: q.name.clone(),
+                points,
+                exponent,
+                growth: Growth::of(exponent),
+                projected_p99_ms: p99.map(|f| f.at(project_scale)),
+                trust: p99.map(|f| Trust::of(&f, project_scale / largest.max(1e-12))),
+                fit_r_squared: p99.map(|f| f.r_squared),
+                plan,
+            }
+        })
+        .collect()
+}
+
+/// The plain-language findings at the top of the report.
+fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    let objectives = r.objectives.join(" and ");
+    match (r.max_rate, r.probes.iter().any(|p| !p.passed)) {
+        (Some(rate), _) => out.push(format!(
+            "This configuration holds {rate:.0} requests/s with {objectives}{}.",
+            if r.converged {
+                ""
+            } else {
+                " (the search did not narrow to 10%: treat as a lower bound)"
+            }
+        )),
+        (None, true) => out.push(format!(
+            "No probed rate met {objectives}; the lowest tried was {:.0} requests/s.",
+            r.probes.iter().map(|p| p.rate).fold(f64::MAX, f64::min)
+        )),
+        (None, false) => out.push("No rate was probed.".to_owned()),
+    }
+    if let Some(q) = &r.first_to_break {
+        out.push(format!("The first query to break its objectives is {q}."));
+    }
+    if let Some(u) = &r.usl {
+        out.push(match (u.peak_clients, u.peak_throughput) {
+            (Some(n), Some(x)) => format!(
+                "The Universal Scalability Law (σ = {:.3}, κ = {:.5}, R² = {:.2}) puts peak throughput at {x:.0} requests/s with {n:.0} concurrent clients; beyond that, more clients lower throughput.",
+                u.sigma, u.kappa, u.r_squared
+            ),
+            _ => format!(
+                "The Universal Scalability Law (σ = {:.3}, κ = {:.5}, R² = {:.2}) finds no retrograde peak in the range measured.",
+                u.sigma, u.kappa, u.r_squared
+            ),
+        });
+    }
+    let mut alarming: Vec<&QueryGrowth> =
+        r.growth.iter().filter(|g| g.growth.is_alarming()).collect();
+    alarming.sort_by(|a, b| b.exponent.total_cmp(&a.exponent));
+    if let Some(worst) = alarming.first().copied().or_else(|| {
+        r.growth
+            .iter()
+            .max_by(|a, b| a.exponent.total_cmp(&b.exponent))
+    }) && let (Some(p99), Some(trust)) = (worst.projected_p99_ms, worst.trust)
+    {
+        out.push(format!(
+            "At {project}x data {}'s p99 is projected to {p99:.1} ms ({} growth, exponent {:.2}; {} trust).",
+            worst.query,
+            format!("{:?}", worst.growth).to_lowercase(),
+            worst.exponent,
+            format!("{trust:?}").to_lowercase()
+        ));
+    }
+    if !alarming.is_empty() {
+        out.push(format!(
+            "Latency grows with the data (a scan in the plan) for: {}.",
+            alarming
+                .iter()
+                .map(|g| g.query.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
+}

@@ -1,0 +1,277 @@
+//! The capacity report: `capacity.html` (conclusion first, then the
+//! sweep, the rate search and data growth as charts and tables) and its
+//! terminal summary, rendered from `capacity.json` alone.
+
+use std::fmt::Write;
+
+use super::charts::{self, Axis, Scale, Series};
+use super::html::{esc, figure};
+use crate::capacity::CapacityResults;
+use crate::gate::threshold::{Limit, Metric};
+
+fn count(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+/// A horizontal line at the first latency objective, if any.
+fn objective_line(r: &CapacityResults, from: f64, to: f64) -> Option<Series> {
+    let limit = r
+        .objectives
+        .iter()
+        .filter_map(|o| o.parse::<Limit>().ok())
+        .find(|l| matches!(l.metric, Metric::Latency(_)))?;
+    Some(Series {
+        name: format!("objective {limit}"),
+        color: plotters::style::RGBColor(0xd6, 0x27, 0x28),
+        points: vec![(from, limit.bound), (to, limit.bound)],
+    })
+}
+
+fn axis(title: &str, scale: Scale, format: fn(f64) -> String) -> Axis {
+    Axis {
+        title: title.to_owned(),
+        scale,
+        format,
+    }
+}
+
+/// `capacity.html`.
+pub fn html(r: &CapacityResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>schemabench capacity: {}</title>\n<style>{}</style>\n</head>\n<body>\n<h1>Capacity: {}</h1>\n<p class=\"sub\">{} · {:.0} s · scale {} · seed {} · objectives: {}</p>\n<ul class=\"plain\">",
+        esc(&r.scenario),
+        super::html::STYLE,
+        esc(&r.scenario),
+        esc(r.started_at.get(..19).unwrap_or(&r.started_at)),
+        r.elapsed_s,
+        r.scale,
+        r.seed,
+        esc(&r.objectives.join(", "))
+    );
+    for line in &r.conclusion {
+        let _ = writeln!(out, "<li><strong>{}</strong></li>", esc(line));
+    }
+    let _ = writeln!(
+        out,
+        "</ul>\n<h2>Concurrency (closed loop)</h2>\n<div class=\"charts\">"
+    );
+    let widest = r
+        .sweep
+        .iter()
+        .map(|s| f64::from(s.clients))
+        .fold(1.0, f64::max);
+    let mut throughput = vec![Series {
+        name: "measured".into(),
+        color: charts::color(0),
+        points: r
+            .sweep
+            .iter()
+            .map(|s| (f64::from(s.clients), s.throughput))
+            .collect(),
+    }];
+    if let Some(u) = &r.usl {
+        throughput.push(Series {
+            name: format!("USL fit (R² {:.2})", u.r_squared),
+            color: charts::color(1),
+            points: (1..=60)
+                .map(|i| {
+                    let n = 1.0 + (widest * 1.5 - 1.0) * f64::from(i - 1) / 59.0;
+                    (n, u.throughput(n))
+                })
+                .collect(),
+        });
+    }
+    figure(
+        &mut out,
+        charts::line_chart(
+            "throughput against concurrency",
+            &axis("concurrent clients", Scale::Linear, count),
+            &axis("requests per second", Scale::Linear, count),
+            &throughput,
+        ),
+    );
+    let mut p99 = vec![Series {
+        name: "p99, all queries".into(),
+        color: charts::color(0),
+        points: r
+            .sweep
+            .iter()
+            .map(|s| (f64::from(s.clients), s.p99_ms))
+            .collect(),
+    }];
+    p99.extend(objective_line(r, 1.0, widest));
+    figure(
+        &mut out,
+        charts::line_chart(
+            "p99 latency against concurrency",
+            &axis("concurrent clients", Scale::Linear, count),
+            &axis("p99 latency (ms)", Scale::Linear, charts::format_ms),
+            &p99,
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "</div>\n<h2>Arrival rate (open loop)</h2>\n<div class=\"charts\">"
+    );
+    let mut probes: Vec<_> = r.probes.iter().collect();
+    probes.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let top = probes.iter().map(|p| p.rate).fold(1.0, f64::max);
+    let mut probe_p99 = vec![Series {
+        name: "p99 from the intended start".into(),
+        color: charts::color(0),
+        points: probes.iter().map(|p| (p.rate, p.p99_ms)).collect(),
+    }];
+    probe_p99.extend(objective_line(r, 0.0, top));
+    figure(
+        &mut out,
+        charts::line_chart(
+            "p99 latency against arrival rate",
+            &axis("target arrivals per second", Scale::Linear, count),
+            &axis("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
+            &probe_p99,
+        ),
+    );
+    figure(
+        &mut out,
+        charts::line_chart(
+            "served against offered load",
+            &axis("target arrivals per second", Scale::Linear, count),
+            &axis("requests per second", Scale::Linear, count),
+            &[
+                Series {
+                    name: "served".into(),
+                    color: charts::color(0),
+                    points: probes.iter().map(|p| (p.rate, p.throughput)).collect(),
+                },
+                Series {
+                    name: "offered".into(),
+                    color: charts::color(7),
+                    points: vec![(0.0, 0.0), (top, top)],
+                },
+            ],
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "</div>\n<table><tr><th>rate /s</th><th>served /s</th><th>p99 ms</th><th>error rate</th><th>late</th><th>dropped</th><th class=\"l\">result</th><th class=\"l\">queries over the objectives</th></tr>"
+    );
+    for p in &probes {
+        let _ = writeln!(
+            out,
+            "<tr><td>{:.0}</td><td>{:.0}</td><td>{:.1}</td><td>{:.4}</td><td>{}</td><td>{}</td><td class=\"l {}\">{}</td><td class=\"l\">{}</td></tr>",
+            p.rate,
+            p.throughput,
+            p.p99_ms,
+            p.error_rate,
+            p.late,
+            p.dropped,
+            if p.passed { "good" } else { "bad" },
+            if p.passed { "met" } else { "failed" },
+            esc(&p.failing_queries.join(", "))
+        );
+    }
+    let _ = writeln!(out, "</table>\n<h2>Data growth</h2>");
+    let growth: Vec<Series> = r
+        .growth
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Series {
+            name: g.query.clone(),
+            color: charts::color(i),
+            points: g.points.iter().map(|p| (p.0, p.2)).collect(),
+        })
+        .collect();
+    figure(
+        &mut out,
+        charts::line_chart(
+            "p99 latency against data scale",
+            &axis("data scale (log scale)", Scale::Log, |v| format!("{v:.2}")),
+            &axis("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
+            &growth,
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th>{}<th>p99 ms at {}</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
+        r.growth_scales
+            .iter()
+            .map(|s| format!("<th>p99 ms at {s}</th>"))
+            .collect::<String>(),
+        r.project_scale
+    );
+    for g in &r.growth {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td class=\"l {}\">{:?}</td><td>{:.2}</td>{}<td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            esc(&g.query),
+            if g.growth.is_alarming() {
+                "bad"
+            } else {
+                "same"
+            },
+            g.growth,
+            g.exponent,
+            g.points
+                .iter()
+                .map(|p| format!("<td>{:.2}</td>", p.2))
+                .collect::<String>(),
+            g.projected_p99_ms.map_or("-".into(), |v| format!("{v:.1}")),
+            g.trust
+                .map_or("-".into(), |t| format!("{t:?}").to_lowercase()),
+            esc(&g.plan.join(" → "))
+        );
+    }
+    let _ = writeln!(out, "</table>\n</body>\n</html>");
+    out
+}
+
+/// The terminal summary of a capacity run.
+pub fn summary(r: &CapacityResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nclients   req/s     p99 ms");
+    for s in &r.sweep {
+        let _ = writeln!(
+            out,
+            "{:>7} {:>7.0} {:>10.2}",
+            s.clients, s.throughput, s.p99_ms
+        );
+    }
+    let _ = writeln!(out, "\nrate/s  served/s     p99 ms  result");
+    let mut probes: Vec<_> = r.probes.iter().collect();
+    probes.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    for p in probes {
+        let _ = writeln!(
+            out,
+            "{:>6.0} {:>9.0} {:>10.2}  {}",
+            p.rate,
+            p.throughput,
+            p.p99_ms,
+            if p.passed { "met" } else { "FAILED" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<22} {:<12} {:>8} {:>14}",
+        "query",
+        "growth",
+        "exponent",
+        format!("p99@{}", r.project_scale)
+    );
+    for g in &r.growth {
+        let _ = writeln!(
+            out,
+            "{:<22} {:<12} {:>8.2} {:>11} ms",
+            g.query,
+            format!("{:?}", g.growth).to_lowercase(),
+            g.exponent,
+            g.projected_p99_ms.map_or("-".into(), |v| format!("{v:.1}"))
+        );
+    }
+    let _ = writeln!(out);
+    for line in &r.conclusion {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}

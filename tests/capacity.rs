@@ -1,0 +1,131 @@
+//! `schemabench capacity` at a tiny scale against a real server: the rate
+//! search converges on a bracket, the USL is fitted, and a deliberately
+//! unindexed query (a leading-wildcard LIKE over every story segment) is
+//! flagged as growing linearly with the data while an index lookup is not.
+
+mod common;
+
+use assert_cmd::Command;
+use schemabench::capacity::CapacityResults;
+use schemabench::capacity::growth::Growth;
+
+#[test]
+fn search_converges_and_a_scan_grows_linearly_while_a_lookup_does_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workload = "[workload.actor]\ntable = \"profiles\"\n\
+        [[workload.queries]]\nname = \"lookup\"\nweight = 3\nas = \"postgres\"\naccess = \"read\"\n\
+        sql = \"select count(*) from public.story_segments where story_id = $1\"\n\
+        params = [{ from = \"owned\", column = \"stories.id\" }]\n\
+        [[workload.queries]]\nname = \"scan\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+        sql = \"select count(*) from public.story_segments where content like $1\"\n\
+        params = [{ from = \"value\", of = { gen = \"enum\", values = [\"%dragon and the%\"] } }]\n\
+        [load]\n[[load.phases]]\nname = \"steady\"\nduration = \"1s\"\nclients = 2\n";
+    let scenario =
+        common::taleforge_variant(dir.path(), "capacity_probe", "capacity", None, workload);
+    let out = dir.path().join("report");
+    let assert = Command::cargo_bin("schemabench")
+        .expect("binary")
+        .arg("capacity")
+        .arg(&scenario)
+        .args([
+            "--scale",
+            "0.005",
+            "--seed",
+            "91",
+            "--clients",
+            "1,2,4",
+            "--step",
+            "1s",
+            "--warmup",
+            "300ms",
+            "--workers",
+            "8",
+            "--objective",
+            "p99 < 100ms",
+            "--max-probes",
+            "10",
+            "--growth",
+            "1,4,16",
+            "--growth-clients",
+            "2",
+            "--project",
+            "100x",
+            "--out",
+        ])
+        .arg(&out)
+        .env("DATABASE_URL", common::database_url())
+        .assert();
+    let output = assert.get_output();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{printed}");
+    let results: CapacityResults = serde_json::from_str(
+        &std::fs::read_to_string(out.join("capacity.json")).expect("capacity.json"),
+    )
+    .expect("capacity results");
+
+    assert_eq!(results.sweep.len(), 3);
+    assert!(results.usl.is_some(), "USL fitted on three client counts");
+    assert!(
+        results.converged,
+        "the search narrowed to 10%: {:?}",
+        results.probes
+    );
+    let max_rate = results.max_rate.expect("a rate that met the objective");
+    assert!(
+        results
+            .probes
+            .iter()
+            .any(|p| !p.passed && p.rate > max_rate),
+        "a failing rate above it: {:?}",
+        results.probes
+    );
+    assert!(results.probes.len() <= 10);
+
+    let growth = |q: &str| {
+        results
+            .growth
+            .iter()
+            .find(|g| g.query == q)
+            .unwrap_or_else(|| panic!("{q} measured: {:?}", results.growth))
+    };
+    let scan = growth("scan");
+    assert!(
+        scan.growth.is_alarming(),
+        "the scan grows with the data: {scan:?}"
+    );
+    assert!(scan.plan.iter().any(|n| n.contains("Seq Scan")), "{scan:?}");
+    let lookup = growth("lookup");
+    assert_eq!(
+        lookup.growth,
+        Growth::Flat,
+        "an index lookup stays flat: {lookup:?}"
+    );
+    assert!(results.conclusion.iter().any(|l| l.contains("requests/s")));
+    assert!(
+        results.conclusion.iter().any(|l| l.contains("scan")),
+        "{:?}",
+        results.conclusion
+    );
+
+    let html = std::fs::read_to_string(out.join("capacity.html")).expect("capacity.html");
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(&html, options).expect("well-formed");
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == "svg")
+            .count(),
+        5
+    );
+    assert!(
+        html.contains("throughput against concurrency")
+            && html.contains("p99 latency against data scale")
+    );
+    eprintln!("{printed}");
+}

@@ -27,14 +27,6 @@ fn objective_line(r: &CapacityResults, from: f64, to: f64) -> Option<Series> {
     })
 }
 
-fn axis(title: &str, scale: Scale, format: fn(f64) -> String) -> Axis {
-    Axis {
-        title: title.to_owned(),
-        scale,
-        format,
-    }
-}
-
 /// `capacity.html`.
 pub fn html(r: &CapacityResults) -> String {
     let mut out = String::new();
@@ -87,8 +79,8 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             "throughput against concurrency",
-            &axis("concurrent clients", Scale::Linear, count),
-            &axis("requests per second", Scale::Linear, count),
+            &Axis::new("concurrent clients", Scale::Linear, count),
+            &Axis::new("requests per second", Scale::Linear, count),
             &throughput,
         ),
     );
@@ -106,8 +98,8 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             "p99 latency against concurrency",
-            &axis("concurrent clients", Scale::Linear, count),
-            &axis("p99 latency (ms)", Scale::Linear, charts::format_ms),
+            &Axis::new("concurrent clients", Scale::Linear, count),
+            &Axis::new("p99 latency (ms)", Scale::Linear, charts::format_ms),
             &p99,
         ),
     );
@@ -128,8 +120,8 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             "p99 latency against arrival rate",
-            &axis("target arrivals per second", Scale::Linear, count),
-            &axis("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
+            &Axis::new("target arrivals per second", Scale::Linear, count),
+            &Axis::new("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
             &probe_p99,
         ),
     );
@@ -137,8 +129,8 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             "served against offered load",
-            &axis("target arrivals per second", Scale::Linear, count),
-            &axis("requests per second", Scale::Linear, count),
+            &Axis::new("target arrivals per second", Scale::Linear, count),
+            &Axis::new("requests per second", Scale::Linear, count),
             &[
                 Series {
                     name: "served".into(),
@@ -187,8 +179,8 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             "p99 latency against data scale",
-            &axis("data scale (log scale)", Scale::Log, |v| format!("{v:.2}")),
-            &axis("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
+            &Axis::new("data scale (log scale)", Scale::Log, |v| format!("{v:.2}")),
+            &Axis::new("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
             &growth,
         ),
     );

@@ -69,6 +69,31 @@ pub struct Axis {
     pub format: fn(f64) -> String,
 }
 
+impl Axis {
+    pub fn new(title: &str, scale: Scale, format: fn(f64) -> String) -> Self {
+        Self {
+            title: title.to_owned(),
+            scale,
+            format,
+        }
+    }
+}
+
+/// One line per configuration, its points computed from its histogram.
+fn lines_of(
+    series: &[(String, RGBColor, &Latencies)],
+    points: impl Fn(&Latencies) -> Vec<(f64, f64)>,
+) -> Vec<Series> {
+    series
+        .iter()
+        .map(|(name, color, h)| Series {
+            name: name.clone(),
+            color: *color,
+            points: points(h),
+        })
+        .collect()
+}
+
 impl Scale {
     fn plot(self, v: f64) -> f64 {
         match self {
@@ -226,35 +251,19 @@ pub fn percentiles(
     title: &str,
     series: &[(String, RGBColor, &Latencies)],
 ) -> Result<String, ChartError> {
-    let lines: Vec<Series> = series
-        .iter()
-        .map(|(name, color, h)| {
-            // Up to the percentile the sample can still resolve.
-            let top = (h.len() as f64).max(2.0).log10().min(5.0);
-            let steps = 80;
-            let points = (0..=steps)
-                .map(|i| 10f64.powf(top * f64::from(i) / f64::from(steps)))
-                .map(|x| (x, h.value_at_quantile(1.0 - 1.0 / x) as f64 / 1000.0))
-                .collect();
-            Series {
-                name: name.clone(),
-                color: *color,
-                points,
-            }
-        })
-        .collect();
+    let lines = lines_of(series, |h| {
+        // Up to the percentile the sample can still resolve.
+        let top = (h.len() as f64).max(2.0).log10().min(5.0);
+        let steps = 80;
+        (0..=steps)
+            .map(|i| 10f64.powf(top * f64::from(i) / f64::from(steps)))
+            .map(|x| (x, h.value_at_quantile(1.0 - 1.0 / x) as f64 / 1000.0))
+            .collect()
+    });
     line_chart(
         title,
-        &Axis {
-            title: "percentile".into(),
-            scale: Scale::Log,
-            format: format_percentile,
-        },
-        &Axis {
-            title: "latency (ms, log scale)".into(),
-            scale: Scale::Log,
-            format: format_ms,
-        },
+        &Axis::new("percentile", Scale::Log, format_percentile),
+        &Axis::new("latency (ms, log scale)", Scale::Log, format_ms),
         &lines,
     )
 }
@@ -275,37 +284,21 @@ pub fn histogram(
     let hi = series.iter().map(|s| s.2.max()).max().unwrap_or(2).max(2) as f64;
     let buckets = 40;
     let step = ((hi / lo).log10() / f64::from(buckets)).max(1e-3);
-    let lines: Vec<Series> = series
-        .iter()
-        .map(|(name, color, h)| {
-            let total = h.len().max(1) as f64;
-            let points = (0..buckets)
-                .map(|i| {
-                    let from = lo * 10f64.powf(step * f64::from(i));
-                    let to = lo * 10f64.powf(step * f64::from(i + 1));
-                    let count = h.count_between(from as u64, to as u64) as f64;
-                    ((from * to).sqrt() / 1000.0, count / total)
-                })
-                .collect();
-            Series {
-                name: name.clone(),
-                color: *color,
-                points,
-            }
-        })
-        .collect();
+    let lines = lines_of(series, |h| {
+        let total = h.len().max(1) as f64;
+        (0..buckets)
+            .map(|i| {
+                let from = lo * 10f64.powf(step * f64::from(i));
+                let to = lo * 10f64.powf(step * f64::from(i + 1));
+                let count = h.count_between(from as u64, to as u64) as f64;
+                ((from * to).sqrt() / 1000.0, count / total)
+            })
+            .collect()
+    });
     line_chart(
         title,
-        &Axis {
-            title: "latency (ms, log scale)".into(),
-            scale: Scale::Log,
-            format: format_ms,
-        },
-        &Axis {
-            title: "share of requests".into(),
-            scale: Scale::Linear,
-            format: format_percent,
-        },
+        &Axis::new("latency (ms, log scale)", Scale::Log, format_ms),
+        &Axis::new("share of requests", Scale::Linear, format_percent),
         &lines,
     )
 }
@@ -319,16 +312,12 @@ pub fn over_time(
 ) -> Result<String, ChartError> {
     line_chart(
         title,
-        &Axis {
-            title: "seconds of measured load".into(),
-            scale: Scale::Linear,
-            format: format_count,
-        },
-        &Axis {
-            title: y_title.into(),
-            scale: Scale::Linear,
-            format: if y_ms { format_ms } else { format_count },
-        },
+        &Axis::new("seconds of measured load", Scale::Linear, format_count),
+        &Axis::new(
+            y_title,
+            Scale::Linear,
+            if y_ms { format_ms } else { format_count },
+        ),
         &series,
     )
 }

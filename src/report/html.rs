@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 use super::charts::{self, RatioRow, Series};
-use super::model::{CandidateResult, PhaseResult, QueryResult, RunResults, decode_histogram};
+use super::model::{
+    CandidateResult, FIGURE_COLUMNS, PhaseResult, QueryResult, RunResults, decode_histogram, ms,
+};
 use crate::compare::Verdict;
 use crate::measure::Latencies;
 
@@ -14,10 +16,6 @@ pub fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn ms(us: u64) -> String {
-    charts::format_ms(us as f64 / 1000.0)
 }
 
 fn mb(bytes: i64) -> String {
@@ -415,7 +413,11 @@ fn query_section(out: &mut String, r: &RunResults, name: &str) {
 fn figures(out: &mut String, r: &RunResults, name: &str) {
     let _ = writeln!(
         out,
-        "<table><tr><th class=\"l\">configuration</th><th>count</th><th>req/s</th><th>mean ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>errors</th><th>timeouts</th><th class=\"l\">p50 / p95 / p99 against the baseline</th></tr>"
+        "<table><tr><th class=\"l\">configuration</th>{}<th class=\"l\">p50 / p95 / p99 against the baseline</th></tr>",
+        FIGURE_COLUMNS
+            .iter()
+            .map(|c| format!("<th>{c}</th>"))
+            .collect::<String>()
     );
     for (i, c) in r.candidates.iter().enumerate() {
         let Some(q) = c.queries.iter().find(|q| q.name == name) else {
@@ -446,19 +448,10 @@ fn figures(out: &mut String, r: &RunResults, name: &str) {
 }
 
 fn figure_cells(q: &QueryResult) -> String {
-    format!(
-        "<td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-        q.count,
-        q.throughput,
-        charts::format_ms(q.latency.mean / 1000.0),
-        ms(q.latency.p50),
-        ms(q.latency.p95),
-        ms(q.latency.p99),
-        ms(q.latency.p999),
-        ms(q.latency.max),
-        q.errors,
-        q.timeouts
-    )
+    q.figure_cells()
+        .iter()
+        .map(|c| format!("<td>{c}</td>"))
+        .collect()
 }
 
 fn plans(out: &mut String, r: &RunResults, name: &str) {

@@ -4,12 +4,8 @@
 
 use std::fmt::Write;
 
-use super::model::{CandidateResult, Comparison, Regression, RunResults};
+use super::model::{CandidateResult, Comparison, FIGURE_COLUMNS, Regression, RunResults, ms};
 use crate::compare::Verdict;
-
-fn ms(us: u64) -> String {
-    format!("{:.2}", us as f64 / 1000.0)
-}
 
 fn icon(v: Verdict) -> &'static str {
     match v {
@@ -143,25 +139,13 @@ pub fn summary(results: &RunResults) -> String {
         );
         let _ = writeln!(
             out,
-            "| configuration | count | req/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | errors | timeouts |"
+            "| configuration | {} |\n|---|{}",
+            FIGURE_COLUMNS.join(" | "),
+            "---:|".repeat(FIGURE_COLUMNS.len())
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for c in &results.candidates {
             if let Some(x) = c.queries.iter().find(|x| x.name == q.name) {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
-                    c.name,
-                    x.count,
-                    x.throughput,
-                    ms(x.latency.p50),
-                    ms(x.latency.p95),
-                    ms(x.latency.p99),
-                    ms(x.latency.p999),
-                    ms(x.latency.max),
-                    x.errors,
-                    x.timeouts
-                );
+                let _ = writeln!(out, "| {} | {} |", c.name, x.figure_cells().join(" | "));
             }
         }
         for c in &others {

@@ -324,6 +324,36 @@ impl CandidateResult {
     }
 }
 
+/// Microseconds as milliseconds with two decimals, as every report shows them.
+pub fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+/// Titles of a query's figures, the same in every table of every report.
+pub const FIGURE_COLUMNS: [&str; 10] = [
+    "count", "req/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "errors",
+    "timeouts",
+];
+
+impl QueryResult {
+    /// The figures under [`FIGURE_COLUMNS`], formatted.
+    pub fn figure_cells(&self) -> [String; 10] {
+        let l = &self.latency;
+        [
+            self.count.to_string(),
+            format!("{:.1}", self.throughput),
+            format!("{:.2}", l.mean / 1000.0),
+            ms(l.p50),
+            ms(l.p95),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max),
+            self.errors.to_string(),
+            self.timeouts.to_string(),
+        ]
+    }
+}
+
 /// Encodes a histogram as HdrHistogram's compressed V2 bytes in base64.
 pub fn encode_histogram(h: &Latencies) -> String {
     let mut bytes = Vec::new();

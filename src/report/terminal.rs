@@ -2,12 +2,8 @@
 
 use std::fmt::Write;
 
-use super::model::{PhaseResult, QueryResult, RunResults};
+use super::model::{FIGURE_COLUMNS, PhaseResult, QueryResult, RunResults};
 use crate::compare::Verdict;
-
-fn ms(us: u64) -> String {
-    format!("{:.2}", us as f64 / 1000.0)
-}
 
 /// For a single configuration and round: one table per measured phase,
 /// then the totals. With candidates: one table per candidate over all its
@@ -155,37 +151,19 @@ fn verdicts(out: &mut String, results: &RunResults) {
 }
 
 fn table(out: &mut String, queries: &[QueryResult]) {
-    let _ = writeln!(
-        out,
-        "{:<22} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>8}",
-        "query (ms)",
-        "count",
-        "req/s",
-        "mean",
-        "p50",
-        "p95",
-        "p99",
-        "p99.9",
-        "max",
-        "errors",
-        "timeouts"
-    );
+    const WIDTHS: [usize; 10] = [8, 9, 8, 8, 8, 8, 9, 9, 7, 8];
+    let row = |name: &str, cells: &[String]| -> String {
+        let cells: Vec<String> = cells
+            .iter()
+            .zip(WIDTHS)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        format!("{name:<22} {}", cells.join(" "))
+    };
+    let titles = FIGURE_COLUMNS.map(str::to_owned);
+    let _ = writeln!(out, "{}", row("query", &titles));
     for q in queries {
-        let _ = writeln!(
-            out,
-            "{:<22} {:>8} {:>9.1} {:>8.2} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>8}",
-            q.name,
-            q.count,
-            q.throughput,
-            q.latency.mean / 1000.0,
-            ms(q.latency.p50),
-            ms(q.latency.p95),
-            ms(q.latency.p99),
-            ms(q.latency.p999),
-            ms(q.latency.max),
-            q.errors,
-            q.timeouts
-        );
+        let _ = writeln!(out, "{}", row(&q.name, &q.figure_cells()));
     }
     let errors: Vec<String> = queries
         .iter()

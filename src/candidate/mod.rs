@@ -61,7 +61,8 @@ impl Candidate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RelationSize {
     pub name: String,
-    /// `table`, `index`, `materialized view`, `partitioned table`...
+    /// `table`, `index`, `materialized view`, `partitioned table (12
+    /// partitions)`...
     pub kind: String,
     pub bytes: i64,
 }
@@ -172,13 +173,18 @@ pub async fn prepare(
 async fn relation_sizes(client: &Client) -> Result<Vec<RelationSize>, PgError> {
     let rows = client
         .query(
-            "select c.oid::regclass::text,
-                    case c.relkind when 'r' then 'table' when 'i' then 'index' when 'm' then 'materialized view'
-                                   when 'p' then 'partitioned table' when 'I' then 'partitioned index' else c.relkind::text end,
-                    pg_total_relation_size(c.oid)
-               from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            // Partitions count under their partitioned table or index.
+            "select r.oid::regclass::text,
+                    case r.relkind when 'r' then 'table' when 'i' then 'index' when 'm' then 'materialized view'
+                                   when 'p' then 'partitioned table' when 'I' then 'partitioned index' else r.relkind::text end
+                    || case when count(*) > 1 then format(' (%s partitions)', count(*) - 1) else '' end,
+                    sum(pg_total_relation_size(c.oid))::int8
+               from pg_class c
+               join pg_namespace n on n.oid = c.relnamespace
+               join pg_class r on r.oid = coalesce(pg_partition_root(c.oid), c.oid)
               where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'extensions')
                 and c.relkind in ('r', 'i', 'm', 'p', 'I')
+              group by r.oid, r.relkind
               order by 1",
             &[],
         )

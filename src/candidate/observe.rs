@@ -176,12 +176,17 @@ async fn explain(
 }
 
 /// Index scans since the database's statistics began (the candidate copies
-/// start from zero).
+/// start from zero). The indexes of a partitioned table count as one, under
+/// the parent's name: a month nobody queried does not make its index unused.
 pub async fn index_usage(client: &Client) -> Result<Vec<IndexUsage>, PgError> {
     let rows = client
         .query(
-            "select indexrelname::text, relname::text, idx_scan from pg_stat_user_indexes
-              where schemaname = 'public' order by 2, 1",
+            "select coalesce(pg_partition_root(indexrelid), indexrelid)::regclass::text,
+                    coalesce(pg_partition_root(relid), relid)::regclass::text,
+                    sum(idx_scan)::int8
+               from pg_stat_user_indexes
+              where schemaname = 'public'
+              group by 1, 2 order by 2, 1",
             &[],
         )
         .await

@@ -58,6 +58,8 @@ pub struct CapacityOptions {
 pub struct SweepPoint {
     pub clients: u32,
     pub throughput: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
     pub p99_ms: f64,
     pub error_rate: f64,
 }
@@ -69,7 +71,9 @@ pub struct Probe {
     pub rate: f64,
     /// Served requests per second (a probe passes only above 90% of `rate`).
     pub throughput: f64,
-    /// From the intended start of each arrival.
+    /// Latencies from the intended start of each arrival.
+    pub p50_ms: f64,
+    pub p95_ms: f64,
     pub p99_ms: f64,
     pub error_rate: f64,
     pub late: u64,
@@ -232,6 +236,8 @@ pub async fn plan(
             SweepPoint {
                 clients: p.clients,
                 throughput: p.throughput,
+                p50_ms: f.latency.p50 as f64 / 1000.0,
+                p95_ms: f.latency.p95 as f64 / 1000.0,
                 p99_ms: f.latency.p99 as f64 / 1000.0,
                 error_rate: f.error_rate,
             }
@@ -275,6 +281,8 @@ pub async fn plan(
         probes.push(Probe {
             rate,
             throughput: p.throughput,
+            p50_ms: f.latency.p50 as f64 / 1000.0,
+            p95_ms: f.latency.p95 as f64 / 1000.0,
             p99_ms: f.latency.p99 as f64 / 1000.0,
             error_rate: f.error_rate,
             late: p.late,

@@ -7,24 +7,48 @@ use std::fmt::Write;
 use super::charts::{self, Axis, Scale, Series};
 use super::html::{esc, figure};
 use crate::capacity::CapacityResults;
-use crate::gate::threshold::{Limit, Metric};
+use crate::gate::threshold::{LatencyFigure, Limit, Metric};
 
 fn count(v: f64) -> String {
     format!("{v:.0}")
 }
 
-/// A horizontal line at the first latency objective, if any.
-fn objective_line(r: &CapacityResults, from: f64, to: f64) -> Option<Series> {
-    let limit = r
-        .objectives
-        .iter()
-        .filter_map(|o| o.parse::<Limit>().ok())
-        .find(|l| matches!(l.metric, Metric::Latency(_)))?;
-    Some(Series {
-        name: format!("objective {limit}"),
-        color: plotters::style::RGBColor(0xd6, 0x27, 0x28),
-        points: vec![(from, limit.bound), (to, limit.bound)],
-    })
+/// Picks one of (p50, p95, p99).
+type Pick = fn(f64, f64, f64) -> f64;
+
+/// The first latency objective: which figure to chart, and its line.
+struct LatencyObjective {
+    label: &'static str,
+    pick: Pick,
+    limit: Option<Limit>,
+}
+
+impl LatencyObjective {
+    fn of(r: &CapacityResults) -> Self {
+        let limit = r
+            .objectives
+            .iter()
+            .filter_map(|o| o.parse::<Limit>().ok())
+            .find(|l| matches!(l.metric, Metric::Latency(_)));
+        let (label, pick): (&'static str, Pick) = match limit.as_ref().map(|l| l.metric) {
+            Some(Metric::Latency(LatencyFigure::P50)) => ("p50", |p50, _, _| p50),
+            Some(Metric::Latency(LatencyFigure::P90 | LatencyFigure::P95)) => {
+                ("p95", |_, p95, _| p95)
+            }
+            _ => ("p99", |_, _, p99| p99),
+        };
+        Self { label, pick, limit }
+    }
+
+    /// A horizontal line at the objective, from `from` to `to`.
+    fn line(&self, from: f64, to: f64) -> Option<Series> {
+        let limit = self.limit.as_ref()?;
+        Some(Series {
+            name: format!("objective {limit}"),
+            color: plotters::style::RGBColor(0xd6, 0x27, 0x28),
+            points: vec![(from, limit.bound), (to, limit.bound)],
+        })
+    }
 }
 
 /// `capacity.html`.
@@ -84,23 +108,33 @@ pub fn html(r: &CapacityResults) -> String {
             &throughput,
         ),
     );
-    let mut p99 = vec![Series {
-        name: "p99, all queries".into(),
+    let objective = LatencyObjective::of(r);
+    let mut latency = vec![Series {
+        name: format!("{}, all queries", objective.label),
         color: charts::color(0),
         points: r
             .sweep
             .iter()
-            .map(|s| (f64::from(s.clients), s.p99_ms))
+            .map(|s| {
+                (
+                    f64::from(s.clients),
+                    (objective.pick)(s.p50_ms, s.p95_ms, s.p99_ms),
+                )
+            })
             .collect(),
     }];
-    p99.extend(objective_line(r, 1.0, widest));
+    latency.extend(objective.line(1.0, widest));
     figure(
         &mut out,
         charts::line_chart(
-            "p99 latency against concurrency",
+            &format!("{} latency against concurrency", objective.label),
             &Axis::new("concurrent clients", Scale::Linear, count),
-            &Axis::new("p99 latency (ms)", Scale::Linear, charts::format_ms),
-            &p99,
+            &Axis::new(
+                &format!("{} latency (ms)", objective.label),
+                Scale::Linear,
+                charts::format_ms,
+            ),
+            &latency,
         ),
     );
     let _ = writeln!(
@@ -110,19 +144,26 @@ pub fn html(r: &CapacityResults) -> String {
     let mut probes: Vec<_> = r.probes.iter().collect();
     probes.sort_by(|a, b| a.rate.total_cmp(&b.rate));
     let top = probes.iter().map(|p| p.rate).fold(1.0, f64::max);
-    let mut probe_p99 = vec![Series {
-        name: "p99 from the intended start".into(),
+    let mut probe_latency = vec![Series {
+        name: format!("{} from the intended start", objective.label),
         color: charts::color(0),
-        points: probes.iter().map(|p| (p.rate, p.p99_ms)).collect(),
+        points: probes
+            .iter()
+            .map(|p| (p.rate, (objective.pick)(p.p50_ms, p.p95_ms, p.p99_ms)))
+            .collect(),
     }];
-    probe_p99.extend(objective_line(r, 0.0, top));
+    probe_latency.extend(objective.line(0.0, top));
     figure(
         &mut out,
         charts::line_chart(
-            "p99 latency against arrival rate",
+            &format!("{} latency against arrival rate", objective.label),
             &Axis::new("target arrivals per second", Scale::Linear, count),
-            &Axis::new("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
-            &probe_p99,
+            &Axis::new(
+                &format!("{} latency (ms, log scale)", objective.label),
+                Scale::Log,
+                charts::format_ms,
+            ),
+            &probe_latency,
         ),
     );
     figure(
@@ -147,14 +188,16 @@ pub fn html(r: &CapacityResults) -> String {
     );
     let _ = writeln!(
         out,
-        "</div>\n<table><tr><th>rate /s</th><th>served /s</th><th>p99 ms</th><th>error rate</th><th>late</th><th>dropped</th><th class=\"l\">result</th><th class=\"l\">queries over the objectives</th></tr>"
+        "</div>\n<table><tr><th>rate /s</th><th>served /s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>error rate</th><th>late</th><th>dropped</th><th class=\"l\">result</th><th class=\"l\">queries over the objectives</th></tr>"
     );
     for p in &probes {
         let _ = writeln!(
             out,
-            "<tr><td>{:.0}</td><td>{:.0}</td><td>{:.1}</td><td>{:.4}</td><td>{}</td><td>{}</td><td class=\"l {}\">{}</td><td class=\"l\">{}</td></tr>",
+            "<tr><td>{:.0}</td><td>{:.0}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.4}</td><td>{}</td><td>{}</td><td class=\"l {}\">{}</td><td class=\"l\">{}</td></tr>",
             p.rate,
             p.throughput,
+            p.p50_ms,
+            p.p95_ms,
             p.p99_ms,
             p.error_rate,
             p.late,
@@ -164,7 +207,10 @@ pub fn html(r: &CapacityResults) -> String {
             esc(&p.failing_queries.join(", "))
         );
     }
-    let _ = writeln!(out, "</table>\n<h2>Data growth</h2>");
+    let _ = writeln!(
+        out,
+        "</table>\n<h2>Data growth</h2>\n<div class=\"charts\">"
+    );
     let growth: Vec<Series> = r
         .growth
         .iter()
@@ -184,6 +230,7 @@ pub fn html(r: &CapacityResults) -> String {
             &growth,
         ),
     );
+    let _ = writeln!(out, "</div>");
     let _ = writeln!(
         out,
         "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th>{}<th>p99 ms at {}</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",

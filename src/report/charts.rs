@@ -17,7 +17,7 @@ pub struct ChartError {
 
 /// One colour per configuration, the same in every chart: the baseline is
 /// blue; red and green are kept for verdicts.
-const PALETTE: [RGBColor; 9] = [
+const PALETTE: [RGBColor; 10] = [
     RGBColor(0x4e, 0x79, 0xa7),
     RGBColor(0xf2, 0x8e, 0x2b),
     RGBColor(0x76, 0xb7, 0xb2),
@@ -27,6 +27,7 @@ const PALETTE: [RGBColor; 9] = [
     RGBColor(0xff, 0x9d, 0xa7),
     RGBColor(0x59, 0x59, 0x59),
     RGBColor(0x8c, 0xd1, 0x7d),
+    RGBColor(0x17, 0xbe, 0xcf),
 ];
 
 /// The colour of the configuration at `index` (0 is the baseline).

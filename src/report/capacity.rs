@@ -9,10 +9,6 @@ use super::html::{esc, figure};
 use crate::capacity::CapacityResults;
 use crate::gate::threshold::{LatencyFigure, Limit, Metric};
 
-fn count(v: f64) -> String {
-    format!("{v:.0}")
-}
-
 /// Picks one of (p50, p95, p99).
 type Pick = fn(f64, f64, f64) -> f64;
 
@@ -103,8 +99,8 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             "throughput against concurrency",
-            &Axis::new("concurrent clients", Scale::Linear, count),
-            &Axis::new("requests per second", Scale::Linear, count),
+            &Axis::new("concurrent clients", Scale::Linear, charts::format_count),
+            &Axis::new("requests per second", Scale::Linear, charts::format_count),
             &throughput,
         ),
     );
@@ -128,7 +124,7 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             &format!("{} latency against concurrency", objective.label),
-            &Axis::new("concurrent clients", Scale::Linear, count),
+            &Axis::new("concurrent clients", Scale::Linear, charts::format_count),
             &Axis::new(
                 &format!("{} latency (ms)", objective.label),
                 Scale::Linear,
@@ -157,7 +153,11 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             &format!("{} latency against arrival rate", objective.label),
-            &Axis::new("target arrivals per second", Scale::Linear, count),
+            &Axis::new(
+                "target arrivals per second",
+                Scale::Linear,
+                charts::format_count,
+            ),
             &Axis::new(
                 &format!("{} latency (ms, log scale)", objective.label),
                 Scale::Log,
@@ -170,8 +170,12 @@ pub fn html(r: &CapacityResults) -> String {
         &mut out,
         charts::line_chart(
             "served against offered load",
-            &Axis::new("target arrivals per second", Scale::Linear, count),
-            &Axis::new("requests per second", Scale::Linear, count),
+            &Axis::new(
+                "target arrivals per second",
+                Scale::Linear,
+                charts::format_count,
+            ),
+            &Axis::new("requests per second", Scale::Linear, charts::format_count),
             &[
                 Series {
                     name: "served".into(),

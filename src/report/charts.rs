@@ -227,7 +227,7 @@ pub fn format_ms(v: f64) -> String {
     }
 }
 
-fn format_count(v: f64) -> String {
+pub fn format_count(v: f64) -> String {
     if v.abs() >= 10.0 {
         format!("{v:.0}")
     } else {

@@ -263,20 +263,14 @@ pub async fn run(
                     let queries = query_results(
                         &arm.shared.workload,
                         &merge_rounds(&arm.shared.workload, &so_far),
-                        1.0,
+                        measured_seconds(&results.candidates[0]),
                     );
                     if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
                         results.aborted = Some(format!(
                             "threshold {failed} failed after phase {} of round {round}",
                             phase.name
                         ));
-                        per_round[a].push(merge(&arm.shared.workload, &measured));
-                        update_queries(
-                            &mut results.candidates[a],
-                            &arm.shared.workload,
-                            &per_round[a],
-                        );
-                        break 'rounds;
+                        break;
                     }
                 }
             }
@@ -287,6 +281,9 @@ pub async fn run(
                 &per_round[a],
             );
             report.write(&results)?;
+            if results.aborted.is_some() {
+                break 'rounds;
+            }
         }
     }
     drop(timeline);
@@ -441,19 +438,27 @@ fn failed_abort_threshold(
         .map(|t| format!("{} `{}` (measured {:.3})", t.query, t.limit, t.actual))
 }
 
+/// Seconds of measured (not warmup) load a configuration has run so far.
+fn measured_seconds(result: &CandidateResult) -> f64 {
+    result
+        .phases
+        .iter()
+        .filter(|p| !p.warmup)
+        .map(|p| p.elapsed_s)
+        .sum()
+}
+
 /// A configuration's per-query figures over the rounds measured so far.
 fn update_queries(
     result: &mut CandidateResult,
     workload: &Workload,
     rounds: &[Vec<QueryMeasurements>],
 ) {
-    let elapsed: f64 = result
-        .phases
-        .iter()
-        .filter(|p| !p.warmup)
-        .map(|p| p.elapsed_s)
-        .sum();
-    result.queries = query_results(workload, &merge_rounds(workload, rounds), elapsed);
+    result.queries = query_results(
+        workload,
+        &merge_rounds(workload, rounds),
+        measured_seconds(result),
+    );
 }
 
 /// Prepares every query once: a typo fails here, before any load, and the

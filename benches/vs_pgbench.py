@@ -55,7 +55,7 @@ def schemabench(url, scenario, clients):
                     "--database-url", url, "--out", out_dir])
     with open(os.path.join(out_dir, "results.json")) as f:
         results = json.load(f)
-    phase = results["phases"][0]
+    phase = results["candidates"][0]["phases"][0]  # the baseline, its only phase
     query = phase["queries"][0]
     return query["count"], phase["throughput"], query["latency"]["mean"] / 1000.0, cpu
 

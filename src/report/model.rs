@@ -257,15 +257,34 @@ impl RunResults {
                     c.unused_new_indexes.join(", ")
                 ));
             }
-            for p in c.phases.iter().filter(|p| !p.warmup) {
-                // Arrivals are Poisson or paced, so the count alone varies;
-                // late and dropped arrivals are what show a missed rate.
-                if let Some(rate) = p.rate
-                    && (p.late + p.dropped) as f64 > MISSED_ARRIVALS * p.requests.max(1) as f64
-                {
+            // Arrivals are Poisson or paced, so the count alone varies; late
+            // and dropped arrivals are what show a missed rate. One line per
+            // phase, however many rounds missed it.
+            let mut open: Vec<&PhaseResult> = c
+                .phases
+                .iter()
+                .filter(|p| !p.warmup && p.rate.is_some())
+                .collect();
+            open.sort_by(|a, b| a.name.cmp(&b.name));
+            for same in open.chunk_by(|a, b| a.name == b.name) {
+                let missed: Vec<&&PhaseResult> = same
+                    .iter()
+                    .filter(|p| {
+                        (p.late + p.dropped) as f64 > MISSED_ARRIVALS * p.requests.max(1) as f64
+                    })
+                    .collect();
+                if let Some(first) = missed.first() {
+                    let sum = |f: fn(&PhaseResult) -> u64| missed.iter().map(|p| f(p)).sum::<u64>();
                     out.push(format!(
-                        "{}: phase {} of round {} missed its {rate} req/s schedule: {} of {} arrivals late, {} dropped; the server or the driver could not keep up",
-                        c.name, p.name, p.round, p.late, p.requests, p.dropped
+                        "{}: phase {} missed its {} req/s schedule in {} of {} round(s): {} of {} arrivals late (> 5 ms), {} dropped; the server or the driver could not keep up",
+                        c.name,
+                        first.name,
+                        first.rate.unwrap_or_default(),
+                        missed.len(),
+                        same.len(),
+                        sum(|p| p.late),
+                        sum(|p| p.requests),
+                        sum(|p| p.dropped)
                     ));
                 }
             }
@@ -417,6 +436,34 @@ mod tests {
         assert_eq!(back.len(), 4);
         assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
         assert_eq!(back.max(), h.max());
+    }
+
+    #[test]
+    fn a_missed_schedule_is_one_warning_per_phase() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        assert!(!results.warnings().iter().any(|w| w.contains("missed its")));
+        for p in results.candidates[0]
+            .phases
+            .iter_mut()
+            .filter(|p| p.rate.is_some() && !p.warmup)
+        {
+            p.late = p.requests / 10;
+        }
+        let missed: Vec<String> = results
+            .warnings()
+            .into_iter()
+            .filter(|w| w.contains("missed its"))
+            .collect();
+        assert_eq!(missed.len(), 1, "{missed:?}");
+        assert!(
+            missed[0].starts_with(
+                "baseline: phase open_loop missed its 300 req/s schedule in 3 of 3 round(s)"
+            ),
+            "{missed:?}"
+        );
     }
 
     /// The checked-in schema must match the model; regenerate it with

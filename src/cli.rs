@@ -173,18 +173,32 @@ impl CriteriaArgs {
     }
 }
 
-/// Flags of `schemabench run`.
+/// The scenario and which data set of it: shared by `seed` and `run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct DataArgs {
     /// The scenario file.
     #[arg(default_value = DEFAULT_SCENARIO)]
     pub scenario: PathBuf,
-    /// Multiply the scenario's row counts.
+    /// Multiply the scenario's row counts (e.g. 0.1 for a quick try, 10 for growth).
     #[arg(long)]
     pub scale: Option<f64>,
-    /// Seed of the data and of the request mix.
+    /// Seed of the data and of the request mix: the same seed gives the same rows.
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+impl DataArgs {
+    /// The scenario with the command line's seed and scale.
+    pub fn load(&self) -> Result<crate::scenario::Scenario, crate::scenario::ScenarioError> {
+        crate::scenario::Scenario::load(&self.scenario)?.with_overrides(self.seed, self.scale)
+    }
+}
+
+/// Flags of `schemabench run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Length of every phase ("10s", "2m"), replacing the scenario's.
     #[arg(long, value_parser = parse_duration_arg)]
     pub duration: Option<std::time::Duration>,
@@ -232,15 +246,8 @@ fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
 /// Flags of `schemabench seed`.
 #[derive(Debug, Args)]
 pub struct SeedArgs {
-    /// The scenario file.
-    #[arg(default_value = DEFAULT_SCENARIO)]
-    pub scenario: PathBuf,
-    /// Multiply the scenario's row counts (e.g. 0.1 for a quick try, 10 for growth).
-    #[arg(long)]
-    pub scale: Option<f64>,
-    /// Seed of the data generator: the same seed gives the same rows.
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Seed again even if a matching seeded database exists.
     #[arg(long)]
     pub fresh: bool,

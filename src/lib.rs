@@ -248,7 +248,7 @@ fn compare_command(args: &cli::CompareArgs) -> anyhow::Result<gate::Standing> {
 }
 
 async fn run_command(args: RunArgs) -> anyhow::Result<gate::Standing> {
-    let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, args.scale)?;
+    let scenario = args.data.load()?;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -350,7 +350,7 @@ fn finish_server(mut server: Server, args: &ServerArgs, database: &str) {
 }
 
 async fn seed_command(args: SeedArgs) -> anyhow::Result<()> {
-    let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, args.scale)?;
+    let scenario = args.data.load()?;
     let server = open_server(&args.server).await?;
     let options = seed::SeedOptions {
         workers: args.workers.unwrap_or(seed::SeedOptions::default().workers),

@@ -26,6 +26,10 @@ fn probe(name: &str, seed: u64, workload_and_load: &str) -> Scenario {
         .expect("overrides")
 }
 
+/// These tests measure time: one at a time, so that one's load does not
+/// show up in another's latencies.
+static MACHINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn run_quietly(scenario: &Scenario) -> (RunResults, PathBuf) {
     let server = common::server().await;
     let out = tempfile::tempdir().expect("tempdir").keep();
@@ -49,6 +53,7 @@ fn query<'a>(results: &'a RunResults, name: &str) -> &'a QueryResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_run_as_the_user_under_rls_with_postgrest_transactions() {
+    let _machine = MACHINE.lock().await;
     let touch = |role: &str, access: &str| {
         format!(
             "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"touch\"\nweight = 1\nas = \"{role}\"\naccess = \"{access}\"\n\
@@ -105,6 +110,7 @@ async fn requests_run_as_the_user_under_rls_with_postgrest_transactions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statement_timeouts_of_the_role_are_applied_and_counted_apart() {
+    let _machine = MACHINE.lock().await;
     let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"slow\"\nweight = 1\nas = \"anon\"\naccess = \"read\"\n\
                     sql = \"select pg_sleep(3.5)\"\n[load]\n[[load.phases]]\nname = \"once\"\ntransactions = 1\nclients = 1\n";
     let (results, _) = run_quietly(&probe("timeout_probe", 202, workload)).await;
@@ -123,6 +129,7 @@ async fn statement_timeouts_of_the_role_are_applied_and_counted_apart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_shows_a_stall_that_service_time_hides() {
+    let _machine = MACHINE.lock().await;
     let workload = "[workload.actor]\ntable = \"profiles\"\nactivity_exponent = 0\n[[workload.queries]]\nname = \"lookup\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
                     sql = \"select count(*) from public.story_videos where user_id = $1\"\nparams = [{ from = \"actor\", column = \"id\" }]\n\
                     [load]\n[[load.phases]]\nname = \"open\"\nduration = \"4s\"\nclients = 4\nrate = 200\narrivals = \"uniform\"\n";
@@ -200,6 +207,7 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_candidates_show_no_change_and_a_dropped_index_shows_slower() {
+    let _machine = MACHINE.lock().await;
     let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
                     sql = \"select count(*) from public.story_segments where story_id = $1\"\nparams = [{ from = \"owned\", column = \"stories.id\" }]\n\
                     [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\nduration = \"1s\"\nclients = 2\n\

@@ -221,7 +221,7 @@ pub async fn run(
     let simple = arms.len() == 1 && rounds == 1;
     let mut slots = Vec::new();
     for round in 1..=rounds {
-        for arm in &arms {
+        for arm in round_order(arms.len(), round).map(|a| &arms[a]) {
             for phase in &phases {
                 slots.push(if simple {
                     phase.name.clone()
@@ -237,7 +237,7 @@ pub async fn run(
     let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> = arms.iter().map(|_| Vec::new()).collect();
     let mut slot = 0;
     'rounds: for round in 1..=rounds {
-        for (a, arm) in arms.iter().enumerate() {
+        for (a, arm) in round_order(arms.len(), round).map(|a| (a, &arms[a])) {
             let mut measured: Vec<PhaseOutcome> = Vec::new();
             for (p, phase) in phases.iter().enumerate() {
                 // The same request sequence for every candidate and round: paired samples.
@@ -300,7 +300,6 @@ pub async fn run(
                 c,
                 Pairing::Interleaved,
                 options.criteria,
-                spec.seed,
             )
         })
         .collect();
@@ -314,6 +313,14 @@ pub async fn run(
         candidate::drop_copies(&admin, &prepared).await?;
     }
     Ok((results, report))
+}
+
+/// The configurations in the order round `round` runs them: each round
+/// starts one further along, so no candidate always runs right after the
+/// baseline, or always last, when the machine is at its warmest.
+fn round_order(arms: usize, round: u32) -> impl Iterator<Item = usize> {
+    let start = (round as usize - 1) % arms.max(1);
+    (0..arms).map(move |i| (start + i) % arms)
 }
 
 /// Statement statistics, index usage and plans of every candidate, after
@@ -601,5 +608,18 @@ fn phase_result(workload: &Workload, outcome: &PhaseOutcome, round: u32) -> Phas
         dropped: outcome.dropped,
         queries: query_results(workload, &outcome.queries, elapsed_s),
         timeline: outcome.timeline.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_order;
+
+    #[test]
+    fn every_configuration_takes_every_position_once_in_as_many_rounds() {
+        let orders: Vec<Vec<usize>> = (1..=3).map(|r| round_order(3, r).collect()).collect();
+        assert_eq!(orders, [[0, 1, 2], [1, 2, 0], [2, 0, 1]]);
+        assert_eq!(round_order(3, 4).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(round_order(1, 2).collect::<Vec<_>>(), [0]);
     }
 }

@@ -144,13 +144,7 @@ pub fn regression(
     };
     let mut current = new_base.clone();
     current.name = "current".into();
-    let comparisons = compare::comparisons(
-        old_base,
-        &current,
-        Pairing::Independent,
-        criteria,
-        new.scenario.seed,
-    );
+    let comparisons = compare::comparisons(old_base, &current, Pairing::Independent, criteria);
     let regressed = comparisons
         .iter()
         .any(|c| c.estimate.verdict == Verdict::Slower);

@@ -127,7 +127,7 @@ fn overview(out: &mut String, r: &RunResults) {
     if r.candidates.len() > 1 {
         let _ = writeln!(
             out,
-            "<p>Each dot is a query's latency ratio candidate/baseline (geometric mean over {} interleaved rounds), the whisker its bootstrapped 95% confidence interval; the grey band is the {:.0}% noise threshold. Green: faster, red: slower, grey: no change (significance {}).</p>\n<div class=\"charts\">",
+            "<p>Each dot is a query's latency ratio candidate/baseline (geometric mean over {} interleaved rounds), the whisker its 95% confidence interval over the rounds; the grey band is the {:.0}% noise threshold. Green: faster, red: slower, grey: no change (significance {}).</p>\n<div class=\"charts\">",
             r.rounds,
             r.criteria.noise_threshold * 100.0,
             r.criteria.significance

@@ -321,7 +321,7 @@ impl RunResults {
 
 impl CandidateResult {
     /// One query's latency histogram per round, over the round's measured
-    /// phases: the samples comparisons bootstrap over.
+    /// phases: the samples comparisons are made of.
     pub fn round_histograms(&self, query: &str) -> Vec<Latencies> {
         let rounds = self.phases.iter().map(|p| p.round).max().unwrap_or(0);
         (1..=rounds)

@@ -13,6 +13,23 @@ fn schemabench() -> Command {
     cmd
 }
 
+/// `run` at a small scale and 1-second phases against the test cluster,
+/// with `extra` arguments.
+fn small_run(extra: &[&str]) -> Command {
+    let mut cmd = schemabench();
+    cmd.args([
+        "run",
+        "--scale",
+        "0.01",
+        "--duration",
+        "1s",
+        "--database-url",
+    ])
+    .arg(common::database_url())
+    .args(extra);
+    cmd
+}
+
 #[test]
 fn check_accepts_the_taleforge_scenario() {
     schemabench()
@@ -119,24 +136,8 @@ fn help_teaches_the_commands_and_exit_codes() {
 
 #[test]
 fn run_prints_a_summary_and_writes_the_report() {
-    let url = common::database_url();
     let out = tempfile::tempdir().expect("tempdir");
-    schemabench()
-        .args([
-            "run",
-            "--baseline-only",
-            "--scale",
-            "0.01",
-            "--seed",
-            "9",
-            "--duration",
-            "1s",
-            "--clients",
-            "2",
-            "--database-url",
-            url.as_str(),
-            "--out",
-        ])
+    small_run(&["--baseline-only", "--seed", "9", "--clients", "2", "--out"])
         .arg(out.path())
         .assert()
         .success()
@@ -157,21 +158,10 @@ fn run_prints_a_summary_and_writes_the_report() {
 
 #[test]
 fn an_unwritable_report_folder_fails_before_any_load() {
-    let url = common::database_url();
     let dir = tempfile::tempdir().expect("tempdir");
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, "").expect("write");
-    schemabench()
-        .args([
-            "run",
-            "--scale",
-            "0.01",
-            "--duration",
-            "1s",
-            "--database-url",
-            url.as_str(),
-            "--out",
-        ])
+    small_run(&["--out"])
         .arg(blocker.join("report"))
         .assert()
         .code(3)
@@ -180,47 +170,28 @@ fn an_unwritable_report_folder_fails_before_any_load() {
 
 #[test]
 fn run_with_a_candidate_prints_verdicts_and_plan_changes() {
-    let url = common::database_url();
     let out = tempfile::tempdir().expect("tempdir");
-    schemabench()
-        .args([
-            "run",
-            "--candidates",
-            "feed_index",
-            "--rounds",
-            "2",
-            "--scale",
-            "0.01",
-            "--seed",
-            "10",
-            "--duration",
-            "1s",
-        ])
-        .args(["--database-url", url.as_str(), "--out"])
-        .arg(out.path())
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("candidate feed_index"))
-        .stdout(predicate::str::contains("verdicts against the baseline"))
-        .stdout(predicate::str::contains("stories_user_created_idx"));
+    small_run(&[
+        "--candidates",
+        "feed_index",
+        "--rounds",
+        "2",
+        "--seed",
+        "10",
+        "--out",
+    ])
+    .arg(out.path())
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("candidate feed_index"))
+    .stdout(predicate::str::contains("verdicts against the baseline"))
+    .stdout(predicate::str::contains("stories_user_created_idx"));
     assert!(out.path().join("story_feed.feed_index.hgrm").is_file());
 }
 
 #[test]
 fn an_unknown_candidate_is_named() {
-    let url = common::database_url();
-    schemabench()
-        .args([
-            "run",
-            "--candidates",
-            "nope",
-            "--scale",
-            "0.01",
-            "--duration",
-            "1s",
-            "--database-url",
-            url.as_str(),
-        ])
+    small_run(&["--candidates", "nope"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no candidate named \"nope\""))

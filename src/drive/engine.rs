@@ -17,7 +17,7 @@ use crate::measure::timeline::{IntervalPoint, IntervalRecorder, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
 use crate::report::model::PhaseLoad;
 use crate::scenario::units::parse_duration;
-use crate::seed::rng::{cell_rng, combine};
+use crate::seed::rng::{CellRng, cell_rng, combine};
 
 /// An arrival that started this much after its intended time counts as
 /// late (above the timer's own millisecond jitter).
@@ -290,15 +290,13 @@ pub async fn run_phase(
     .map_err(|e| e.to_string())?;
     progress.finish_and_clear();
     let elapsed = started.elapsed();
-    let mut measurements: Vec<QueryMeasurements> =
-        (0..queries).map(|_| QueryMeasurements::default()).collect();
+    let mut parts = Vec::new();
     for part in joined {
         // A driver thread that panicked loses its own samples; the rest count.
         let Ok(part) = part else { continue };
-        for (m, p) in measurements.iter_mut().zip(&part?) {
-            m.merge(p);
-        }
+        parts.push(part?);
     }
+    let measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
     Ok(PhaseOutcome {
         phase: phase.clone(),
         elapsed,
@@ -352,91 +350,91 @@ fn drive_thread(
             }
         });
         let parts = futures_util::future::join_all(workers).await;
-        let mut merged: Vec<QueryMeasurements> = run
-            .shared
-            .workload
-            .queries
-            .iter()
-            .map(|_| QueryMeasurements::default())
-            .collect();
-        for part in &parts {
-            for (m, p) in merged.iter_mut().zip(part) {
-                m.merge(p);
-            }
-        }
-        Ok(merged)
+        Ok(run.shared.workload.merge(parts.iter().map(Vec::as_slice)))
     })
+}
+
+/// One worker's request stream, connections and measurements.
+struct Worker<'a> {
+    run: &'a PhaseRun,
+    pools: &'a Pools,
+    recorder: IntervalRecorder,
+    rng: CellRng,
+    connections: Connections,
+    measurements: Vec<QueryMeasurements>,
+}
+
+impl<'a> Worker<'a> {
+    fn new(run: &'a PhaseRun, pools: &'a Pools, recorder: IntervalRecorder, seed: u64) -> Self {
+        Self {
+            run,
+            pools,
+            recorder,
+            rng: cell_rng(seed),
+            connections: Connections::default(),
+            measurements: run.shared.workload.empty_measurements(),
+        }
+    }
+
+    /// Sends the next request and records it. Latency counts from
+    /// `intended`, so an open-loop request that queued is not flattered
+    /// by its service time. Returns the query's index.
+    async fn request(&mut self, intended: Instant) -> usize {
+        let shared = &self.run.shared;
+        let request = shared.workload.next(&mut self.rng);
+        let start = Instant::now();
+        let outcome = self.connections.execute(shared, self.pools, &request).await;
+        let end = Instant::now();
+        let latency = end.duration_since(intended);
+        self.measurements[request.query].record(latency, end.duration_since(start), &outcome);
+        self.recorder
+            .record(request.query, micros(latency), outcome != Outcome::Ok);
+        request.query
+    }
 }
 
 async fn closed_worker(
     run: &PhaseRun,
     pools: &Pools,
-    mut recorder: IntervalRecorder,
+    recorder: IntervalRecorder,
     seed: u64,
 ) -> Vec<QueryMeasurements> {
-    let shared = &run.shared;
-    let mut rng = cell_rng(seed);
-    let mut measurements: Vec<QueryMeasurements> = shared
-        .workload
-        .queries
-        .iter()
-        .map(|_| QueryMeasurements::default())
-        .collect();
-    let mut connections = Connections::default();
+    let mut worker = Worker::new(run, pools, recorder, seed);
     while run.claim() {
-        let request = shared.workload.next(&mut rng);
-        let start = Instant::now();
-        let outcome = connections.execute(shared, pools, &request).await;
-        let took = start.elapsed();
-        measurements[request.query].record(took, took, &outcome);
-        recorder.record(request.query, micros(took), outcome != Outcome::Ok);
-        if let Some(think) = shared.workload.queries[request.query].think {
+        let query = worker.request(Instant::now()).await;
+        if let Some(think) = run.shared.workload.queries[query].think {
             tokio::time::sleep(think).await;
         }
     }
-    measurements
+    worker.measurements
 }
 
 async fn open_worker(
     run: &PhaseRun,
     pools: &Pools,
-    mut recorder: IntervalRecorder,
+    recorder: IntervalRecorder,
     arrivals: async_channel::Receiver<Instant>,
     seed: u64,
 ) -> Vec<QueryMeasurements> {
-    let shared = &run.shared;
-    let mut rng = cell_rng(seed);
-    let mut measurements: Vec<QueryMeasurements> = shared
-        .workload
-        .queries
-        .iter()
-        .map(|_| QueryMeasurements::default())
-        .collect();
-    let mut connections = Connections::default();
+    let mut worker = Worker::new(run, pools, recorder, seed);
     loop {
         let intended = match tokio::time::timeout(IDLE_FLUSH, arrivals.recv()).await {
             Ok(Ok(intended)) => intended,
             Ok(Err(_)) => break,
             Err(_) => {
-                recorder.tick();
+                worker.recorder.tick();
                 continue;
             }
         };
         if run.over() {
             break;
         }
-        let request = shared.workload.next(&mut rng);
-        let start = Instant::now();
-        if start.duration_since(intended) > LATE_AFTER {
+        if intended.elapsed() > LATE_AFTER {
             run.late.fetch_add(1, Ordering::Relaxed);
         }
-        let outcome = connections.execute(shared, pools, &request).await;
-        let end = Instant::now();
-        let latency = end.duration_since(intended);
-        measurements[request.query].record(latency, end.duration_since(start), &outcome);
-        recorder.record(request.query, micros(latency), outcome != Outcome::Ok);
+        worker.request(intended).await;
     }
-    measurements
+    worker.measurements
 }
 
 /// Emits arrivals at their intended times, apart from the workers; an

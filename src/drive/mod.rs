@@ -406,27 +406,11 @@ fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
 
 /// Queries' measurements merged over phases.
 fn merge(workload: &Workload, outcomes: &[PhaseOutcome]) -> Vec<QueryMeasurements> {
-    let parts: Vec<&[QueryMeasurements]> = outcomes.iter().map(|o| o.queries.as_slice()).collect();
-    merge_parts(workload, &parts)
+    workload.merge(outcomes.iter().map(|o| o.queries.as_slice()))
 }
 
 fn merge_rounds(workload: &Workload, rounds: &[Vec<QueryMeasurements>]) -> Vec<QueryMeasurements> {
-    let parts: Vec<&[QueryMeasurements]> = rounds.iter().map(Vec::as_slice).collect();
-    merge_parts(workload, &parts)
-}
-
-fn merge_parts(workload: &Workload, parts: &[&[QueryMeasurements]]) -> Vec<QueryMeasurements> {
-    let mut merged: Vec<QueryMeasurements> = workload
-        .queries
-        .iter()
-        .map(|_| QueryMeasurements::default())
-        .collect();
-    for part in parts {
-        for (m, q) in merged.iter_mut().zip(part.iter()) {
-            m.merge(q);
-        }
-    }
-    merged
+    workload.merge(rounds.iter().map(Vec::as_slice))
 }
 
 /// The first limit of a threshold with `abort_on_fail` that fails.

@@ -10,6 +10,7 @@ use rand::RngExt;
 use rand_distr::{Distribution as _, Zipf};
 
 use super::spec::{Access, ParamSpec, Role, WorkloadSpec};
+use crate::measure::QueryMeasurements;
 use crate::scenario::units::parse_duration;
 use crate::scenario::validate::split_column;
 use crate::seed::plan::{DataPlan, Gen};
@@ -82,6 +83,28 @@ pub fn postgrest_shape(sql: &str) -> String {
 }
 
 impl Workload {
+    /// One empty measurement per query, in the workload's order.
+    pub fn empty_measurements(&self) -> Vec<QueryMeasurements> {
+        self.queries
+            .iter()
+            .map(|_| QueryMeasurements::default())
+            .collect()
+    }
+
+    /// Per-query measurements of workers, phases or rounds added up.
+    pub fn merge<'a>(
+        &self,
+        parts: impl IntoIterator<Item = &'a [QueryMeasurements]>,
+    ) -> Vec<QueryMeasurements> {
+        let mut merged = self.empty_measurements();
+        for part in parts {
+            for (m, q) in merged.iter_mut().zip(part) {
+                m.merge(q);
+            }
+        }
+        merged
+    }
+
     /// Compiles a validated workload against the data plan.
     pub fn new(spec: &WorkloadSpec, plan: Arc<DataPlan>) -> Self {
         let actor_table = plan.table_index(&spec.actor.table).unwrap_or(0);

@@ -366,6 +366,29 @@ fn check_column_ref<'a>(
     Ok((table, column))
 }
 
+/// A generator reading another column can read its own row's or an
+/// ancestor's, which exist by the time it runs.
+fn check_lineage_column(
+    spec: &ScenarioSpec,
+    table: &str,
+    lineage: &[&str],
+    column: &str,
+    path: &KeyPath,
+) -> Result<(), Problem> {
+    let (target, _) = check_column_ref(spec, column, path)?;
+    if target != table && !lineage.contains(&target) {
+        return Err(Problem::new(
+            path.clone(),
+            format!(
+                "expected a column of {table} or of an ancestor (its `per` chain: {})",
+                chain(lineage)
+            ),
+        )
+        .with_value(format!("{column:?}")));
+    }
+    Ok(())
+}
+
 fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPath) -> Check {
     let lineage = ancestors(&spec.tables, table);
     match g {
@@ -373,28 +396,11 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
             Ok(())
         }
         Generator::Ref { column } => {
-            let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
-            if target != table && !lineage.contains(&target) {
-                return Err(Problem::new(
-                    path.key("column"),
-                    format!(
-                        "expected a column of {table} or of an ancestor (its `per` chain: {})",
-                        chain(&lineage)
-                    ),
-                )
-                .with_value(format!("{column:?}")));
-            }
+            check_lineage_column(spec, table, &lineage, column, &path.key("column"))?;
             Ok(())
         }
         Generator::After { column, min, max } => {
-            let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
-            if target != table && !lineage.contains(&target) {
-                return Err(Problem::new(
-                    path.key("column"),
-                    format!("expected a column of {table} or of an ancestor"),
-                )
-                .with_value(format!("{column:?}")));
-            }
+            check_lineage_column(spec, table, &lineage, column, &path.key("column"))?;
             let lo = parse_duration(min).map_err(|e| {
                 Problem::new(path.key("min"), format!("expected {e}"))
                     .with_value(format!("{min:?}"))
@@ -453,14 +459,7 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
             cases,
             default,
         } => {
-            let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
-            if target != table && !lineage.contains(&target) {
-                return Err(Problem::new(
-                    path.key("column"),
-                    format!("expected a column of {table} or of an ancestor"),
-                )
-                .with_value(format!("{column:?}")));
-            }
+            check_lineage_column(spec, table, &lineage, column, &path.key("column"))?;
             if cases.is_empty() {
                 return Err(Problem::new(
                     path.key("cases"),

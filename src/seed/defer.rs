@@ -60,27 +60,18 @@ impl Deferred {
 
         let mut drop = String::new();
         let mut deferred = Deferred::default();
-        for row in &fks {
-            let (table, name, def): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            drop.push_str(&format!(
-                "alter table {table} drop constraint {};\n",
-                quote_ident(&name)
-            ));
-            deferred.foreign_keys.push(format!(
-                "alter table {table} add constraint {} {def}",
-                quote_ident(&name)
-            ));
-        }
-        for row in &keys {
-            let (table, name, def): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            drop.push_str(&format!(
-                "alter table {table} drop constraint {};\n",
-                quote_ident(&name)
-            ));
-            deferred.keys_and_indexes.push(format!(
-                "alter table {table} add constraint {} {def}",
-                quote_ident(&name)
-            ));
+        let constraints = [
+            (&fks, &mut deferred.foreign_keys),
+            (&keys, &mut deferred.keys_and_indexes),
+        ];
+        for (rows, restore) in constraints {
+            for row in rows {
+                let (table, name, def): (String, String, String) =
+                    (row.get(0), row.get(1), row.get(2));
+                let name = quote_ident(&name);
+                drop.push_str(&format!("alter table {table} drop constraint {name};\n"));
+                restore.push(format!("alter table {table} add constraint {name} {def}"));
+            }
         }
         for row in &indexes {
             let (name, def): (String, String) = (row.get(0), row.get(1));

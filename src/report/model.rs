@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::candidate::CandidateCost;
 use crate::candidate::observe::{IndexUsage, PlanSummary, StatementStats};
-use crate::compare::{Criteria, Estimate};
+use crate::compare::{Criteria, Estimate, Verdict};
 use crate::measure::timeline::IntervalPoint;
 use crate::measure::{ErrorCount, Latencies, LatencySummary, QueryMeasurements};
 
@@ -315,8 +315,32 @@ impl RunResults {
                 }
             }
         }
+        let regression = self.regression.as_ref();
+        let sets = [
+            (&self.comparisons[..], self.criteria),
+            regression.map_or((&[][..], self.criteria), |r| {
+                (&r.comparisons[..], r.criteria)
+            }),
+        ];
+        let undecided: usize = sets.iter().map(|(c, k)| too_wide_to_call(c, *k)).sum();
+        if undecided > 0 {
+            out.push(format!(
+                "{undecided} comparison(s) moved past the noise threshold, but the rounds varied too much to call them: more rounds (--rounds) narrow the interval"
+            ));
+        }
         out
     }
+}
+
+/// Comparisons whose ratio lies beyond the noise threshold while their
+/// interval reaches into it: the rounds, not the effect, left them open.
+fn too_wide_to_call(comparisons: &[Comparison], criteria: Criteria) -> usize {
+    let band = 1.0 + criteria.noise_threshold;
+    comparisons
+        .iter()
+        .filter(|c| c.estimate.verdict == Verdict::NoChange)
+        .filter(|c| c.estimate.ratio > band || c.estimate.ratio < 1.0 / band)
+        .count()
 }
 
 impl CandidateResult {
@@ -464,6 +488,33 @@ mod tests {
             ),
             "{missed:?}"
         );
+    }
+
+    #[test]
+    fn a_change_the_rounds_cannot_call_asks_for_more_rounds() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let asks = |r: &RunResults| r.warnings().iter().any(|w| w.contains("--rounds"));
+        let wide = Estimate {
+            ratio: 1.4,
+            ci_low: 0.8,
+            ci_high: 2.4,
+            p_value: 0.2,
+            verdict: Verdict::NoChange,
+        };
+        results.comparisons.iter_mut().for_each(|c| {
+            c.estimate = Estimate {
+                ratio: 1.01,
+                ..wide
+            }
+        });
+        assert!(!asks(&results), "small ratios are simply no change");
+        results.comparisons[0].estimate = wide;
+        assert!(asks(&results));
+        results.comparisons[0].estimate.verdict = Verdict::Slower;
+        assert!(!asks(&results), "a called change needs no more rounds");
     }
 
     /// The checked-in schema must match the model; regenerate it with

@@ -315,14 +315,10 @@ impl RunResults {
                 }
             }
         }
-        let regression = self.regression.as_ref();
-        let sets = [
-            (&self.comparisons[..], self.criteria),
-            regression.map_or((&[][..], self.criteria), |r| {
-                (&r.comparisons[..], r.criteria)
-            }),
-        ];
-        let undecided: usize = sets.iter().map(|(c, k)| too_wide_to_call(c, *k)).sum();
+        let mut undecided = too_wide_to_call(&self.comparisons, self.criteria);
+        if let Some(r) = &self.regression {
+            undecided += too_wide_to_call(&r.comparisons, r.criteria);
+        }
         if undecided > 0 {
             out.push(format!(
                 "{undecided} comparison(s) moved past the noise threshold, but the rounds varied too much to call them: more rounds (--rounds) narrow the interval"

@@ -30,6 +30,11 @@ fn small_run(extra: &[&str]) -> Command {
     cmd
 }
 
+/// A run that completed: TaleForge's latency thresholds hold on a quiet
+/// machine, but a 1-second phase beside the other tests may miss one
+/// (exit 4; tests/gate.rs pins threshold exits).
+const RAN: [i32; 2] = [0, 4];
+
 #[test]
 fn check_accepts_the_taleforge_scenario() {
     schemabench()
@@ -140,7 +145,7 @@ fn run_prints_a_summary_and_writes_the_report() {
     small_run(&["--baseline-only", "--seed", "9", "--clients", "2", "--out"])
         .arg(out.path())
         .assert()
-        .success()
+        .code(predicate::in_iter(RAN))
         .stdout(predicate::str::contains(
             "phase steady (closed loop, 2 clients)",
         ))
@@ -182,7 +187,7 @@ fn run_with_a_candidate_prints_verdicts_and_plan_changes() {
     ])
     .arg(out.path())
     .assert()
-    .success()
+    .code(predicate::in_iter(RAN))
     .stdout(predicate::str::contains("candidate feed_index"))
     .stdout(predicate::str::contains("verdicts against the baseline"))
     .stdout(predicate::str::contains("stories_user_created_idx"));

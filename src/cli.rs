@@ -156,17 +156,17 @@ pub struct CriteriaArgs {
 
 impl CriteriaArgs {
     /// Criteria for candidates of one run.
-    pub fn within_run(self) -> crate::compare::Criteria {
-        self.with_default_noise(crate::compare::Criteria::default().noise_threshold)
+    pub fn within_run(self) -> crate::results::Criteria {
+        self.with_default_noise(crate::results::Criteria::default().noise_threshold)
     }
 
     /// Criteria for a run against a stored one.
-    pub fn across_runs(self) -> crate::compare::Criteria {
+    pub fn across_runs(self) -> crate::results::Criteria {
         self.with_default_noise(crate::compare::ACROSS_RUNS_NOISE)
     }
 
-    fn with_default_noise(self, noise: f64) -> crate::compare::Criteria {
-        crate::compare::Criteria {
+    fn with_default_noise(self, noise: f64) -> crate::results::Criteria {
+        crate::results::Criteria {
             noise_threshold: self.noise_threshold.unwrap_or(noise),
             significance: self.significance,
         }
@@ -210,7 +210,7 @@ pub struct RunArgs {
     pub rate: Option<f64>,
     /// How statements are sent, like pgbench -M [default: the scenario's, else prepared].
     #[arg(long, value_enum)]
-    pub protocol: Option<crate::drive::spec::Protocol>,
+    pub protocol: Option<crate::scenario::workload::Protocol>,
     /// The report folder [default: reports/<scenario>/<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -13,8 +13,10 @@ pub mod compare;
 pub mod drive;
 pub mod gate;
 pub mod measure;
+pub mod observe;
 pub mod pg;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod seed;
 
@@ -167,14 +169,14 @@ async fn capacity_command(args: cli::CapacityArgs) -> anyhow::Result<()> {
         args.objectives.clone()
     };
     let has_latency = objectives.iter().any(|o| {
-        o.parse::<gate::threshold::Limit>()
-            .is_ok_and(|l| matches!(l.metric, gate::threshold::Metric::Latency(_)))
+        o.parse::<scenario::limit::Limit>()
+            .is_ok_and(|l| matches!(l.metric, scenario::limit::Metric::Latency(_)))
     });
     if !has_latency {
         objectives.insert(0, "p99 < 50ms".into());
     }
     for o in &objectives {
-        if let Err(e) = o.parse::<gate::threshold::Limit>() {
+        if let Err(e) = o.parse::<scenario::limit::Limit>() {
             return Err(flag_error(
                 &scenario,
                 "--objective",

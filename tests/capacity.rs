@@ -6,8 +6,8 @@
 mod common;
 
 use assert_cmd::Command;
-use schemabench::capacity::CapacityResults;
-use schemabench::capacity::growth::Growth;
+use schemabench::results::capacity::CapacityResults;
+use schemabench::results::capacity::Growth;
 
 #[test]
 fn search_converges_and_a_scan_grows_linearly_while_a_lookup_does_not() {

@@ -9,8 +9,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 use schemabench::gate::baseline;
-use schemabench::report::model::RunResults;
 use schemabench::report::{html, markdown, terminal};
+use schemabench::results::RunResults;
 
 fn fixture_path() -> std::path::PathBuf {
     common::repo_path("tests/fixtures/results.json")

@@ -8,9 +8,9 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use schemabench::compare::Verdict;
 use schemabench::drive::{RunOptions, run};
-use schemabench::report::model::{QueryResult, RunResults};
+use schemabench::results::Verdict;
+use schemabench::results::{QueryResult, RunResults};
 use schemabench::scenario::Scenario;
 
 /// A scenario on the TaleForge data (small scale, own seed) with the given

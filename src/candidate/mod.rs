@@ -2,18 +2,15 @@
 //! (`CREATE DATABASE ... TEMPLATE`), its SQL applied and timed, `VACUUM
 //! ANALYZE`d, and its cost recorded: DDL time and the sizes of what changed.
 
-pub mod observe;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
 use crate::pg::database::{self, Marker, SeedState};
 use crate::pg::{PgError, QueryContext, Server, quote_ident};
+use crate::results::{CandidateCost, RelationSize};
 use crate::scenario::spec::CandidateSpec;
 
 /// The name of the unchanged configuration.
@@ -55,26 +52,6 @@ impl Candidate {
             queries: spec.queries.clone(),
         })
     }
-}
-
-/// The size of one table or index in a candidate's database.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct RelationSize {
-    pub name: String,
-    /// `table`, `index`, `materialized view`, `partitioned table (12
-    /// partitions)`...
-    pub kind: String,
-    pub bytes: i64,
-}
-
-/// What applying a candidate cost.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CandidateCost {
-    pub ddl_seconds: f64,
-    pub vacuum_analyze_seconds: f64,
-    pub database_bytes: i64,
-    /// Every user table, index and materialized view with its size.
-    pub relations: Vec<RelationSize>,
 }
 
 /// A candidate with its own database, ready to run.

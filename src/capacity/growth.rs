@@ -5,38 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The shape of a query's growth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Growth {
-    /// Exponent below 0.15: index lookups, constant work.
-    Flat,
-    /// 0.15 to 0.6: grows, but much slower than the data (tree depth, caches).
-    Logarithmic,
-    /// 0.6 to 1.4: proportional to the data: a scan.
-    Linear,
-    /// Above 1.4: worse than proportional (nested loops over growing sides).
-    Superlinear,
-}
-
-impl Growth {
-    pub fn of(exponent: f64) -> Self {
-        if exponent < 0.15 {
-            Self::Flat
-        } else if exponent < 0.6 {
-            Self::Logarithmic
-        } else if exponent <= 1.4 {
-            Self::Linear
-        } else {
-            Self::Superlinear
-        }
-    }
-
-    /// Worth flagging: cost that follows the data.
-    pub fn is_alarming(self) -> bool {
-        matches!(self, Self::Linear | Self::Superlinear)
-    }
-}
+use crate::results::capacity::Trust;
 
 /// `y = a·x^b` fitted by least squares on logarithms.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -86,16 +55,6 @@ pub fn fit_power(points: &[(f64, f64)]) -> Option<PowerFit> {
     })
 }
 
-/// How far to believe a projection `factor` times beyond the largest
-/// measured scale, given the fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Trust {
-    High,
-    Medium,
-    Low,
-}
-
 impl Trust {
     pub fn of(fit: &PowerFit, factor: f64) -> Self {
         if factor <= 4.0 && fit.r_squared >= 0.9 {
@@ -111,6 +70,7 @@ impl Trust {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::capacity::Growth;
 
     #[test]
     fn exponents_classify_growth() {

@@ -10,23 +10,20 @@ pub mod usl;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-use crate::drive::spec::{Arrivals, LoadSpec, PhaseSpec};
 use crate::drive::{self, RunError, RunOptions};
-use crate::gate::threshold::{Figures, Limit, Metric};
+use crate::gate::threshold::Figures;
 use crate::pg::Server;
-use crate::report::model::{QueryResult, RunResults};
+use crate::results::capacity::{
+    CAPACITY_VERSION, CapacityResults, Growth, Probe, QueryGrowth, SweepPoint, Trust,
+};
+use crate::results::{QueryResult, RunResults};
 use crate::scenario::Scenario;
-use growth::{Growth, PowerFit, Trust, fit_power};
-use usl::UslFit;
+use crate::scenario::limit::{Limit, Metric};
+use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
+use growth::{PowerFit, fit_power};
 
 /// A probe meets its rate only if it served at least this share of it.
 const SERVED_SHARE: f64 = 0.9;
-
-/// Bumped whenever the meaning or shape of `capacity.json` changes.
-pub const CAPACITY_VERSION: u32 = 1;
 
 /// What to sweep and search.
 #[derive(Debug, Clone)]
@@ -51,80 +48,6 @@ pub struct CapacityOptions {
     pub project: f64,
     pub out: PathBuf,
     pub progress: bool,
-}
-
-/// One step of the concurrency sweep.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct SweepPoint {
-    pub clients: u32,
-    pub throughput: f64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub error_rate: f64,
-}
-
-/// One probe of the rate search.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Probe {
-    /// Target arrivals per second.
-    pub rate: f64,
-    /// Served requests per second (a probe passes only above 90% of `rate`).
-    pub throughput: f64,
-    /// Latencies from the intended start of each arrival.
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub error_rate: f64,
-    pub late: u64,
-    pub dropped: u64,
-    pub passed: bool,
-    /// Queries whose own latency or error rate broke an objective.
-    pub failing_queries: Vec<String>,
-}
-
-/// One query across data scales.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct QueryGrowth {
-    pub query: String,
-    /// (absolute scale, p50 ms, p99 ms) per measured scale.
-    pub points: Vec<(f64, f64, f64)>,
-    /// Power-law exponent of p50 against the scale.
-    pub exponent: f64,
-    pub growth: Growth,
-    /// p99 at the projected scale.
-    pub projected_p99_ms: Option<f64>,
-    pub trust: Option<Trust>,
-    pub fit_r_squared: Option<f64>,
-    /// Plan nodes at the largest scale measured (why it grows).
-    pub plan: Vec<String>,
-}
-
-/// Everything `capacity` found; `capacity.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct CapacityResults {
-    pub version: u32,
-    pub schemabench_version: String,
-    pub started_at: String,
-    pub elapsed_s: f64,
-    pub scenario: String,
-    pub seed: u64,
-    /// The scenario's scale for the sweep and the search.
-    pub scale: f64,
-    pub objectives: Vec<String>,
-    pub sweep: Vec<SweepPoint>,
-    pub usl: Option<UslFit>,
-    pub probes: Vec<Probe>,
-    /// The highest probed rate that met every objective.
-    pub max_rate: Option<f64>,
-    /// True when a passing and a failing rate were found within 10%.
-    pub converged: bool,
-    pub first_to_break: Option<String>,
-    pub growth_scales: Vec<f64>,
-    pub project_scale: f64,
-    pub growth: Vec<QueryGrowth>,
-    /// Plain-language findings, most important first.
-    pub conclusion: Vec<String>,
 }
 
 fn phase(name: &str, warmup: bool, length: Duration, clients: u32, rate: Option<f64>) -> PhaseSpec {

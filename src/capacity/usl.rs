@@ -1,25 +1,7 @@
 //! Gunther's Universal Scalability Law: X(N) = λN / (1 + σ(N−1) + κN(N−1)),
 //! σ the contention (serialisation) and κ the coherency (crosstalk) cost.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-/// A fitted model and how well it fits.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct UslFit {
-    /// Throughput of one client (requests/s).
-    pub lambda: f64,
-    /// Contention coefficient.
-    pub sigma: f64,
-    /// Coherency coefficient.
-    pub kappa: f64,
-    /// Coefficient of determination of the fitted throughput.
-    pub r_squared: f64,
-    /// Concurrency of peak throughput, `sqrt((1-σ)/κ)`; absent when κ is 0.
-    pub peak_clients: Option<f64>,
-    /// The predicted peak throughput.
-    pub peak_throughput: Option<f64>,
-}
+use crate::results::capacity::UslFit;
 
 impl UslFit {
     /// Predicted throughput at concurrency `n`.

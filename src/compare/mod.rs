@@ -6,53 +6,9 @@
 //! extremes, and would call a change whenever all three happened to lean
 //! the same way (one time in four under pure noise).
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::measure::Latencies;
-use crate::report::model::{CandidateResult, Comparison, decode_histogram};
-
-/// How a candidate compares with the baseline on one figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Faster,
-    Slower,
-    NoChange,
-}
-
-/// When a difference counts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Criteria {
-    /// Relative changes smaller than this are noise (0.05 = 5%).
-    pub noise_threshold: f64,
-    /// Largest p-value that counts as significant.
-    pub significance: f64,
-}
-
-impl Default for Criteria {
-    fn default() -> Self {
-        Self {
-            noise_threshold: 0.05,
-            significance: 0.05,
-        }
-    }
-}
-
-/// The estimated ratio candidate/baseline with its interval and verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Estimate {
-    /// Geometric mean over rounds of candidate/baseline (< 1 is faster).
-    pub ratio: f64,
-    /// The (1 - significance) confidence interval of the ratio: Student's
-    /// t over the rounds' log ratios (Welch's for separate runs).
-    pub ci_low: f64,
-    pub ci_high: f64,
-    /// Two-sided t-test p-value of "no difference".
-    pub p_value: f64,
-    pub verdict: Verdict,
-}
+use crate::results::{CandidateResult, Comparison, Criteria, Estimate, Latencies, Verdict};
 
 /// The default noise threshold between separate runs (a stored baseline):
 /// their machines drift more than interleaved rounds do; A/A runs here
@@ -201,10 +157,7 @@ pub fn comparisons(
             base.round_histograms(&query.name),
             other.round_histograms(&query.name),
         );
-        let (base_all, other_all) = (
-            decode_histogram(&base_query.histogram),
-            decode_histogram(&query.histogram),
-        );
+        let (base_all, other_all) = (&base_query.histogram.0, &query.histogram.0);
         for (label, quantile) in PERCENTILES {
             let values = |rounds: &[Latencies]| -> Vec<f64> {
                 rounds
@@ -221,14 +174,13 @@ pub fn comparisons(
             ) else {
                 continue;
             };
-            let at =
-                |h: &Option<Latencies>| h.as_ref().map_or(0, |h| h.value_at_quantile(quantile));
+            let at = |h: &Latencies| h.value_at_quantile(quantile);
             out.push(Comparison {
                 candidate: other.name.clone(),
                 query: query.name.clone(),
                 percentile: label.to_owned(),
-                baseline_us: at(&base_all),
-                candidate_us: at(&other_all),
+                baseline_us: at(base_all),
+                candidate_us: at(other_all),
                 estimate,
             });
         }

@@ -12,11 +12,12 @@ use rand_distr::{Distribution as _, Exp};
 use std::sync::{Barrier, OnceLock};
 
 use super::session::{Connections, Pools, Shared};
-use super::spec::{Arrivals, PhaseSpec};
-use crate::measure::timeline::{IntervalPoint, IntervalRecorder, Timeline};
+use crate::measure::timeline::{IntervalRecorder, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
-use crate::report::model::PhaseLoad;
+use crate::results::IntervalPoint;
+use crate::results::PhaseLoad;
 use crate::scenario::units::parse_duration;
+use crate::scenario::workload::{Arrivals, PhaseSpec};
 use crate::seed::rng::{CellRng, cell_rng, combine};
 
 /// An arrival that started this much after its intended time counts as

@@ -3,7 +3,6 @@
 
 pub mod engine;
 pub mod session;
-pub mod spec;
 pub mod workload;
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,26 +11,28 @@ use std::sync::Arc;
 
 use tokio_postgres::Client;
 
-use crate::candidate::observe::{self, PlanSummary};
 use crate::candidate::{self, Candidate, CandidateError, Prepared};
-use crate::compare::{self, Criteria, Pairing};
+use crate::compare::{self, Pairing};
 use crate::gate::baseline::RunKey;
 use crate::gate::threshold::evaluate;
 use crate::measure::QueryMeasurements;
 use crate::measure::timeline::Timeline;
+use crate::observe;
 use crate::pg::{PgError, QueryContext, Server};
 use crate::report::files::{ReportDir, ReportError};
-use crate::report::model::{
+use crate::results::Criteria;
+use crate::results::PlanSummary;
+use crate::results::{
     CandidateResult, MachineInfo, PhaseResult, QueryResult, RESULTS_VERSION, RunResults,
     ScenarioInfo, ServerInfo, TableRows,
 };
 use crate::scenario::Scenario;
+use crate::scenario::workload::{Protocol, Role, WorkloadSpec};
 use crate::seed::plan::DataPlan;
 use crate::seed::rng::combine;
 use crate::seed::{SeedError, SeedOptions, SeedReport};
 use engine::{Phase, PhaseOutcome, PhaseOverrides, run_phase};
 use session::{PreRequest, Shared};
-use spec::{Protocol, Role, WorkloadSpec};
 use workload::Workload;
 
 /// Settings reported with every run.
@@ -568,7 +569,7 @@ fn query_results(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            QueryResult::new(&q.name, role, access, m, elapsed_s)
+            m.result(&q.name, role, access, elapsed_s)
         })
         .collect()
 }

@@ -16,9 +16,9 @@ use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::spec::{Access, Protocol, Role};
 use super::workload::{Request, Workload};
 use crate::measure::Outcome;
+use crate::scenario::workload::{Access, Protocol, Role};
 use crate::seed::value::Value;
 
 /// The search path PostgREST sets on Supabase (`db-schemas` + extras).

@@ -9,10 +9,10 @@ use std::time::Duration;
 use rand::RngExt;
 use rand_distr::{Distribution as _, Zipf};
 
-use super::spec::{Access, ParamSpec, Role, WorkloadSpec};
 use crate::measure::QueryMeasurements;
 use crate::scenario::units::parse_duration;
 use crate::scenario::validate::split_column;
+use crate::scenario::workload::{Access, ParamSpec, Role, WorkloadSpec};
 use crate::seed::plan::{DataPlan, Gen};
 use crate::seed::rng::CellRng;
 use crate::seed::value::Value;

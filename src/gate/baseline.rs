@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::GateError;
-use crate::compare::{self, Criteria, Pairing, Verdict};
-use crate::report::model::{PhaseLoad, RESULTS_VERSION, Regression, RunResults};
+use crate::compare::{self, Pairing};
+use crate::results::{Criteria, Verdict};
+use crate::results::{PhaseLoad, RESULTS_VERSION, Regression, RunResults};
 
 /// Where baselines live, relative to the working directory.
 pub const BASELINES_DIR: &str = "reports/baselines";

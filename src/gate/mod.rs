@@ -6,7 +6,7 @@ pub mod threshold;
 
 use std::path::PathBuf;
 
-use crate::report::model::RunResults;
+use crate::results::RunResults;
 
 /// Why a stored run cannot be read, written or compared.
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +21,7 @@ pub enum GateError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("{} has results version {found}; this schemabench reads version {}", path.display(), crate::report::model::RESULTS_VERSION)]
+    #[error("{} has results version {found}; this schemabench reads version {}", path.display(), crate::results::RESULTS_VERSION)]
     Version { path: PathBuf, found: u64 },
     #[error("cannot write {}: {source}", path.display())]
     Write {

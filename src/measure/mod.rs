@@ -8,23 +8,9 @@ pub mod timeline;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
-
-/// Highest latency a histogram holds, in microseconds (10 minutes); longer
-/// values are clamped to it and still counted.
-pub const MAX_LATENCY_US: u64 = 600_000_000;
-/// Precision of every histogram.
-pub const SIGNIFICANT_DIGITS: u8 = 3;
-
-/// A latency histogram in microseconds.
-pub type Latencies = Histogram<u64>;
-
-/// An empty histogram with schemabench's range and precision.
-pub fn new_histogram() -> Latencies {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, SIGNIFICANT_DIGITS)
-        .expect("constant histogram bounds are valid")
-}
+use crate::results::{
+    ErrorCount, Histogram, Latencies, LatencySummary, MAX_LATENCY_US, QueryResult, new_histogram,
+};
 
 /// Microseconds of a duration, at least 1 (the histogram's lowest value).
 pub fn micros(d: Duration) -> u64 {
@@ -43,13 +29,6 @@ pub enum Outcome {
         code: String,
         message: String,
     },
-}
-
-/// Errors of one SQLSTATE: how many, and one message as a sample.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ErrorCount {
-    pub count: u64,
-    pub sample: String,
 }
 
 /// What one query recorded in one phase.
@@ -125,47 +104,28 @@ impl QueryMeasurements {
     pub fn count(&self) -> u64 {
         self.latency.len()
     }
-}
 
-/// Percentiles of a latency histogram, in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct LatencySummary {
-    pub min: u64,
-    pub mean: f64,
-    pub stddev: f64,
-    pub p50: u64,
-    pub p90: u64,
-    pub p95: u64,
-    pub p99: u64,
-    pub p999: u64,
-    pub max: u64,
-}
-
-impl LatencySummary {
-    pub fn of(h: &Latencies) -> Self {
-        if h.is_empty() {
-            return Self {
-                min: 0,
-                mean: 0.0,
-                stddev: 0.0,
-                p50: 0,
-                p90: 0,
-                p95: 0,
-                p99: 0,
-                p999: 0,
-                max: 0,
-            };
-        }
-        Self {
-            min: h.min(),
-            mean: h.mean(),
-            stddev: h.stdev(),
-            p50: h.value_at_quantile(0.50),
-            p90: h.value_at_quantile(0.90),
-            p95: h.value_at_quantile(0.95),
-            p99: h.value_at_quantile(0.99),
-            p999: h.value_at_quantile(0.999),
-            max: h.max(),
+    /// The figures of one query over `elapsed_s` seconds, as results keep them.
+    pub fn result(&self, name: &str, role: String, access: String, elapsed_s: f64) -> QueryResult {
+        let count = self.count();
+        let errors = self.error_count();
+        QueryResult {
+            name: name.to_owned(),
+            role,
+            access,
+            count,
+            throughput: count as f64 / elapsed_s.max(1e-9),
+            errors,
+            timeouts: self.timeouts,
+            error_rate: if count == 0 {
+                0.0
+            } else {
+                (errors + self.timeouts) as f64 / count as f64
+            },
+            latency: LatencySummary::of(&self.latency),
+            service: LatencySummary::of(&self.service),
+            errors_by_sqlstate: self.errors.clone(),
+            histogram: Histogram::from(&self.latency),
         }
     }
 }

@@ -16,25 +16,14 @@ use std::time::{Duration, Instant, SystemTime};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
-use serde::{Deserialize, Serialize};
+
+use crate::results::{IntervalPoint, SIGNIFICANT_DIGITS};
 
 /// Seconds a second stays open for late shipments before it is final.
 const GRACE_SECONDS: u64 = 2;
 
 /// Interval histograms are small and grow as needed.
 type IntervalHistogram = Histogram<u32>;
-
-/// One second of one query, as kept for charts and JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct IntervalPoint {
-    /// Seconds since the run started.
-    pub second: u64,
-    pub query: String,
-    pub count: u64,
-    pub p50_us: u64,
-    pub p99_us: u64,
-    pub max_us: u64,
-}
 
 /// Live figures for the progress bar, updated by the collector as seconds
 /// arrive (workers touch no shared counter).
@@ -161,9 +150,8 @@ impl IntervalRecorder {
         }
         // Small and auto-resizing: most seconds hold a narrow range. It must
         // grow rather than saturate, or slow requests would read as ~2 ms.
-        let h = self.current[query].get_or_insert_with(|| {
-            Histogram::new(super::SIGNIFICANT_DIGITS).expect("valid precision")
-        });
+        let h = self.current[query]
+            .get_or_insert_with(|| Histogram::new(SIGNIFICANT_DIGITS).expect("valid precision"));
         let _ = h.record(latency_us.clamp(1, super::MAX_LATENCY_US));
         self.errors += u64::from(failed);
     }

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use super::charts::{self, Axis, Scale, Series};
 use super::html::{esc, figure};
-use crate::capacity::CapacityResults;
-use crate::gate::threshold::{LatencyFigure, Limit, Metric};
+use crate::results::capacity::CapacityResults;
+use crate::scenario::limit::{LatencyFigure, Limit, Metric};
 
 /// Picks one of (p50, p95, p99).
 type Pick = fn(f64, f64, f64) -> f64;

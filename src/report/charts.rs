@@ -4,8 +4,8 @@
 
 use plotters::prelude::*;
 
-use crate::compare::Verdict;
-use crate::measure::Latencies;
+use crate::results::Latencies;
+use crate::results::Verdict;
 
 /// Why a chart could not be drawn (the report says so in its place).
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::model::RunResults;
+use crate::results::RunResults;
 
 /// One entry of github-action-benchmark's custom formats.
 #[derive(Debug, Serialize)]

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::model::{RunResults, decode_histogram};
 use crate::measure::hgrm::percentile_distribution;
+use crate::results::RunResults;
 
 /// Why the report folder could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -127,7 +127,7 @@ impl ReportDir {
     /// Writes a capacity run's results and report.
     pub fn write_capacity(
         &self,
-        results: &crate::capacity::CapacityResults,
+        results: &crate::results::capacity::CapacityResults,
     ) -> Result<(), ReportError> {
         self.put_json(CAPACITY_FILE, results)?;
         self.put(CAPACITY_HTML_FILE, &super::capacity::html(results))
@@ -150,10 +150,9 @@ impl ReportDir {
         self.put_json(BIGGER_FILE, &bigger)?;
         for c in &results.candidates {
             for q in &c.queries {
-                if let Some(h) = decode_histogram(&q.histogram) {
-                    let file = self.hgrm_path(&q.name, &c.name);
-                    std::fs::write(&file, percentile_distribution(&h)).map_err(io(&file))?;
-                }
+                let file = self.hgrm_path(&q.name, &c.name);
+                std::fs::write(&file, percentile_distribution(&q.histogram.0))
+                    .map_err(io(&file))?;
             }
         }
         Ok(())

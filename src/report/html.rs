@@ -3,12 +3,10 @@
 
 use std::fmt::Write;
 
+use super::analysis::{FIGURE_COLUMNS, ms};
 use super::charts::{self, RatioRow, Series};
-use super::model::{
-    CandidateResult, FIGURE_COLUMNS, PhaseResult, QueryResult, RunResults, decode_histogram, ms,
-};
-use crate::compare::Verdict;
-use crate::measure::Latencies;
+use crate::results::Verdict;
+use crate::results::{CandidateResult, Latencies, PhaseResult, QueryResult, RunResults};
 
 /// Escapes text for HTML and XML.
 pub fn esc(text: &str) -> String {
@@ -352,11 +350,7 @@ fn query_section(out: &mut String, r: &RunResults, name: &str) {
         .enumerate()
         .filter_map(|(i, c)| {
             let q = c.queries.iter().find(|q| q.name == name)?;
-            Some((
-                c.name.clone(),
-                charts::color(i),
-                decode_histogram(&q.histogram)?,
-            ))
+            Some((c.name.clone(), charts::color(i), q.histogram.0.clone()))
         })
         .collect();
     let refs: Vec<(String, plotters::style::RGBColor, &Latencies)> = histograms

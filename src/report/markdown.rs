@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
-use super::model::{CandidateResult, Comparison, FIGURE_COLUMNS, Regression, RunResults, ms};
-use crate::compare::Verdict;
+use super::analysis::{FIGURE_COLUMNS, ms};
+use crate::results::Verdict;
+use crate::results::{CandidateResult, Comparison, Regression, RunResults};
 
 fn icon(v: Verdict) -> &'static str {
     match v {

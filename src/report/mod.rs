@@ -1,10 +1,10 @@
 //! Outputs of a run, each rendered from the one result model.
 
+pub mod analysis;
 pub mod capacity;
 pub mod charts;
 pub mod ci;
 pub mod files;
 pub mod html;
 pub mod markdown;
-pub mod model;
 pub mod terminal;

@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
-use super::model::{FIGURE_COLUMNS, PhaseResult, QueryResult, RunResults};
-use crate::compare::Verdict;
+use super::analysis::FIGURE_COLUMNS;
+use crate::results::Verdict;
+use crate::results::{PhaseResult, QueryResult, RunResults};
 
 /// For a single configuration and round: one table per measured phase,
 /// then the totals. With candidates: one table per candidate over all its

@@ -4,10 +4,12 @@
 //! parsed and passed every check, so later stages never see a bad one.
 
 pub mod error;
+pub mod limit;
 mod span;
 pub mod spec;
 pub mod units;
 pub mod validate;
+pub mod workload;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::drive::spec::{LoadSpec, WorkloadSpec};
+use crate::scenario::workload::{LoadSpec, WorkloadSpec};
 
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::error::{KeyPath, Problem};
 use super::spec::{Distribution, Generator, ScenarioSpec, TableSpec};
 use super::units::{parse_duration, parse_instant, placeholder_count};
-use crate::drive::spec::{LoadSpec, ParamSpec, WorkloadSpec};
+use crate::scenario::workload::{LoadSpec, ParamSpec, WorkloadSpec};
 
 type Check = Result<(), Problem>;
 
@@ -91,7 +91,7 @@ fn check_thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Check {
         }
         for (j, limit) in t.limits.iter().enumerate() {
             limit
-                .parse::<crate::gate::threshold::Limit>()
+                .parse::<crate::scenario::limit::Limit>()
                 .map_err(|e| {
                     Problem::new(tp.key("limits").index(j), format!("expected {e}"))
                         .with_value(format!("{limit:?}"))

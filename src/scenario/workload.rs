@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::scenario::spec::Generator;
+use super::spec::Generator;
 
 /// The query mix and how the acting user is chosen.
 #[derive(Debug, Clone, Deserialize)]

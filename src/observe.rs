@@ -5,53 +5,14 @@
 
 use std::collections::BTreeSet;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
 
 use crate::drive::session::Shared;
-use crate::drive::spec::{Access, Role};
 use crate::pg::{PgError, QueryContext};
+use crate::results::{IndexUsage, PlanSummary, StatementStats};
+use crate::scenario::workload::{Access, Role};
 use crate::seed::rng::cell_rng;
-
-/// The shape and cost of one query's plan.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PlanSummary {
-    pub query: String,
-    /// Plan nodes, outermost first: "Index Scan using x on stories".
-    pub nodes: Vec<String>,
-    pub indexes: Vec<String>,
-    pub estimated_rows: f64,
-    pub actual_rows: f64,
-    pub shared_hit_blocks: i64,
-    pub shared_read_blocks: i64,
-    pub planning_ms: f64,
-    pub execution_ms: f64,
-    /// Against the baseline's plan: "+ node" added, "- node" gone.
-    pub changes: Vec<String>,
-    /// Why no plan could be taken, if so.
-    pub error: Option<String>,
-}
-
-/// What `pg_stat_statements` saw of one query during the rounds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct StatementStats {
-    pub query: String,
-    pub calls: i64,
-    pub mean_exec_ms: f64,
-    pub stddev_exec_ms: f64,
-    pub shared_blks_hit: i64,
-    pub shared_blks_read: i64,
-}
-
-/// Scans of one index during the rounds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct IndexUsage {
-    pub index: String,
-    pub table: String,
-    pub scans: i64,
-}
 
 /// Walks a plan node and its children.
 fn walk(node: &serde_json::Value, nodes: &mut Vec<String>, indexes: &mut BTreeSet<String>) {

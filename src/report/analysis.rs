@@ -1,0 +1,199 @@
+//! What a reader should double-check before trusting a run's figures,
+//! and the formatting every table of every report shares.
+
+use crate::results::{Comparison, Criteria, PhaseResult, QueryResult, RunResults, Verdict};
+
+/// A round whose throughput is this far from the median of its
+/// configuration's rounds is flagged as noisy.
+const NOISY_ROUND: f64 = 0.15;
+/// An open-loop phase whose late plus dropped arrivals exceed this share
+/// of its requests missed its target rate.
+const MISSED_ARRIVALS: f64 = 0.01;
+
+impl RunResults {
+    /// What a reader should double-check before trusting the figures: new
+    /// indexes no query used, open-loop phases that missed their rate,
+    /// rounds that ran much faster or slower than their siblings, plans that
+    /// could not be taken.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.candidates {
+            if !c.unused_new_indexes.is_empty() {
+                out.push(format!(
+                    "{}: new index(es) no query used: {}",
+                    c.name,
+                    c.unused_new_indexes.join(", ")
+                ));
+            }
+            // Arrivals are Poisson or paced, so the count alone varies; late
+            // and dropped arrivals are what show a missed rate. One line per
+            // phase, however many rounds missed it.
+            let mut open: Vec<&PhaseResult> = c
+                .phases
+                .iter()
+                .filter(|p| !p.warmup && p.rate.is_some())
+                .collect();
+            open.sort_by(|a, b| a.name.cmp(&b.name));
+            for same in open.chunk_by(|a, b| a.name == b.name) {
+                let missed: Vec<&&PhaseResult> = same
+                    .iter()
+                    .filter(|p| {
+                        (p.late + p.dropped) as f64 > MISSED_ARRIVALS * p.requests.max(1) as f64
+                    })
+                    .collect();
+                if let Some(first) = missed.first() {
+                    let sum = |f: fn(&PhaseResult) -> u64| missed.iter().map(|p| f(p)).sum::<u64>();
+                    out.push(format!(
+                        "{}: phase {} missed its {} req/s schedule in {} of {} round(s): {} of {} arrivals late (> 5 ms), {} dropped; the server or the driver could not keep up",
+                        c.name,
+                        first.name,
+                        first.rate.unwrap_or_default(),
+                        missed.len(),
+                        same.len(),
+                        sum(|p| p.late),
+                        sum(|p| p.requests),
+                        sum(|p| p.dropped)
+                    ));
+                }
+            }
+            let mut per_round: Vec<(u32, f64)> = Vec::new();
+            for p in c.phases.iter().filter(|p| !p.warmup && p.rate.is_none()) {
+                match per_round.iter_mut().find(|(r, _)| *r == p.round) {
+                    Some((_, t)) => *t += p.throughput,
+                    None => per_round.push((p.round, p.throughput)),
+                }
+            }
+            if per_round.len() >= 3 {
+                let mut sorted: Vec<f64> = per_round.iter().map(|(_, t)| *t).collect();
+                sorted.sort_by(f64::total_cmp);
+                let median = sorted[sorted.len() / 2];
+                for (round, t) in &per_round {
+                    if median > 0.0 && ((t - median) / median).abs() > NOISY_ROUND {
+                        out.push(format!(
+                            "{}: round {round} ran at {t:.0} req/s, {:+.0}% from the median of its rounds: the machine was noisy",
+                            c.name,
+                            (t - median) / median * 100.0
+                        ));
+                    }
+                }
+            }
+            for plan in &c.plans {
+                if let Some(e) = &plan.error {
+                    out.push(format!("{}: no plan for {}: {e}", c.name, plan.query));
+                }
+            }
+        }
+        let mut undecided = too_wide_to_call(&self.comparisons, self.criteria);
+        if let Some(r) = &self.regression {
+            undecided += too_wide_to_call(&r.comparisons, r.criteria);
+        }
+        if undecided > 0 {
+            out.push(format!(
+                "{undecided} comparison(s) moved past the noise threshold, but the rounds varied too much to call them: more rounds (--rounds) narrow the interval"
+            ));
+        }
+        out
+    }
+}
+
+/// Comparisons whose ratio lies beyond the noise threshold while their
+/// interval reaches into it: the rounds, not the effect, left them open.
+fn too_wide_to_call(comparisons: &[Comparison], criteria: Criteria) -> usize {
+    let band = 1.0 + criteria.noise_threshold;
+    comparisons
+        .iter()
+        .filter(|c| c.estimate.verdict == Verdict::NoChange)
+        .filter(|c| c.estimate.ratio > band || c.estimate.ratio < 1.0 / band)
+        .count()
+}
+
+/// Microseconds as milliseconds with two decimals, as every report shows them.
+pub fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+/// Titles of a query's figures, the same in every table of every report.
+pub const FIGURE_COLUMNS: [&str; 10] = [
+    "count", "req/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "errors",
+    "timeouts",
+];
+
+impl QueryResult {
+    /// The figures under [`FIGURE_COLUMNS`], formatted.
+    pub fn figure_cells(&self) -> [String; 10] {
+        let l = &self.latency;
+        [
+            self.count.to_string(),
+            format!("{:.1}", self.throughput),
+            format!("{:.2}", l.mean / 1000.0),
+            ms(l.p50),
+            ms(l.p95),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max),
+            self.errors.to_string(),
+            self.timeouts.to_string(),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Estimate;
+
+    #[test]
+    fn a_missed_schedule_is_one_warning_per_phase() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        assert!(!results.warnings().iter().any(|w| w.contains("missed its")));
+        for p in results.candidates[0]
+            .phases
+            .iter_mut()
+            .filter(|p| p.rate.is_some() && !p.warmup)
+        {
+            p.late = p.requests / 10;
+        }
+        let missed: Vec<String> = results
+            .warnings()
+            .into_iter()
+            .filter(|w| w.contains("missed its"))
+            .collect();
+        assert_eq!(missed.len(), 1, "{missed:?}");
+        assert!(
+            missed[0].starts_with(
+                "baseline: phase open_loop missed its 300 req/s schedule in 3 of 3 round(s)"
+            ),
+            "{missed:?}"
+        );
+    }
+
+    #[test]
+    fn a_change_the_rounds_cannot_call_asks_for_more_rounds() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let asks = |r: &RunResults| r.warnings().iter().any(|w| w.contains("--rounds"));
+        let wide = Estimate {
+            ratio: 1.4,
+            ci_low: 0.8,
+            ci_high: 2.4,
+            p_value: 0.2,
+            verdict: Verdict::NoChange,
+        };
+        results.comparisons.iter_mut().for_each(|c| {
+            c.estimate = Estimate {
+                ratio: 1.01,
+                ..wide
+            }
+        });
+        assert!(!asks(&results), "small ratios are simply no change");
+        results.comparisons[0].estimate = wide;
+        assert!(asks(&results));
+        results.comparisons[0].estimate.verdict = Verdict::Slower;
+        assert!(!asks(&results), "a called change needs no more rounds");
+    }
+}

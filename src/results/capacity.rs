@@ -1,0 +1,141 @@
+//! What `capacity` found: `capacity.json`. How it is found lives in
+//! `capacity`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the meaning or shape of `capacity.json` changes.
+pub const CAPACITY_VERSION: u32 = 1;
+
+/// One step of the concurrency sweep.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SweepPoint {
+    pub clients: u32,
+    pub throughput: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub error_rate: f64,
+}
+
+/// One probe of the rate search.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Probe {
+    /// Target arrivals per second.
+    pub rate: f64,
+    /// Served requests per second (a probe passes only above 90% of `rate`).
+    pub throughput: f64,
+    /// Latencies from the intended start of each arrival.
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub error_rate: f64,
+    pub late: u64,
+    pub dropped: u64,
+    pub passed: bool,
+    /// Queries whose own latency or error rate broke an objective.
+    pub failing_queries: Vec<String>,
+}
+
+/// One query across data scales.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct QueryGrowth {
+    pub query: String,
+    /// (absolute scale, p50 ms, p99 ms) per measured scale.
+    pub points: Vec<(f64, f64, f64)>,
+    /// Power-law exponent of p50 against the scale.
+    pub exponent: f64,
+    pub growth: Growth,
+    /// p99 at the projected scale.
+    pub projected_p99_ms: Option<f64>,
+    pub trust: Option<Trust>,
+    pub fit_r_squared: Option<f64>,
+    /// Plan nodes at the largest scale measured (why it grows).
+    pub plan: Vec<String>,
+}
+
+/// Everything `capacity` found; `capacity.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CapacityResults {
+    pub version: u32,
+    pub schemabench_version: String,
+    pub started_at: String,
+    pub elapsed_s: f64,
+    pub scenario: String,
+    pub seed: u64,
+    /// The scenario's scale for the sweep and the search.
+    pub scale: f64,
+    pub objectives: Vec<String>,
+    pub sweep: Vec<SweepPoint>,
+    pub usl: Option<UslFit>,
+    pub probes: Vec<Probe>,
+    /// The highest probed rate that met every objective.
+    pub max_rate: Option<f64>,
+    /// True when a passing and a failing rate were found within 10%.
+    pub converged: bool,
+    pub first_to_break: Option<String>,
+    pub growth_scales: Vec<f64>,
+    pub project_scale: f64,
+    pub growth: Vec<QueryGrowth>,
+    /// Plain-language findings, most important first.
+    pub conclusion: Vec<String>,
+}
+
+/// The shape of a query's growth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Growth {
+    /// Exponent below 0.15: index lookups, constant work.
+    Flat,
+    /// 0.15 to 0.6: grows, but much slower than the data (tree depth, caches).
+    Logarithmic,
+    /// 0.6 to 1.4: proportional to the data: a scan.
+    Linear,
+    /// Above 1.4: worse than proportional (nested loops over growing sides).
+    Superlinear,
+}
+
+impl Growth {
+    pub fn of(exponent: f64) -> Self {
+        if exponent < 0.15 {
+            Self::Flat
+        } else if exponent < 0.6 {
+            Self::Logarithmic
+        } else if exponent <= 1.4 {
+            Self::Linear
+        } else {
+            Self::Superlinear
+        }
+    }
+
+    /// Worth flagging: cost that follows the data.
+    pub fn is_alarming(self) -> bool {
+        matches!(self, Self::Linear | Self::Superlinear)
+    }
+}
+
+/// How far to believe a projection beyond the largest measured scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    High,
+    Medium,
+    Low,
+}
+
+/// A fitted model and how well it fits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UslFit {
+    /// Throughput of one client (requests/s).
+    pub lambda: f64,
+    /// Contention coefficient.
+    pub sigma: f64,
+    /// Coherency coefficient.
+    pub kappa: f64,
+    /// Coefficient of determination of the fitted throughput.
+    pub r_squared: f64,
+    /// Concurrency of peak throughput, `sqrt((1-σ)/κ)`; absent when κ is 0.
+    pub peak_clients: Option<f64>,
+    /// The predicted peak throughput.
+    pub peak_throughput: Option<f64>,
+}

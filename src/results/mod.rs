@@ -1,0 +1,286 @@
+//! The one serde model of a run: the single source of truth that
+//! `results.json` holds and every other output is rendered from. Versioned,
+//! and pinned by `schemas/results.schema.json`.
+
+pub mod capacity;
+mod histogram;
+mod observed;
+mod verdict;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use histogram::{
+    Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
+};
+pub use observed::{
+    CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, RelationSize, StatementStats,
+};
+pub use verdict::{Criteria, Estimate, Verdict};
+
+/// Bumped whenever the meaning or shape of `results.json` changes.
+pub const RESULTS_VERSION: u32 = 2;
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RunResults {
+    pub version: u32,
+    pub schemabench_version: String,
+    /// RFC 3339 time the run started.
+    pub started_at: String,
+    /// RFC 3339 time the run ended (absent in a partial report).
+    pub finished_at: Option<String>,
+    /// Wall-clock seconds from start to the last write, seeding included.
+    pub elapsed_s: f64,
+    /// False while phases are still running (a partial report).
+    pub complete: bool,
+    /// Why the run stopped early (a failed threshold with `abort_on_fail`).
+    pub aborted: Option<String>,
+    pub scenario: ScenarioInfo,
+    pub server: ServerInfo,
+    pub machine: MachineInfo,
+    /// `simple`, `extended` or `prepared`.
+    pub protocol: String,
+    /// The phases as planned, command-line overrides applied: two runs are
+    /// comparable only when these match.
+    pub load: Vec<PhaseLoad>,
+    /// Interleaved rounds: every candidate ran its phases once per round.
+    pub rounds: u32,
+    pub criteria: Criteria,
+    /// The baseline first, then each candidate.
+    pub candidates: Vec<CandidateResult>,
+    /// Every candidate against the baseline, per query and percentile.
+    pub comparisons: Vec<Comparison>,
+    /// The scenario's thresholds, checked on the baseline.
+    pub thresholds: Vec<ThresholdResult>,
+    /// This run's baseline against a stored run (`--baseline NAME`).
+    pub regression: Option<Regression>,
+}
+
+/// A phase as planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseLoad {
+    pub name: String,
+    pub warmup: bool,
+    /// `closed` or `open`.
+    pub mode: String,
+    /// Closed loop: concurrent clients; open loop: the worker cap.
+    pub clients: u32,
+    pub rate: Option<f64>,
+    pub arrivals: Option<String>,
+    pub duration_s: Option<f64>,
+    pub transactions: Option<u64>,
+}
+
+/// The machine schemabench ran on (the load generator's side).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MachineInfo {
+    pub cores: usize,
+    /// Total memory (Linux: `/proc/meminfo`).
+    pub memory_bytes: Option<u64>,
+    pub os: String,
+    pub arch: String,
+}
+
+impl MachineInfo {
+    /// This machine.
+    pub fn current() -> Self {
+        let memory_bytes = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("MemTotal:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .map(|kb| kb * 1024);
+        Self {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_bytes,
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+        }
+    }
+}
+
+/// One threshold (`p99 < 25ms` on a query, or on all queries together).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdResult {
+    /// The query, or `all` for every query together.
+    pub query: String,
+    /// As written in the scenario.
+    pub limit: String,
+    /// The measured value, in the limit's unit (ms, req/s, or a fraction).
+    pub actual: f64,
+    pub passed: bool,
+}
+
+/// The run's baseline against a stored run of the same scenario and load.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Regression {
+    /// The stored run: a baseline name or a file.
+    pub against: String,
+    /// When the stored run started.
+    pub against_started_at: String,
+    pub criteria: Criteria,
+    /// Per query and percentile; `candidate` is `current`.
+    pub comparisons: Vec<Comparison>,
+    /// True when any comparison is slower.
+    pub regressed: bool,
+}
+/// One configuration's copy of the data, its cost and what it measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CandidateResult {
+    pub name: String,
+    pub description: String,
+    pub database: String,
+    pub cost: CandidateCost,
+    /// Every phase of every round, in the order they ran.
+    pub phases: Vec<PhaseResult>,
+    /// Every query over all measured phases of all rounds.
+    pub queries: Vec<QueryResult>,
+    /// A representative plan of every query, diffed against the baseline's.
+    pub plans: Vec<PlanSummary>,
+    /// `pg_stat_statements` over the rounds (empty without the extension).
+    pub statements: Vec<StatementStats>,
+    /// Scans of every index during the rounds.
+    pub index_usage: Vec<IndexUsage>,
+    /// Indexes this candidate added that no query used.
+    pub unused_new_indexes: Vec<String>,
+}
+
+/// A candidate against the baseline on one query and percentile.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Comparison {
+    pub candidate: String,
+    pub query: String,
+    /// `p50`, `p95` or `p99`.
+    pub percentile: String,
+    /// The percentile over all rounds, µs.
+    pub baseline_us: u64,
+    pub candidate_us: u64,
+    pub estimate: Estimate,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub file: String,
+    pub seed: u64,
+    pub scale: f64,
+    /// Identifies the seeded data (schema, table specs, seed, scale).
+    pub data_fingerprint: String,
+    pub database: String,
+    pub tables: Vec<TableRows>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct TableRows {
+    pub name: String,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ServerInfo {
+    /// `select version()`.
+    pub version: String,
+    /// True for schemabench's own throwaway cluster.
+    pub throwaway: bool,
+    /// Key settings (shared_buffers, work_mem, ...), as the server reports them.
+    pub settings: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseResult {
+    pub name: String,
+    /// 1-based round.
+    pub round: u32,
+    pub warmup: bool,
+    /// `closed` or `open`.
+    pub mode: String,
+    /// Closed loop: concurrent clients; open loop: the worker cap.
+    pub clients: u32,
+    /// Open loop: target arrivals per second.
+    pub rate: Option<f64>,
+    /// Open loop: `uniform` or `poisson`.
+    pub arrivals: Option<String>,
+    pub elapsed_s: f64,
+    pub requests: u64,
+    pub throughput: f64,
+    /// Open loop: arrivals that started more than 5 ms after their intended time.
+    pub late: u64,
+    /// Open loop: arrivals never served.
+    pub dropped: u64,
+    pub queries: Vec<QueryResult>,
+    /// One point per query and second.
+    pub timeline: Vec<IntervalPoint>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct QueryResult {
+    pub name: String,
+    pub role: String,
+    pub access: String,
+    /// Requests that finished (successfully or not).
+    pub count: u64,
+    pub throughput: f64,
+    pub errors: u64,
+    /// Statement timeouts (SQLSTATE 57014), apart from other errors.
+    pub timeouts: u64,
+    /// (errors + timeouts) / count.
+    pub error_rate: f64,
+    /// From the intended start (open loop) or actual start (closed loop), µs.
+    pub latency: LatencySummary,
+    /// From the actual start: uncorrected service time, µs.
+    pub service: LatencySummary,
+    pub errors_by_sqlstate: BTreeMap<String, ErrorCount>,
+    /// The latency histogram, HdrHistogram V2 compressed and base64, so
+    /// reports and comparisons can be rebuilt from this file alone.
+    #[schemars(with = "String")]
+    pub histogram: Histogram,
+}
+
+impl CandidateResult {
+    /// One query's latency histogram per round, over the round's measured
+    /// phases: the samples comparisons are made of.
+    pub fn round_histograms(&self, query: &str) -> Vec<Latencies> {
+        let rounds = self.phases.iter().map(|p| p.round).max().unwrap_or(0);
+        (1..=rounds)
+            .map(|round| {
+                let mut merged = new_histogram();
+                for phase in self.phases.iter().filter(|p| p.round == round && !p.warmup) {
+                    if let Some(q) = phase.queries.iter().find(|q| q.name == query) {
+                        let _ = merged.add(&q.histogram.0);
+                    }
+                }
+                merged
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checked-in schema must match the model; regenerate it with
+    /// `UPDATE_SCHEMA=1 cargo test --lib schema_file`.
+    #[test]
+    fn schema_file_matches_the_model() {
+        let schema = serde_json::to_string_pretty(&schemars::schema_for!(RunResults))
+            .expect("schema")
+            + "\n";
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/results.schema.json");
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &schema).expect("write schema");
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        // Not assert_eq: the two schemas would flood the log.
+        assert!(
+            on_disk == schema,
+            "schemas/results.schema.json is stale: run UPDATE_SCHEMA=1 cargo test --lib schema_file"
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! Verdicts as results record them; how they are reached lives in
+//! `compare`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How a candidate compares with the baseline on one figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Faster,
+    Slower,
+    NoChange,
+}
+
+/// When a difference counts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Criteria {
+    /// Relative changes smaller than this are noise (0.05 = 5%).
+    pub noise_threshold: f64,
+    /// Largest p-value that counts as significant.
+    pub significance: f64,
+}
+
+impl Default for Criteria {
+    fn default() -> Self {
+        Self {
+            noise_threshold: 0.05,
+            significance: 0.05,
+        }
+    }
+}
+
+/// The estimated ratio candidate/baseline with its interval and verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Estimate {
+    /// Geometric mean over rounds of candidate/baseline (< 1 is faster).
+    pub ratio: f64,
+    /// The (1 - significance) confidence interval of the ratio: Student's
+    /// t over the rounds' log ratios (Welch's for separate runs).
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Two-sided t-test p-value of "no difference".
+    pub p_value: f64,
+    pub verdict: Verdict,
+}

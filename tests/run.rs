@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use schemabench::drive::{RunOptions, run};
+use schemabench::pipeline::{RunOptions, run};
 use schemabench::results::Verdict;
 use schemabench::results::{QueryResult, RunResults};
 use schemabench::scenario::Scenario;

@@ -1,6 +1,6 @@
 //! Capacity planning: how far a configuration scales, in load and in data,
 //! before it breaks its objectives. Every measurement is an ordinary run of
-//! the scenario's workload (`drive::run`) with generated phases, so it
+//! the scenario's workload (`pipeline::run`) with generated phases, so it
 //! measures exactly as `run` does: as real users, open loop without
 //! coordinated omission.
 
@@ -10,9 +10,9 @@ pub mod usl;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::drive::{self, RunError, RunOptions};
 use crate::gate::threshold::Figures;
 use crate::pg::Server;
+use crate::pipeline::{self, RunError, RunOptions};
 use crate::results::capacity::{
     CAPACITY_VERSION, CapacityResults, Growth, Probe, QueryGrowth, SweepPoint, Trust,
 };
@@ -87,7 +87,7 @@ async fn measure(
         only: Some(Vec::new()),
         ..RunOptions::default()
     };
-    drive::run(server, &scenario, &options)
+    pipeline::run(server, &scenario, &options)
         .await
         .map(|(r, _)| r)
 }

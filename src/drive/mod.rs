@@ -1,59 +1,28 @@
 //! Driving load: the workload's queries as real users, phase after phase,
-//! every latency into the measurement layer, results into the report.
+//! every latency into the measurement layer. What to drive and in which
+//! order is the pipeline's; this module is the load engine.
 
 pub mod engine;
 pub mod session;
 pub mod workload;
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio_postgres::Client;
 
-use crate::candidate::{self, Candidate, CandidateError, Prepared};
-use crate::compare::{self, Pairing};
-use crate::gate::baseline::RunKey;
-use crate::gate::threshold::evaluate;
 use crate::measure::QueryMeasurements;
-use crate::measure::timeline::Timeline;
-use crate::observe;
-use crate::pg::{PgError, QueryContext, Server};
-use crate::report::files::{ReportDir, ReportError};
-use crate::results::Criteria;
-use crate::results::PlanSummary;
-use crate::results::{
-    CandidateResult, MachineInfo, PhaseResult, QueryResult, RESULTS_VERSION, RunResults,
-    ScenarioInfo, ServerInfo, TableRows,
-};
-use crate::scenario::Scenario;
+use crate::pg::{PgError, Server, catalog};
+use crate::results::{PhaseResult, QueryResult};
 use crate::scenario::workload::{Protocol, Role, WorkloadSpec};
 use crate::seed::plan::DataPlan;
-use crate::seed::rng::combine;
-use crate::seed::{SeedError, SeedOptions, SeedReport};
-use engine::{Phase, PhaseOutcome, PhaseOverrides, run_phase};
+use engine::PhaseOutcome;
 use session::{PreRequest, Shared};
 use workload::Workload;
 
-/// Settings reported with every run.
-const REPORTED_SETTINGS: &[&str] = &[
-    "shared_buffers",
-    "work_mem",
-    "effective_cache_size",
-    "random_page_cost",
-    "max_connections",
-    "jit",
-    "max_parallel_workers_per_gather",
-    "synchronous_commit",
-];
-
-/// Why a run failed before or between phases.
+/// Why load could not be driven.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("scenario {0} has no [workload] or no [load] section: `run` needs both")]
-    NoWorkload(String),
-    #[error(transparent)]
-    Seed(#[from] SeedError),
+pub enum DriveError {
     #[error(transparent)]
     Pg(#[from] PgError),
     #[error(
@@ -66,391 +35,27 @@ pub enum RunError {
     },
     #[error("cannot open the load connections: {0}")]
     Connections(String),
-    #[error(transparent)]
-    Report(#[from] ReportError),
-    #[error("cannot start the timeline collector or read a candidate file: {0}")]
-    Timeline(std::io::Error),
-    #[error("no candidate named {0:?} in the scenario (candidates: {1})")]
-    UnknownCandidate(String, String),
-    #[error(transparent)]
-    Candidate(#[from] CandidateError),
 }
 
-/// Command-line choices of `run`.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    pub overrides: PhaseOverrides,
-    pub protocol: Option<Protocol>,
-    pub out: Option<PathBuf>,
-    pub progress: bool,
-    /// Interleaved rounds [default: 3 with candidates, else 1].
-    pub rounds: Option<u32>,
-    /// Run only these candidates (the baseline always runs).
-    pub only: Option<Vec<String>>,
-    /// Keep the candidates' database copies afterwards.
-    pub keep_copies: bool,
-    pub criteria: Criteria,
-}
-
-/// One configuration being driven: its copy of the data and its workload.
-struct Arm {
-    prepared: Prepared,
-    shared: Arc<Shared>,
-}
-
-/// What a run of `scenario` with `options` will be compared on, known
-/// before any work: a stored baseline that differs is refused at once.
-pub fn run_key(scenario: &Scenario, options: &RunOptions) -> Option<RunKey> {
-    let load = scenario.spec.load.as_ref()?;
-    Some(RunKey {
-        scenario: scenario.spec.name.clone(),
-        scale: scenario.spec.scale,
-        seed: scenario.spec.seed,
-        protocol: format!("{:?}", options.protocol.unwrap_or(load.protocol)).to_lowercase(),
-        load: load
-            .phases
-            .iter()
-            .map(|p| Phase::from_spec(p, options.overrides).planned())
-            .collect(),
-    })
-}
-
-/// Seeds (or reuses) the data, gives every candidate its own copy, runs the
-/// phases in interleaved rounds, compares, and writes the report.
-pub async fn run(
+/// Everything the workers of one database share: the workload, prepared
+/// and typed against that database, and how each role's requests begin.
+pub async fn shared(
     server: &Server,
-    scenario: &Scenario,
-    options: &RunOptions,
-) -> Result<(RunResults, ReportDir), RunError> {
-    let started = std::time::Instant::now();
-    let spec = &scenario.spec;
-    let (Some(workload_spec), Some(load)) = (&spec.workload, &spec.load) else {
-        return Err(RunError::NoWorkload(scenario.path.display().to_string()));
-    };
-    let candidates = select_candidates(scenario, options.only.as_deref())?;
-    let phases: Vec<Phase> = load
-        .phases
-        .iter()
-        .map(|p| Phase::from_spec(p, options.overrides))
-        .collect();
-    let query_names: Vec<String> = workload_spec
-        .queries
-        .iter()
-        .map(|q| q.name.clone())
-        .collect();
-    let candidate_names: Vec<String> = candidates.iter().map(|c| c.name.clone()).collect();
-    let report = ReportDir::create(
-        options.out.as_deref(),
-        &spec.name,
-        &query_names,
-        &candidate_names,
-    )?;
-
-    let seeded = crate::seed::seed(
-        server,
-        scenario,
-        &SeedOptions {
-            progress: options.progress,
-            ..SeedOptions::default()
-        },
-    )
-    .await?;
-    let plan = Arc::new(DataPlan::new(spec));
-    let protocol = options.protocol.unwrap_or(load.protocol);
-    let admin = server.connect(&server.maintenance_db()).await?;
-    let mut arms = Vec::with_capacity(candidates.len());
-    for (index, candidate) in candidates.into_iter().enumerate() {
-        let prepared =
-            candidate::prepare(server, &admin, &seeded.database, index, candidate).await?;
-        let client = server.connect(&prepared.database).await?;
-        let workload = Workload::new(
-            &with_overrides(workload_spec, &prepared.candidate),
-            Arc::clone(&plan),
-        );
-        let shared = Arc::new(Shared {
-            protocol,
-            api_config: server.api_config(&prepared.database),
-            raw_config: server.config_for(&prepared.database),
-            param_types: prepare_all(&client, &workload).await?,
-            pre_request: pre_requests(&client).await?,
-            workload,
-        });
-        arms.push(Arm { prepared, shared });
-    }
-    let rounds = options
-        .rounds
-        .unwrap_or(if arms.len() > 1 { 3 } else { 1 })
-        .max(1);
-    let probe = server.connect(&arms[0].prepared.database).await?;
-    let mut results = RunResults {
-        version: RESULTS_VERSION,
-        schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at: chrono::Utc::now().to_rfc3339(),
-        finished_at: None,
-        elapsed_s: 0.0,
-        complete: false,
-        aborted: None,
-        scenario: scenario_info(scenario, &seeded),
-        server: server_info(&probe, server.cluster.is_some()).await?,
-        machine: MachineInfo::current(),
-        protocol: format!("{protocol:?}").to_lowercase(),
-        load: phases.iter().map(Phase::planned).collect(),
-        rounds,
-        criteria: options.criteria,
-        candidates: arms
-            .iter()
-            .map(|arm| CandidateResult {
-                name: arm.prepared.candidate.name.clone(),
-                description: arm.prepared.candidate.description.clone(),
-                database: arm.prepared.database.clone(),
-                cost: arm.prepared.cost.clone(),
-                phases: Vec::new(),
-                queries: Vec::new(),
-                plans: Vec::new(),
-                statements: Vec::new(),
-                index_usage: Vec::new(),
-                unused_new_indexes: Vec::new(),
-            })
-            .collect(),
-        comparisons: Vec::new(),
-        thresholds: Vec::new(),
-        regression: None,
-    };
-    drop(probe);
-    report.write(&results)?;
-
-    let simple = arms.len() == 1 && rounds == 1;
-    let mut slots = Vec::new();
-    for round in 1..=rounds {
-        for arm in round_order(arms.len(), round).map(|a| &arms[a]) {
-            for phase in &phases {
-                slots.push(if simple {
-                    phase.name.clone()
-                } else {
-                    format!("{}.r{round}.{}", arm.prepared.candidate.name, phase.name)
-                });
-            }
-        }
-    }
-    let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
-    let timeline = Timeline::start(query_names, slots, hlogs).map_err(RunError::Timeline)?;
-    // [arm][round][query]: each round's measured phases merged.
-    let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> = arms.iter().map(|_| Vec::new()).collect();
-    let mut slot = 0;
-    'rounds: for round in 1..=rounds {
-        for (a, arm) in round_order(arms.len(), round).map(|a| (a, &arms[a])) {
-            let mut measured: Vec<PhaseOutcome> = Vec::new();
-            for (p, phase) in phases.iter().enumerate() {
-                // The same request sequence for every candidate and round: paired samples.
-                let seed = combine(&[spec.seed, p as u64]);
-                let outcome = run_phase(Arc::clone(&arm.shared), &timeline, slot, phase, seed)
-                    .await
-                    .map_err(RunError::Connections)?;
-                slot += 1;
-                results.candidates[a].phases.push(phase_result(
-                    &arm.shared.workload,
-                    &outcome,
-                    round,
-                ));
-                if phase.warmup {
-                    continue;
-                }
-                measured.push(outcome);
-                // Thresholds gate the baseline: stop early once one that
-                // asks for it has failed on what was measured so far.
-                if a == 0 && spec.thresholds.iter().any(|t| t.abort_on_fail) {
-                    let mut so_far = per_round[0].clone();
-                    so_far.push(merge(&arm.shared.workload, &measured));
-                    let queries = query_results(
-                        &arm.shared.workload,
-                        &merge_rounds(&arm.shared.workload, &so_far),
-                        measured_seconds(&results.candidates[0]),
-                    );
-                    if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
-                        results.aborted = Some(format!(
-                            "threshold {failed} failed after phase {} of round {round}",
-                            phase.name
-                        ));
-                        break;
-                    }
-                }
-            }
-            per_round[a].push(merge(&arm.shared.workload, &measured));
-            update_queries(
-                &mut results.candidates[a],
-                &arm.shared.workload,
-                &per_round[a],
-            );
-            report.write(&results)?;
-            if results.aborted.is_some() {
-                break 'rounds;
-            }
-        }
-    }
-    drop(timeline);
-    if results.aborted.is_none() {
-        observe_arms(server, &arms, &mut results.candidates, spec.seed).await?;
-    }
-    results.comparisons = results
-        .candidates
-        .iter()
-        .skip(1)
-        .flat_map(|c| {
-            compare::comparisons(
-                &results.candidates[0],
-                c,
-                Pairing::Interleaved,
-                options.criteria,
-            )
-        })
-        .collect();
-    results.thresholds = evaluate(&spec.thresholds, &results.candidates[0].queries);
-    results.complete = results.aborted.is_none();
-    results.finished_at = Some(chrono::Utc::now().to_rfc3339());
-    results.elapsed_s = started.elapsed().as_secs_f64();
-    report.write(&results)?;
-    if !options.keep_copies {
-        let prepared: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
-        candidate::drop_copies(&admin, &prepared).await?;
-    }
-    Ok((results, report))
-}
-
-/// The configurations in the order round `round` runs them: each round
-/// starts one further along, so no candidate always runs right after the
-/// baseline, or always last, when the machine is at its warmest.
-fn round_order(arms: usize, round: u32) -> impl Iterator<Item = usize> {
-    let start = (round as usize - 1) % arms.max(1);
-    (0..arms).map(move |i| (start + i) % arms)
-}
-
-/// Statement statistics, index usage and plans of every candidate, after
-/// its rounds (plans last, so their executions are not counted).
-async fn observe_arms(
-    server: &Server,
-    arms: &[Arm],
-    results: &mut [CandidateResult],
-    seed: u64,
-) -> Result<(), RunError> {
-    // Backends flush their statistics as they exit at the end of each phase.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let mut baseline_plans: Vec<PlanSummary> = Vec::new();
-    let baseline_relations: Vec<String> = results
-        .first()
-        .map(|r| r.cost.relations.iter().map(|x| x.name.clone()).collect())
-        .unwrap_or_default();
-    for (arm, result) in arms.iter().zip(results.iter_mut()) {
-        let client = server.connect(&arm.prepared.database).await?;
-        result.statements = observe::statement_stats(&client, &arm.shared).await;
-        result.index_usage = observe::index_usage(&client).await?;
-        result.unused_new_indexes = result
-            .index_usage
-            .iter()
-            .filter(|u| u.scans == 0 && !baseline_relations.contains(&u.index))
-            .map(|u| u.index.clone())
-            .collect();
-        let mut plans = observe::plans(&client, &arm.shared, seed).await;
-        if baseline_plans.is_empty() {
-            baseline_plans = plans.clone();
-        } else {
-            for (plan, base) in plans.iter_mut().zip(&baseline_plans) {
-                observe::diff(plan, base);
-            }
-        }
-        result.plans = plans;
-    }
-    Ok(())
-}
-
-/// The baseline, then the scenario's candidates (or the chosen ones).
-fn select_candidates(
-    scenario: &Scenario,
-    only: Option<&[String]>,
-) -> Result<Vec<Candidate>, RunError> {
-    let dir = scenario.path.parent().unwrap_or(std::path::Path::new("."));
-    if let Some(only) = only
-        && let Some(unknown) = only.iter().find(|n| {
-            n.as_str() != candidate::BASELINE
-                && !scenario.spec.candidates.iter().any(|c| &c.name == *n)
-        })
-    {
-        let known: Vec<&str> = scenario
-            .spec
-            .candidates
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
-        return Err(RunError::UnknownCandidate(
-            unknown.clone(),
-            known.join(", "),
-        ));
-    }
-    let mut out = vec![Candidate::baseline()];
-    for spec in &scenario.spec.candidates {
-        if only.is_none_or(|o| o.contains(&spec.name)) {
-            out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
-        }
-    }
-    Ok(out)
-}
-
-/// The workload with a candidate's query replacements.
-fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
-    let mut spec = spec.clone();
-    for q in &mut spec.queries {
-        if let Some(sql) = candidate.queries.get(&q.name) {
-            q.sql = sql.clone();
-        }
-    }
-    spec
-}
-
-/// Queries' measurements merged over phases.
-fn merge(workload: &Workload, outcomes: &[PhaseOutcome]) -> Vec<QueryMeasurements> {
-    workload.merge(outcomes.iter().map(|o| o.queries.as_slice()))
-}
-
-fn merge_rounds(workload: &Workload, rounds: &[Vec<QueryMeasurements>]) -> Vec<QueryMeasurements> {
-    workload.merge(rounds.iter().map(Vec::as_slice))
-}
-
-/// The first limit of a threshold with `abort_on_fail` that fails.
-fn failed_abort_threshold(
-    thresholds: &[crate::scenario::spec::ThresholdSpec],
-    queries: &[QueryResult],
-) -> Option<String> {
-    let aborting: Vec<_> = thresholds
-        .iter()
-        .filter(|t| t.abort_on_fail)
-        .cloned()
-        .collect();
-    evaluate(&aborting, queries)
-        .into_iter()
-        .find(|t| !t.passed)
-        .map(|t| format!("{} `{}` (measured {:.3})", t.query, t.limit, t.actual))
-}
-
-/// Seconds of measured (not warmup) load a configuration has run so far.
-fn measured_seconds(result: &CandidateResult) -> f64 {
-    result
-        .phases
-        .iter()
-        .filter(|p| !p.warmup)
-        .map(|p| p.elapsed_s)
-        .sum()
-}
-
-/// A configuration's per-query figures over the rounds measured so far.
-fn update_queries(
-    result: &mut CandidateResult,
-    workload: &Workload,
-    rounds: &[Vec<QueryMeasurements>],
-) {
-    result.queries = query_results(
+    database: &str,
+    spec: &WorkloadSpec,
+    plan: Arc<DataPlan>,
+    protocol: Protocol,
+) -> Result<Shared, DriveError> {
+    let client = server.connect(database).await?;
+    let workload = Workload::new(spec, plan);
+    Ok(Shared {
+        protocol,
+        api_config: server.api_config(database),
+        raw_config: server.config_for(database),
+        param_types: prepare_all(&client, &workload).await?,
+        pre_request: pre_requests(&client).await?,
         workload,
-        &merge_rounds(workload, rounds),
-        measured_seconds(result),
-    );
+    })
 }
 
 /// Prepares every query once: a typo fails here, before any load, and the
@@ -458,13 +63,13 @@ fn update_queries(
 async fn prepare_all(
     admin: &Client,
     workload: &Workload,
-) -> Result<Vec<Vec<tokio_postgres::types::Type>>, RunError> {
+) -> Result<Vec<Vec<tokio_postgres::types::Type>>, DriveError> {
     let mut types = Vec::new();
     for q in &workload.queries {
         let statement = admin
             .prepare(&q.sql)
             .await
-            .map_err(|source| RunError::BadQuery {
+            .map_err(|source| DriveError::BadQuery {
                 query: q.name.clone(),
                 source,
             })?;
@@ -475,24 +80,8 @@ async fn prepare_all(
 
 /// The per-request settings query of each API role, with the role's own
 /// `ALTER ROLE ... SET` settings as PostgREST applies them.
-async fn pre_requests(admin: &Client) -> Result<HashMap<Role, PreRequest>, RunError> {
-    let rows = admin
-        .query(
-            "select r.rolname::text, split_part(c, '=', 1), substr(c, strpos(c, '=') + 1)
-               from pg_db_role_setting s join pg_roles r on r.oid = s.setrole, unnest(s.setconfig) c
-              where s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
-              order by 1, 2",
-            &[],
-        )
-        .await
-        .context_db("reading the API roles' settings")?;
-    let mut settings: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for row in rows {
-        settings
-            .entry(row.get(0))
-            .or_default()
-            .push((row.get(1), row.get(2)));
-    }
+async fn pre_requests(admin: &Client) -> Result<HashMap<Role, PreRequest>, DriveError> {
+    let settings = catalog::role_settings(admin).await?;
     Ok([
         (Role::Anon, "anon"),
         (Role::Authenticated, "authenticated"),
@@ -511,47 +100,8 @@ async fn pre_requests(admin: &Client) -> Result<HashMap<Role, PreRequest>, RunEr
     .collect())
 }
 
-fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
-    ScenarioInfo {
-        name: scenario.spec.name.clone(),
-        file: scenario.path.display().to_string(),
-        seed: scenario.spec.seed,
-        scale: scenario.spec.scale,
-        data_fingerprint: scenario.data_fingerprint(),
-        database: seeded.database.clone(),
-        tables: seeded
-            .tables
-            .iter()
-            .map(|(name, rows)| TableRows {
-                name: name.clone(),
-                rows: *rows,
-            })
-            .collect(),
-    }
-}
-
-async fn server_info(admin: &Client, throwaway: bool) -> Result<ServerInfo, RunError> {
-    let version: String = admin
-        .query_one("select version()", &[])
-        .await
-        .context_db("reading the server version")?
-        .get(0);
-    let names: Vec<&str> = REPORTED_SETTINGS.to_vec();
-    let rows = admin
-        .query(
-            "select name, current_setting(name) from pg_settings where name = any($1) order by 1",
-            &[&names],
-        )
-        .await
-        .context_db("reading server settings")?;
-    Ok(ServerInfo {
-        version,
-        throwaway,
-        settings: rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
-    })
-}
-
-fn query_results(
+/// Every query's figures from its measurements over `elapsed_s` seconds.
+pub fn query_results(
     workload: &Workload,
     measurements: &[QueryMeasurements],
     elapsed_s: f64,
@@ -574,7 +124,8 @@ fn query_results(
         .collect()
 }
 
-fn phase_result(workload: &Workload, outcome: &PhaseOutcome, round: u32) -> PhaseResult {
+/// One phase of one round as results keep it.
+pub fn phase_result(workload: &Workload, outcome: &PhaseOutcome, round: u32) -> PhaseResult {
     let elapsed_s = outcome.elapsed.as_secs_f64();
     let requests: u64 = outcome.queries.iter().map(QueryMeasurements::count).sum();
     let planned = outcome.phase.planned();
@@ -593,18 +144,5 @@ fn phase_result(workload: &Workload, outcome: &PhaseOutcome, round: u32) -> Phas
         dropped: outcome.dropped,
         queries: query_results(workload, &outcome.queries, elapsed_s),
         timeline: outcome.timeline.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::round_order;
-
-    #[test]
-    fn every_configuration_takes_every_position_once_in_as_many_rounds() {
-        let orders: Vec<Vec<usize>> = (1..=3).map(|r| round_order(3, r).collect()).collect();
-        assert_eq!(orders, [[0, 1, 2], [1, 2, 0], [2, 0, 1]]);
-        assert_eq!(round_order(3, 4).collect::<Vec<_>>(), [0, 1, 2]);
-        assert_eq!(round_order(1, 2).collect::<Vec<_>>(), [0]);
     }
 }

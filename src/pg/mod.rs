@@ -2,6 +2,7 @@
 //! cluster by default, or an external one given by URL, in which it only
 //! ever touches databases it created itself.
 
+pub mod catalog;
 pub mod cluster;
 pub mod database;
 

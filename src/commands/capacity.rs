@@ -1,0 +1,100 @@
+//! `capacity`: sweep, search, growth.
+
+use anyhow::Context;
+
+use super::{finish_server, flag_error, open_server};
+use crate::cli::CapacityArgs;
+use crate::scenario::Scenario;
+use crate::scenario::limit::{Limit, Metric};
+use crate::{capacity, report};
+
+/// `capacity`: sweep, search, growth; writes capacity.json and capacity.html.
+pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
+    let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, Some(args.scale))?;
+    if args.clients.is_empty() || args.clients.contains(&0) {
+        return Err(flag_error(
+            &scenario,
+            "--clients",
+            format!("{:?}", args.clients),
+            "expected client counts of at least 1",
+        ));
+    }
+    if args.growth.is_empty() || args.growth.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+        return Err(flag_error(
+            &scenario,
+            "--growth",
+            format!("{:?}", args.growth),
+            "expected multiples of --scale greater than 0",
+        ));
+    }
+    // Capacity needs a latency objective: without one every rate "holds".
+    let mut objectives = if args.objectives.is_empty() {
+        let from_scenario: Vec<String> = scenario
+            .spec
+            .thresholds
+            .iter()
+            .filter(|t| t.query.is_none())
+            .flat_map(|t| t.limits.clone())
+            .collect();
+        if from_scenario.is_empty() {
+            vec!["error_rate < 0.1%".into()]
+        } else {
+            from_scenario
+        }
+    } else {
+        args.objectives.clone()
+    };
+    let has_latency = objectives.iter().any(|o| {
+        o.parse::<Limit>()
+            .is_ok_and(|l| matches!(l.metric, Metric::Latency(_)))
+    });
+    if !has_latency {
+        objectives.insert(0, "p99 < 50ms".into());
+    }
+    for o in &objectives {
+        if let Err(e) = o.parse::<Limit>() {
+            return Err(flag_error(
+                &scenario,
+                "--objective",
+                format!("{o:?}"),
+                &format!("expected {e}"),
+            ));
+        }
+    }
+    let out = args.out.clone().unwrap_or_else(|| {
+        std::path::PathBuf::from("reports")
+            .join(&scenario.spec.name)
+            .join(
+                chrono::Utc::now()
+                    .format("capacity-%Y%m%dT%H%M%SZ")
+                    .to_string(),
+            )
+    });
+    let dir = report::files::ReportDir::at(out.clone())?;
+    let server = open_server(&args.server).await?;
+    let options = capacity::CapacityOptions {
+        clients: args.clients.clone(),
+        step: args.step,
+        warmup: args.warmup,
+        workers: args.workers.max(1),
+        objectives,
+        max_probes: args.max_probes.max(1),
+        growth: args.growth.clone(),
+        growth_clients: args.growth_clients.max(1),
+        project: args.project,
+        out,
+        progress: true,
+    };
+    let results = capacity::plan(&server, &scenario, &options)
+        .await
+        .with_context(|| format!("capacity of {}", scenario.path.display()))?;
+    dir.write_capacity(&results)?;
+    print!("{}", report::capacity::summary(&results));
+    println!(
+        "\nreport: {}",
+        dir.path.join(report::files::CAPACITY_HTML_FILE).display()
+    );
+    let database = server.maintenance_db();
+    finish_server(server, &args.server, &database);
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! `compare OLD NEW`.
+
+use anyhow::Context;
+
+use crate::cli::CompareArgs;
+use crate::gate::{self, Standing};
+use crate::report;
+
+/// `compare OLD NEW`: the stored runs' baselines, judged as `--baseline` would.
+pub fn compare(args: &CompareArgs) -> anyhow::Result<Standing> {
+    let old = gate::baseline::load(&args.old)?;
+    let mut new = gate::baseline::load(&args.new)?;
+    let regression = gate::baseline::regression(
+        &old,
+        &new,
+        &args.old.display().to_string(),
+        args.criteria.across_runs(),
+    )?;
+    print!("{}", report::markdown::regression(&regression, &new));
+    let out = args.out.clone().unwrap_or_else(|| {
+        args.new
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .to_owned()
+    });
+    let file = out.join(report::files::REGRESSION_FILE);
+    std::fs::create_dir_all(&out)
+        .and_then(|()| std::fs::write(&file, report::markdown::regression(&regression, &new)))
+        .with_context(|| format!("writing {}", file.display()))?;
+    new.regression = Some(regression);
+    new.thresholds.clear();
+    Ok(Standing::of(&new))
+}

@@ -1,0 +1,92 @@
+//! `run`: seed, prepare the candidates, drive, compare, gate, report.
+
+use anyhow::Context;
+
+use super::{finish_server, flag_error, open_server};
+use crate::cli::RunArgs;
+use crate::gate::{self, Standing};
+use crate::{drive, pipeline, report};
+
+/// Seeds, runs every configuration, judges and reports.
+pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
+    let scenario = args.data.load()?;
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(flag_error(
+            &scenario,
+            "--rate",
+            rate.to_string(),
+            "expected arrivals per second greater than 0",
+        ));
+    }
+    let options = pipeline::RunOptions {
+        overrides: drive::engine::PhaseOverrides {
+            duration: args.duration,
+            clients: args.clients.filter(|c| *c > 0),
+            rate: args.rate,
+        },
+        protocol: args.protocol,
+        out: args.out.clone(),
+        progress: true,
+        rounds: args
+            .rounds
+            .or((args.baseline.is_some() || args.save_baseline.is_some()).then_some(3)),
+        only: if args.baseline_only {
+            Some(Vec::new())
+        } else {
+            args.candidates.clone()
+        },
+        keep_copies: args.keep_copies,
+        criteria: args.criteria.within_run(),
+    };
+    // A bad baseline name or an incomparable stored run fails before any work.
+    if let Some(name) = &args.save_baseline {
+        gate::baseline::path_of(name)?;
+    }
+    let baseline = match &args.baseline {
+        Some(name) => {
+            let stored = gate::baseline::load(&gate::baseline::path_of(name)?)?;
+            if let Some(key) = pipeline::run_key(&scenario, &options) {
+                let differences = gate::baseline::RunKey::of(&stored).differences(&key);
+                if !differences.is_empty() {
+                    return Err(gate::GateError::Incomparable {
+                        against: format!("baseline {name}"),
+                        differences,
+                    }
+                    .into());
+                }
+            }
+            Some((name.clone(), stored))
+        }
+        None => None,
+    };
+    let server = open_server(&args.server).await?;
+    let (mut results, report) = pipeline::run(&server, &scenario, &options)
+        .await
+        .with_context(|| format!("running {}", scenario.path.display()))?;
+    if let Some((name, stored)) = &baseline {
+        results.regression = Some(gate::baseline::regression(
+            stored,
+            &results,
+            &format!("baseline {name}"),
+            args.criteria.across_runs(),
+        )?);
+        report.write(&results)?;
+    }
+    print!("{}", report::terminal::summary(&results));
+    if let Some(name) = &args.save_baseline {
+        if results.complete {
+            let path = gate::baseline::save(&results, name)?;
+            println!("\nbaseline {name} saved: {}", path.display());
+        } else {
+            eprintln!("\nbaseline {name} not saved: the run did not complete");
+        }
+    }
+    println!(
+        "\nreport: {}",
+        report.path.join(report::files::HTML_FILE).display()
+    );
+    finish_server(server, &args.server, &results.scenario.database);
+    Ok(Standing::of(&results))
+}

@@ -18,7 +18,8 @@ pub const DEFAULT_SCENARIO: &str = "scenarios/taleforge/scenario.toml";
 cluster and removes it on exit. Against an existing server it only works inside databases it created \
 (named schemabench_… and marked with a COMMENT).\n\n\
 Exit codes: 0 success; 2 usage or scenario error (also: runs that cannot be compared); \
-3 database or run failure; 4 a threshold failed; 5 slower than the baseline (--baseline, compare).\n\n\
+3 database or run failure; 4 a threshold failed; 5 slower than the baseline (--baseline, compare); \
+6 against the baseline a ratio moved past the noise threshold but could not be called (inconclusive).\n\n\
 Examples:\n  schemabench check scenarios/taleforge/scenario.toml\n  \
 schemabench seed --scale 0.1\n  schemabench run --scale 0.1 --duration 10s\n  \
 schemabench run --rate 300 --clients 32\n  schemabench run --baseline-only --rounds 3 --save-baseline nightly\n  \

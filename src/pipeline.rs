@@ -19,8 +19,8 @@ use crate::observe;
 use crate::pg::{PgError, Server, catalog};
 use crate::report::files::{ReportDir, ReportError};
 use crate::results::{
-    CandidateResult, Criteria, MachineInfo, PlanSummary, QueryResult, RESULTS_VERSION, RunResults,
-    ScenarioInfo, TableRows,
+    CandidateResult, Criteria, MachineInfo, PlanSummary, QueryResult, QueryWork, RESULTS_VERSION,
+    RunResults, ScenarioInfo, StatementStats, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
@@ -69,6 +69,8 @@ pub struct RunOptions {
 struct Arm {
     prepared: Prepared,
     shared: Arc<Shared>,
+    /// Reads the copy's `pg_stat_statements` after each round.
+    stats: tokio_postgres::Client,
 }
 
 /// What a run of `scenario` with `options` will be compared on, known
@@ -143,9 +145,11 @@ pub async fn run(
             protocol,
         )
         .await?;
+        let stats = server.connect(&prepared.database).await?;
         arms.push(Arm {
             prepared,
             shared: Arc::new(shared),
+            stats,
         });
     }
     let rounds = options
@@ -179,11 +183,13 @@ pub async fn run(
                 queries: Vec::new(),
                 plans: Vec::new(),
                 statements: Vec::new(),
+                work: Vec::new(),
                 index_usage: Vec::new(),
                 unused_new_indexes: Vec::new(),
             })
             .collect(),
         comparisons: Vec::new(),
+        work_comparisons: Vec::new(),
         thresholds: Vec::new(),
         regression: None,
     };
@@ -207,6 +213,8 @@ pub async fn run(
     let timeline = Timeline::start(query_names, slots, hlogs).map_err(RunError::Timeline)?;
     // [arm][round][query]: each round's measured phases merged.
     let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> = arms.iter().map(|_| Vec::new()).collect();
+    // [arm]: statement statistics as last read, so each round gets its own.
+    let mut read: Vec<Vec<StatementStats>> = arms.iter().map(|_| Vec::new()).collect();
     let mut slot = 0;
     'rounds: for round in 1..=rounds {
         for (a, arm) in round_order(arms.len(), round).map(|a| (a, &arms[a])) {
@@ -247,6 +255,9 @@ pub async fn run(
                 }
             }
             per_round[a].push(merge(&arm.shared.workload, &measured));
+            let now = observe::statement_stats(&arm.stats, &arm.shared).await;
+            record_work(&mut results.candidates[a].work, &read[a], &now, round);
+            read[a] = now;
             update_queries(
                 &mut results.candidates[a],
                 &arm.shared.workload,
@@ -273,6 +284,14 @@ pub async fn run(
                 Pairing::Interleaved,
                 options.criteria,
             )
+        })
+        .collect();
+    results.work_comparisons = results
+        .candidates
+        .iter()
+        .skip(1)
+        .flat_map(|c| {
+            compare::work_comparisons(&results.candidates[0], c, options.criteria.significance)
         })
         .collect();
     results.thresholds = evaluate(&spec.thresholds, &results.candidates[0].queries);
@@ -409,6 +428,27 @@ fn measured_seconds(result: &CandidateResult) -> f64 {
         .filter(|p| !p.warmup)
         .map(|p| p.elapsed_s)
         .sum()
+}
+
+/// Adds one round's work per query: what the statistics gained since the
+/// last reading.
+fn record_work(
+    work: &mut Vec<QueryWork>,
+    before: &[StatementStats],
+    now: &[StatementStats],
+    round: u32,
+) {
+    for stats in now {
+        let was = before.iter().find(|b| b.query == stats.query);
+        let delta = stats.since(was, round);
+        match work.iter_mut().find(|w| w.query == stats.query) {
+            Some(w) => w.rounds.push(delta),
+            None => work.push(QueryWork {
+                query: stats.query.clone(),
+                rounds: vec![delta],
+            }),
+        }
+    }
 }
 
 /// A configuration's per-query figures over the rounds measured so far.

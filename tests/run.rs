@@ -119,11 +119,10 @@ async fn statement_timeouts_of_the_role_are_applied_and_counted_apart() {
         q.timeouts, 1,
         "anon's 3 s statement_timeout, as PostgREST applies it"
     );
-    assert_eq!(q.errors, 0);
-    assert!(
-        q.latency.max < 3_400_000,
-        "cancelled at 3 s, before the 3.5 s sleep ended: {:?}",
-        q.latency
+    assert_eq!(
+        q.errors, 0,
+        "cancelled, not failed: {:?}",
+        q.errors_by_sqlstate
     );
 }
 
@@ -161,8 +160,10 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
         "the corrected p99.9 shows the 1 s stall: {:?}",
         q.latency
     );
+    // A second's stall at 200/s queues about 200 arrivals, half of them
+    // for over 0.5 s: more than 1% of 800. A slower machine only adds.
     assert!(
-        q.latency.p99 > 2 * q.service.p99,
+        q.latency.p99 >= 500_000,
         "queued arrivals count from their intended start: latency {:?} service {:?}",
         q.latency,
         q.service
@@ -170,9 +171,10 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
     let phase = &results.candidates[0].phases[0];
     assert!(phase.late > 0, "arrivals during the stall started late");
     assert!(
-        (700..=820).contains(&q.count),
-        "about 200/s for 4 s, got {}",
-        q.count
+        (790..=810).contains(&(q.count + phase.dropped)),
+        "200/s for 4 s were scheduled, whatever the machine served: {} served, {} dropped",
+        q.count,
+        phase.dropped
     );
 
     // results.json is the model and matches the published schema.
@@ -206,12 +208,12 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn identical_candidates_show_no_change_and_a_dropped_index_shows_slower() {
+async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
     let _machine = MACHINE.lock().await;
     let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
                     sql = \"select count(*) from public.story_segments where story_id = $1\"\nparams = [{ from = \"owned\", column = \"stories.id\" }]\n\
-                    [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\nduration = \"1s\"\nclients = 2\n\
-                    [[load.phases]]\nname = \"steady\"\nduration = \"2s\"\nclients = 2\n\
+                    [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\ntransactions = 50\nclients = 1\n\
+                    [[load.phases]]\nname = \"steady\"\ntransactions = 300\nclients = 1\n\
                     [[candidates]]\nname = \"same\"\ndescription = \"identical to the baseline\"\nsql = \"analyze public.story_segments\"\n\
                     [[candidates]]\nname = \"no_index\"\nsql = \"alter table public.story_segments drop constraint story_segments_story_id_position_key\"\n";
     let (results, out) = run_quietly(&probe("aa_probe", 204, workload)).await;
@@ -224,31 +226,56 @@ async fn identical_candidates_show_no_change_and_a_dropped_index_shows_slower() 
         results.candidates.iter().all(|c| c.phases.len() == 6),
         "2 phases x 3 rounds each"
     );
-    let verdicts = |candidate: &str| -> Vec<(String, Verdict)> {
-        results
-            .comparisons
+    // One client and a fixed count: every configuration and round sends
+    // the very same requests.
+    let pages = |c: &schemabench::results::CandidateResult, round: u32| -> u64 {
+        c.phases
             .iter()
-            .filter(|c| c.candidate == candidate)
-            .map(|c| (c.percentile.clone(), c.estimate.verdict))
-            .collect()
+            .filter(|p| p.round == round && !p.warmup)
+            .flat_map(|p| &p.queries)
+            .map(|q| q.count)
+            .sum()
     };
-    let same = verdicts("same");
-    assert_eq!(same.len(), 3);
-    assert!(
-        same.iter().all(|(_, v)| *v == Verdict::NoChange),
-        "A/A must be no change: {:?}",
-        results.comparisons
+    for c in &results.candidates {
+        for round in 1..=3 {
+            assert_eq!(pages(c, round), 300, "{} round {round}", c.name);
+        }
+        let work = c.work.iter().find(|w| w.query == "pages").expect("work");
+        let calls: Vec<i64> = work.rounds.iter().map(|r| r.calls).collect();
+        assert_eq!(
+            calls,
+            [350, 350, 350],
+            "{}: warmup and measured calls",
+            c.name
+        );
+    }
+    assert_eq!(
+        results.comparisons.len(),
+        6,
+        "p50, p95, p99 of one query for each of two candidates"
     );
-    // The typical request is clearly slower; the far tail of three short
-    // rounds on a busy 2-core machine may be too noisy to call, but it must
-    // never look faster.
-    let slower = verdicts("no_index");
-    assert!(
-        slower
+    let work = |candidate: &str| {
+        results
+            .work_comparisons
             .iter()
-            .all(|(p, v)| *v == Verdict::Slower || (p == "p99" && *v == Verdict::NoChange)),
-        "without its index the lookup is slower: {:?}",
-        results.comparisons
+            .find(|w| w.candidate == candidate && w.query == "pages")
+            .unwrap_or_else(|| panic!("work of {candidate}: {:?}", results.work_comparisons))
+    };
+    let same = work("same");
+    assert_eq!(same.estimate.verdict, Verdict::NoChange, "{same:?}");
+    assert_eq!(
+        same.baseline_buffers_per_call, same.candidate_buffers_per_call,
+        "the same requests on the same data touch the same buffers"
+    );
+    let dropped = work("no_index");
+    assert_eq!(dropped.estimate.verdict, Verdict::Slower, "{dropped:?}");
+    assert!(
+        dropped.candidate_buffers_per_call > 3.0 * dropped.baseline_buffers_per_call,
+        "without its index every lookup reads the table: {dropped:?}"
+    );
+    assert_eq!(
+        dropped.baseline_rows_per_call, dropped.candidate_rows_per_call,
+        "the same answers"
     );
     let no_index = &results.candidates[2];
     assert!(

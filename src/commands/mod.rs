@@ -28,6 +28,9 @@ pub mod exit {
     pub const THRESHOLD_FAILED: u8 = 4;
     /// A query is slower than in the stored baseline.
     pub const REGRESSION: u8 = 5;
+    /// Against the stored baseline a ratio moved past the noise threshold
+    /// but could not be called either way.
+    pub const UNDECIDED: u8 = 6;
 }
 
 /// The exit code of a finished command.
@@ -36,6 +39,7 @@ pub fn exit_code_for_standing(standing: Standing) -> ExitCode {
         Standing::Ok => exit::OK,
         Standing::ThresholdFailed => exit::THRESHOLD_FAILED,
         Standing::Regressed => exit::REGRESSION,
+        Standing::Undecided => exit::UNDECIDED,
     })
 }
 

@@ -8,12 +8,18 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::results::{CandidateResult, Comparison, Criteria, Estimate, Latencies, Verdict};
+use crate::results::{
+    CandidateResult, Comparison, Criteria, Estimate, Latencies, Verdict, WorkComparison,
+};
 
 /// The default noise threshold between separate runs (a stored baseline):
 /// their machines drift more than interleaved rounds do; A/A runs here
 /// drifted up to 15% at the p50 of a 0.2 ms query.
 pub const ACROSS_RUNS_NOISE: f64 = 0.20;
+
+/// The noise threshold of work verdicts: shared buffers per call of the
+/// same requests barely move between rounds, so 2% is already a change.
+pub const WORK_NOISE: f64 = 0.02;
 
 /// Fewer rounds than this never decide a verdict: two samples cannot show
 /// how much rounds vary.
@@ -121,10 +127,13 @@ pub fn compare(
     // The interval must lie wholly beyond the noise threshold: stricter
     // than "significant and a large point estimate", because a false alarm
     // costs users more than a late one.
-    let verdict = if decidable && ci_low > 1.0 + criteria.noise_threshold {
+    let band = 1.0 + criteria.noise_threshold;
+    let verdict = if decidable && ci_low > band {
         Verdict::Slower
-    } else if decidable && ci_high < 1.0 / (1.0 + criteria.noise_threshold) {
+    } else if decidable && ci_high < 1.0 / band {
         Verdict::Faster
+    } else if ratio > band || ratio < 1.0 / band {
+        Verdict::Inconclusive
     } else {
         Verdict::NoChange
     };
@@ -160,9 +169,11 @@ pub fn comparisons(
         let (base_all, other_all) = (&base_query.histogram.0, &query.histogram.0);
         for (label, quantile) in PERCENTILES {
             let values = |rounds: &[Latencies]| -> Vec<f64> {
+                // An empty round stays in place as 0, which pairing skips:
+                // dropping it would pair round i of one side with i+1 of
+                // the other.
                 rounds
                     .iter()
-                    .filter(|h| !h.is_empty())
                     .map(|h| h.value_at_quantile(quantile) as f64)
                     .collect()
             };
@@ -184,6 +195,53 @@ pub fn comparisons(
                 estimate,
             });
         }
+    }
+    out
+}
+
+/// `other` against `base` on the server's work, per query both measured:
+/// buffers per call, paired round by round like latency.
+pub fn work_comparisons(
+    base: &CandidateResult,
+    other: &CandidateResult,
+    significance: f64,
+) -> Vec<WorkComparison> {
+    let criteria = Criteria {
+        noise_threshold: WORK_NOISE,
+        significance,
+    };
+    let mut out = Vec::new();
+    for work in &other.work {
+        let Some(base_work) = base.work.iter().find(|b| b.query == work.query) else {
+            continue;
+        };
+        // Rounds without calls stay in place as 0, which pairing skips.
+        let per_round = |w: &crate::results::QueryWork| -> Vec<f64> {
+            w.rounds
+                .iter()
+                .map(|r| r.buffers_per_call().unwrap_or(0.0))
+                .collect()
+        };
+        let (Some(b), Some(c)) = (base_work.buffers_per_call(), work.buffers_per_call()) else {
+            continue;
+        };
+        let Some(estimate) = compare(
+            &per_round(base_work),
+            &per_round(work),
+            Pairing::Interleaved,
+            criteria,
+        ) else {
+            continue;
+        };
+        out.push(WorkComparison {
+            candidate: other.name.clone(),
+            query: work.query.clone(),
+            baseline_buffers_per_call: b,
+            candidate_buffers_per_call: c,
+            baseline_rows_per_call: base_work.rows_per_call().unwrap_or(0.0),
+            candidate_rows_per_call: work.rows_per_call().unwrap_or(0.0),
+            estimate,
+        });
     }
     out
 }
@@ -267,7 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn an_interval_reaching_into_the_noise_band_is_no_change() {
+    fn an_interval_reaching_into_the_noise_band_is_inconclusive() {
         let e = compare(
             &[1.0; 6],
             &[1.04, 1.07, 1.05, 1.08, 1.06, 1.06],
@@ -277,19 +335,76 @@ mod tests {
         .expect("estimate");
         assert!(e.ratio > 1.05 && e.p_value < 0.05, "{e:?}");
         assert!(e.ci_low < 1.05, "{e:?}");
-        assert_eq!(e.verdict, Verdict::NoChange);
+        assert_eq!(e.verdict, Verdict::Inconclusive, "never \"no change\"");
     }
 
     #[test]
     fn fewer_than_three_rounds_never_decide() {
         for (b, c) in [(&[1.0][..], &[5.0][..]), (&[1.0, 1.1][..], &[5.0, 5.5][..])] {
             let e = compare(b, c, Pairing::Interleaved, Criteria::default()).expect("estimate");
-            assert_eq!(e.verdict, Verdict::NoChange, "{e:?}");
+            assert_eq!(e.verdict, Verdict::Inconclusive, "{e:?}");
         }
+        let e =
+            compare(&[1.0], &[1.01], Pairing::Interleaved, Criteria::default()).expect("estimate");
+        assert_eq!(e.verdict, Verdict::NoChange, "{e:?}");
     }
 
     #[test]
-    fn three_rounds_leaning_the_same_way_by_chance_are_no_change() {
+    fn an_empty_round_is_skipped_without_shifting_the_pairs() {
+        // Round 2 of the candidate saw no request: rounds 1 and 3 pair as
+        // they ran, and two pairs cannot decide.
+        let e = compare(
+            &[1.0, 1.0, 1.0],
+            &[2.0, 0.0, 2.0],
+            Pairing::Interleaved,
+            Criteria::default(),
+        )
+        .expect("estimate");
+        assert!((e.ratio - 2.0).abs() < 1e-9, "{e:?}");
+        assert_eq!(e.verdict, Verdict::Inconclusive, "{e:?}");
+    }
+
+    fn work(name: &str, per_round: &[(i64, i64)]) -> CandidateResult {
+        let text = format!(
+            r#"{{"name":"{name}","description":"","database":"d","cost":{{"ddl_seconds":0,"vacuum_analyze_seconds":0,"database_bytes":0,"relations":[]}},
+               "phases":[],"queries":[],"plans":[],"statements":[],"index_usage":[],"unused_new_indexes":[]}}"#
+        );
+        let mut c: CandidateResult = serde_json::from_str(&text).expect("candidate");
+        c.work = vec![crate::results::QueryWork {
+            query: "q".into(),
+            rounds: per_round
+                .iter()
+                .enumerate()
+                .map(|(i, (calls, blocks))| crate::results::WorkRound {
+                    round: i as u32 + 1,
+                    calls: *calls,
+                    shared_blks: *blocks,
+                    rows: *calls,
+                    temp_blks: 0,
+                })
+                .collect(),
+        }];
+        c
+    }
+
+    #[test]
+    fn work_verdicts_call_a_few_percent_of_exact_work() {
+        let base = work("baseline", &[(100, 400), (120, 480), (90, 360)]);
+        // 3 more buffers per call: 4.75 instead of 4, whatever the calls.
+        let more = work("more", &[(80, 380), (130, 617), (100, 475)]);
+        let same = work("same", &[(95, 380), (110, 440), (70, 280)]);
+        let called = work_comparisons(&base, &more, 0.05);
+        assert_eq!(called.len(), 1);
+        assert_eq!(called[0].estimate.verdict, Verdict::Slower, "{called:?}");
+        assert!((called[0].candidate_buffers_per_call - 4.75).abs() < 0.01);
+        assert!((called[0].baseline_buffers_per_call - 4.0).abs() < 1e-9);
+        let aa = work_comparisons(&base, &same, 0.05);
+        assert_eq!(aa[0].estimate.verdict, Verdict::NoChange, "{aa:?}");
+        assert!((aa[0].estimate.ratio - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn three_rounds_leaning_the_same_way_by_chance_are_inconclusive() {
         // From an A/A run on a busy CI machine: every round's p95 happened
         // to be higher on one side. Three rounds cannot tell that from a
         // change; an interval bounded by the extremes called it slower.
@@ -301,7 +416,7 @@ mod tests {
         )
         .expect("estimate");
         assert!(e.ci_low < 1.0 && e.ci_high > 2.5, "{e:?}");
-        assert_eq!(e.verdict, Verdict::NoChange);
+        assert_eq!(e.verdict, Verdict::Inconclusive);
         assert!(e.p_value > 0.05, "{e:?}");
     }
 

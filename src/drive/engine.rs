@@ -242,10 +242,9 @@ pub async fn run_phase(
             .iter()
             .map(|_| timeline.recorder(index, queries))
             .collect();
-        let seeds: Vec<u64> = ids
-            .iter()
-            .map(|w| combine(&[seed, index as u64, *w as u64]))
-            .collect();
+        // The seed alone fixes each worker's sequence: the timeline slot
+        // must not, or every round and candidate would send other requests.
+        let seeds: Vec<u64> = ids.iter().map(|w| combine(&[seed, *w as u64])).collect();
         let feed = || match &open {
             Some((_, rx)) => Feed::Open(rx.clone()),
             None => Feed::Closed,
@@ -270,14 +269,7 @@ pub async fn run_phase(
     let progress = progress_bar(phase, timeline, started);
     let dropped = match (phase.mode, open) {
         (Mode::Open { rate, arrivals, .. }, Some((tx, rx))) => {
-            let dropped = schedule(
-                &run,
-                tx,
-                rate,
-                arrivals,
-                combine(&[seed, index as u64, 0x5C4E]),
-            )
-            .await;
+            let dropped = schedule(&run, tx, rate, arrivals, combine(&[seed, 0x5C4E])).await;
             let leftover = rx.len() as u64;
             rx.close();
             dropped + leftover

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::GateError;
 use crate::compare::{self, Pairing};
 use crate::results::{Criteria, Verdict};
-use crate::results::{PhaseLoad, RESULTS_VERSION, Regression, RunResults};
+use crate::results::{OLDEST_READABLE_VERSION, PhaseLoad, RESULTS_VERSION, Regression, RunResults};
 
 /// Where baselines live, relative to the working directory.
 pub const BASELINES_DIR: &str = "reports/baselines";
@@ -40,7 +40,8 @@ pub fn save(results: &RunResults, name: &str) -> Result<PathBuf, GateError> {
     Ok(path)
 }
 
-/// Reads a `results.json` (or a stored baseline) written by this version.
+/// Reads a `results.json` (or a stored baseline) written by this version
+/// or an older one it still understands.
 pub fn load(path: &Path) -> Result<RunResults, GateError> {
     let text = std::fs::read_to_string(path).map_err(|source| GateError::Read {
         path: path.to_owned(),
@@ -49,16 +50,19 @@ pub fn load(path: &Path) -> Result<RunResults, GateError> {
     let version = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64));
-    if version.is_some_and(|v| v != u64::from(RESULTS_VERSION)) {
+    let readable = u64::from(OLDEST_READABLE_VERSION)..=u64::from(RESULTS_VERSION);
+    if version.is_some_and(|v| !readable.contains(&v)) {
         return Err(GateError::Version {
             path: path.to_owned(),
             found: version.unwrap_or_default(),
         });
     }
-    serde_json::from_str(&text).map_err(|source| GateError::Parse {
-        path: path.to_owned(),
-        source,
-    })
+    serde_json::from_str(&text)
+        .map(RunResults::upgrade)
+        .map_err(|source| GateError::Parse {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// What two runs must share to be compared: the scenario, its data

@@ -6,7 +6,7 @@ pub mod threshold;
 
 use std::path::PathBuf;
 
-use crate::results::RunResults;
+use crate::results::{RunResults, Verdict};
 
 /// Why a stored run cannot be read, written or compared.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,10 @@ pub enum Standing {
     ThresholdFailed,
     /// Slower than the stored baseline on some query and percentile.
     Regressed,
+    /// Against the stored baseline some ratio moved past the noise
+    /// threshold, but the interval could not call it: neither a pass nor a
+    /// regression, for CI to treat as it chooses.
+    Undecided,
 }
 
 impl Standing {
@@ -54,8 +58,53 @@ impl Standing {
             Self::Regressed
         } else if results.thresholds.iter().any(|t| !t.passed) {
             Self::ThresholdFailed
+        } else if results.regression.as_ref().is_some_and(|r| {
+            r.comparisons
+                .iter()
+                .any(|c| c.estimate.verdict == Verdict::Inconclusive)
+        }) {
+            Self::Undecided
         } else {
             Self::Ok
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Criteria, Estimate, Regression};
+
+    #[test]
+    fn an_inconclusive_comparison_with_the_baseline_is_undecided_not_ok() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        results.thresholds.clear();
+        let mut comparisons = results.comparisons.clone();
+        for c in &mut comparisons {
+            c.estimate.verdict = Verdict::NoChange;
+        }
+        results.regression = Some(Regression {
+            against: "baseline nightly".into(),
+            against_started_at: String::new(),
+            criteria: Criteria::default(),
+            comparisons,
+            regressed: false,
+        });
+        assert_eq!(Standing::of(&results), Standing::Ok);
+        let regression = results.regression.as_mut().expect("regression");
+        regression.comparisons[0].estimate = Estimate {
+            ratio: 2.8,
+            ci_low: 0.9,
+            ci_high: 6.2,
+            p_value: 0.1,
+            verdict: Verdict::Inconclusive,
+        };
+        assert_eq!(Standing::of(&results), Standing::Undecided);
+        regression.comparisons[1].estimate.verdict = Verdict::Slower;
+        regression.regressed = true;
+        assert_eq!(Standing::of(&results), Standing::Regressed);
     }
 }

@@ -1,7 +1,7 @@
 //! What a reader should double-check before trusting a run's figures,
 //! and the formatting every table of every report shares.
 
-use crate::results::{Comparison, Criteria, PhaseResult, QueryResult, RunResults, Verdict};
+use crate::results::{Comparison, PhaseResult, QueryResult, RunResults, Verdict};
 
 /// A round whose throughput is this far from the median of its
 /// configuration's rounds is flagged as noisy.
@@ -83,9 +83,9 @@ impl RunResults {
                 }
             }
         }
-        let mut undecided = too_wide_to_call(&self.comparisons, self.criteria);
+        let mut undecided = too_wide_to_call(&self.comparisons);
         if let Some(r) = &self.regression {
-            undecided += too_wide_to_call(&r.comparisons, r.criteria);
+            undecided += too_wide_to_call(&r.comparisons);
         }
         if undecided > 0 {
             out.push(format!(
@@ -98,12 +98,10 @@ impl RunResults {
 
 /// Comparisons whose ratio lies beyond the noise threshold while their
 /// interval reaches into it: the rounds, not the effect, left them open.
-fn too_wide_to_call(comparisons: &[Comparison], criteria: Criteria) -> usize {
-    let band = 1.0 + criteria.noise_threshold;
+fn too_wide_to_call(comparisons: &[Comparison]) -> usize {
     comparisons
         .iter()
-        .filter(|c| c.estimate.verdict == Verdict::NoChange)
-        .filter(|c| c.estimate.ratio > band || c.estimate.ratio < 1.0 / band)
+        .filter(|c| c.estimate.verdict == Verdict::Inconclusive)
         .count()
 }
 
@@ -135,6 +133,52 @@ impl QueryResult {
             self.timeouts.to_string(),
         ]
     }
+}
+
+/// Titles of the work table, the same in every report.
+pub const WORK_COLUMNS: [&str; 6] = [
+    "query",
+    "candidate",
+    "buffers/call",
+    "rows/call",
+    "ratio [interval]",
+    "work",
+];
+
+/// One row per work comparison: buffers and rows per call, baseline ->
+/// candidate, the ratio of buffers with its interval, and the verdict.
+pub fn work_rows(results: &RunResults) -> Vec<[String; 6]> {
+    results
+        .work_comparisons
+        .iter()
+        .map(|w| {
+            let e = &w.estimate;
+            [
+                w.query.clone(),
+                w.candidate.clone(),
+                format!(
+                    "{:.1} -> {:.1}",
+                    w.baseline_buffers_per_call, w.candidate_buffers_per_call
+                ),
+                format!(
+                    "{:.1} -> {:.1}",
+                    w.baseline_rows_per_call, w.candidate_rows_per_call
+                ),
+                format!("{:.2}x [{:.2}-{:.2}]", e.ratio, e.ci_low, e.ci_high),
+                e.verdict.word().to_owned(),
+            ]
+        })
+        .collect()
+}
+
+/// The sentence above every work table.
+pub fn work_caption(results: &RunResults) -> String {
+    format!(
+        "Server work per call from pg_stat_statements (shared buffers hit + read, baseline -> candidate), paired over {} rounds; {:.0}% interval, noise threshold {:.0}%. Work barely depends on the machine's speed or load.",
+        results.rounds,
+        (1.0 - results.criteria.significance) * 100.0,
+        crate::compare::WORK_NOISE * 100.0
+    )
 }
 
 #[cfg(test)]
@@ -182,11 +226,12 @@ mod tests {
             ci_low: 0.8,
             ci_high: 2.4,
             p_value: 0.2,
-            verdict: Verdict::NoChange,
+            verdict: Verdict::Inconclusive,
         };
         results.comparisons.iter_mut().for_each(|c| {
             c.estimate = Estimate {
                 ratio: 1.01,
+                verdict: Verdict::NoChange,
                 ..wide
             }
         });

@@ -46,6 +46,7 @@ fn verdict_color(v: Verdict) -> RGBColor {
         Verdict::Faster => RGBColor(0x2e, 0x8b, 0x3e),
         Verdict::Slower => RGBColor(0xd6, 0x27, 0x28),
         Verdict::NoChange => RGBColor(0x80, 0x80, 0x80),
+        Verdict::Inconclusive => RGBColor(0xe0, 0x9b, 0x00),
     }
 }
 

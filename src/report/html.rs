@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::analysis::{FIGURE_COLUMNS, ms};
+use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, ms, work_caption, work_rows};
 use super::charts::{self, RatioRow, Series};
 use crate::results::Verdict;
 use crate::results::{CandidateResult, Latencies, PhaseResult, QueryResult, RunResults};
@@ -33,19 +33,22 @@ pub fn figure(out: &mut String, chart: Result<String, charts::ChartError>) {
     }
 }
 
+/// The CSS class and the word of a verdict.
 fn verdict_word(v: Verdict) -> (&'static str, &'static str) {
-    match v {
-        Verdict::Faster => ("faster", "faster"),
-        Verdict::Slower => ("slower", "slower"),
-        Verdict::NoChange => ("same", "no change"),
-    }
+    let class = match v {
+        Verdict::Faster => "faster",
+        Verdict::Slower => "slower",
+        Verdict::NoChange => "same",
+        Verdict::Inconclusive => "inconclusive",
+    };
+    (class, v.word())
 }
 
 pub const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.4}
 h1{margin:24px 0 4px;font-size:26px}h2{margin-top:36px;border-bottom:2px solid #ddd;padding-bottom:4px}h3{margin-top:28px}
 .sub{color:#555;margin:0 0 12px}table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}
 th,td{border-bottom:1px solid #e3e3e3;padding:4px 10px;text-align:right;vertical-align:top}th{background:#f6f6f6}
-td.l,th.l{text-align:left}tr td.l:first-child{white-space:nowrap}.faster{color:#2e8b3e;font-weight:600}.slower{color:#d62728;font-weight:600}.same{color:#777}
+td.l,th.l{text-align:left}tr td.l:first-child{white-space:nowrap}.faster{color:#2e8b3e;font-weight:600}.slower{color:#d62728;font-weight:600}.same{color:#777}.inconclusive{color:#b07800;font-weight:600}
 .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
 figure{margin:0}figure svg{width:100%;height:auto}.warn{color:#a15c00}.bad{color:#d62728;font-weight:600}.good{color:#2e8b3e;font-weight:600}
@@ -153,6 +156,7 @@ fn overview(out: &mut String, r: &RunResults) {
             );
         }
         let _ = writeln!(out, "</div>");
+        work(out, r);
         costs(out, r);
     }
     let warnings = r.warnings();
@@ -164,6 +168,35 @@ fn overview(out: &mut String, r: &RunResults) {
         let _ = writeln!(out, "</ul>");
     }
     errors(out, r);
+}
+
+/// The work table: buffers and rows per call against the baseline.
+fn work(out: &mut String, r: &RunResults) {
+    if r.work_comparisons.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Work per call</h3>\n<p>{}</p>\n<table>\n<tr>{}</tr>",
+        esc(&work_caption(r)),
+        WORK_COLUMNS
+            .iter()
+            .map(|t| format!("<th class=\"l\">{}</th>", esc(t)))
+            .collect::<String>()
+    );
+    for (row, w) in work_rows(r).iter().zip(&r.work_comparisons) {
+        let (class, _) = verdict_word(w.estimate.verdict);
+        let cells: String = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let class = if i == row.len() - 1 { class } else { "l" };
+                format!("<td class=\"{class}\">{}</td>", esc(c))
+            })
+            .collect();
+        let _ = writeln!(out, "<tr>{cells}</tr>");
+    }
+    let _ = writeln!(out, "</table>");
 }
 
 fn thresholds(out: &mut String, r: &RunResults) {

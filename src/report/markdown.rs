@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::analysis::{FIGURE_COLUMNS, ms};
+use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, ms, work_caption, work_rows};
 use crate::results::Verdict;
 use crate::results::{CandidateResult, Comparison, Regression, RunResults};
 
@@ -13,19 +13,17 @@ fn icon(v: Verdict) -> &'static str {
         Verdict::Faster => "🟢",
         Verdict::Slower => "🔴",
         Verdict::NoChange => "⚪",
+        Verdict::Inconclusive => "🟡",
     }
 }
 
-/// The verdict a reader should see first: slower wins over faster.
+/// The verdict a reader should see first: slower wins over faster, and a
+/// called change over an undecided one.
 fn worst(comparisons: &[&Comparison]) -> Verdict {
-    let has = |v| comparisons.iter().any(|c| c.estimate.verdict == v);
-    if has(Verdict::Slower) {
-        Verdict::Slower
-    } else if has(Verdict::Faster) {
-        Verdict::Faster
-    } else {
-        Verdict::NoChange
-    }
+    [Verdict::Slower, Verdict::Faster, Verdict::Inconclusive]
+        .into_iter()
+        .find(|v| comparisons.iter().any(|c| c.estimate.verdict == *v))
+        .unwrap_or(Verdict::NoChange)
 }
 
 /// `🔴 p50 1.32× · p99 1.80×`: one query under one candidate.
@@ -81,7 +79,7 @@ pub fn summary(results: &RunResults) -> String {
     if !others.is_empty() {
         let _ = writeln!(
             out,
-            "Latency ratio candidate/baseline over {} interleaved rounds; 🟢 faster, 🔴 slower, ⚪ no change (beyond {:.0}% and p < {}).\n",
+            "Latency ratio candidate/baseline over {} interleaved rounds; 🟢 faster, 🔴 slower (the whole interval beyond {:.0}%, significance {}), 🟡 inconclusive (the ratio moved past it but the interval cannot call it), ⚪ no change.\n",
             results.rounds,
             results.criteria.noise_threshold * 100.0,
             results.criteria.significance
@@ -102,6 +100,15 @@ pub fn summary(results: &RunResults) -> String {
                 })
                 .collect();
             let _ = writeln!(out, "| `{}` | {} |", q.name, cells.join(" | "));
+        }
+        out.push('\n');
+    }
+    if !results.work_comparisons.is_empty() {
+        let _ = writeln!(out, "{}\n", work_caption(results));
+        let _ = writeln!(out, "| {} |", WORK_COLUMNS.join(" | "));
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---|");
+        for row in work_rows(results) {
+            let _ = writeln!(out, "| `{}` | {} |", row[0], row[1..].join(" | "));
         }
         out.push('\n');
     }

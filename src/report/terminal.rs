@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::analysis::FIGURE_COLUMNS;
+use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, work_caption, work_rows};
 use crate::results::Verdict;
 use crate::results::{PhaseResult, QueryResult, RunResults};
 
@@ -51,6 +51,19 @@ pub fn summary(results: &RunResults) -> String {
     if !results.comparisons.is_empty() {
         verdicts(&mut out, results);
     }
+    if !results.work_comparisons.is_empty() {
+        let _ = writeln!(out, "\n{}", work_caption(results));
+        let line = |cells: &[String]| {
+            format!(
+                "{:<22} {:<22} {:<22} {:<16} {:<22} {}",
+                cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]
+            )
+        };
+        let _ = writeln!(out, "{}", line(&WORK_COLUMNS.map(str::to_owned)));
+        for row in work_rows(results) {
+            let _ = writeln!(out, "{}", line(&row));
+        }
+    }
     if !results.thresholds.is_empty() {
         let _ = writeln!(out, "\nthresholds (baseline):");
         for t in &results.thresholds {
@@ -65,22 +78,25 @@ pub fn summary(results: &RunResults) -> String {
         }
     }
     if let Some(r) = &results.regression {
-        let slower: Vec<String> = r
-            .comparisons
-            .iter()
-            .filter(|c| c.estimate.verdict == Verdict::Slower)
-            .map(|c| format!("{} {} {:.2}x", c.query, c.percentile, c.estimate.ratio))
-            .collect();
-        let _ = writeln!(
-            out,
-            "\nagainst {}: {}",
-            r.against,
-            if slower.is_empty() {
-                "no regression".to_owned()
-            } else {
-                format!("REGRESSION: {}", slower.join(", "))
-            }
-        );
+        let with = |verdict: Verdict| -> Vec<String> {
+            r.comparisons
+                .iter()
+                .filter(|c| c.estimate.verdict == verdict)
+                .map(|c| format!("{} {} {:.2}x", c.query, c.percentile, c.estimate.ratio))
+                .collect()
+        };
+        let (slower, open) = (with(Verdict::Slower), with(Verdict::Inconclusive));
+        let standing = if !slower.is_empty() {
+            format!("REGRESSION: {}", slower.join(", "))
+        } else if !open.is_empty() {
+            format!(
+                "no regression called, but inconclusive: {}",
+                open.join(", ")
+            )
+        } else {
+            "no regression".to_owned()
+        };
+        let _ = writeln!(out, "\nagainst {}: {standing}", r.against);
     }
     for w in results.warnings() {
         let _ = writeln!(out, "warning: {w}");
@@ -136,6 +152,7 @@ fn verdicts(out: &mut String, results: &RunResults) {
                         Verdict::Faster => "faster",
                         Verdict::Slower => "SLOWER",
                         Verdict::NoChange => "same",
+                        Verdict::Inconclusive => "inconclusive",
                     };
                     format!("{:.2}x [{:.2}-{:.2}] {word}", e.ratio, e.ci_low, e.ci_high)
                 })

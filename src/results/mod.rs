@@ -16,12 +16,19 @@ pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
 };
 pub use observed::{
-    CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, RelationSize, StatementStats,
+    CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
+    StatementStats, WorkRound,
 };
 pub use verdict::{Criteria, Estimate, Verdict};
 
 /// Bumped whenever the meaning or shape of `results.json` changes.
-pub const RESULTS_VERSION: u32 = 2;
+///
+/// 3: work figures per round (`candidates[].work`), work verdicts
+/// (`work_comparisons`) and the `inconclusive` verdict; files of version 2
+/// still load, with no work figures.
+pub const RESULTS_VERSION: u32 = 3;
+/// The oldest `results.json` this version still reads.
+pub const OLDEST_READABLE_VERSION: u32 = 2;
 
 /// Everything a run measured.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -53,6 +60,10 @@ pub struct RunResults {
     pub candidates: Vec<CandidateResult>,
     /// Every candidate against the baseline, per query and percentile.
     pub comparisons: Vec<Comparison>,
+    /// Every candidate against the baseline, per query, on the server's
+    /// work (shared buffers per call).
+    #[serde(default)]
+    pub work_comparisons: Vec<WorkComparison>,
     /// The scenario's thresholds, checked on the baseline.
     pub thresholds: Vec<ThresholdResult>,
     /// This run's baseline against a stored run (`--baseline NAME`).
@@ -144,6 +155,9 @@ pub struct CandidateResult {
     pub plans: Vec<PlanSummary>,
     /// `pg_stat_statements` over the rounds (empty without the extension).
     pub statements: Vec<StatementStats>,
+    /// Each query's work per round (empty without `pg_stat_statements`).
+    #[serde(default)]
+    pub work: Vec<QueryWork>,
     /// Scans of every index during the rounds.
     pub index_usage: Vec<IndexUsage>,
     /// Indexes this candidate added that no query used.
@@ -160,6 +174,21 @@ pub struct Comparison {
     /// The percentile over all rounds, µs.
     pub baseline_us: u64,
     pub candidate_us: u64,
+    pub estimate: Estimate,
+}
+
+/// A candidate against the baseline on one query's work.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WorkComparison {
+    pub candidate: String,
+    pub query: String,
+    /// Shared buffers hit + read per call over all rounds.
+    pub baseline_buffers_per_call: f64,
+    pub candidate_buffers_per_call: f64,
+    /// Rows per call over all rounds (a changed result is worth a look).
+    pub baseline_rows_per_call: f64,
+    pub candidate_rows_per_call: f64,
+    /// Over the rounds' buffers per call, against the work threshold.
     pub estimate: Estimate,
 }
 
@@ -239,6 +268,32 @@ pub struct QueryResult {
     /// reports and comparisons can be rebuilt from this file alone.
     #[schemars(with = "String")]
     pub histogram: Histogram,
+}
+
+impl RunResults {
+    /// Brings a file of an older readable version to this one's meaning:
+    /// version 2 had no `inconclusive` verdict and printed "no change" for
+    /// a ratio past the noise threshold that the rounds could not call.
+    pub fn upgrade(mut self) -> Self {
+        if self.version < 3 {
+            let band = 1.0 + self.criteria.noise_threshold;
+            let regression = self.regression.as_mut().map(|r| {
+                let band = 1.0 + r.criteria.noise_threshold;
+                (band, &mut r.comparisons)
+            });
+            for (band, comparisons) in [(band, &mut self.comparisons)]
+                .into_iter()
+                .chain(regression)
+            {
+                for e in comparisons.iter_mut().map(|c| &mut c.estimate) {
+                    if e.verdict == Verdict::NoChange && (e.ratio > band || e.ratio < 1.0 / band) {
+                        e.verdict = Verdict::Inconclusive;
+                    }
+                }
+            }
+        }
+        self
+    }
 }
 
 impl CandidateResult {

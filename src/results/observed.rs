@@ -60,6 +60,72 @@ pub struct StatementStats {
     pub stddev_exec_ms: f64,
     pub shared_blks_hit: i64,
     pub shared_blks_read: i64,
+    /// Rows returned or affected.
+    #[serde(default)]
+    pub rows: i64,
+    /// Temporary blocks read and written (sorts and hashes spilling to disk).
+    #[serde(default)]
+    pub temp_blks: i64,
+}
+
+impl StatementStats {
+    /// What happened between `before` and this later reading of the same
+    /// query: one round's work.
+    pub fn since(&self, before: Option<&StatementStats>, round: u32) -> WorkRound {
+        let was = |f: fn(&StatementStats) -> i64| before.map_or(0, f);
+        WorkRound {
+            round,
+            calls: self.calls - was(|s| s.calls),
+            shared_blks: self.shared_blks_hit + self.shared_blks_read
+                - was(|s| s.shared_blks_hit + s.shared_blks_read),
+            rows: self.rows - was(|s| s.rows),
+            temp_blks: self.temp_blks - was(|s| s.temp_blks),
+        }
+    }
+}
+
+/// The server's work for one query in one round, from `pg_stat_statements`:
+/// unlike latency it barely depends on the machine's speed or load, and
+/// shared buffers hit + read do not depend on what was cached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WorkRound {
+    /// 1-based round.
+    pub round: u32,
+    pub calls: i64,
+    /// Shared buffers hit plus read.
+    pub shared_blks: i64,
+    pub rows: i64,
+    pub temp_blks: i64,
+}
+
+impl WorkRound {
+    /// Shared buffers per call; none without calls.
+    pub fn buffers_per_call(&self) -> Option<f64> {
+        (self.calls > 0).then(|| self.shared_blks as f64 / self.calls as f64)
+    }
+}
+
+/// One query's work, round by round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct QueryWork {
+    pub query: String,
+    pub rounds: Vec<WorkRound>,
+}
+
+impl QueryWork {
+    /// Shared buffers per call over all rounds.
+    pub fn buffers_per_call(&self) -> Option<f64> {
+        let calls: i64 = self.rounds.iter().map(|r| r.calls).sum();
+        let blocks: i64 = self.rounds.iter().map(|r| r.shared_blks).sum();
+        (calls > 0).then(|| blocks as f64 / calls as f64)
+    }
+
+    /// Rows per call over all rounds.
+    pub fn rows_per_call(&self) -> Option<f64> {
+        let calls: i64 = self.rounds.iter().map(|r| r.calls).sum();
+        let rows: i64 = self.rounds.iter().map(|r| r.rows).sum();
+        (calls > 0).then(|| rows as f64 / calls as f64)
+    }
 }
 
 /// Scans of one index during the rounds.

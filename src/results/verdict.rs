@@ -10,7 +10,23 @@ use serde::{Deserialize, Serialize};
 pub enum Verdict {
     Faster,
     Slower,
+    /// The interval lies within the noise threshold, or the ratio does.
     NoChange,
+    /// The ratio moved past the noise threshold but the interval cannot
+    /// call it: never to be read as "no change".
+    Inconclusive,
+}
+
+impl Verdict {
+    /// The word every report prints.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Faster => "faster",
+            Self::Slower => "slower",
+            Self::NoChange => "no change",
+            Self::Inconclusive => "inconclusive",
+        }
+    }
 }
 
 /// When a difference counts.

@@ -94,8 +94,10 @@ mod tests {
             regressed: false,
         });
         assert_eq!(Standing::of(&results), Standing::Ok);
-        let regression = results.regression.as_mut().expect("regression");
-        regression.comparisons[0].estimate = Estimate {
+        fn regression(r: &mut RunResults) -> &mut Regression {
+            r.regression.as_mut().expect("regression")
+        }
+        regression(&mut results).comparisons[0].estimate = Estimate {
             ratio: 2.8,
             ci_low: 0.9,
             ci_high: 6.2,
@@ -103,8 +105,8 @@ mod tests {
             verdict: Verdict::Inconclusive,
         };
         assert_eq!(Standing::of(&results), Standing::Undecided);
-        regression.comparisons[1].estimate.verdict = Verdict::Slower;
-        regression.regressed = true;
+        regression(&mut results).comparisons[1].estimate.verdict = Verdict::Slower;
+        regression(&mut results).regressed = true;
         assert_eq!(Standing::of(&results), Standing::Regressed);
     }
 }

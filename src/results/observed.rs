@@ -115,16 +115,18 @@ pub struct QueryWork {
 impl QueryWork {
     /// Shared buffers per call over all rounds.
     pub fn buffers_per_call(&self) -> Option<f64> {
-        let calls: i64 = self.rounds.iter().map(|r| r.calls).sum();
-        let blocks: i64 = self.rounds.iter().map(|r| r.shared_blks).sum();
-        (calls > 0).then(|| blocks as f64 / calls as f64)
+        self.per_call(|r| r.shared_blks)
     }
 
     /// Rows per call over all rounds.
     pub fn rows_per_call(&self) -> Option<f64> {
+        self.per_call(|r| r.rows)
+    }
+
+    fn per_call(&self, figure: fn(&WorkRound) -> i64) -> Option<f64> {
         let calls: i64 = self.rounds.iter().map(|r| r.calls).sum();
-        let rows: i64 = self.rounds.iter().map(|r| r.rows).sum();
-        (calls > 0).then(|| rows as f64 / calls as f64)
+        let total: i64 = self.rounds.iter().map(figure).sum();
+        (calls > 0).then(|| total as f64 / calls as f64)
     }
 }
 

@@ -1,16 +1,18 @@
 //! `schemabench capacity` at a tiny scale against a real server: the rate
-//! search converges on a bracket, the USL is fitted, and a deliberately
+//! search keeps a consistent bracket, the USL is fitted, and a deliberately
 //! unindexed query (a leading-wildcard LIKE over every story segment) is
-//! flagged as growing linearly with the data while an index lookup is not.
+//! flagged as growing linearly with the data while an index lookup is not,
+//! judged on buffers per call so that no figure here depends on the
+//! machine's speed.
 
 mod common;
 
 use assert_cmd::Command;
 use schemabench::results::capacity::CapacityResults;
-use schemabench::results::capacity::Growth;
+use schemabench::results::capacity::{Growth, GrowthBasis};
 
 #[test]
-fn search_converges_and_a_scan_grows_linearly_while_a_lookup_does_not() {
+fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() {
     let dir = tempfile::tempdir().expect("tempdir");
     let workload = "[workload.actor]\ntable = \"profiles\"\n\
         [[workload.queries]]\nname = \"lookup\"\nweight = 3\nas = \"postgres\"\naccess = \"read\"\n\
@@ -67,24 +69,39 @@ fn search_converges_and_a_scan_grows_linearly_while_a_lookup_does_not() {
     )
     .expect("capacity results");
 
+    // Which rates pass depends on the machine; how the search treats its
+    // outcomes does not (its sequence is pinned in `capacity::search`).
     assert_eq!(results.sweep.len(), 3);
     assert!(results.usl.is_some(), "USL fitted on three client counts");
-    assert!(
+    assert!(!results.probes.is_empty() && results.probes.len() <= 10);
+    for p in &results.probes {
+        assert_eq!(
+            p.passed,
+            p.p99_ms < 100.0 && p.throughput >= 0.9 * p.rate,
+            "a probe passes exactly when it meets p99 < 100ms and serves 90% of its rate: {p:?}"
+        );
+    }
+    let lowest_failure = results
+        .probes
+        .iter()
+        .filter(|p| !p.passed)
+        .map(|p| p.rate)
+        .min_by(f64::total_cmp);
+    let ceiling = lowest_failure.unwrap_or(f64::INFINITY);
+    let held = results
+        .probes
+        .iter()
+        .filter(|p| p.passed && p.rate < ceiling)
+        .map(|p| p.rate)
+        .max_by(f64::total_cmp);
+    assert_eq!(results.max_rate, held, "{:?}", results.probes);
+    assert_eq!(
         results.converged,
-        "the search narrowed to 10%: {:?}",
-        results.probes
+        matches!((held, lowest_failure), (Some(l), Some(h)) if (h - l) / h <= 0.1)
     );
-    let max_rate = results.max_rate.expect("a rate that met the objective");
-    assert!(
-        results
-            .probes
-            .iter()
-            .any(|p| !p.passed && p.rate > max_rate),
-        "a failing rate above it: {:?}",
-        results.probes
-    );
-    assert!(results.probes.len() <= 10);
+    assert!(results.conclusion[0].contains("requests/s"));
 
+    // Growth is judged on buffers per call: exact, whatever the machine.
     let growth = |q: &str| {
         results
             .growth
@@ -93,20 +110,31 @@ fn search_converges_and_a_scan_grows_linearly_while_a_lookup_does_not() {
             .unwrap_or_else(|| panic!("{q} measured: {:?}", results.growth))
     };
     let scan = growth("scan");
-    assert!(
-        scan.growth.is_alarming(),
-        "the scan grows with the data: {scan:?}"
+    assert_eq!(scan.basis, GrowthBasis::Work, "{scan:?}");
+    assert_eq!(scan.buffers.len(), 3, "{scan:?}");
+    assert_eq!(
+        scan.growth,
+        Growth::Linear,
+        "the scan reads every page: {scan:?}"
     );
     assert!(scan.plan.iter().any(|n| n.contains("Seq Scan")), "{scan:?}");
     let lookup = growth("lookup");
-    assert_eq!(
-        lookup.growth,
-        Growth::Flat,
-        "an index lookup stays flat: {lookup:?}"
-    );
-    assert!(results.conclusion.iter().any(|l| l.contains("requests/s")));
+    assert_eq!(lookup.basis, GrowthBasis::Work, "{lookup:?}");
     assert!(
-        results.conclusion.iter().any(|l| l.contains("scan")),
+        !lookup.growth.is_alarming(),
+        "an index lookup reads a few pages at any scale: {lookup:?}"
+    );
+    assert!(
+        lookup.plan.iter().any(|n| n.contains("Index Only Scan")),
+        "{lookup:?}"
+    );
+    assert!(
+        results
+            .conclusion
+            .iter()
+            .any(|l| l.contains("grows with the data")
+                && l.contains("scan")
+                && !l.contains("lookup")),
         "{:?}",
         results.conclusion
     );

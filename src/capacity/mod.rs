@@ -5,6 +5,7 @@
 //! coordinated omission.
 
 pub mod growth;
+pub mod search;
 pub mod usl;
 
 use std::path::PathBuf;
@@ -14,13 +15,14 @@ use crate::gate::threshold::Figures;
 use crate::pg::Server;
 use crate::pipeline::{self, RunError, RunOptions};
 use crate::results::capacity::{
-    CAPACITY_VERSION, CapacityResults, Growth, Probe, QueryGrowth, SweepPoint, Trust,
+    CAPACITY_VERSION, CapacityResults, Growth, GrowthBasis, Probe, QueryGrowth, SweepPoint, Trust,
 };
 use crate::results::{QueryResult, RunResults};
 use crate::scenario::Scenario;
 use crate::scenario::limit::{Limit, Metric};
 use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
 use growth::{PowerFit, fit_power};
+use search::RateSearch;
 
 /// A probe meets its rate only if it served at least this share of it.
 const SERVED_SHARE: f64 = 0.9;
@@ -180,10 +182,10 @@ pub async fn plan(
         .fold(0.0, f64::max)
         .max(1.0);
     let mut probes: Vec<Probe> = Vec::new();
-    let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
-    let mut rate = (peak * 0.7).max(1.0);
-    let mut converged = false;
-    for i in 0..options.max_probes {
+    let mut search = RateSearch::default();
+    let mut next = Some((peak * 0.7).max(1.0));
+    while let Some(rate) = next.filter(|_| probes.len() < options.max_probes) {
+        let i = probes.len();
         let run = measure(
             server,
             scenario,
@@ -213,26 +215,7 @@ pub async fn plan(
             passed,
             failing_queries: failing_queries(&limits, &p.queries),
         });
-        if passed {
-            lo = Some(lo.map_or(rate, |l: f64| l.max(rate)));
-        } else {
-            hi = Some(hi.map_or(rate, |h: f64| h.min(rate)));
-        }
-        rate = match (lo, hi) {
-            (Some(l), None) => l * 1.6,
-            (None, Some(h)) => h * 0.5,
-            (Some(l), Some(h)) => {
-                if (h - l) / h <= 0.1 {
-                    converged = true;
-                    break;
-                }
-                (l + h) / 2.0
-            }
-            (None, None) => break,
-        };
-        if rate < 1.0 {
-            break;
-        }
+        next = search.record(rate, passed);
     }
     let mut by_rate: Vec<&Probe> = probes.iter().collect();
     by_rate.sort_by(|a, b| a.rate.total_cmp(&b.rate));
@@ -273,8 +256,8 @@ pub async fn plan(
         sweep,
         usl,
         probes,
-        max_rate: lo,
-        converged,
+        max_rate: search.highest_pass(),
+        converged: search.converged(),
         first_to_break,
         growth_scales: growth_runs.iter().map(|(s, _)| *s).collect(),
         project_scale,
@@ -286,7 +269,10 @@ pub async fn plan(
     Ok(results)
 }
 
-/// Per query: latency against scale, its growth class and projection.
+/// Per query: latency and work against scale, its growth class and
+/// projection. The class comes from work where every scale measured it: a
+/// scan's buffers per call follow the data exactly, while its latency on a
+/// shared machine follows whatever else runs there.
 fn growth_of(runs: &[(f64, RunResults)], project_scale: f64) -> Vec<QueryGrowth> {
     let Some((_, first)) = runs.first() else {
         return Vec::new();
@@ -309,11 +295,25 @@ fn growth_of(runs: &[(f64, RunResults)], project_scale: f64) -> Vec<QueryGrowth>
                     })
                 })
                 .collect();
+            let buffers: Vec<(f64, f64)> = runs
+                .iter()
+                .filter_map(|(scale, r)| {
+                    let work = r.candidates[0].work.iter().find(|w| w.query == q.name)?;
+                    Some((*scale, work.buffers_per_call()?))
+                })
+                .collect();
             let p50: Option<PowerFit> =
                 fit_power(&points.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>());
             let p99: Option<PowerFit> =
                 fit_power(&points.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>());
-            let exponent = p50.map_or(0.0, |f| f.exponent);
+            let latency_exponent = p50.map_or(0.0, |f| f.exponent);
+            let work = (buffers.len() == runs.len())
+                .then(|| fit_power(&buffers))
+                .flatten();
+            let (basis, exponent) = match work {
+                Some(fit) => (GrowthBasis::Work, fit.exponent),
+                None => (GrowthBasis::Latency, latency_exponent),
+            };
             let plan = runs
                 .last()
                 .and_then(|(_, r)| r.candidates[0].plans.iter().find(|p| p.query == q.name))
@@ -322,7 +322,10 @@ fn growth_of(runs: &[(f64, RunResults)], project_scale: f64) -> Vec<QueryGrowth>
             QueryGrowth {
                 query: q.name.clone(),
                 points,
+                buffers,
+                basis,
                 exponent,
+                latency_exponent,
                 growth: Growth::of(exponent),
                 projected_p99_ms: p99.map(|f| f.at(project_scale)),
                 trust: p99.map(|f| Trust::of(&f, project_scale / largest.max(1e-12))),
@@ -377,16 +380,17 @@ fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
     }) && let (Some(p99), Some(trust)) = (worst.projected_p99_ms, worst.trust)
     {
         out.push(format!(
-            "At {project}x data {}'s p99 is projected to {p99:.1} ms ({} growth, exponent {:.2}; {} trust).",
+            "At {project}x data {}'s p99 is projected to {p99:.1} ms ({} growth, exponent {:.2} of its {}; {} trust).",
             worst.query,
             format!("{:?}", worst.growth).to_lowercase(),
             worst.exponent,
+            worst.basis.figure(),
             format!("{trust:?}").to_lowercase()
         ));
     }
     if !alarming.is_empty() {
         out.push(format!(
-            "Latency grows with the data (a scan in the plan) for: {}.",
+            "The cost per call grows with the data (a scan in the plan) for: {}.",
             alarming
                 .iter()
                 .map(|g| g.query.as_str())

@@ -237,7 +237,11 @@ pub fn html(r: &CapacityResults) -> String {
     let _ = writeln!(out, "</div>");
     let _ = writeln!(
         out,
-        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th>{}<th>p99 ms at {}</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
+        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th><th class=\"l\">of</th>{}{}<th>p99 ms at {}</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
+        r.growth_scales
+            .iter()
+            .map(|s| format!("<th>buffers/call at {s}</th>"))
+            .collect::<String>(),
         r.growth_scales
             .iter()
             .map(|s| format!("<th>p99 ms at {s}</th>"))
@@ -247,7 +251,7 @@ pub fn html(r: &CapacityResults) -> String {
     for g in &r.growth {
         let _ = writeln!(
             out,
-            "<tr><td class=\"l\">{}</td><td class=\"l {}\">{:?}</td><td>{:.2}</td>{}<td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            "<tr><td class=\"l\">{}</td><td class=\"l {}\">{:?}</td><td>{:.2}</td><td class=\"l\">{}</td>{}{}<td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
             esc(&g.query),
             if g.growth.is_alarming() {
                 "bad"
@@ -256,6 +260,14 @@ pub fn html(r: &CapacityResults) -> String {
             },
             g.growth,
             g.exponent,
+            g.basis.figure(),
+            r.growth_scales
+                .iter()
+                .map(|s| match g.buffers.iter().find(|b| b.0 == *s) {
+                    Some(b) => format!("<td>{:.1}</td>", b.1),
+                    None => "<td>-</td>".to_owned(),
+                })
+                .collect::<String>(),
             g.points
                 .iter()
                 .map(|p| format!("<td>{:.2}</td>", p.2))
@@ -296,19 +308,21 @@ pub fn summary(r: &CapacityResults) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<22} {:<12} {:>8} {:>14}",
+        "\n{:<22} {:<12} {:>8} {:<17} {:>14}",
         "query",
         "growth",
         "exponent",
+        "of",
         format!("p99@{}", r.project_scale)
     );
     for g in &r.growth {
         let _ = writeln!(
             out,
-            "{:<22} {:<12} {:>8.2} {:>11} ms",
+            "{:<22} {:<12} {:>8.2} {:<17} {:>11} ms",
             g.query,
             format!("{:?}", g.growth).to_lowercase(),
             g.exponent,
+            g.basis.figure(),
             g.projected_p99_ms.map_or("-".into(), |v| format!("{v:.1}"))
         );
     }

@@ -5,7 +5,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the meaning or shape of `capacity.json` changes.
-pub const CAPACITY_VERSION: u32 = 1;
+///
+/// 2: growth is judged on the server's work per call (`buffers`, `basis`)
+/// wherever `pg_stat_statements` measured it, latency otherwise.
+pub const CAPACITY_VERSION: u32 = 2;
 
 /// One step of the concurrency sweep.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -43,8 +46,15 @@ pub struct QueryGrowth {
     pub query: String,
     /// (absolute scale, p50 ms, p99 ms) per measured scale.
     pub points: Vec<(f64, f64, f64)>,
-    /// Power-law exponent of p50 against the scale.
+    /// (absolute scale, shared buffers hit + read per call) per measured
+    /// scale, from `pg_stat_statements`; empty without it.
+    pub buffers: Vec<(f64, f64)>,
+    /// What `exponent` and `growth` were fitted on.
+    pub basis: GrowthBasis,
+    /// Power-law exponent of the basis against the scale.
     pub exponent: f64,
+    /// Power-law exponent of p50 latency against the scale.
+    pub latency_exponent: f64,
     pub growth: Growth,
     /// p99 at the projected scale.
     pub projected_p99_ms: Option<f64>,
@@ -69,7 +79,8 @@ pub struct CapacityResults {
     pub sweep: Vec<SweepPoint>,
     pub usl: Option<UslFit>,
     pub probes: Vec<Probe>,
-    /// The highest probed rate that met every objective.
+    /// The highest probed rate that met every objective below every rate
+    /// that failed.
     pub max_rate: Option<f64>,
     /// True when a passing and a failing rate were found within 10%.
     pub converged: bool,
@@ -111,6 +122,26 @@ impl Growth {
     /// Worth flagging: cost that follows the data.
     pub fn is_alarming(self) -> bool {
         matches!(self, Self::Linear | Self::Superlinear)
+    }
+}
+
+/// What a query's growth is judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrowthBasis {
+    /// Buffers per call: exact, and blind to the machine's speed and load.
+    Work,
+    /// p50 latency, where no work figure was measured at every scale.
+    Latency,
+}
+
+impl GrowthBasis {
+    /// The figure fitted, as a report names it.
+    pub fn figure(self) -> &'static str {
+        match self {
+            Self::Work => "buffers per call",
+            Self::Latency => "p50 latency",
+        }
     }
 }
 

@@ -153,6 +153,13 @@ pub struct CriteriaArgs {
     /// confidence level of the intervals.
     #[arg(long, default_value_t = 0.05)]
     pub significance: f64,
+    /// Which verdicts against a stored run (--baseline, compare) fail with
+    /// exit 5: `work` (buffers per call, exact whatever the machine's load:
+    /// a nightly gate that does not cry wolf), `latency` (percentiles, which
+    /// across separate runs also measure the machine) or `both`. Every
+    /// verdict is reported whichever decides.
+    #[arg(long, value_enum, default_value_t = crate::results::Gate::Work)]
+    pub gate: crate::results::Gate,
 }
 
 impl CriteriaArgs {

@@ -291,7 +291,12 @@ pub async fn run(
         .iter()
         .skip(1)
         .flat_map(|c| {
-            compare::work_comparisons(&results.candidates[0], c, options.criteria.significance)
+            compare::work_comparisons(
+                &results.candidates[0],
+                c,
+                Pairing::Interleaved,
+                options.criteria.significance,
+            )
         })
         .collect();
     results.thresholds = evaluate(&spec.thresholds, &results.candidates[0].queries);

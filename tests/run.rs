@@ -138,10 +138,30 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
     let seeded = schemabench::seed::seed(&server, &scenario, &common::quiet())
         .await
         .expect("seed");
-    // The run works on its own copy of the seeded data: stall that one.
+    // The run works on its own copy of the seeded data: stall that one,
+    // once its load has begun, however long the preparation took.
     let copy = schemabench::candidate::copy_name(&seeded.database, 0);
     let stall = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let watcher = common::server()
+            .await
+            .connect("postgres")
+            .await
+            .expect("connect");
+        loop {
+            let busy: i64 = watcher
+                .query_one(
+                    "select count(*) from pg_stat_activity where datname = $1 and query like 'select count(*) from public.story_videos%'",
+                    &[&copy],
+                )
+                .await
+                .expect("pg_stat_activity")
+                .get(0);
+            if busy > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let locker = common::server()
             .await
             .connect(&copy)

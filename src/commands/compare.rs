@@ -15,6 +15,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<Standing> {
         &new,
         &args.old.display().to_string(),
         args.criteria.across_runs(),
+        args.criteria.gate,
     )?;
     print!("{}", report::markdown::regression(&regression, &new));
     let out = args.out.clone().unwrap_or_else(|| {

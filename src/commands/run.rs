@@ -71,6 +71,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
             &results,
             &format!("baseline {name}"),
             args.criteria.across_runs(),
+            args.criteria.gate,
         )?);
         report.write(&results)?;
     }

@@ -200,10 +200,11 @@ pub fn comparisons(
 }
 
 /// `other` against `base` on the server's work, per query both measured:
-/// buffers per call, paired round by round like latency.
+/// buffers per call over the rounds, paired as latency is.
 pub fn work_comparisons(
     base: &CandidateResult,
     other: &CandidateResult,
+    pairing: Pairing,
     significance: f64,
 ) -> Vec<WorkComparison> {
     let criteria = Criteria {
@@ -225,12 +226,8 @@ pub fn work_comparisons(
         let (Some(b), Some(c)) = (base_work.buffers_per_call(), work.buffers_per_call()) else {
             continue;
         };
-        let Some(estimate) = compare(
-            &per_round(base_work),
-            &per_round(work),
-            Pairing::Interleaved,
-            criteria,
-        ) else {
+        let Some(estimate) = compare(&per_round(base_work), &per_round(work), pairing, criteria)
+        else {
             continue;
         };
         out.push(WorkComparison {
@@ -393,12 +390,12 @@ mod tests {
         // 3 more buffers per call: 4.75 instead of 4, whatever the calls.
         let more = work("more", &[(80, 380), (130, 617), (100, 475)]);
         let same = work("same", &[(95, 380), (110, 440), (70, 280)]);
-        let called = work_comparisons(&base, &more, 0.05);
+        let called = work_comparisons(&base, &more, Pairing::Interleaved, 0.05);
         assert_eq!(called.len(), 1);
         assert_eq!(called[0].estimate.verdict, Verdict::Slower, "{called:?}");
         assert!((called[0].candidate_buffers_per_call - 4.75).abs() < 0.01);
         assert!((called[0].baseline_buffers_per_call - 4.0).abs() < 1e-9);
-        let aa = work_comparisons(&base, &same, 0.05);
+        let aa = work_comparisons(&base, &same, Pairing::Interleaved, 0.05);
         assert_eq!(aa[0].estimate.verdict, Verdict::NoChange, "{aa:?}");
         assert!((aa[0].estimate.ratio - 1.0).abs() < 1e-9);
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::GateError;
 use crate::compare::{self, Pairing};
-use crate::results::{Criteria, Verdict};
+use crate::results::{Criteria, Gate, Verdict};
 use crate::results::{OLDEST_READABLE_VERSION, PhaseLoad, RESULTS_VERSION, Regression, RunResults};
 
 /// Where baselines live, relative to the working directory.
@@ -118,6 +118,7 @@ fn describe(load: &[PhaseLoad]) -> String {
             };
             let load = match p.rate {
                 Some(rate) => format!("{rate}/s"),
+                None if p.clients == 1 => "1 client".to_owned(),
                 None => format!("{} clients", p.clients),
             };
             format!("{} {amount} {load}", p.name)
@@ -127,12 +128,14 @@ fn describe(load: &[PhaseLoad]) -> String {
 }
 
 /// The baseline configuration of `new` against that of `old`: rounds of
-/// separate runs are independent samples.
+/// separate runs are independent samples. Work is judged against its own
+/// threshold (`compare::WORK_NOISE`): it does not drift with the machine.
 pub fn regression(
     old: &RunResults,
     new: &RunResults,
     against: &str,
     criteria: Criteria,
+    gate: Gate,
 ) -> Result<Regression, GateError> {
     let differences = RunKey::of(old).differences(&RunKey::of(new));
     if !differences.is_empty() {
@@ -150,16 +153,29 @@ pub fn regression(
     let mut current = new_base.clone();
     current.name = "current".into();
     let comparisons = compare::comparisons(old_base, &current, Pairing::Independent, criteria);
-    let regressed = comparisons
-        .iter()
-        .any(|c| c.estimate.verdict == Verdict::Slower);
-    Ok(Regression {
+    let work_comparisons = compare::work_comparisons(
+        old_base,
+        &current,
+        Pairing::Independent,
+        criteria.significance,
+    );
+    let gate = if work_comparisons.is_empty() {
+        Gate::Latency
+    } else {
+        gate
+    };
+    let mut regression = Regression {
         against: against.to_owned(),
         against_started_at: old.started_at.clone(),
         criteria,
+        gate,
         comparisons,
-        regressed,
-    })
+        work_comparisons,
+        regressed: false,
+    };
+    let regressed = regression.gated().any(|v| v == Verdict::Slower);
+    regression.regressed = regressed;
+    Ok(regression)
 }
 
 #[cfg(test)]

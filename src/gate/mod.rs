@@ -58,11 +58,11 @@ impl Standing {
             Self::Regressed
         } else if results.thresholds.iter().any(|t| !t.passed) {
             Self::ThresholdFailed
-        } else if results.regression.as_ref().is_some_and(|r| {
-            r.comparisons
-                .iter()
-                .any(|c| c.estimate.verdict == Verdict::Inconclusive)
-        }) {
+        } else if results
+            .regression
+            .as_ref()
+            .is_some_and(|r| r.gated().any(|v| v == Verdict::Inconclusive))
+        {
             Self::Undecided
         } else {
             Self::Ok
@@ -73,7 +73,7 @@ impl Standing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Criteria, Estimate, Regression};
+    use crate::results::{Criteria, Estimate, Gate, Regression};
 
     #[test]
     fn an_inconclusive_comparison_with_the_baseline_is_undecided_not_ok() {
@@ -90,7 +90,9 @@ mod tests {
             against: "baseline nightly".into(),
             against_started_at: String::new(),
             criteria: Criteria::default(),
+            gate: Gate::Latency,
             comparisons,
+            work_comparisons: Vec::new(),
             regressed: false,
         });
         assert_eq!(Standing::of(&results), Standing::Ok);
@@ -108,5 +110,48 @@ mod tests {
         regression(&mut results).comparisons[1].estimate.verdict = Verdict::Slower;
         regression(&mut results).regressed = true;
         assert_eq!(Standing::of(&results), Standing::Regressed);
+    }
+
+    #[test]
+    fn the_gate_decides_which_verdicts_count() {
+        let estimate = |verdict| Estimate {
+            ratio: 1.0,
+            ci_low: 1.0,
+            ci_high: 1.0,
+            p_value: 1.0,
+            verdict,
+        };
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut latency = results.comparisons[0].clone();
+        latency.estimate = estimate(Verdict::Slower);
+        let work = crate::results::WorkComparison {
+            candidate: "current".into(),
+            query: latency.query.clone(),
+            baseline_buffers_per_call: 4.0,
+            candidate_buffers_per_call: 4.0,
+            baseline_rows_per_call: 1.0,
+            candidate_rows_per_call: 1.0,
+            estimate: estimate(Verdict::Inconclusive),
+        };
+        let mut r = Regression {
+            against: "baseline nightly".into(),
+            against_started_at: String::new(),
+            criteria: Criteria::default(),
+            gate: Gate::Work,
+            comparisons: vec![latency],
+            work_comparisons: vec![work],
+            regressed: false,
+        };
+        assert_eq!(r.gated().collect::<Vec<_>>(), [Verdict::Inconclusive]);
+        r.gate = Gate::Latency;
+        assert_eq!(r.gated().collect::<Vec<_>>(), [Verdict::Slower]);
+        r.gate = Gate::Both;
+        assert_eq!(
+            r.gated().collect::<Vec<_>>(),
+            [Verdict::Slower, Verdict::Inconclusive]
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! What a reader should double-check before trusting a run's figures,
 //! and the formatting every table of every report shares.
 
-use crate::results::{Comparison, PhaseResult, QueryResult, RunResults, Verdict};
+use crate::results::{
+    Comparison, Gate, PhaseResult, QueryResult, Regression, RunResults, Verdict, WorkComparison,
+};
 
 /// A round whose throughput is this far from the median of its
 /// configuration's rounds is flagged as noisy.
@@ -147,9 +149,8 @@ pub const WORK_COLUMNS: [&str; 6] = [
 
 /// One row per work comparison: buffers and rows per call, baseline ->
 /// candidate, the ratio of buffers with its interval, and the verdict.
-pub fn work_rows(results: &RunResults) -> Vec<[String; 6]> {
-    results
-        .work_comparisons
+pub fn work_rows(comparisons: &[WorkComparison]) -> Vec<[String; 6]> {
+    comparisons
         .iter()
         .map(|w| {
             let e = &w.estimate;
@@ -169,6 +170,21 @@ pub fn work_rows(results: &RunResults) -> Vec<[String; 6]> {
             ]
         })
         .collect()
+}
+
+/// The sentence above the work table of a run against a stored one.
+pub fn regression_work_caption(r: &Regression) -> String {
+    format!(
+        "Server work per call, this run against {} (rounds of each run as independent samples); {:.0}% interval, noise threshold {:.0}%. The exit code follows {}.",
+        r.against,
+        (1.0 - r.criteria.significance) * 100.0,
+        crate::compare::WORK_NOISE * 100.0,
+        match r.gate {
+            Gate::Work => "the work verdicts",
+            Gate::Latency => "the latency verdicts",
+            Gate::Both => "the work and the latency verdicts",
+        }
+    )
 }
 
 /// The sentence above every work table.

@@ -3,10 +3,14 @@
 
 use std::fmt::Write;
 
-use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, ms, work_caption, work_rows};
+use super::analysis::{
+    FIGURE_COLUMNS, WORK_COLUMNS, ms, regression_work_caption, work_caption, work_rows,
+};
 use super::charts::{self, RatioRow, Series};
 use crate::results::Verdict;
-use crate::results::{CandidateResult, Latencies, PhaseResult, QueryResult, RunResults};
+use crate::results::{
+    CandidateResult, Latencies, PhaseResult, QueryResult, RunResults, WorkComparison,
+};
 
 /// Escapes text for HTML and XML.
 pub fn esc(text: &str) -> String {
@@ -170,21 +174,27 @@ fn overview(out: &mut String, r: &RunResults) {
     errors(out, r);
 }
 
-/// The work table: buffers and rows per call against the baseline.
+/// The work table of the run's candidates.
 fn work(out: &mut String, r: &RunResults) {
-    if r.work_comparisons.is_empty() {
+    work_table(out, "Work per call", &work_caption(r), &r.work_comparisons);
+}
+
+/// Buffers and rows per call, a row per comparison; nothing without any.
+fn work_table(out: &mut String, title: &str, caption: &str, comparisons: &[WorkComparison]) {
+    if comparisons.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "<h3>Work per call</h3>\n<p>{}</p>\n<table>\n<tr>{}</tr>",
-        esc(&work_caption(r)),
+        "<h3>{}</h3>\n<p>{}</p>\n<table>\n<tr>{}</tr>",
+        esc(title),
+        esc(caption),
         WORK_COLUMNS
             .iter()
             .map(|t| format!("<th class=\"l\">{}</th>", esc(t)))
             .collect::<String>()
     );
-    for (row, w) in work_rows(r).iter().zip(&r.work_comparisons) {
+    for (row, w) in work_rows(comparisons).iter().zip(comparisons) {
         let (class, _) = verdict_word(w.estimate.verdict);
         let cells: String = row
             .iter()
@@ -258,6 +268,12 @@ fn regression(out: &mut String, r: &RunResults) {
         );
     }
     let _ = writeln!(out, "</table>");
+    work_table(
+        out,
+        &format!("Work against {}", reg.against),
+        &regression_work_caption(reg),
+        &reg.work_comparisons,
+    );
 }
 
 fn costs(out: &mut String, r: &RunResults) {

@@ -4,9 +4,11 @@
 
 use std::fmt::Write;
 
-use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, ms, work_caption, work_rows};
+use super::analysis::{
+    FIGURE_COLUMNS, WORK_COLUMNS, ms, regression_work_caption, work_caption, work_rows,
+};
 use crate::results::Verdict;
-use crate::results::{CandidateResult, Comparison, Regression, RunResults};
+use crate::results::{CandidateResult, Comparison, Regression, RunResults, WorkComparison};
 
 fn icon(v: Verdict) -> &'static str {
     match v {
@@ -103,15 +105,7 @@ pub fn summary(results: &RunResults) -> String {
         }
         out.push('\n');
     }
-    if !results.work_comparisons.is_empty() {
-        let _ = writeln!(out, "{}\n", work_caption(results));
-        let _ = writeln!(out, "| {} |", WORK_COLUMNS.join(" | "));
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---|");
-        for row in work_rows(results) {
-            let _ = writeln!(out, "| `{}` | {} |", row[0], row[1..].join(" | "));
-        }
-        out.push('\n');
-    }
+    work_table(&mut out, &work_caption(results), &results.work_comparisons);
     thresholds(&mut out, results);
     if let Some(r) = &results.regression {
         regression_table(&mut out, r);
@@ -202,6 +196,27 @@ fn thresholds(out: &mut String, results: &RunResults) {
     out.push('\n');
 }
 
+/// Buffers and rows per call, a row per comparison; nothing without any.
+fn work_table(out: &mut String, caption: &str, comparisons: &[WorkComparison]) {
+    if comparisons.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{caption}\n");
+    let _ = writeln!(out, "| {} |", WORK_COLUMNS.join(" | "));
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---|");
+    for (row, w) in work_rows(comparisons).iter().zip(comparisons) {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} {} |",
+            row[0],
+            row[1..5].join(" | "),
+            icon(w.estimate.verdict),
+            row[5]
+        );
+    }
+    out.push('\n');
+}
+
 fn regression_table(out: &mut String, r: &Regression) {
     let _ = writeln!(
         out,
@@ -236,6 +251,7 @@ fn regression_table(out: &mut String, r: &Regression) {
         );
     }
     out.push('\n');
+    work_table(out, &regression_work_caption(r), &r.work_comparisons);
 }
 
 /// `regression.md`: a run against a stored one, for a pull-request comment.

@@ -60,7 +60,7 @@ pub fn summary(results: &RunResults) -> String {
             )
         };
         let _ = writeln!(out, "{}", line(&WORK_COLUMNS.map(str::to_owned)));
-        for row in work_rows(results) {
+        for row in work_rows(&results.work_comparisons) {
             let _ = writeln!(out, "{}", line(&row));
         }
     }
@@ -78,12 +78,27 @@ pub fn summary(results: &RunResults) -> String {
         }
     }
     if let Some(r) = &results.regression {
+        // Only what the gate judges: the rest is in the reports.
         let with = |verdict: Verdict| -> Vec<String> {
-            r.comparisons
+            let latency = r
+                .comparisons
                 .iter()
-                .filter(|c| c.estimate.verdict == verdict)
-                .map(|c| format!("{} {} {:.2}x", c.query, c.percentile, c.estimate.ratio))
-                .collect()
+                .filter(|c| r.gate.judges_latency() && c.estimate.verdict == verdict)
+                .map(|c| format!("{} {} {:.2}x", c.query, c.percentile, c.estimate.ratio));
+            let work = r
+                .work_comparisons
+                .iter()
+                .filter(|c| r.gate.judges_work() && c.estimate.verdict == verdict)
+                .map(|c| {
+                    format!(
+                        "{} buffers/call {:.1} -> {:.1} ({:.2}x)",
+                        c.query,
+                        c.baseline_buffers_per_call,
+                        c.candidate_buffers_per_call,
+                        c.estimate.ratio
+                    )
+                });
+            latency.chain(work).collect()
         };
         let (slower, open) = (with(Verdict::Slower), with(Verdict::Inconclusive));
         let standing = if !slower.is_empty() {
@@ -96,7 +111,12 @@ pub fn summary(results: &RunResults) -> String {
         } else {
             "no regression".to_owned()
         };
-        let _ = writeln!(out, "\nagainst {}: {standing}", r.against);
+        let _ = writeln!(
+            out,
+            "\nagainst {} (gate: {}): {standing}",
+            r.against,
+            format!("{:?}", r.gate).to_lowercase()
+        );
     }
     for w in results.warnings() {
         let _ = writeln!(out, "warning: {w}");

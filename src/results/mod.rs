@@ -19,13 +19,14 @@ pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
     StatementStats, WorkRound,
 };
-pub use verdict::{Criteria, Estimate, Verdict};
+pub use verdict::{Criteria, Estimate, Gate, Verdict};
 
 /// Bumped whenever the meaning or shape of `results.json` changes.
 ///
 /// 3: work figures per round (`candidates[].work`), work verdicts
-/// (`work_comparisons`) and the `inconclusive` verdict; files of version 2
-/// still load, with no work figures.
+/// (`work_comparisons`, also against a stored run with the `gate` that
+/// decided) and the `inconclusive` verdict; files of version 2 still load,
+/// with no work figures and a latency gate.
 pub const RESULTS_VERSION: u32 = 3;
 /// The oldest `results.json` this version still reads.
 pub const OLDEST_READABLE_VERSION: u32 = 2;
@@ -135,10 +136,39 @@ pub struct Regression {
     /// When the stored run started.
     pub against_started_at: String,
     pub criteria: Criteria,
+    /// The verdicts that decide: as asked, or latency where a run had no
+    /// work figures to judge.
+    #[serde(default = "latency_gate")]
+    pub gate: Gate,
     /// Per query and percentile; `candidate` is `current`.
     pub comparisons: Vec<Comparison>,
-    /// True when any comparison is slower.
+    /// Per query, buffers per call; `candidate` is `current`.
+    #[serde(default)]
+    pub work_comparisons: Vec<WorkComparison>,
+    /// True when any gated comparison is slower.
     pub regressed: bool,
+}
+
+/// Files written before the gate existed judged latency.
+fn latency_gate() -> Gate {
+    Gate::Latency
+}
+
+impl Regression {
+    /// The verdicts the gate judges.
+    pub fn gated(&self) -> impl Iterator<Item = Verdict> + '_ {
+        let latency = self
+            .comparisons
+            .iter()
+            .filter(|_| self.gate.judges_latency())
+            .map(|c| c.estimate.verdict);
+        let work = self
+            .work_comparisons
+            .iter()
+            .filter(|_| self.gate.judges_work())
+            .map(|c| c.estimate.verdict);
+        latency.chain(work)
+    }
 }
 /// One configuration's copy of the data, its cost and what it measured.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -29,6 +29,34 @@ impl Verdict {
     }
 }
 
+/// Which verdicts against a stored run decide the exit code.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Gate {
+    /// Buffers per call: exact, and blind to how busy either machine was,
+    /// so a nightly job gated on it does not cry wolf. Falls back to
+    /// latency when either run lacks work figures (no pg_stat_statements).
+    #[default]
+    Work,
+    /// Latency percentiles: what users feel, but across separate runs they
+    /// also measure the machine.
+    Latency,
+    /// Either one slower fails.
+    Both,
+}
+
+impl Gate {
+    pub fn judges_work(self) -> bool {
+        matches!(self, Self::Work | Self::Both)
+    }
+
+    pub fn judges_latency(self) -> bool {
+        matches!(self, Self::Latency | Self::Both)
+    }
+}
+
 /// When a difference counts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Criteria {

@@ -226,6 +226,12 @@ pub struct RunArgs {
     /// baselines, else 1]: rounds are the samples verdicts are drawn from.
     #[arg(long)]
     pub rounds: Option<u32>,
+    /// How candidates share the machine: `duet` runs the baseline beside
+    /// each candidate in turn, the same requests on both sides at the same
+    /// moment, so a busy machine slows both alike; `rounds` runs one
+    /// configuration at a time.
+    #[arg(long, value_enum, default_value_t = crate::results::Design::Duet)]
+    pub design: crate::results::Design,
     /// Run only these candidates (comma-separated; the baseline always runs).
     #[arg(long, value_delimiter = ',')]
     pub candidates: Option<Vec<String>>,

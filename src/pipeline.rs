@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures_util::future::join_all;
+
 use crate::candidate::{self, Candidate, CandidateError, Prepared};
 use crate::compare::{self, Pairing};
 use crate::drive::engine::{Phase, PhaseOutcome, PhaseOverrides, run_phase};
@@ -19,8 +21,8 @@ use crate::observe;
 use crate::pg::{PgError, Server, catalog};
 use crate::report::files::{ReportDir, ReportError};
 use crate::results::{
-    CandidateResult, Criteria, MachineInfo, PlanSummary, QueryResult, QueryWork, RESULTS_VERSION,
-    RunResults, ScenarioInfo, StatementStats, TableRows,
+    CandidateResult, Criteria, Design, MachineInfo, PlanSummary, QueryResult, QueryWork,
+    RESULTS_VERSION, RunResults, ScenarioInfo, StatementStats, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
@@ -63,6 +65,7 @@ pub struct RunOptions {
     /// Keep the candidates' database copies afterwards.
     pub keep_copies: bool,
     pub criteria: Criteria,
+    pub design: Design,
 }
 
 /// One configuration being driven: its copy of the data and its workload.
@@ -171,6 +174,7 @@ pub async fn run(
         protocol: format!("{protocol:?}").to_lowercase(),
         load: phases.iter().map(Phase::planned).collect(),
         rounds,
+        design: options.design,
         criteria: options.criteria,
         candidates: arms
             .iter()
@@ -196,77 +200,100 @@ pub async fn run(
     drop(probe);
     report.write(&results)?;
 
+    let sittings = sittings(arms.len(), rounds, options.design);
+    let name = |a: usize| arms[a].prepared.candidate.name.as_str();
     let simple = arms.len() == 1 && rounds == 1;
     let mut slots = Vec::new();
-    for round in 1..=rounds {
-        for arm in round_order(arms.len(), round).map(|a| &arms[a]) {
-            for phase in &phases {
-                slots.push(if simple {
-                    phase.name.clone()
-                } else {
-                    format!("{}.r{round}.{}", arm.prepared.candidate.name, phase.name)
+    for sitting in &sittings {
+        for phase in &phases {
+            for &a in &sitting.arms {
+                slots.push(match sitting.partner(a) {
+                    _ if simple => phase.name.clone(),
+                    Some(p) => format!("{}+{}.r{}.{}", name(a), name(p), sitting.round, phase.name),
+                    None => format!("{}.r{}.{}", name(a), sitting.round, phase.name),
                 });
             }
         }
     }
     let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
     let timeline = Timeline::start(query_names, slots, hlogs).map_err(RunError::Timeline)?;
-    // [arm][round][query]: each round's measured phases merged.
+    // [arm][sitting][query]: each sitting's measured phases merged.
     let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> = arms.iter().map(|_| Vec::new()).collect();
-    // [arm]: statement statistics as last read, so each round gets its own.
+    // [arm]: statement statistics as last read, so each sitting gets its own.
     let mut read: Vec<Vec<StatementStats>> = arms.iter().map(|_| Vec::new()).collect();
     let mut slot = 0;
-    'rounds: for round in 1..=rounds {
-        for (a, arm) in round_order(arms.len(), round).map(|a| (a, &arms[a])) {
-            let mut measured: Vec<PhaseOutcome> = Vec::new();
-            for (p, phase) in phases.iter().enumerate() {
-                // The same request sequence for every candidate and round: paired samples.
-                let seed = combine(&[spec.seed, p as u64]);
-                let outcome = run_phase(Arc::clone(&arm.shared), &timeline, slot, phase, seed)
-                    .await
-                    .map_err(DriveError::Connections)?;
-                slot += 1;
+    for sitting in &sittings {
+        let round = sitting.round;
+        let partner = |a: usize| sitting.partner(a).map(name);
+        // [position in the sitting]: its measured phases.
+        let mut measured: Vec<Vec<PhaseOutcome>> =
+            sitting.arms.iter().map(|_| Vec::new()).collect();
+        for (p, phase) in phases.iter().enumerate() {
+            // The same request sequence for every candidate and round: paired samples.
+            let seed = combine(&[spec.seed, p as u64]);
+            let outcomes = join_all(sitting.arms.iter().enumerate().map(|(i, &a)| {
+                let shared = Arc::clone(&arms[a].shared);
+                run_phase(shared, &timeline, slot + i, phase, seed, i == 0)
+            }))
+            .await;
+            slot += sitting.arms.len();
+            for ((i, &a), outcome) in sitting.arms.iter().enumerate().zip(outcomes) {
+                let outcome = outcome.map_err(DriveError::Connections)?;
                 results.candidates[a].phases.push(phase_result(
-                    &arm.shared.workload,
+                    &arms[a].shared.workload,
                     &outcome,
                     round,
+                    partner(a),
                 ));
-                if phase.warmup {
-                    continue;
-                }
-                measured.push(outcome);
-                // Thresholds gate the baseline: stop early once one that
-                // asks for it has failed on what was measured so far.
-                if a == 0 && spec.thresholds.iter().any(|t| t.abort_on_fail) {
-                    let mut so_far = per_round[0].clone();
-                    so_far.push(merge(&arm.shared.workload, &measured));
-                    let queries = query_results(
-                        &arm.shared.workload,
-                        &merge_rounds(&arm.shared.workload, &so_far),
-                        measured_seconds(&results.candidates[0]),
-                    );
-                    if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
-                        results.aborted = Some(format!(
-                            "threshold {failed} failed after phase {} of round {round}",
-                            phase.name
-                        ));
-                        break;
-                    }
+                if !phase.warmup {
+                    measured[i].push(outcome);
                 }
             }
-            per_round[a].push(merge(&arm.shared.workload, &measured));
+            // Thresholds gate the baseline: stop early once one that
+            // asks for it has failed on what was measured so far.
+            let Some(base) = sitting.arms.iter().position(|&a| a == 0) else {
+                continue;
+            };
+            if phase.warmup || !spec.thresholds.iter().any(|t| t.abort_on_fail) {
+                continue;
+            }
+            let workload = &arms[0].shared.workload;
+            let mut so_far = per_round[0].clone();
+            so_far.push(merge(workload, &measured[base]));
+            let queries = query_results(
+                workload,
+                &merge_rounds(workload, &so_far),
+                measured_seconds(&results.candidates[0]),
+            );
+            if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
+                results.aborted = Some(format!(
+                    "threshold {failed} failed after phase {} of round {round}",
+                    phase.name
+                ));
+                break;
+            }
+        }
+        for (i, &a) in sitting.arms.iter().enumerate() {
+            let arm = &arms[a];
+            per_round[a].push(merge(&arm.shared.workload, &measured[i]));
             let now = observe::statement_stats(&arm.stats, &arm.shared).await;
-            record_work(&mut results.candidates[a].work, &read[a], &now, round);
+            record_work(
+                &mut results.candidates[a].work,
+                &read[a],
+                &now,
+                round,
+                partner(a),
+            );
             read[a] = now;
             update_queries(
                 &mut results.candidates[a],
                 &arm.shared.workload,
                 &per_round[a],
             );
-            report.write(&results)?;
-            if results.aborted.is_some() {
-                break 'rounds;
-            }
+        }
+        report.write(&results)?;
+        if results.aborted.is_some() {
+            break;
         }
     }
     drop(timeline);
@@ -317,6 +344,46 @@ pub async fn run(
 fn round_order(arms: usize, round: u32) -> impl Iterator<Item = usize> {
     let start = (round as usize - 1) % arms.max(1);
     (0..arms).map(move |i| (start + i) % arms)
+}
+
+/// Configurations that run their phases at the same time, in one round.
+#[derive(Debug, PartialEq)]
+struct Sitting {
+    round: u32,
+    /// Indexes into the arms; the baseline (0) first when it sits.
+    arms: Vec<usize>,
+}
+
+impl Sitting {
+    /// The configuration beside `arm`, in a duet.
+    fn partner(&self, arm: usize) -> Option<usize> {
+        match self.arms.as_slice() {
+            [a, b] if *a == arm => Some(*b),
+            [a, b] if *b == arm => Some(*a),
+            _ => None,
+        }
+    }
+}
+
+/// Every sitting of the run in order. Duets seat the baseline beside each
+/// candidate in turn (the candidates' order rotating every round), so every
+/// candidate is compared with baseline samples taken at the same moment
+/// and the server carries two configurations, never seven, at once.
+fn sittings(arms: usize, rounds: u32, design: Design) -> Vec<Sitting> {
+    let mut out = Vec::new();
+    for round in 1..=rounds {
+        match design {
+            Design::Duet if arms > 1 => out.extend(round_order(arms - 1, round).map(|c| Sitting {
+                round,
+                arms: vec![0, c + 1],
+            })),
+            _ => out.extend(round_order(arms, round).map(|a| Sitting {
+                round,
+                arms: vec![a],
+            })),
+        }
+    }
+    out
 }
 
 /// Statement statistics, index usage and plans of every candidate, after
@@ -442,10 +509,11 @@ fn record_work(
     before: &[StatementStats],
     now: &[StatementStats],
     round: u32,
+    partner: Option<&str>,
 ) {
     for stats in now {
         let was = before.iter().find(|b| b.query == stats.query);
-        let delta = stats.since(was, round);
+        let delta = stats.since(was, round, partner);
         match work.iter_mut().find(|w| w.query == stats.query) {
             Some(w) => w.rounds.push(delta),
             None => work.push(QueryWork {
@@ -490,7 +558,44 @@ fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
 
 #[cfg(test)]
 mod tests {
-    use super::round_order;
+    use super::*;
+
+    #[test]
+    fn duets_seat_the_baseline_beside_each_candidate_in_rotating_order() {
+        let seated = |design| -> Vec<(u32, Vec<usize>)> {
+            sittings(3, 2, design)
+                .into_iter()
+                .map(|s| (s.round, s.arms))
+                .collect()
+        };
+        assert_eq!(
+            seated(Design::Duet),
+            [
+                (1, vec![0, 1]),
+                (1, vec![0, 2]),
+                (2, vec![0, 2]),
+                (2, vec![0, 1])
+            ]
+        );
+        assert_eq!(
+            seated(Design::Rounds),
+            [
+                (1, vec![0]),
+                (1, vec![1]),
+                (1, vec![2]),
+                (2, vec![1]),
+                (2, vec![2]),
+                (2, vec![0])
+            ]
+        );
+        // The baseline alone has no partner whatever the design.
+        assert_eq!(sittings(1, 2, Design::Duet), sittings(1, 2, Design::Rounds));
+        let duet = &sittings(3, 1, Design::Duet)[1];
+        assert_eq!(
+            (duet.partner(0), duet.partner(2), duet.partner(1)),
+            (Some(2), Some(0), None)
+        );
+    }
 
     #[test]
     fn every_configuration_takes_every_position_once_in_as_many_rounds() {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use schemabench::pipeline::{RunOptions, run};
-use schemabench::results::Verdict;
+use schemabench::results::{Design, Verdict};
 use schemabench::results::{QueryResult, RunResults};
 use schemabench::scenario::Scenario;
 
@@ -242,11 +242,37 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
         "candidates run in 3 interleaved rounds by default"
     );
     assert_eq!(results.candidates.len(), 3);
-    assert!(
-        results.candidates.iter().all(|c| c.phases.len() == 6),
-        "2 phases x 3 rounds each"
+    // Duets: the baseline runs beside each candidate in turn, the order
+    // of the candidates rotating every round.
+    assert_eq!(results.design, Design::Duet);
+    let partners = |c: &schemabench::results::CandidateResult| -> Vec<(u32, String)> {
+        c.phases
+            .iter()
+            .filter(|p| !p.warmup)
+            .map(|p| (p.round, p.partner.clone().unwrap_or_default()))
+            .collect()
+    };
+    let seated = |pairs: &[(u32, &str)]| -> Vec<(u32, String)> {
+        pairs.iter().map(|(r, p)| (*r, (*p).to_owned())).collect()
+    };
+    assert_eq!(
+        partners(&results.candidates[0]),
+        seated(&[
+            (1, "same"),
+            (1, "no_index"),
+            (2, "no_index"),
+            (2, "same"),
+            (3, "same"),
+            (3, "no_index")
+        ])
     );
-    // One client and a fixed count: every configuration and round sends
+    for c in &results.candidates[1..] {
+        assert_eq!(
+            partners(c),
+            seated(&[(1, "baseline"), (2, "baseline"), (3, "baseline")])
+        );
+    }
+    // One client and a fixed count: every configuration and sitting sends
     // the very same requests.
     let pages = |c: &schemabench::results::CandidateResult, round: u32| -> u64 {
         c.phases
@@ -256,16 +282,16 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
             .map(|q| q.count)
             .sum()
     };
-    for c in &results.candidates {
+    for (c, sittings) in results.candidates.iter().zip([2, 1, 1]) {
         for round in 1..=3 {
-            assert_eq!(pages(c, round), 300, "{} round {round}", c.name);
+            assert_eq!(pages(c, round), 300 * sittings, "{} round {round}", c.name);
         }
         let work = c.work.iter().find(|w| w.query == "pages").expect("work");
         let calls: Vec<i64> = work.rounds.iter().map(|r| r.calls).collect();
         assert_eq!(
             calls,
-            [350, 350, 350],
-            "{}: warmup and measured calls",
+            vec![350; 3 * sittings as usize],
+            "{}: warmup and measured calls of each sitting",
             c.name
         );
     }

@@ -39,6 +39,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         },
         keep_copies: args.keep_copies,
         criteria: args.criteria.within_run(),
+        design: args.design,
     };
     // A bad baseline name or an incomparable stored run fails before any work.
     if let Some(name) = &args.save_baseline {

@@ -146,6 +146,16 @@ pub fn compare(
     })
 }
 
+/// Which phases of `base` to compare `other` with: a baseline that ran
+/// beside each candidate in turn (duets) is compared on the phases it ran
+/// beside `other`; otherwise (alone, or a stored run) on all of them.
+fn beside<'a>(base: &CandidateResult, other: &'a CandidateResult) -> Option<&'a str> {
+    base.phases
+        .iter()
+        .any(|p| p.partner.as_deref() == Some(&other.name))
+        .then_some(other.name.as_str())
+}
+
 /// The percentiles every comparison covers.
 pub const PERCENTILES: [(&str, f64); 3] = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)];
 
@@ -163,8 +173,8 @@ pub fn comparisons(
             continue;
         };
         let (base_rounds, other_rounds) = (
-            base.round_histograms(&query.name),
-            other.round_histograms(&query.name),
+            base.round_histograms(&query.name, beside(base, other)),
+            other.round_histograms(&query.name, None),
         );
         let (base_all, other_all) = (&base_query.histogram.0, &query.histogram.0);
         for (label, quantile) in PERCENTILES {
@@ -216,18 +226,16 @@ pub fn work_comparisons(
         let Some(base_work) = base.work.iter().find(|b| b.query == work.query) else {
             continue;
         };
-        // Rounds without calls stay in place as 0, which pairing skips.
-        let per_round = |w: &crate::results::QueryWork| -> Vec<f64> {
-            w.rounds
-                .iter()
-                .map(|r| r.buffers_per_call().unwrap_or(0.0))
-                .collect()
-        };
         let (Some(b), Some(c)) = (base_work.buffers_per_call(), work.buffers_per_call()) else {
             continue;
         };
-        let Some(estimate) = compare(&per_round(base_work), &per_round(work), pairing, criteria)
-        else {
+        // Rounds without calls stay in place as 0, which pairing skips.
+        let Some(estimate) = compare(
+            &base_work.round_buffers(beside(base, other)),
+            &work.round_buffers(None),
+            pairing,
+            criteria,
+        ) else {
             continue;
         };
         out.push(WorkComparison {
@@ -374,6 +382,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, (calls, blocks))| crate::results::WorkRound {
                     round: i as u32 + 1,
+                    partner: None,
                     calls: *calls,
                     shared_blks: *blocks,
                     rows: *calls,

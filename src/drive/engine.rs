@@ -202,13 +202,15 @@ enum Feed {
 /// Runs one phase to completion; `index` is its slot in the timeline and
 /// `seed` fixes its request sequence. The workers run on driver threads (one per
 /// core), each a single-threaded runtime with its own connections; the
-/// clock starts once every connection is open.
+/// clock starts once every connection is open. Of phases run side by side
+/// only one shows a progress bar (`show_progress`).
 pub async fn run_phase(
     shared: Arc<Shared>,
     timeline: &Timeline,
     index: usize,
     phase: &Phase,
     seed: u64,
+    show_progress: bool,
 ) -> Result<PhaseOutcome, String> {
     let run = Arc::new(PhaseRun {
         shared,
@@ -266,7 +268,11 @@ pub async fn run_phase(
             Stop::Transactions(_) => None,
         },
     });
-    let progress = progress_bar(phase, timeline, started);
+    let progress = if show_progress {
+        progress_bar(phase, timeline, started)
+    } else {
+        ProgressBar::hidden()
+    };
     let dropped = match (phase.mode, open) {
         (Mode::Open { rate, arrivals, .. }, Some((tx, rx))) => {
             let dropped = schedule(&run, tx, rate, arrivals, combine(&[seed, 0x5C4E])).await;

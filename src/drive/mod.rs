@@ -124,14 +124,20 @@ pub fn query_results(
         .collect()
 }
 
-/// One phase of one round as results keep it.
-pub fn phase_result(workload: &Workload, outcome: &PhaseOutcome, round: u32) -> PhaseResult {
+/// One phase of one round as results keep it; `partner` ran beside it.
+pub fn phase_result(
+    workload: &Workload,
+    outcome: &PhaseOutcome,
+    round: u32,
+    partner: Option<&str>,
+) -> PhaseResult {
     let elapsed_s = outcome.elapsed.as_secs_f64();
     let requests: u64 = outcome.queries.iter().map(QueryMeasurements::count).sum();
     let planned = outcome.phase.planned();
     PhaseResult {
         name: planned.name,
         round,
+        partner: partner.map(str::to_owned),
         warmup: planned.warmup,
         mode: planned.mode,
         clients: planned.clients,

@@ -627,7 +627,7 @@ fn context(out: &mut String, r: &RunResults) {
 fn phases(out: &mut String, r: &RunResults) {
     let _ = writeln!(
         out,
-        "<details><summary>Every phase of every round</summary>\n<table><tr><th class=\"l\">configuration</th><th>round</th><th class=\"l\">phase</th><th>s</th><th>requests</th><th>req/s</th><th>late</th><th>dropped</th></tr>"
+        "<details><summary>Every phase of every round</summary>\n<table><tr><th class=\"l\">configuration</th><th>round</th><th class=\"l\">beside</th><th class=\"l\">phase</th><th>s</th><th>requests</th><th>req/s</th><th>late</th><th>dropped</th></tr>"
     );
     for c in &r.candidates {
         for p in &c.phases {
@@ -643,8 +643,9 @@ fn phases(out: &mut String, r: &RunResults) {
             } = p;
             let _ = writeln!(
                 out,
-                "<tr><td class=\"l\">{}</td><td>{round}</td><td class=\"l\">{}{}</td><td>{elapsed_s:.1}</td><td>{requests}</td><td>{throughput:.1}</td><td>{late}</td><td>{dropped}</td></tr>",
+                "<tr><td class=\"l\">{}</td><td>{round}</td><td class=\"l\">{}</td><td class=\"l\">{}{}</td><td>{elapsed_s:.1}</td><td>{requests}</td><td>{throughput:.1}</td><td>{late}</td><td>{dropped}</td></tr>",
                 esc(&c.name),
+                esc(p.partner.as_deref().unwrap_or("-")),
                 esc(name),
                 if p.warmup { " (warmup)" } else { "" }
             );

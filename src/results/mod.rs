@@ -19,14 +19,15 @@ pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
     StatementStats, WorkRound,
 };
-pub use verdict::{Criteria, Estimate, Gate, Verdict};
+pub use verdict::{Criteria, Design, Estimate, Gate, Verdict};
 
 /// Bumped whenever the meaning or shape of `results.json` changes.
 ///
 /// 3: work figures per round (`candidates[].work`), work verdicts
 /// (`work_comparisons`, also against a stored run with the `gate` that
-/// decided) and the `inconclusive` verdict; files of version 2 still load,
-/// with no work figures and a latency gate.
+/// decided), the `inconclusive` verdict and duets (`design`, the `partner`
+/// of every phase and work round); files of version 2 still load, with no
+/// work figures, a latency gate and the rounds design.
 pub const RESULTS_VERSION: u32 = 3;
 /// The oldest `results.json` this version still reads.
 pub const OLDEST_READABLE_VERSION: u32 = 2;
@@ -56,6 +57,9 @@ pub struct RunResults {
     pub load: Vec<PhaseLoad>,
     /// Interleaved rounds: every candidate ran its phases once per round.
     pub rounds: u32,
+    /// How the configurations shared the machine.
+    #[serde(default = "rounds_design")]
+    pub design: Design,
     pub criteria: Criteria,
     /// The baseline first, then each candidate.
     pub candidates: Vec<CandidateResult>,
@@ -147,6 +151,11 @@ pub struct Regression {
     pub work_comparisons: Vec<WorkComparison>,
     /// True when any gated comparison is slower.
     pub regressed: bool,
+}
+
+/// Files written before duets ran one configuration at a time.
+fn rounds_design() -> Design {
+    Design::Rounds
 }
 
 /// Files written before the gate existed judged latency.
@@ -255,6 +264,9 @@ pub struct PhaseResult {
     pub name: String,
     /// 1-based round.
     pub round: u32,
+    /// The configuration that ran at the same time (duet design).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
     pub warmup: bool,
     /// `closed` or `open`.
     pub mode: String,
@@ -328,13 +340,19 @@ impl RunResults {
 
 impl CandidateResult {
     /// One query's latency histogram per round, over the round's measured
-    /// phases: the samples comparisons are made of.
-    pub fn round_histograms(&self, query: &str) -> Vec<Latencies> {
+    /// phases: the samples comparisons are made of. With `beside`, only the
+    /// phases run beside that configuration (a baseline of a duet run ran
+    /// beside each candidate in turn).
+    pub fn round_histograms(&self, query: &str, beside: Option<&str>) -> Vec<Latencies> {
         let rounds = self.phases.iter().map(|p| p.round).max().unwrap_or(0);
         (1..=rounds)
             .map(|round| {
                 let mut merged = new_histogram();
-                for phase in self.phases.iter().filter(|p| p.round == round && !p.warmup) {
+                for phase in self.phases.iter().filter(|p| {
+                    p.round == round
+                        && !p.warmup
+                        && beside.is_none_or(|b| p.partner.as_deref() == Some(b))
+                }) {
                     if let Some(q) = phase.queries.iter().find(|q| q.name == query) {
                         let _ = merged.add(&q.histogram.0);
                     }

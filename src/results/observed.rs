@@ -71,10 +71,16 @@ pub struct StatementStats {
 impl StatementStats {
     /// What happened between `before` and this later reading of the same
     /// query: one round's work.
-    pub fn since(&self, before: Option<&StatementStats>, round: u32) -> WorkRound {
+    pub fn since(
+        &self,
+        before: Option<&StatementStats>,
+        round: u32,
+        partner: Option<&str>,
+    ) -> WorkRound {
         let was = |f: fn(&StatementStats) -> i64| before.map_or(0, f);
         WorkRound {
             round,
+            partner: partner.map(str::to_owned),
             calls: self.calls - was(|s| s.calls),
             shared_blks: self.shared_blks_hit + self.shared_blks_read
                 - was(|s| s.shared_blks_hit + s.shared_blks_read),
@@ -91,6 +97,9 @@ impl StatementStats {
 pub struct WorkRound {
     /// 1-based round.
     pub round: u32,
+    /// The configuration that ran at the same time (duet design).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
     pub calls: i64,
     /// Shared buffers hit plus read.
     pub shared_blks: i64,
@@ -113,6 +122,16 @@ pub struct QueryWork {
 }
 
 impl QueryWork {
+    /// Buffers per call of each round (0 for a round without calls, kept in
+    /// place for pairing); with `beside`, only the rounds run beside it.
+    pub fn round_buffers(&self, beside: Option<&str>) -> Vec<f64> {
+        self.rounds
+            .iter()
+            .filter(|r| beside.is_none_or(|b| r.partner.as_deref() == Some(b)))
+            .map(|r| r.buffers_per_call().unwrap_or(0.0))
+            .collect()
+    }
+
     /// Shared buffers per call over all rounds.
     pub fn buffers_per_call(&self) -> Option<f64> {
         self.per_call(|r| r.shared_blks)

@@ -29,6 +29,23 @@ impl Verdict {
     }
 }
 
+/// How the configurations of a run share the machine.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Design {
+    /// The baseline and one candidate at a time, side by side on the same
+    /// server with the same requests (Bulej et al., "Duet Benchmarking",
+    /// ICPE 2020): whatever else the machine does hits both sides, and
+    /// each round pairs samples taken at the same moment.
+    #[default]
+    Duet,
+    /// One configuration at a time, the order rotating every round: each
+    /// has the server to itself, but the pairs of a round ran minutes apart.
+    Rounds,
+}
+
 /// Which verdicts against a stored run decide the exit code.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,

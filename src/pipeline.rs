@@ -300,32 +300,12 @@ pub async fn run(
     if results.aborted.is_none() {
         observe_arms(server, &arms, &mut results.candidates, spec.seed).await?;
     }
-    results.comparisons = results
-        .candidates
-        .iter()
-        .skip(1)
-        .flat_map(|c| {
-            compare::comparisons(
-                &results.candidates[0],
-                c,
-                Pairing::Interleaved,
-                options.criteria,
-            )
-        })
-        .collect();
-    results.work_comparisons = results
-        .candidates
-        .iter()
-        .skip(1)
-        .flat_map(|c| {
-            compare::work_comparisons(
-                &results.candidates[0],
-                c,
-                Pairing::Interleaved,
-                options.criteria.significance,
-            )
-        })
-        .collect();
+    (results.comparisons, results.work_comparisons) = compare::verdicts(
+        &results.candidates[0],
+        &results.candidates[1..],
+        Pairing::Interleaved,
+        options.criteria,
+    );
     results.thresholds = evaluate(&spec.thresholds, &results.candidates[0].queries);
     results.complete = results.aborted.is_none();
     results.finished_at = Some(chrono::Utc::now().to_rfc3339());

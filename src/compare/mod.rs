@@ -102,9 +102,10 @@ struct LogDifference {
     samples: usize,
 }
 
-/// Compares per-round values (latencies: lower is better) and estimates
+/// Compares per-sample values (latencies: lower is better) and estimates
 /// the ratio candidate/baseline as a geometric mean, with a t interval
-/// and p-value over the rounds.
+/// and p-values over the samples. The verdict is uncorrected until
+/// [`correct`] has seen the run's whole family of verdicts.
 pub fn compare(
     baseline: &[f64],
     candidate: &[f64],
@@ -113,37 +114,87 @@ pub fn compare(
 ) -> Option<Estimate> {
     let d = log_difference(baseline, candidate, pairing)?;
     let ratio = d.mean.exp();
+    let band = 1.0 + criteria.noise_threshold;
+    let beyond = d.mean.abs() - band.ln();
     let t = StudentsT::new(0.0, 1.0, d.df).ok().filter(|_| d.se > 0.0);
-    let (ci_low, ci_high, p_value) = match t {
+    let (ci_low, ci_high, p_value, p_beyond) = match &t {
         Some(t) => {
             let half = t.inverse_cdf(1.0 - criteria.significance / 2.0) * d.se;
             let p = 2.0 * (1.0 - t.cdf(d.mean.abs() / d.se));
-            ((d.mean - half).exp(), (d.mean + half).exp(), p)
+            let p_beyond = (2.0 * (1.0 - t.cdf(beyond / d.se))).min(1.0);
+            ((d.mean - half).exp(), (d.mean + half).exp(), p, p_beyond)
         }
-        // One round, or rounds that agree exactly: the point itself.
-        None => (ratio, ratio, if d.mean == 0.0 { 1.0 } else { 0.0 }),
+        // One sample, or samples that agree exactly: the point itself.
+        None => (
+            ratio,
+            ratio,
+            if d.mean == 0.0 { 1.0 } else { 0.0 },
+            if beyond > 0.0 { 0.0 } else { 1.0 },
+        ),
     };
     let decidable = d.samples >= MIN_ROUNDS;
-    // The interval must lie wholly beyond the noise threshold: stricter
-    // than "significant and a large point estimate", because a false alarm
-    // costs users more than a late one.
-    let band = 1.0 + criteria.noise_threshold;
-    let verdict = if decidable && ci_low > band {
-        Verdict::Slower
-    } else if decidable && ci_high < 1.0 / band {
-        Verdict::Faster
-    } else if ratio > band || ratio < 1.0 / band {
-        Verdict::Inconclusive
-    } else {
-        Verdict::NoChange
-    };
-    Some(Estimate {
+    let mut estimate = Estimate {
         ratio,
         ci_low,
         ci_high,
         p_value,
-        verdict,
-    })
+        p_beyond: if decidable { p_beyond } else { 1.0 },
+        p_adjusted: 1.0,
+        samples: d.samples as u32,
+        log_se: d.se,
+        df: d.df,
+        detectable: None,
+        verdict: Verdict::NoChange,
+    };
+    let uncorrected = estimate.p_beyond;
+    judge(&mut estimate, uncorrected, 1, criteria);
+    Some(estimate)
+}
+
+/// Sets the verdict from an (adjusted) p-value of "within the noise
+/// threshold", and the smallest slowdown `family` tests could have called.
+/// Below the significance the whole interval lies beyond the threshold:
+/// stricter than "significant and a large point estimate", because a false
+/// alarm costs users more than a late one.
+fn judge(e: &mut Estimate, p_adjusted: f64, family: usize, criteria: Criteria) {
+    let band = 1.0 + criteria.noise_threshold;
+    let decidable = e.samples as usize >= MIN_ROUNDS;
+    e.p_adjusted = p_adjusted;
+    e.verdict = if decidable && p_adjusted < criteria.significance {
+        if e.ratio > 1.0 {
+            Verdict::Slower
+        } else {
+            Verdict::Faster
+        }
+    } else if e.ratio > band || e.ratio < 1.0 / band {
+        Verdict::Inconclusive
+    } else {
+        Verdict::NoChange
+    };
+    // Bonferroni's level bounds what Holm needs at any rank.
+    let level = criteria.significance / family.max(1) as f64;
+    e.detectable = decidable
+        .then(|| StudentsT::new(0.0, 1.0, e.df).ok())
+        .flatten()
+        .map(|t| (band.ln() + t.inverse_cdf(1.0 - level / 2.0) * e.log_se).exp())
+        .or(if decidable { Some(band) } else { None });
+}
+
+/// Holm's step-down correction over one family of verdicts (every latency
+/// verdict of a run, or every work verdict): the chance of any false
+/// "faster" or "slower" in the family stays below the significance. Holm
+/// rather than Benjamini-Hochberg because a gate that fails a build must
+/// not cry wolf even once in twenty runs (family-wise error, not a false
+/// discovery rate); it is never less powerful than Bonferroni.
+pub fn correct<'a>(family: impl IntoIterator<Item = &'a mut Estimate>, criteria: Criteria) {
+    let mut family: Vec<&mut Estimate> = family.into_iter().collect();
+    let m = family.len();
+    family.sort_by(|a, b| a.p_beyond.total_cmp(&b.p_beyond));
+    let mut running: f64 = 0.0;
+    for (rank, e) in family.into_iter().enumerate() {
+        running = running.max(((m - rank) as f64 * e.p_beyond).min(1.0));
+        judge(e, running, m, criteria);
+    }
 }
 
 /// Which phases of `base` to compare `other` with: a baseline that ran
@@ -156,12 +207,44 @@ fn beside<'a>(base: &CandidateResult, other: &'a CandidateResult) -> Option<&'a 
         .then_some(other.name.as_str())
 }
 
+/// Work verdicts use the work threshold at the run's significance.
+fn work_criteria(significance: f64) -> Criteria {
+    Criteria {
+        noise_threshold: WORK_NOISE,
+        significance,
+    }
+}
+
+/// Every configuration of `others` against `base`, on latency and on work,
+/// each family corrected as a whole ([`correct`]).
+pub fn verdicts(
+    base: &CandidateResult,
+    others: &[CandidateResult],
+    pairing: Pairing,
+    criteria: Criteria,
+) -> (Vec<Comparison>, Vec<WorkComparison>) {
+    let mut latency: Vec<Comparison> = others
+        .iter()
+        .flat_map(|c| comparisons(base, c, pairing, criteria))
+        .collect();
+    correct(latency.iter_mut().map(|c| &mut c.estimate), criteria);
+    let mut work: Vec<WorkComparison> = others
+        .iter()
+        .flat_map(|c| work_comparisons(base, c, pairing, criteria.significance))
+        .collect();
+    correct(
+        work.iter_mut().map(|c| &mut c.estimate),
+        work_criteria(criteria.significance),
+    );
+    (latency, work)
+}
+
 /// The percentiles every comparison covers.
 pub const PERCENTILES: [(&str, f64); 3] = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)];
 
 /// `other` against `base`, per query both ran and per percentile, from the
 /// per-round histograms kept in the results.
-pub fn comparisons(
+fn comparisons(
     base: &CandidateResult,
     other: &CandidateResult,
     pairing: Pairing,
@@ -211,16 +294,13 @@ pub fn comparisons(
 
 /// `other` against `base` on the server's work, per query both measured:
 /// buffers per call over the rounds, paired as latency is.
-pub fn work_comparisons(
+fn work_comparisons(
     base: &CandidateResult,
     other: &CandidateResult,
     pairing: Pairing,
     significance: f64,
 ) -> Vec<WorkComparison> {
-    let criteria = Criteria {
-        noise_threshold: WORK_NOISE,
-        significance,
-    };
+    let criteria = work_criteria(significance);
     let mut out = Vec::new();
     for work in &other.work {
         let Some(base_work) = base.work.iter().find(|b| b.query == work.query) else {
@@ -254,6 +334,64 @@ pub fn work_comparisons(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tested(ratio: f64, p_beyond: f64) -> Estimate {
+        Estimate {
+            ratio,
+            p_beyond,
+            samples: 5,
+            log_se: 0.02,
+            df: 4.0,
+            ..Estimate::default()
+        }
+    }
+
+    #[test]
+    fn holm_keeps_a_clear_change_and_drops_a_marginal_one_among_many() {
+        let mut family = vec![tested(1.5, 1e-6), tested(1.2, 0.01), tested(0.8, 0.03)];
+        family.extend((0..17).map(|_| tested(1.01, 0.9)));
+        correct(family.iter_mut(), Criteria::default());
+        assert_eq!(family[0].verdict, Verdict::Slower);
+        assert!((family[0].p_adjusted - 20e-6).abs() < 1e-12);
+        // Alone each would be called; among 20 they cannot be.
+        assert_eq!(family[1].verdict, Verdict::Inconclusive);
+        assert!((family[1].p_adjusted - 0.19).abs() < 1e-12);
+        assert_eq!(family[2].verdict, Verdict::Inconclusive);
+        assert!((family[2].p_adjusted - 0.54).abs() < 1e-12, "18 x 0.03");
+        assert!(family[3..].iter().all(|e| e.verdict == Verdict::NoChange));
+        let alone = |e: Estimate| {
+            let mut one = [e];
+            correct(one.iter_mut(), Criteria::default());
+            one[0]
+        };
+        assert_eq!(alone(tested(1.2, 0.01)).verdict, Verdict::Slower);
+        assert_eq!(alone(tested(0.8, 0.03)).verdict, Verdict::Faster);
+    }
+
+    #[test]
+    fn the_detectable_change_grows_with_noise_and_family_size() {
+        let one = compare(
+            &[1.0, 1.0, 1.0, 1.0],
+            &[1.0, 1.02, 0.98, 1.0],
+            Pairing::Interleaved,
+            Criteria::default(),
+        )
+        .expect("estimate");
+        let alone = one.detectable.expect("decidable");
+        assert!(alone > 1.05, "never below the noise threshold: {alone}");
+        let mut many = vec![one; 30];
+        correct(many.iter_mut(), Criteria::default());
+        assert!(many[0].detectable.expect("decidable") > alone);
+        let few = compare(
+            &[1.0, 1.0],
+            &[2.0, 2.0],
+            Pairing::Interleaved,
+            Criteria::default(),
+        )
+        .expect("estimate");
+        assert_eq!(few.detectable, None, "two samples decide nothing");
+        assert_eq!(few.verdict, Verdict::Inconclusive);
+    }
 
     #[test]
     fn a_clear_slowdown_is_slower() {

@@ -152,13 +152,8 @@ pub fn regression(
     };
     let mut current = new_base.clone();
     current.name = "current".into();
-    let comparisons = compare::comparisons(old_base, &current, Pairing::Independent, criteria);
-    let work_comparisons = compare::work_comparisons(
-        old_base,
-        &current,
-        Pairing::Independent,
-        criteria.significance,
-    );
+    let (comparisons, work_comparisons) =
+        compare::verdicts(old_base, &[current], Pairing::Independent, criteria);
     let gate = if work_comparisons.is_empty() {
         Gate::Latency
     } else {

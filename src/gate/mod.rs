@@ -105,6 +105,7 @@ mod tests {
             ci_high: 6.2,
             p_value: 0.1,
             verdict: Verdict::Inconclusive,
+            ..Estimate::default()
         };
         assert_eq!(Standing::of(&results), Standing::Undecided);
         regression(&mut results).comparisons[1].estimate.verdict = Verdict::Slower;
@@ -120,6 +121,7 @@ mod tests {
             ci_high: 1.0,
             p_value: 1.0,
             verdict,
+            ..Estimate::default()
         };
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");

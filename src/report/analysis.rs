@@ -2,7 +2,8 @@
 //! and the formatting every table of every report shares.
 
 use crate::results::{
-    Comparison, Gate, PhaseResult, QueryResult, Regression, RunResults, Verdict, WorkComparison,
+    Comparison, Design, Gate, PhaseResult, QueryResult, Regression, RunResults, Verdict,
+    WorkComparison,
 };
 
 /// A round whose throughput is this far from the median of its
@@ -172,6 +173,24 @@ pub fn work_rows(comparisons: &[WorkComparison]) -> Vec<[String; 6]> {
         .collect()
 }
 
+/// The sentence above every table and chart of latency verdicts.
+pub fn latency_caption(results: &RunResults) -> String {
+    let samples = match results.design {
+        Design::Duet => format!(
+            "{} round(s) of duets (the baseline beside each candidate, the same requests at the same moment)",
+            results.rounds
+        ),
+        Design::Rounds => format!("{} interleaved round(s)", results.rounds),
+    };
+    format!(
+        "Latency ratio candidate/baseline: geometric mean over {samples}, with its {:.0}% interval; noise threshold {:.0}%. A change is called only when it clears the threshold after Holm's correction over all {} latency verdicts of the run (significance {}).",
+        (1.0 - results.criteria.significance) * 100.0,
+        results.criteria.noise_threshold * 100.0,
+        results.comparisons.len(),
+        results.criteria.significance
+    )
+}
+
 /// The sentence above the work table of a run against a stored one.
 pub fn regression_work_caption(r: &Regression) -> String {
     format!(
@@ -243,6 +262,7 @@ mod tests {
             ci_high: 2.4,
             p_value: 0.2,
             verdict: Verdict::Inconclusive,
+            ..Estimate::default()
         };
         results.comparisons.iter_mut().for_each(|c| {
             c.estimate = Estimate {

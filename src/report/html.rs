@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, ms, regression_work_caption, work_caption, work_rows,
+    FIGURE_COLUMNS, WORK_COLUMNS, latency_caption, ms, regression_work_caption, work_caption,
+    work_rows,
 };
 use super::charts::{self, RatioRow, Series};
 use crate::results::Verdict;
@@ -132,10 +133,8 @@ fn overview(out: &mut String, r: &RunResults) {
     if r.candidates.len() > 1 {
         let _ = writeln!(
             out,
-            "<p>Each dot is a query's latency ratio candidate/baseline (geometric mean over {} interleaved rounds), the whisker its 95% confidence interval over the rounds; the grey band is the {:.0}% noise threshold. Green: faster, red: slower, grey: no change (significance {}).</p>\n<div class=\"charts\">",
-            r.rounds,
-            r.criteria.noise_threshold * 100.0,
-            r.criteria.significance
+            "<p>{} Each dot is a ratio, the whisker its interval, the grey band the noise threshold. Green: faster, red: slower, amber: inconclusive, grey: no change.</p>\n<div class=\"charts\">",
+            esc(&latency_caption(r))
         );
         for c in r.candidates.iter().skip(1) {
             let rows: Vec<RatioRow> = r
@@ -244,7 +243,7 @@ fn regression(out: &mut String, r: &RunResults) {
     };
     let _ = writeln!(
         out,
-        "<h3>Against {}: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio</th><th>95% CI</th><th class=\"l\">verdict</th></tr>",
+        "<h3>Against {}: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio</th><th>interval</th><th class=\"l\">verdict</th></tr>",
         esc(&reg.against),
         if reg.regressed { "bad" } else { "good" },
         if reg.regressed {
@@ -473,8 +472,13 @@ fn figures(out: &mut String, r: &RunResults, name: &str) {
             .map(|x| {
                 let (class, word) = verdict_word(x.estimate.verdict);
                 format!(
-                    "<span class=\"{class}\" title=\"95% CI {:.2}–{:.2}, p = {:.3}\">{} {:.2}× {word}</span>",
-                    x.estimate.ci_low, x.estimate.ci_high, x.estimate.p_value, x.percentile, x.estimate.ratio
+                    "<span class=\"{class}\" title=\"interval {:.2}–{:.2}, corrected p = {:.3}, detectable {}\">{} {:.2}× {word}</span>",
+                    x.estimate.ci_low,
+                    x.estimate.ci_high,
+                    x.estimate.p_adjusted,
+                    x.estimate.detectable.map_or("-".to_owned(), |d| format!("{d:.2}×")),
+                    x.percentile,
+                    x.estimate.ratio
                 )
             })
             .collect();

@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, ms, regression_work_caption, work_caption, work_rows,
+    FIGURE_COLUMNS, WORK_COLUMNS, latency_caption, ms, regression_work_caption, work_caption,
+    work_rows,
 };
 use crate::results::Verdict;
 use crate::results::{CandidateResult, Comparison, Regression, RunResults, WorkComparison};
@@ -81,10 +82,8 @@ pub fn summary(results: &RunResults) -> String {
     if !others.is_empty() {
         let _ = writeln!(
             out,
-            "Latency ratio candidate/baseline over {} interleaved rounds; 🟢 faster, 🔴 slower (the whole interval beyond {:.0}%, significance {}), 🟡 inconclusive (the ratio moved past it but the interval cannot call it), ⚪ no change.\n",
-            results.rounds,
-            results.criteria.noise_threshold * 100.0,
-            results.criteria.significance
+            "{} 🟢 faster, 🔴 slower, 🟡 inconclusive (the ratio moved past the threshold but the interval cannot call it), ⚪ no change.\n",
+            latency_caption(results)
         );
         let names: Vec<&str> = others.iter().map(|c| c.name.as_str()).collect();
         let _ = writeln!(out, "| query | {} |", names.join(" | "));
@@ -233,7 +232,7 @@ fn regression_table(out: &mut String, r: &Regression) {
     );
     let _ = writeln!(
         out,
-        "| query | percentile | before ms | now ms | ratio [95% CI] | |\n|---|---|---:|---:|---|---|"
+        "| query | percentile | before ms | now ms | ratio [interval] | |\n|---|---|---:|---:|---|---|"
     );
     for c in &r.comparisons {
         let e = &c.estimate;
@@ -260,8 +259,10 @@ pub fn regression(r: &Regression, results: &RunResults) -> String {
     header(&mut out, results);
     let _ = writeln!(
         out,
-        "Latency ratio now/before per round; noise threshold {:.0}%, significance {}.\n",
+        "Latency ratio now/before over each run's rounds as independent samples, with its {:.0}% interval; noise threshold {:.0}%; changes are called after Holm's correction over the {} latency verdicts (significance {}).\n",
+        (1.0 - r.criteria.significance) * 100.0,
         r.criteria.noise_threshold * 100.0,
+        r.comparisons.len(),
         r.criteria.significance
     );
     regression_table(&mut out, r);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, work_caption, work_rows};
+use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, latency_caption, work_caption, work_rows};
 use crate::results::Verdict;
 use crate::results::{PhaseResult, QueryResult, RunResults};
 
@@ -140,14 +140,12 @@ fn load(phase: &PhaseResult) -> String {
     }
 }
 
-/// Candidate/baseline ratios with their 95% intervals and verdicts.
+/// Candidate/baseline ratios with their intervals and verdicts.
 fn verdicts(out: &mut String, results: &RunResults) {
     let _ = writeln!(
         out,
-        "\nverdicts against the baseline: latency ratio candidate/baseline [95% CI over {} rounds]; noise threshold {:.0}%, significance {}",
-        results.rounds,
-        results.criteria.noise_threshold * 100.0,
-        results.criteria.significance
+        "\nverdicts against the baseline. {}",
+        latency_caption(results)
     );
     let _ = writeln!(
         out,

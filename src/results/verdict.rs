@@ -5,12 +5,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How a candidate compares with the baseline on one figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Faster,
     Slower,
     /// The interval lies within the noise threshold, or the ratio does.
+    #[default]
     NoChange,
     /// The ratio moved past the noise threshold but the interval cannot
     /// call it: never to be read as "no change".
@@ -93,15 +94,41 @@ impl Default for Criteria {
 }
 
 /// The estimated ratio candidate/baseline with its interval and verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Estimate {
-    /// Geometric mean over rounds of candidate/baseline (< 1 is faster).
+    /// Geometric mean over the samples of candidate/baseline (< 1 is faster).
     pub ratio: f64,
     /// The (1 - significance) confidence interval of the ratio: Student's
-    /// t over the rounds' log ratios (Welch's for separate runs).
+    /// t over the samples' log ratios (Welch's for separate runs).
     pub ci_low: f64,
     pub ci_high: f64,
     /// Two-sided t-test p-value of "no difference".
     pub p_value: f64,
+    /// p-value of "the change lies within the noise threshold" (two-sided
+    /// scale): the verdict's own test, before correction.
+    #[serde(default = "certain")]
+    pub p_beyond: f64,
+    /// `p_beyond` after Holm's correction over every verdict of its family
+    /// in the run; a change is called only below the significance.
+    #[serde(default = "certain")]
+    pub p_adjusted: f64,
+    /// Samples the interval is drawn from: rounds, or paired slices.
+    #[serde(default)]
+    pub samples: u32,
+    /// Standard error of the log ratio.
+    #[serde(default)]
+    pub log_se: f64,
+    /// Degrees of freedom of the t interval.
+    #[serde(default)]
+    pub df: f64,
+    /// The smallest slowdown this comparison could have called after the
+    /// correction (its minimum detectable effect); none when undecidable.
+    #[serde(default)]
+    pub detectable: Option<f64>,
     pub verdict: Verdict,
+}
+
+/// Files written before corrected verdicts carry no p-value of their own.
+fn certain() -> f64 {
+    1.0
 }

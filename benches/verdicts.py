@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""How often schemabench's verdicts are wrong, and how often they are right,
+on a machine whose load changes under it.
+
+    python3 benches/verdicts.py aa [RUNS]           # A/A: a candidate identical to the baseline
+    python3 benches/verdicts.py sensitivity [RUNS]  # one query does ~10% more work
+
+Every run is TaleForge at `--scale 0.1` (seeded once in a kept throwaway
+cluster) with one candidate, 3 rounds, 3-second phases, once with
+`--design duet` and once with `--design rounds`, while a CPU hog (one `yes`
+per core) switches on and off at random moments. Prints, per design:
+
+- aa: runs with any false "faster"/"slower" latency verdict (goal: at most
+  1 in 20 for duet), inconclusive verdicts, and work verdicts that are not
+  "no change" (goal: none);
+- sensitivity: runs in which the slowed query (`scan`) is called slower on
+  latency (goal: 9 of 10) and on work (goal: every run), and the false
+  calls on the other queries.
+
+Set DESIGNS=duet to measure one design only.
+"""
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "schemabench")
+TALEFORGE = os.path.join(ROOT, "scenarios", "taleforge")
+
+# The slowed query: a scan of every story segment, so its work (and time)
+# follows the rows the candidate adds.
+SCAN = '''
+[[workload.queries]]
+name = "scan"
+weight = 2
+as = "postgres"
+access = "read"
+sql = "select count(*) from public.story_segments where content like $1"
+params = [{ from = "value", of = { gen = "enum", values = ["%dragon and the%"] } }]
+'''
+
+CANDIDATES = {
+    "aa": '''
+[[candidates]]
+name = "same"
+description = "identical to the baseline"
+sql = "select 1"
+''',
+    # About 10% more story segments (copies of every tenth, at new page
+    # numbers): the scan reads ~10% more rows and pages.
+    "sensitivity": '''
+[[candidates]]
+name = "more_segments"
+description = "about 10% more story segments"
+sql = """
+insert into public.story_segments (story_id, user_id, position, content, audio_url, created_at, updated_at)
+select story_id, user_id, position + 100000, content, audio_url, created_at, updated_at
+from public.story_segments where abs(hashtext(id::text)) % 10 = 0
+"""
+''',
+}
+
+
+def scenario(kind, directory):
+    """TaleForge with absolute migration paths, the scan query and one candidate."""
+    with open(os.path.join(TALEFORGE, "scenario.toml")) as f:
+        text = f.read()
+    text = text.split("[[candidates]]", 1)[0]
+    text = text.replace('"migrations/', f'"{TALEFORGE}/migrations/')
+    text = text.replace("[load]", SCAN + "\n[load]", 1)
+    path = os.path.join(directory, f"{kind}.toml")
+    with open(path, "w") as f:
+        f.write(text + CANDIDATES[kind])
+    return path
+
+
+class Hog:
+    """One `yes` per core, switched on and off at random moments."""
+
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+        self.procs = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self):
+        while not self.stop.wait(self.rng.uniform(2.0, 8.0)):
+            if self.procs:
+                self.off()
+            else:
+                self.procs = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL)
+                              for _ in range(os.cpu_count() or 2)]
+
+    def off(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        self.procs = []
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.off()
+
+
+def run(url, path, design, out):
+    subprocess.run([BIN, "run", path, "--scale", "0.1", "--duration", "3s", "--rounds", "3",
+                    "--design", design, "--database-url", url, "--out", out],
+                   check=False, capture_output=True, text=True)
+    with open(os.path.join(out, "results.json")) as f:
+        return json.load(f)
+
+
+def main():
+    kind = sys.argv[1] if len(sys.argv) > 1 else "aa"
+    if kind not in CANDIDATES:
+        sys.exit(__doc__)
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else (20 if kind == "aa" else 10)
+    designs = os.environ.get("DESIGNS", "duet,rounds").split(",")
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="schemabench-verdicts-")
+    path = scenario(kind, work)
+    seeded = subprocess.run([BIN, "seed", path, "--scale", "0.1", "--keep"], check=True,
+                            capture_output=True, text=True)
+    hint = re.search(r"psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)", seeded.stderr)
+    if not hint:
+        sys.exit("could not read the kept cluster's address:\n" + seeded.stderr)
+    _, port, _, stop = hint.groups()
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    tally = {d: {"runs": 0, "false": 0, "inconclusive": 0, "work_false": 0, "hit": 0, "work_hit": 0,
+                 "seconds": 0.0} for d in designs}
+    try:
+        with Hog(seed=7):
+            for i in range(runs):
+                for design in designs:
+                    started = time.time()
+                    r = run(url, path, design, os.path.join(work, f"{design}-{i}"))
+                    t = tally[design]
+                    t["runs"] += 1
+                    t["seconds"] += time.time() - started
+                    target = "scan" if kind == "sensitivity" else None
+                    called = [c for c in r["comparisons"] if c["estimate"]["verdict"] in ("faster", "slower")]
+                    wrong = [c for c in called if c["query"] != target]
+                    t["false"] += bool(wrong)
+                    t["inconclusive"] += sum(c["estimate"]["verdict"] == "inconclusive" for c in r["comparisons"])
+                    hit = any(c["query"] == target and c["estimate"]["verdict"] == "slower" for c in called)
+                    t["hit"] += hit
+                    works = r.get("work_comparisons", [])
+                    t["work_false"] += any(w["query"] != target and w["estimate"]["verdict"] != "no_change"
+                                           for w in works)
+                    t["work_hit"] += any(w["query"] == target and w["estimate"]["verdict"] == "slower"
+                                         for w in works)
+                    print(f"{design:<6} run {i + 1:>2}: {len(wrong)} false call(s) "
+                          f"{[(c['query'], c['percentile'], round(c['estimate']['ratio'], 2)) for c in wrong]}"
+                          + (f", scan slower: {hit}" if target else ""), flush=True)
+    finally:
+        subprocess.run(stop.split(), capture_output=True)
+        data_dir = stop.split("-D", 1)[1].strip()
+        subprocess.run(["rm", "-rf", os.path.dirname(data_dir)])
+    print(f"\n{kind}, {runs} runs per design, hog switching on and off:")
+    for design, t in tally.items():
+        line = (f"  {design:<6} runs with a false latency call: {t['false']}/{t['runs']}, "
+                f"inconclusive verdicts: {t['inconclusive']}, runs with a false work call: {t['work_false']}, "
+                f"mean run {t['seconds'] / max(t['runs'], 1):.0f} s")
+        if kind == "sensitivity":
+            line += f"; scan called slower: latency {t['hit']}/{t['runs']}, work {t['work_hit']}/{t['runs']}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

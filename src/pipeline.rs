@@ -15,14 +15,14 @@ use crate::drive::workload::Workload;
 use crate::drive::{self, DriveError, phase_result, query_results};
 use crate::gate::baseline::RunKey;
 use crate::gate::threshold::evaluate;
-use crate::measure::QueryMeasurements;
 use crate::measure::timeline::Timeline;
+use crate::measure::{QueryMeasurements, slices};
 use crate::observe;
 use crate::pg::{PgError, Server, catalog};
 use crate::report::files::{ReportDir, ReportError};
 use crate::results::{
-    CandidateResult, Criteria, Design, MachineInfo, PlanSummary, QueryResult, QueryWork,
-    RESULTS_VERSION, RunResults, ScenarioInfo, StatementStats, TableRows,
+    CandidateResult, Criteria, Design, MachineInfo, PairedSlices, PlanSummary, QueryResult,
+    QueryWork, RESULTS_VERSION, RunResults, ScenarioInfo, StatementStats, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
@@ -187,6 +187,7 @@ pub async fn run(
                 queries: Vec::new(),
                 plans: Vec::new(),
                 statements: Vec::new(),
+                slices: Vec::new(),
                 work: Vec::new(),
                 index_usage: Vec::new(),
                 unused_new_indexes: Vec::new(),
@@ -237,8 +238,24 @@ pub async fn run(
             }))
             .await;
             slot += sitting.arms.len();
-            for ((i, &a), outcome) in sitting.arms.iter().enumerate().zip(outcomes) {
-                let outcome = outcome.map_err(DriveError::Connections)?;
+            let mut outcomes: Vec<PhaseOutcome> = outcomes
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .map_err(DriveError::Connections)?;
+            if let ([_, c], [base, other]) = (sitting.arms.as_slice(), outcomes.as_mut_slice())
+                && !phase.warmup
+            {
+                results.candidates[*c].slices.extend(pair_slices(
+                    &arms[0].shared.workload,
+                    base,
+                    other,
+                    round,
+                ));
+            }
+            for ((i, &a), mut outcome) in sitting.arms.iter().enumerate().zip(outcomes) {
+                // Paired already: a phase's second-by-second histograms
+                // are not kept any longer than that.
+                outcome.seconds = Vec::new();
                 results.candidates[a].phases.push(phase_result(
                     &arms[a].shared.workload,
                     &outcome,
@@ -480,6 +497,28 @@ fn measured_seconds(result: &CandidateResult) -> f64 {
         .filter(|p| !p.warmup)
         .map(|p| p.elapsed_s)
         .sum()
+}
+
+/// The paired slices of every query and percentile of one duet phase.
+fn pair_slices(
+    workload: &Workload,
+    base: &PhaseOutcome,
+    other: &PhaseOutcome,
+    round: u32,
+) -> Vec<PairedSlices> {
+    let mut out = Vec::new();
+    for (q, query) in workload.queries.iter().enumerate() {
+        for (percentile, quantile) in compare::PERCENTILES {
+            out.push(PairedSlices {
+                round,
+                phase: base.phase.name.clone(),
+                query: query.name.clone(),
+                percentile: percentile.to_owned(),
+                pairs: slices::paired(&base.seconds, &other.seconds, q, quantile),
+            });
+        }
+    }
+    out
 }
 
 /// Adds one round's work per query: what the statistics gained since the

@@ -307,6 +307,21 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
             .find(|w| w.candidate == candidate && w.query == "pages")
             .unwrap_or_else(|| panic!("work of {candidate}: {:?}", results.work_comparisons))
     };
+    // Duet verdicts are drawn from paired slices of the phases run side
+    // by side, one sample per slice.
+    let same_p50 = results
+        .comparisons
+        .iter()
+        .find(|c| c.candidate == "same" && c.percentile == "p50")
+        .expect("p50 of same");
+    let slices: usize = results.candidates[1]
+        .slices
+        .iter()
+        .filter(|s| s.percentile == "p50")
+        .map(|s| s.pairs.len())
+        .sum();
+    assert!(slices >= 3, "{:?}", results.candidates[1].slices);
+    assert_eq!(same_p50.estimate.samples as usize, slices);
     let same = work("same");
     assert_eq!(same.estimate.verdict, Verdict::NoChange, "{same:?}");
     assert_eq!(

@@ -8,8 +8,10 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use crate::measure::slices::min_requests;
 use crate::results::{
-    CandidateResult, Comparison, Criteria, Estimate, Latencies, Verdict, WorkComparison,
+    CandidateResult, Comparison, Criteria, Estimate, Latencies, MIN_SAMPLES, Verdict,
+    WorkComparison, new_histogram,
 };
 
 /// The default noise threshold between separate runs (a stored baseline):
@@ -20,10 +22,6 @@ pub const ACROSS_RUNS_NOISE: f64 = 0.20;
 /// The noise threshold of work verdicts: shared buffers per call of the
 /// same requests barely move between rounds, so 2% is already a change.
 pub const WORK_NOISE: f64 = 0.02;
-
-/// Fewer rounds than this never decide a verdict: two samples cannot show
-/// how much rounds vary.
-pub const MIN_ROUNDS: usize = 3;
 
 /// How the rounds of the two sides relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +130,7 @@ pub fn compare(
             if beyond > 0.0 { 0.0 } else { 1.0 },
         ),
     };
-    let decidable = d.samples >= MIN_ROUNDS;
+    let decidable = d.samples >= MIN_SAMPLES as usize;
     let mut estimate = Estimate {
         ratio,
         ci_low,
@@ -158,7 +156,7 @@ pub fn compare(
 /// alarm costs users more than a late one.
 fn judge(e: &mut Estimate, p_adjusted: f64, family: usize, criteria: Criteria) {
     let band = 1.0 + criteria.noise_threshold;
-    let decidable = e.samples as usize >= MIN_ROUNDS;
+    let decidable = e.decidable();
     e.p_adjusted = p_adjusted;
     e.verdict = if decidable && p_adjusted < criteria.significance {
         if e.ratio > 1.0 {
@@ -185,9 +183,11 @@ fn judge(e: &mut Estimate, p_adjusted: f64, family: usize, criteria: Criteria) {
 /// "faster" or "slower" in the family stays below the significance. Holm
 /// rather than Benjamini-Hochberg because a gate that fails a build must
 /// not cry wolf even once in twenty runs (family-wise error, not a false
-/// discovery rate); it is never less powerful than Bonferroni.
+/// discovery rate); it is never less powerful than Bonferroni. Estimates
+/// with too few samples to decide are tests never made: they leave the
+/// family, so they cost the others no power.
 pub fn correct<'a>(family: impl IntoIterator<Item = &'a mut Estimate>, criteria: Criteria) {
-    let mut family: Vec<&mut Estimate> = family.into_iter().collect();
+    let mut family: Vec<&mut Estimate> = family.into_iter().filter(|e| e.decidable()).collect();
     let m = family.len();
     family.sort_by(|a, b| a.p_beyond.total_cmp(&b.p_beyond));
     let mut running: f64 = 0.0;
@@ -259,37 +259,85 @@ fn comparisons(
             base.round_histograms(&query.name, beside(base, other)),
             other.round_histograms(&query.name, None),
         );
-        let (base_all, other_all) = (&base_query.histogram.0, &query.histogram.0);
+        let base_all = if beside(base, other).is_some() {
+            merged(&base_rounds)
+        } else {
+            base_query.histogram.0.clone()
+        };
+        let other_all = &query.histogram.0;
         for (label, quantile) in PERCENTILES {
+            let need = min_requests(quantile);
             let values = |rounds: &[Latencies]| -> Vec<f64> {
-                // An empty round stays in place as 0, which pairing skips:
-                // dropping it would pair round i of one side with i+1 of
-                // the other.
+                // A round too thin for the percentile, or empty, stays in
+                // place as 0, which pairing skips: dropping it would pair
+                // round i of one side with i+1 of the other.
                 rounds
                     .iter()
-                    .map(|h| h.value_at_quantile(quantile) as f64)
+                    .map(|h| {
+                        if h.len() >= need {
+                            h.value_at_quantile(quantile) as f64
+                        } else {
+                            0.0
+                        }
+                    })
                     .collect()
             };
-            let Some(estimate) = compare(
-                &values(&base_rounds),
-                &values(&other_rounds),
-                pairing,
-                criteria,
-            ) else {
-                continue;
+            let estimate = if other.slices.is_empty() {
+                compare(
+                    &values(&base_rounds),
+                    &values(&other_rounds),
+                    pairing,
+                    criteria,
+                )
+            } else {
+                let (b, c): (Vec<f64>, Vec<f64>) = other
+                    .slices
+                    .iter()
+                    .filter(|s| s.query == query.name && s.percentile == label)
+                    .flat_map(|s| &s.pairs)
+                    .map(|(b, c)| (*b as f64, *c as f64))
+                    .unzip();
+                compare(&b, &c, Pairing::Interleaved, criteria)
             };
             let at = |h: &Latencies| h.value_at_quantile(quantile);
+            let (baseline_us, candidate_us) = (at(&base_all), at(other_all));
+            // Too few requests for any sample: the whole run's ratio, undecided.
+            let Some(estimate) = estimate.or_else(|| {
+                (baseline_us > 0 && candidate_us > 0).then(|| {
+                    let ratio = candidate_us as f64 / baseline_us as f64;
+                    let mut e = Estimate {
+                        ratio,
+                        ci_low: ratio,
+                        ci_high: ratio,
+                        p_value: 1.0,
+                        ..Estimate::default()
+                    };
+                    judge(&mut e, 1.0, 1, criteria);
+                    e
+                })
+            }) else {
+                continue;
+            };
             out.push(Comparison {
                 candidate: other.name.clone(),
                 query: query.name.clone(),
                 percentile: label.to_owned(),
-                baseline_us: at(base_all),
-                candidate_us: at(other_all),
+                baseline_us,
+                candidate_us,
                 estimate,
             });
         }
     }
     out
+}
+
+/// One histogram of several.
+fn merged(parts: &[Latencies]) -> Latencies {
+    let mut all = new_histogram();
+    for part in parts {
+        let _ = all.add(part);
+    }
+    all
 }
 
 /// `other` against `base` on the server's work, per query both measured:

@@ -12,7 +12,7 @@ use rand_distr::{Distribution as _, Exp};
 use std::sync::{Barrier, OnceLock};
 
 use super::session::{Connections, Pools, Shared};
-use crate::measure::timeline::{IntervalRecorder, Timeline};
+use crate::measure::timeline::{IntervalRecorder, Second, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
 use crate::results::IntervalPoint;
 use crate::results::PhaseLoad;
@@ -139,6 +139,8 @@ pub struct PhaseOutcome {
     /// Open loop: arrivals never served (backlog full, or left at the end).
     pub dropped: u64,
     pub timeline: Vec<IntervalPoint>,
+    /// The phase's seconds as histograms, for pairing with a partner's.
+    pub seconds: Vec<Second>,
 }
 
 /// Shared state of one running phase.
@@ -296,13 +298,15 @@ pub async fn run_phase(
         parts.push(part?);
     }
     let measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
+    let series = timeline.end_phase(index);
     Ok(PhaseOutcome {
         phase: phase.clone(),
         elapsed,
         queries: measurements,
         late: run.late.load(Ordering::Relaxed),
         dropped,
-        timeline: timeline.end_phase(index),
+        timeline: series.points,
+        seconds: series.seconds,
     })
 }
 

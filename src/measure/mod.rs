@@ -3,6 +3,7 @@
 //! ends; one-second interval histograms feed the time series.
 
 pub mod hgrm;
+pub mod slices;
 pub mod timeline;
 
 use std::collections::BTreeMap;

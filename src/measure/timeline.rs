@@ -23,7 +23,25 @@ use crate::results::{IntervalPoint, SIGNIFICANT_DIGITS};
 const GRACE_SECONDS: u64 = 2;
 
 /// Interval histograms are small and grow as needed.
-type IntervalHistogram = Histogram<u32>;
+pub type IntervalHistogram = Histogram<u32>;
+
+/// One second of one phase: a histogram per query (indexed like the
+/// workload's queries), none for a query without requests in it.
+#[derive(Debug, Clone)]
+pub struct Second {
+    /// Seconds since the run started: one clock for every phase, so the
+    /// seconds of phases run side by side line up.
+    pub second: u64,
+    pub queries: Vec<Option<IntervalHistogram>>,
+}
+
+/// A finished phase's time series, and its seconds as histograms for
+/// pairing the slices of phases run side by side.
+#[derive(Debug, Default)]
+pub struct PhaseSeries {
+    pub points: Vec<IntervalPoint>,
+    pub seconds: Vec<Second>,
+}
 
 /// Live figures for the progress bar, updated by the collector as seconds
 /// arrive (workers touch no shared counter).
@@ -44,7 +62,7 @@ enum Message {
     },
     EndPhase {
         phase: usize,
-        reply: SyncSender<Vec<IntervalPoint>>,
+        reply: SyncSender<PhaseSeries>,
     },
 }
 
@@ -107,7 +125,7 @@ impl Timeline {
             serializer: V2DeflateSerializer::new(),
             open: BTreeMap::new(),
             finalized_up_to: BTreeMap::new(),
-            points: BTreeMap::new(),
+            series: BTreeMap::new(),
             started,
             live: Arc::clone(&live),
         };
@@ -131,10 +149,10 @@ impl Timeline {
 
     /// Finalises every second of a phase (call after its workers flushed)
     /// and returns its time series.
-    pub fn end_phase(&self, phase: usize) -> Vec<IntervalPoint> {
+    pub fn end_phase(&self, phase: usize) -> PhaseSeries {
         let (reply, answer) = sync_channel(1);
         if self.tx.send(Message::EndPhase { phase, reply }).is_err() {
-            return Vec::new();
+            return PhaseSeries::default();
         }
         answer.recv().unwrap_or_default()
     }
@@ -197,7 +215,8 @@ struct Collector {
     open: BTreeMap<(usize, u64), Vec<Option<IntervalHistogram>>>,
     /// Per phase: seconds below this are final; late data goes to this one.
     finalized_up_to: BTreeMap<usize, u64>,
-    points: BTreeMap<usize, Vec<IntervalPoint>>,
+    /// Per phase, until it ends: its time series and finished seconds.
+    series: BTreeMap<usize, PhaseSeries>,
     started: Instant,
     live: Arc<Live>,
 }
@@ -219,7 +238,7 @@ impl Collector {
                 }
                 Ok(Message::EndPhase { phase, reply }) => {
                     self.finalize(|p, _| p == phase);
-                    let _ = reply.send(self.points.remove(&phase).unwrap_or_default());
+                    let _ = reply.send(self.series.remove(&phase).unwrap_or_default());
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
@@ -263,24 +282,32 @@ impl Collector {
             let (phase, second) = key;
             self.finalized_up_to.insert(phase, second + 1);
             let mut all: Option<IntervalHistogram> = None;
-            for (q, h) in slot.into_iter().enumerate() {
+            for (q, h) in slot.iter().enumerate() {
                 let Some(h) = h else { continue };
-                self.write_log(q, phase, second, &h);
-                self.points.entry(phase).or_default().push(IntervalPoint {
-                    second,
-                    query: self.queries[q].clone(),
-                    count: h.len(),
-                    p50_us: h.value_at_quantile(0.5),
-                    p99_us: h.value_at_quantile(0.99),
-                    max_us: h.max(),
-                });
+                self.write_log(q, phase, second, h);
+                self.series
+                    .entry(phase)
+                    .or_default()
+                    .points
+                    .push(IntervalPoint {
+                        second,
+                        query: self.queries[q].clone(),
+                        count: h.len(),
+                        p50_us: h.value_at_quantile(0.5),
+                        p99_us: h.value_at_quantile(0.99),
+                        max_us: h.max(),
+                    });
                 match &mut all {
                     Some(a) => {
-                        let _ = a.add(&h);
+                        let _ = a.add(h);
                     }
-                    None => all = Some(h),
+                    None => all = Some(h.clone()),
                 }
             }
+            self.series.entry(phase).or_default().seconds.push(Second {
+                second,
+                queries: slot,
+            });
             if let Some(all) = all {
                 self.live
                     .last_p99_us
@@ -322,7 +349,7 @@ mod tests {
         }
         recorder.record(0, 2_500_000, false);
         drop(recorder);
-        let points = timeline.end_phase(0);
+        let points = timeline.end_phase(0).points;
         assert_eq!(points.len(), 1, "{points:?}");
         let p = &points[0];
         assert_eq!(p.count, 100);

@@ -166,7 +166,7 @@ pub fn work_rows(comparisons: &[WorkComparison]) -> Vec<[String; 6]> {
                     "{:.1} -> {:.1}",
                     w.baseline_rows_per_call, w.candidate_rows_per_call
                 ),
-                format!("{:.2}x [{:.2}-{:.2}]", e.ratio, e.ci_low, e.ci_high),
+                e.ratio_text(),
                 e.verdict.word().to_owned(),
             ]
         })

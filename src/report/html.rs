@@ -243,7 +243,7 @@ fn regression(out: &mut String, r: &RunResults) {
     };
     let _ = writeln!(
         out,
-        "<h3>Against {}: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio</th><th>interval</th><th class=\"l\">verdict</th></tr>",
+        "<h3>Against {}: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio [interval]</th><th class=\"l\">verdict</th></tr>",
         esc(&reg.against),
         if reg.regressed { "bad" } else { "good" },
         if reg.regressed {
@@ -256,14 +256,12 @@ fn regression(out: &mut String, r: &RunResults) {
         let (class, word) = verdict_word(c.estimate.verdict);
         let _ = writeln!(
             out,
-            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}×</td><td>{:.2}–{:.2}</td><td class=\"l {class}\">{word}</td></tr>",
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l {class}\">{word}</td></tr>",
             esc(&c.query),
             c.percentile,
             ms(c.baseline_us),
             ms(c.candidate_us),
-            c.estimate.ratio,
-            c.estimate.ci_low,
-            c.estimate.ci_high
+            c.estimate.ratio_text()
         );
     }
     let _ = writeln!(out, "</table>");

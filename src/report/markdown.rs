@@ -238,14 +238,12 @@ fn regression_table(out: &mut String, r: &Regression) {
         let e = &c.estimate;
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {:.2}× [{:.2}–{:.2}] | {} |",
+            "| `{}` | {} | {} | {} | {} | {} |",
             c.query,
             c.percentile,
             ms(c.baseline_us),
             ms(c.candidate_us),
-            e.ratio,
-            e.ci_low,
-            e.ci_high,
+            e.ratio_text(),
             icon(e.verdict)
         );
     }

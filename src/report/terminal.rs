@@ -172,7 +172,7 @@ fn verdicts(out: &mut String, results: &RunResults) {
                         Verdict::NoChange => "same",
                         Verdict::Inconclusive => "inconclusive",
                     };
-                    format!("{:.2}x [{:.2}-{:.2}] {word}", e.ratio, e.ci_low, e.ci_high)
+                    format!("{} {word}", e.ratio_text())
                 })
                 .unwrap_or_default()
         };

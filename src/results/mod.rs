@@ -19,7 +19,7 @@ pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
     StatementStats, WorkRound,
 };
-pub use verdict::{Criteria, Design, Estimate, Gate, Verdict};
+pub use verdict::{Criteria, Design, Estimate, Gate, MIN_SAMPLES, Verdict};
 
 /// Bumped whenever the meaning or shape of `results.json` changes.
 ///
@@ -194,6 +194,10 @@ pub struct CandidateResult {
     pub plans: Vec<PlanSummary>,
     /// `pg_stat_statements` over the rounds (empty without the extension).
     pub statements: Vec<StatementStats>,
+    /// Duets: each measured phase's paired slices per query and percentile,
+    /// against the baseline beside it; what latency verdicts are drawn from.
+    #[serde(default)]
+    pub slices: Vec<PairedSlices>,
     /// Each query's work per round (empty without `pg_stat_statements`).
     #[serde(default)]
     pub work: Vec<QueryWork>,
@@ -214,6 +218,18 @@ pub struct Comparison {
     pub baseline_us: u64,
     pub candidate_us: u64,
     pub estimate: Estimate,
+}
+
+/// One query's percentile in one phase of a duet, sliced: each pair holds
+/// the baseline's and the candidate's value over the same seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PairedSlices {
+    pub round: u32,
+    pub phase: String,
+    pub query: String,
+    pub percentile: String,
+    /// (baseline µs, candidate µs) per slice, in time order.
+    pub pairs: Vec<(u64, u64)>,
 }
 
 /// A candidate against the baseline on one query's work.
@@ -328,6 +344,8 @@ impl RunResults {
                 .chain(regression)
             {
                 for e in comparisons.iter_mut().map(|c| &mut c.estimate) {
+                    // Version 2 drew every interval from the rounds.
+                    e.samples = self.rounds;
                     if e.verdict == Verdict::NoChange && (e.ratio > band || e.ratio < 1.0 / band) {
                         e.verdict = Verdict::Inconclusive;
                     }

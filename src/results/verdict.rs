@@ -128,6 +128,30 @@ pub struct Estimate {
     pub verdict: Verdict,
 }
 
+/// Fewer samples than this never decide a verdict: two cannot show how
+/// much samples vary.
+pub const MIN_SAMPLES: u32 = 3;
+
+impl Estimate {
+    /// Whether the samples could call a change at all.
+    pub fn decidable(&self) -> bool {
+        self.samples >= MIN_SAMPLES
+    }
+
+    /// `1.23x [1.10-1.40]`, or the ratio alone where too few samples leave
+    /// no interval worth printing.
+    pub fn ratio_text(&self) -> String {
+        if self.decidable() {
+            format!(
+                "{:.2}x [{:.2}-{:.2}]",
+                self.ratio, self.ci_low, self.ci_high
+            )
+        } else {
+            format!("{:.2}x [too few samples]", self.ratio)
+        }
+    }
+}
+
 /// Files written before corrected verdicts carry no p-value of their own.
 fn certain() -> f64 {
     1.0

@@ -137,8 +137,8 @@ def main():
         sys.exit("could not read the kept cluster's address:\n" + seeded.stderr)
     _, port, _, stop = hint.groups()
     url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    tally = {d: {"runs": 0, "false": 0, "inconclusive": 0, "work_false": 0, "hit": 0, "work_hit": 0,
-                 "seconds": 0.0} for d in designs}
+    tally = {d: {"runs": 0, "false": 0, "inconclusive": 0, "decided": 0, "beyond": 0, "work_false": 0,
+                 "hit": 0, "work_hit": 0, "seconds": 0.0} for d in designs}
     try:
         with Hog(seed=7):
             for i in range(runs):
@@ -153,10 +153,14 @@ def main():
                     wrong = [c for c in called if c["query"] != target]
                     t["false"] += bool(wrong)
                     t["inconclusive"] += sum(c["estimate"]["verdict"] == "inconclusive" for c in r["comparisons"])
+                    # Ratios past 10% that the run decided (the TaleForge target).
+                    far = [c for c in r["comparisons"] if abs(c["estimate"]["ratio"] - 1) > 0.1]
+                    t["beyond"] += len(far)
+                    t["decided"] += sum(c["estimate"]["verdict"] in ("faster", "slower") for c in far)
                     hit = any(c["query"] == target and c["estimate"]["verdict"] == "slower" for c in called)
                     t["hit"] += hit
                     works = r.get("work_comparisons", [])
-                    t["work_false"] += any(w["query"] != target and w["estimate"]["verdict"] != "no_change"
+                    t["work_false"] += any(w["query"] != target and w["estimate"]["verdict"] in ("faster", "slower")
                                            for w in works)
                     t["work_hit"] += any(w["query"] == target and w["estimate"]["verdict"] == "slower"
                                          for w in works)
@@ -170,7 +174,8 @@ def main():
     print(f"\n{kind}, {runs} runs per design, hog switching on and off:")
     for design, t in tally.items():
         line = (f"  {design:<6} runs with a false latency call: {t['false']}/{t['runs']}, "
-                f"inconclusive verdicts: {t['inconclusive']}, runs with a false work call: {t['work_false']}, "
+                f"inconclusive verdicts: {t['inconclusive']}, ratios past 10% decided: {t['decided']}/{t['beyond']}, "
+                f"runs with a false work call: {t['work_false']}, "
                 f"mean run {t['seconds'] / max(t['runs'], 1):.0f} s")
         if kind == "sensitivity":
             line += f"; scan called slower: latency {t['hit']}/{t['runs']}, work {t['work_hit']}/{t['runs']}"

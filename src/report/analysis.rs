@@ -191,6 +191,43 @@ pub fn latency_caption(results: &RunResults) -> String {
     )
 }
 
+/// Per query, the smallest p50 slowdown the run could have called (the
+/// largest over candidates): how sharp its "no change" verdicts are.
+pub fn detectable_line(comparisons: &[Comparison]) -> Option<String> {
+    let mut per_query: Vec<(&str, Option<f64>)> = Vec::new();
+    // Files older than the figure carry no detectable effect: say nothing.
+    let recorded = |c: &&Comparison| !c.estimate.decidable() || c.estimate.detectable.is_some();
+    for c in comparisons
+        .iter()
+        .filter(|c| c.percentile == "p50")
+        .filter(recorded)
+    {
+        let d = c.estimate.detectable;
+        match per_query.iter_mut().find(|(q, _)| *q == c.query) {
+            Some((_, worst)) => {
+                *worst = match (*worst, d) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                }
+            }
+            None => per_query.push((&c.query, d)),
+        }
+    }
+    (!per_query.is_empty()).then(|| {
+        let cells: Vec<String> = per_query
+            .iter()
+            .map(|(q, d)| match d {
+                Some(d) => format!("{q} {d:.2}x"),
+                None => format!("{q} - (too few samples)"),
+            })
+            .collect();
+        format!(
+            "Smallest p50 slowdown this run could call: {}.",
+            cells.join(", ")
+        )
+    })
+}
+
 /// The sentence above the work table of a run against a stored one.
 pub fn regression_work_caption(r: &Regression) -> String {
     format!(
@@ -276,5 +313,38 @@ mod tests {
         assert!(asks(&results));
         results.comparisons[0].estimate.verdict = Verdict::Slower;
         assert!(!asks(&results), "a called change needs no more rounds");
+    }
+
+    #[test]
+    fn the_detectable_line_names_the_bluntest_candidate_per_query() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut p50 = results
+            .comparisons
+            .iter()
+            .find(|c| c.percentile == "p50")
+            .expect("a p50")
+            .clone();
+        p50.estimate.samples = 6;
+        p50.estimate.detectable = Some(1.08);
+        let mut blunter = p50.clone();
+        blunter.candidate = "other".into();
+        blunter.estimate.detectable = Some(1.31);
+        let mut thin = p50.clone();
+        thin.query = "rare".into();
+        thin.estimate.samples = 1;
+        thin.estimate.detectable = None;
+        let line = detectable_line(&[p50.clone(), blunter, thin]).expect("a line");
+        assert_eq!(
+            line,
+            format!(
+                "Smallest p50 slowdown this run could call: {} 1.31x, rare - (too few samples).",
+                p50.query
+            )
+        );
+        p50.estimate.detectable = None;
+        assert_eq!(detectable_line(&[p50]), None, "not recorded: nothing said");
     }
 }

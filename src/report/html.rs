@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, latency_caption, ms, regression_work_caption, work_caption,
+    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, ms, regression_work_caption, work_caption,
     work_rows,
 };
 use super::charts::{self, RatioRow, Series};
@@ -133,9 +133,13 @@ fn overview(out: &mut String, r: &RunResults) {
     if r.candidates.len() > 1 {
         let _ = writeln!(
             out,
-            "<p>{} Each dot is a ratio, the whisker its interval, the grey band the noise threshold. Green: faster, red: slower, amber: inconclusive, grey: no change.</p>\n<div class=\"charts\">",
+            "<p>{} Each dot is a ratio, the whisker its interval, the grey band the noise threshold. Green: faster, red: slower, amber: inconclusive, grey: no change.</p>",
             esc(&latency_caption(r))
         );
+        if let Some(line) = detectable_line(&r.comparisons) {
+            let _ = writeln!(out, "<p>{}</p>", esc(&line));
+        }
+        let _ = writeln!(out, "<div class=\"charts\">");
         for c in r.candidates.iter().skip(1) {
             let rows: Vec<RatioRow> = r
                 .comparisons

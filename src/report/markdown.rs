@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, latency_caption, ms, regression_work_caption, work_caption,
-    work_rows,
+    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, ms, regression_work_caption,
+    work_caption, work_rows,
 };
 use crate::results::Verdict;
 use crate::results::{CandidateResult, Comparison, Regression, RunResults, WorkComparison};
@@ -103,6 +103,9 @@ pub fn summary(results: &RunResults) -> String {
             let _ = writeln!(out, "| `{}` | {} |", q.name, cells.join(" | "));
         }
         out.push('\n');
+        if let Some(line) = detectable_line(&results.comparisons) {
+            let _ = writeln!(out, "{line}\n");
+        }
     }
     work_table(&mut out, &work_caption(results), &results.work_comparisons);
     thresholds(&mut out, results);

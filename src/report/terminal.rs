@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use super::analysis::{FIGURE_COLUMNS, WORK_COLUMNS, latency_caption, work_caption, work_rows};
+use super::analysis::{
+    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, work_caption, work_rows,
+};
 use crate::results::Verdict;
 use crate::results::{PhaseResult, QueryResult, RunResults};
 
@@ -50,6 +52,9 @@ pub fn summary(results: &RunResults) -> String {
     }
     if !results.comparisons.is_empty() {
         verdicts(&mut out, results);
+        if let Some(line) = detectable_line(&results.comparisons) {
+            let _ = writeln!(out, "{line}");
+        }
     }
     if !results.work_comparisons.is_empty() {
         let _ = writeln!(out, "\n{}", work_caption(results));

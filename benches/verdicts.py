@@ -5,8 +5,10 @@ on a machine whose load changes under it.
     python3 benches/verdicts.py aa [RUNS]           # A/A: a candidate identical to the baseline
     python3 benches/verdicts.py sensitivity [RUNS]  # one query does ~10% more work
 
-Every run is TaleForge at `--scale 0.1` (seeded once in a kept throwaway
-cluster) with one candidate, 3 rounds, 3-second phases, once with
+Every run is TaleForge's data at `--scale 0.1` (seeded once in a kept
+throwaway cluster) with one candidate and 3 rounds (aa: TaleForge's workload
+plus a scan, 3-second phases; sensitivity: the scan beside an index lookup,
+20-second phases), once with
 `--design duet` and once with `--design rounds`, while a CPU hog (one `yes`
 per core) switches on and off at random moments. Prints, per design:
 
@@ -45,6 +47,33 @@ sql = "select count(*) from public.story_segments where content like $1"
 params = [{ from = "value", of = { gen = "enum", values = ["%dragon and the%"] } }]
 '''
 
+# Sensitivity: the scan beside an index lookup that the candidate leaves
+# alone, 20-second phases (a run takes about two minutes).
+FOCUSED = '''
+[workload.actor]
+table = "profiles"
+
+[[workload.queries]]
+name = "lookup"
+weight = 3
+as = "postgres"
+access = "read"
+sql = "select count(*) from public.story_segments where story_id = $1"
+params = [{ from = "owned", column = "stories.id" }]
+''' + SCAN + '''
+[load]
+[[load.phases]]
+name = "warm"
+warmup = true
+duration = "2s"
+clients = 4
+
+[[load.phases]]
+name = "steady"
+duration = "20s"
+clients = 4
+'''
+
 CANDIDATES = {
     "aa": '''
 [[candidates]]
@@ -68,12 +97,17 @@ from public.story_segments where abs(hashtext(id::text)) % 10 = 0
 
 
 def scenario(kind, directory):
-    """TaleForge with absolute migration paths, the scan query and one candidate."""
+    """TaleForge's data with absolute migration paths, a workload with the
+    scan query (TaleForge's own for aa, a focused one for sensitivity) and
+    one candidate."""
     with open(os.path.join(TALEFORGE, "scenario.toml")) as f:
         text = f.read()
     text = text.split("[[candidates]]", 1)[0]
     text = text.replace('"migrations/', f'"{TALEFORGE}/migrations/')
-    text = text.replace("[load]", SCAN + "\n[load]", 1)
+    if kind == "aa":
+        text = text.replace("[load]", SCAN + "\n[load]", 1)
+    else:
+        text = text.split("[workload.actor]", 1)[0] + FOCUSED
     path = os.path.join(directory, f"{kind}.toml")
     with open(path, "w") as f:
         f.write(text + CANDIDATES[kind])
@@ -113,8 +147,9 @@ class Hog:
         self.off()
 
 
-def run(url, path, design, out):
-    subprocess.run([BIN, "run", path, "--scale", "0.1", "--duration", "3s", "--rounds", "3",
+def run(url, path, design, out, kind):
+    length = ["--duration", "3s"] if kind == "aa" else []
+    subprocess.run([BIN, "run", path, "--scale", "0.1", *length, "--rounds", "3",
                     "--design", design, "--database-url", url, "--out", out],
                    check=False, capture_output=True, text=True)
     with open(os.path.join(out, "results.json")) as f:
@@ -144,7 +179,7 @@ def main():
             for i in range(runs):
                 for design in designs:
                     started = time.time()
-                    r = run(url, path, design, os.path.join(work, f"{design}-{i}"))
+                    r = run(url, path, design, os.path.join(work, f"{design}-{i}"), kind)
                     t = tally[design]
                     t["runs"] += 1
                     t["seconds"] += time.time() - started

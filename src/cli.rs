@@ -232,6 +232,13 @@ pub struct RunArgs {
     /// configuration at a time.
     #[arg(long, value_enum, default_value_t = crate::results::Design::Duet)]
     pub design: crate::results::Design,
+    /// Compare two schemas in one run, for a pull request: the baseline is
+    /// the scenario migrated with every *.sql file of DIR in name order (the
+    /// main branch's `supabase/migrations`), the candidate `branch` the
+    /// scenario's own migrations; both seeded alike and measured side by
+    /// side. Exit 5 when the branch is slower (see --gate), 6 when undecided.
+    #[arg(long, value_name = "DIR")]
+    pub against_migrations: Option<PathBuf>,
     /// Run only these candidates (comma-separated; the baseline always runs).
     #[arg(long, value_delimiter = ',')]
     pub candidates: Option<Vec<String>>,

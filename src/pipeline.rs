@@ -21,8 +21,8 @@ use crate::observe;
 use crate::pg::{PgError, Server, catalog};
 use crate::report::files::{ReportDir, ReportError};
 use crate::results::{
-    CandidateResult, Criteria, Design, MachineInfo, PairedSlices, PlanSummary, QueryResult,
-    QueryWork, RESULTS_VERSION, RunResults, ScenarioInfo, StatementStats, TableRows,
+    CandidateResult, Criteria, Design, Gate, MachineInfo, PairedSlices, PlanSummary, QueryResult,
+    QueryWork, RESULTS_VERSION, Regression, RunResults, ScenarioInfo, StatementStats, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
@@ -66,7 +66,26 @@ pub struct RunOptions {
     pub keep_copies: bool,
     pub criteria: Criteria,
     pub design: Design,
+    /// Which verdicts of a schema comparison (`against`) decide the exit code.
+    pub gate: Gate,
+    /// Compare two schemas in one run instead of the candidates.
+    pub against: Option<Against>,
 }
+
+/// A one-run comparison of two schemas, for CI: the baseline is the same
+/// scenario migrated another way (a main branch's migrations), the
+/// candidate `branch` the scenario as it stands (a pull request's). Both
+/// are seeded with the same seed and scale and measured side by side, so
+/// no latency measured at another time enters the verdict.
+#[derive(Debug, Clone)]
+pub struct Against {
+    pub scenario: Scenario,
+    /// Where its migrations came from, as reports name it.
+    pub label: String,
+}
+
+/// The candidate name of the scenario's own schema in a schema comparison.
+pub const BRANCH: &str = "branch";
 
 /// One configuration being driven: its copy of the data and its workload.
 struct Arm {
@@ -105,7 +124,20 @@ pub async fn run(
     let (Some(workload_spec), Some(load)) = (&spec.workload, &spec.load) else {
         return Err(RunError::NoWorkload(scenario.path.display().to_string()));
     };
-    let candidates = select_candidates(scenario, options.only.as_deref())?;
+    let candidates = match &options.against {
+        Some(against) => vec![
+            Candidate {
+                description: format!("the migrations of {}", against.label),
+                ..Candidate::baseline()
+            },
+            Candidate {
+                name: BRANCH.to_owned(),
+                description: "the scenario's own migrations".to_owned(),
+                ..Candidate::baseline()
+            },
+        ],
+        None => select_candidates(scenario, options.only.as_deref())?,
+    };
     let phases: Vec<Phase> = load
         .phases
         .iter()
@@ -124,22 +156,27 @@ pub async fn run(
         &candidate_names,
     )?;
 
-    let seeded = crate::seed::seed(
-        server,
-        scenario,
-        &SeedOptions {
-            progress: options.progress,
-            ..SeedOptions::default()
-        },
-    )
-    .await?;
+    let seed_options = SeedOptions {
+        progress: options.progress,
+        ..SeedOptions::default()
+    };
+    let seeded = crate::seed::seed(server, scenario, &seed_options).await?;
+    // Each configuration's copy is made from its own schema's data.
+    let templates: Vec<String> = match &options.against {
+        Some(against) => vec![
+            crate::seed::seed(server, &against.scenario, &seed_options)
+                .await?
+                .database,
+            seeded.database.clone(),
+        ],
+        None => vec![seeded.database.clone(); candidates.len()],
+    };
     let plan = Arc::new(DataPlan::new(spec));
     let protocol = options.protocol.unwrap_or(load.protocol);
     let admin = server.connect(&server.maintenance_db()).await?;
     let mut arms = Vec::with_capacity(candidates.len());
-    for (index, candidate) in candidates.into_iter().enumerate() {
-        let prepared =
-            candidate::prepare(server, &admin, &seeded.database, index, candidate).await?;
+    for (index, (candidate, template)) in candidates.into_iter().zip(&templates).enumerate() {
+        let prepared = candidate::prepare(server, &admin, template, index, candidate).await?;
         let shared = drive::shared(
             server,
             &prepared.database,
@@ -323,6 +360,16 @@ pub async fn run(
         Pairing::Interleaved,
         options.criteria,
     );
+    if let Some(against) = &options.against {
+        results.regression = Some(Regression::judged(
+            format!("the migrations of {}", against.label),
+            results.started_at.clone(),
+            options.criteria,
+            options.gate,
+            results.comparisons.clone(),
+            results.work_comparisons.clone(),
+        ));
+    }
     results.thresholds = evaluate(&spec.thresholds, &results.candidates[0].queries);
     results.complete = results.aborted.is_none();
     results.finished_at = Some(chrono::Utc::now().to_rfc3339());

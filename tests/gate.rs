@@ -160,6 +160,45 @@ fn baselines_thresholds_and_exit_codes() {
         "a scan of every page instead of an index lookup: {work:?}"
     );
 
+    // One run, two schemas (a pull request against its main branch): the
+    // main branch's migrations as the baseline, side by side.
+    let main = dir.join("main_migrations");
+    std::fs::create_dir_all(&main).expect("mkdir");
+    for m in ["001_schema.sql", "002_functions_triggers.sql", "003_rls.sql"] {
+        std::fs::copy(
+            common::repo_path(&format!("scenarios/taleforge/migrations/{m}")),
+            main.join(m),
+        )
+        .expect("copy migration");
+    }
+    let against = |scenario: &Path, out: &str| {
+        run(
+            dir,
+            scenario,
+            out,
+            &["--against-migrations", &main.display().to_string()],
+        )
+    };
+    let unchanged = against(&same, "pr_same");
+    assert_eq!(exit_code(&unchanged), Some(0), "{}", output(&unchanged));
+    let results = baseline::load(&dir.join("pr_same/results.json")).expect("results");
+    let names: Vec<&str> = results.candidates.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["baseline", "branch"]);
+    let [work] = results.work_comparisons.as_slice() else {
+        panic!("{:?}", results.work_comparisons)
+    };
+    assert_eq!(
+        work.baseline_buffers_per_call, work.candidate_buffers_per_call,
+        "{work:?}"
+    );
+    let pr = against(&dropped, "pr_dropped");
+    assert_eq!(exit_code(&pr), Some(5), "{}", output(&pr));
+    assert!(
+        output(&pr).contains("(gate: work): REGRESSION: pages buffers/call"),
+        "{}",
+        output(&pr)
+    );
+
     // A different load is refused before any work, as a usage error.
     let refused = run(
         dir,

@@ -20,6 +20,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
             "expected arrivals per second greater than 0",
         ));
     }
+    let against = match &args.against_migrations {
+        Some(dir) if args.candidates.is_some() || args.baseline_only => {
+            return Err(flag_error(
+                &scenario,
+                "--against-migrations",
+                dir.display().to_string(),
+                "expected without --candidates or --baseline-only: it compares two schemas, not the scenario's candidates",
+            ));
+        }
+        Some(dir) => Some(pipeline::Against {
+            scenario: scenario.with_migrations_from(dir)?,
+            label: dir.display().to_string(),
+        }),
+        None => None,
+    };
     let options = pipeline::RunOptions {
         overrides: drive::engine::PhaseOverrides {
             duration: args.duration,
@@ -40,6 +55,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         keep_copies: args.keep_copies,
         criteria: args.criteria.within_run(),
         design: args.design,
+        gate: args.criteria.gate,
+        against,
     };
     // A bad baseline name or an incomparable stored run fails before any work.
     if let Some(name) = &args.save_baseline {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::GateError;
 use crate::compare::{self, Pairing};
-use crate::results::{Criteria, Gate, Verdict};
+use crate::results::{Criteria, Gate};
 use crate::results::{OLDEST_READABLE_VERSION, PhaseLoad, RESULTS_VERSION, Regression, RunResults};
 
 /// Where baselines live, relative to the working directory.
@@ -154,23 +154,14 @@ pub fn regression(
     current.name = "current".into();
     let (comparisons, work_comparisons) =
         compare::verdicts(old_base, &[current], Pairing::Independent, criteria);
-    let gate = if work_comparisons.is_empty() {
-        Gate::Latency
-    } else {
-        gate
-    };
-    let mut regression = Regression {
-        against: against.to_owned(),
-        against_started_at: old.started_at.clone(),
+    Ok(Regression::judged(
+        against.to_owned(),
+        old.started_at.clone(),
         criteria,
         gate,
         comparisons,
         work_comparisons,
-        regressed: false,
-    };
-    let regressed = regression.gated().any(|v| v == Verdict::Slower);
-    regression.regressed = regressed;
-    Ok(regression)
+    ))
 }
 
 #[cfg(test)]

@@ -164,6 +164,34 @@ fn latency_gate() -> Gate {
 }
 
 impl Regression {
+    /// Judged by `gate`, or by latency where there is no work to judge.
+    pub fn judged(
+        against: String,
+        against_started_at: String,
+        criteria: Criteria,
+        gate: Gate,
+        comparisons: Vec<Comparison>,
+        work_comparisons: Vec<WorkComparison>,
+    ) -> Self {
+        let gate = if work_comparisons.is_empty() {
+            Gate::Latency
+        } else {
+            gate
+        };
+        let mut regression = Self {
+            against,
+            against_started_at,
+            criteria,
+            gate,
+            comparisons,
+            work_comparisons,
+            regressed: false,
+        };
+        let regressed = regression.gated().any(|v| v == Verdict::Slower);
+        regression.regressed = regressed;
+        regression
+    }
+
     /// The verdicts the gate judges.
     pub fn gated(&self) -> impl Iterator<Item = Verdict> + '_ {
         let latency = self

@@ -178,6 +178,50 @@ impl Scenario {
         Ok(self)
     }
 
+    /// The same scenario on another schema: every `*.sql` file of `dir`, in
+    /// file-name order (the order the Supabase CLI applies
+    /// `supabase/migrations/`), instead of its own migrations.
+    pub fn with_migrations_from(&self, dir: &Path) -> Result<Self, ScenarioError> {
+        let unreadable = |source| ScenarioError::Read {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(unreadable)?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unreadable)?
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(ScenarioError::Invalid {
+                file: self.path.clone(),
+                line: 0,
+                column: 0,
+                key: "--against-migrations".to_owned(),
+                value: Some(dir.display().to_string()),
+                problem: "expected a folder holding *.sql migrations".to_owned(),
+            });
+        }
+        let migrations = files
+            .into_iter()
+            .map(|path| {
+                std::fs::read_to_string(&path)
+                    .map(|sql| Migration {
+                        path: path.clone(),
+                        sql,
+                    })
+                    .map_err(|source| ScenarioError::Read { path, source })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            migrations,
+            ..self.clone()
+        })
+    }
+
     /// Identifies the seeded data: the schema, the table specs, the seed and
     /// the scale. Workload edits do not change it, so they reuse the data.
     pub fn data_fingerprint(&self) -> String {

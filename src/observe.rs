@@ -162,6 +162,28 @@ pub async fn index_usage(client: &Client) -> Result<Vec<IndexUsage>, PgError> {
         .collect())
 }
 
+/// Times (ms) of a fixed CPU-bound query that reads no table: the same work
+/// on any schema and any data, so it measures only the machine. Empty if
+/// the server refuses it.
+pub async fn reference_times(client: &Client, times: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(times);
+    for _ in 0..times {
+        let started = std::time::Instant::now();
+        if client
+            .query_one(
+                "select count(*) from generate_series(1, 200000) g where g % 7 = 3",
+                &[],
+            )
+            .await
+            .is_err()
+        {
+            return Vec::new();
+        }
+        out.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    out
+}
+
 /// `pg_stat_statements` figures of the workload's statements in this
 /// database; empty where the extension is not installed.
 pub async fn statement_stats(client: &Client, shared: &Shared) -> Vec<StatementStats> {

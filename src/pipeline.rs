@@ -84,6 +84,15 @@ pub struct Against {
     pub label: String,
 }
 
+/// Runs of the reference query before and after the load.
+const REFERENCE_TIMES: usize = 7;
+
+/// The middle value; none of nothing.
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
 /// The candidate name of the scenario's own schema in a schema comparison.
 pub const BRANCH: &str = "branch";
 
@@ -236,6 +245,8 @@ pub async fn run(
         regression: None,
     };
     drop(probe);
+    // The machine's speed, before the load and (below) after it.
+    let mut reference = observe::reference_times(&arms[0].stats, REFERENCE_TIMES).await;
     report.write(&results)?;
 
     let sittings = sittings(arms.len(), rounds, options.design);
@@ -351,6 +362,8 @@ pub async fn run(
         }
     }
     drop(timeline);
+    reference.extend(observe::reference_times(&arms[0].stats, REFERENCE_TIMES).await);
+    results.machine.reference_ms = median(&mut reference);
     if results.aborted.is_none() {
         observe_arms(server, &arms, &mut results.candidates, spec.seed).await?;
     }

@@ -164,7 +164,11 @@ fn baselines_thresholds_and_exit_codes() {
     // main branch's migrations as the baseline, side by side.
     let main = dir.join("main_migrations");
     std::fs::create_dir_all(&main).expect("mkdir");
-    for m in ["001_schema.sql", "002_functions_triggers.sql", "003_rls.sql"] {
+    for m in [
+        "001_schema.sql",
+        "002_functions_triggers.sql",
+        "003_rls.sql",
+    ] {
         std::fs::copy(
             common::repo_path(&format!("scenarios/taleforge/migrations/{m}")),
             main.join(m),

@@ -154,14 +154,16 @@ pub fn regression(
     current.name = "current".into();
     let (comparisons, work_comparisons) =
         compare::verdicts(old_base, &[current], Pairing::Independent, criteria);
-    Ok(Regression::judged(
+    let mut regression = Regression::judged(
         against.to_owned(),
         old.started_at.clone(),
         criteria,
         gate,
         comparisons,
         work_comparisons,
-    ))
+    );
+    regression.calibrate(old.machine.reference_ms, new.machine.reference_ms);
+    Ok(regression)
 }
 
 #[cfg(test)]

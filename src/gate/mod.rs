@@ -93,6 +93,7 @@ mod tests {
             gate: Gate::Latency,
             comparisons,
             work_comparisons: Vec::new(),
+            machine_ratio: None,
             regressed: false,
         });
         assert_eq!(Standing::of(&results), Standing::Ok);
@@ -145,6 +146,7 @@ mod tests {
             gate: Gate::Work,
             comparisons: vec![latency],
             work_comparisons: vec![work],
+            machine_ratio: None,
             regressed: false,
         };
         assert_eq!(r.gated().collect::<Vec<_>>(), [Verdict::Inconclusive]);
@@ -155,5 +157,44 @@ mod tests {
             r.gated().collect::<Vec<_>>(),
             [Verdict::Slower, Verdict::Inconclusive]
         );
+    }
+
+    #[test]
+    fn a_changed_machine_is_a_warning_not_a_regression() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        results.thresholds.clear();
+        let mut slower = results.comparisons[0].clone();
+        slower.estimate = Estimate {
+            ratio: 1.4,
+            samples: 5,
+            verdict: Verdict::Slower,
+            ..Estimate::default()
+        };
+        let judged = |then: f64, now: f64| {
+            let mut r = Regression::judged(
+                "baseline nightly".into(),
+                String::new(),
+                Criteria::default(),
+                Gate::Latency,
+                vec![slower.clone()],
+                Vec::new(),
+            );
+            r.calibrate(Some(then), Some(now));
+            r
+        };
+        let steady = judged(10.0, 11.0);
+        assert_eq!((steady.regressed, steady.machine_ratio), (true, None));
+        let busier = judged(10.0, 14.0);
+        assert!(!busier.regressed);
+        assert_eq!(busier.machine_ratio, Some(1.4));
+        assert_eq!(
+            busier.comparisons[0].estimate.verdict,
+            Verdict::Inconclusive
+        );
+        results.regression = Some(busier);
+        assert_eq!(Standing::of(&results), Standing::Undecided);
     }
 }

@@ -89,10 +89,16 @@ impl RunResults {
         let mut undecided = too_wide_to_call(&self.comparisons);
         if let Some(r) = &self.regression {
             undecided += too_wide_to_call(&r.comparisons);
+            if let Some(ratio) = r.machine_ratio {
+                out.push(format!(
+                    "the machine itself changed since {}: a fixed reference query took {ratio:.2}x as long; latency verdicts against it are left inconclusive (work verdicts are unaffected)",
+                    r.against
+                ));
+            }
         }
         if undecided > 0 {
             out.push(format!(
-                "{undecided} comparison(s) moved past the noise threshold, but the rounds varied too much to call them: more rounds (--rounds) narrow the interval"
+                "{undecided} comparison(s) moved past the noise threshold, but the samples varied too much to call them: longer phases or more rounds (--rounds) narrow the interval"
             ));
         }
         out
@@ -346,5 +352,30 @@ mod tests {
         );
         p50.estimate.detectable = None;
         assert_eq!(detectable_line(&[p50]), None, "not recorded: nothing said");
+    }
+
+    #[test]
+    fn a_changed_machine_is_named_in_the_warnings() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut regression = Regression::judged(
+            "baseline nightly".into(),
+            String::new(),
+            results.criteria,
+            Gate::Work,
+            Vec::new(),
+            Vec::new(),
+        );
+        regression.calibrate(Some(10.0), Some(14.0));
+        results.regression = Some(regression);
+        assert!(
+            results.warnings().iter().any(|w| w
+                .contains("the machine itself changed since baseline nightly")
+                && w.contains("1.40x")),
+            "{:?}",
+            results.warnings()
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, ms, regression_work_caption, work_caption,
-    work_rows,
+    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, ms, regression_work_caption,
+    work_caption, work_rows,
 };
 use super::charts::{self, RatioRow, Series};
 use crate::results::Verdict;

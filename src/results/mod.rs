@@ -98,6 +98,11 @@ pub struct MachineInfo {
     pub memory_bytes: Option<u64>,
     pub os: String,
     pub arch: String,
+    /// Median time of a fixed CPU-bound reference query on the server,
+    /// before and after the load: how fast the machine was during this run,
+    /// so a stored baseline from a faster or idler machine is recognised.
+    #[serde(default)]
+    pub reference_ms: Option<f64>,
 }
 
 impl MachineInfo {
@@ -116,6 +121,7 @@ impl MachineInfo {
             memory_bytes,
             os: std::env::consts::OS.to_owned(),
             arch: std::env::consts::ARCH.to_owned(),
+            reference_ms: None,
         }
     }
 }
@@ -149,9 +155,18 @@ pub struct Regression {
     /// Per query, buffers per call; `candidate` is `current`.
     #[serde(default)]
     pub work_comparisons: Vec<WorkComparison>,
+    /// The reference query's time now over then, when it moved past
+    /// [`MACHINE_DRIFT`]: the machine itself changed, and latency verdicts
+    /// against the stored run are left undecided.
+    #[serde(default)]
+    pub machine_ratio: Option<f64>,
     /// True when any gated comparison is slower.
     pub regressed: bool,
 }
+
+/// How far the reference query may drift between two runs before the
+/// machine counts as changed.
+pub const MACHINE_DRIFT: f64 = 0.15;
 
 /// Files written before duets ran one configuration at a time.
 fn rounds_design() -> Design {
@@ -185,11 +200,34 @@ impl Regression {
             gate,
             comparisons,
             work_comparisons,
+            machine_ratio: None,
             regressed: false,
         };
         let regressed = regression.gated().any(|v| v == Verdict::Slower);
         regression.regressed = regressed;
         regression
+    }
+
+    /// Notes how the machine's speed moved between the runs (reference
+    /// query times then and now). Past [`MACHINE_DRIFT`], latency says as
+    /// much about the machine as about the schema: its called changes
+    /// become inconclusive, with a warning rather than a regression.
+    pub fn calibrate(&mut self, then_ms: Option<f64>, now_ms: Option<f64>) {
+        let (Some(then), Some(now)) = (then_ms, now_ms) else {
+            return;
+        };
+        let ratio = now / then;
+        if !(ratio.is_finite() && (ratio - 1.0).abs() > MACHINE_DRIFT) {
+            return;
+        }
+        self.machine_ratio = Some(ratio);
+        for e in self.comparisons.iter_mut().map(|c| &mut c.estimate) {
+            if matches!(e.verdict, Verdict::Faster | Verdict::Slower) {
+                e.verdict = Verdict::Inconclusive;
+            }
+        }
+        let regressed = self.gated().any(|v| v == Verdict::Slower);
+        self.regressed = regressed;
     }
 
     /// The verdicts the gate judges.

@@ -239,6 +239,11 @@ pub struct RunArgs {
     /// side. Exit 5 when the branch is slower (see --gate), 6 when undecided.
     #[arg(long, value_name = "DIR")]
     pub against_migrations: Option<PathBuf>,
+    /// Measuring time to spend at most ("5m"): after --rounds, keep adding
+    /// rounds until no verdict is inconclusive, or until another round
+    /// would overrun the budget.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub budget: Option<std::time::Duration>,
     /// Run only these candidates (comma-separated; the baseline always runs).
     #[arg(long, value_delimiter = ',')]
     pub candidates: Option<Vec<String>>,

@@ -21,8 +21,9 @@ use crate::observe;
 use crate::pg::{PgError, Server, catalog};
 use crate::report::files::{ReportDir, ReportError};
 use crate::results::{
-    CandidateResult, Criteria, Design, Gate, MachineInfo, PairedSlices, PlanSummary, QueryResult,
-    QueryWork, RESULTS_VERSION, Regression, RunResults, ScenarioInfo, StatementStats, TableRows,
+    CandidateResult, Comparison, Criteria, Design, Gate, MachineInfo, PairedSlices, PlanSummary,
+    QueryResult, QueryWork, RESULTS_VERSION, Regression, RunResults, ScenarioInfo, StatementStats,
+    TableRows, Verdict, WorkComparison,
 };
 use crate::scenario::Scenario;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
@@ -70,6 +71,9 @@ pub struct RunOptions {
     pub gate: Gate,
     /// Compare two schemas in one run instead of the candidates.
     pub against: Option<Against>,
+    /// Keep adding rounds past `rounds` until no verdict is inconclusive,
+    /// or until another round would overrun this much measuring time.
+    pub budget: Option<std::time::Duration>,
 }
 
 /// A one-run comparison of two schemas, for CI: the baseline is the same
@@ -82,6 +86,18 @@ pub struct Against {
     pub scenario: Scenario,
     /// Where its migrations came from, as reports name it.
     pub label: String,
+}
+
+/// Rounds a budget may run to, at most.
+const MOST_ROUNDS: u32 = 100;
+
+/// No verdict moved past its threshold without being called.
+fn settled(latency: &[Comparison], work: &[WorkComparison]) -> bool {
+    latency
+        .iter()
+        .map(|c| c.estimate.verdict)
+        .chain(work.iter().map(|w| w.estimate.verdict))
+        .all(|v| v != Verdict::Inconclusive)
 }
 
 /// Runs of the reference query before and after the load.
@@ -249,7 +265,14 @@ pub async fn run(
     let mut reference = observe::reference_times(&arms[0].stats, REFERENCE_TIMES).await;
     report.write(&results)?;
 
-    let sittings = sittings(arms.len(), rounds, options.design);
+    // With a budget, rounds go on past `rounds` until every verdict settles.
+    let most_rounds = if options.budget.is_some() && arms.len() > 1 {
+        rounds.max(MOST_ROUNDS)
+    } else {
+        rounds
+    };
+    let sittings = sittings(arms.len(), most_rounds, options.design);
+    let measuring = std::time::Instant::now();
     let name = |a: usize| arms[a].prepared.candidate.name.as_str();
     let simple = arms.len() == 1 && rounds == 1;
     let mut slots = Vec::new();
@@ -271,6 +294,7 @@ pub async fn run(
     // [arm]: statement statistics as last read, so each sitting gets its own.
     let mut read: Vec<Vec<StatementStats>> = arms.iter().map(|_| Vec::new()).collect();
     let mut slot = 0;
+    let mut slot_sitting = 0;
     for sitting in &sittings {
         let round = sitting.round;
         let partner = |a: usize| sitting.partner(a).map(name);
@@ -356,9 +380,29 @@ pub async fn run(
                 &per_round[a],
             );
         }
+        results.rounds = round;
         report.write(&results)?;
         if results.aborted.is_some() {
             break;
+        }
+        let round_ends = sittings
+            .get(slot_sitting + 1)
+            .is_none_or(|n| n.round != round);
+        slot_sitting += 1;
+        if round_ends
+            && round >= rounds
+            && let Some(budget) = options.budget
+        {
+            let per_round = measuring.elapsed() / round;
+            let (latency, work) = compare::verdicts(
+                &results.candidates[0],
+                &results.candidates[1..],
+                Pairing::Interleaved,
+                options.criteria,
+            );
+            if settled(&latency, &work) || measuring.elapsed() + per_round > budget {
+                break;
+            }
         }
     }
     drop(timeline);
@@ -638,6 +682,31 @@ fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_stops_once_nothing_is_inconclusive() {
+        let work = |verdict| WorkComparison {
+            candidate: "c".into(),
+            query: "q".into(),
+            baseline_buffers_per_call: 4.0,
+            candidate_buffers_per_call: 4.0,
+            baseline_rows_per_call: 1.0,
+            candidate_rows_per_call: 1.0,
+            estimate: crate::results::Estimate {
+                verdict,
+                ..Default::default()
+            },
+        };
+        assert!(settled(
+            &[],
+            &[work(Verdict::Slower), work(Verdict::NoChange)]
+        ));
+        assert!(!settled(
+            &[],
+            &[work(Verdict::Slower), work(Verdict::Inconclusive)]
+        ));
+        assert!(settled(&[], &[]));
+    }
 
     #[test]
     fn duets_seat_the_baseline_beside_each_candidate_in_rotating_order() {

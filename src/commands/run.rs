@@ -57,6 +57,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         design: args.design,
         gate: args.criteria.gate,
         against,
+        budget: args.budget,
     };
     // A bad baseline name or an incomparable stored run fails before any work.
     if let Some(name) = &args.save_baseline {

@@ -14,16 +14,34 @@ use crate::results::{IndexUsage, PlanSummary, StatementStats};
 use crate::scenario::workload::{Access, Role};
 use crate::seed::rng::cell_rng;
 
-/// Walks a plan node and its children.
+/// Longest filter kept in a node's label.
+const FILTER_CHARS: usize = 160;
+
+/// Walks a plan node and its children. Labels keep what matters under
+/// RLS: whether a policy's `auth.uid()` runs once (an InitPlan) or per
+/// row (a SubPlan, hashed or not), and the filters the policies add.
 fn walk(node: &serde_json::Value, nodes: &mut Vec<String>, indexes: &mut BTreeSet<String>) {
     let text = |k: &str| node.get(k).and_then(|v| v.as_str());
-    let mut label = text("Node Type").unwrap_or("?").to_owned();
+    let mut label = match (text("Parent Relationship"), text("Subplan Name")) {
+        (Some("InitPlan" | "SubPlan"), Some(name)) => format!("{name}: "),
+        _ => String::new(),
+    };
+    label.push_str(text("Node Type").unwrap_or("?"));
     if let Some(index) = text("Index Name") {
         label.push_str(&format!(" using {index}"));
         indexes.insert(index.to_owned());
     }
     if let Some(relation) = text("Relation Name") {
         label.push_str(&format!(" on {relation}"));
+    }
+    if let Some(filter) = text("Filter") {
+        let short: String = filter.chars().take(FILTER_CHARS).collect();
+        let more = if short.len() < filter.len() {
+            "..."
+        } else {
+            ""
+        };
+        label.push_str(&format!(" [filter: {short}{more}]"));
     }
     nodes.push(label);
     for child in node
@@ -231,7 +249,11 @@ mod tests {
             "Plan": {
                 "Node Type": "Limit", "Plan Rows": 20.0, "Actual Rows": 20.0,
                 "Shared Hit Blocks": 7, "Shared Read Blocks": 1,
-                "Plans": [{"Node Type": "Index Scan", "Index Name": "stories_user_created_idx", "Relation Name": "stories"}]
+                "Plans": [
+                    {"Node Type": "Result", "Parent Relationship": "InitPlan", "Subplan Name": "InitPlan 1 (returns $0)"},
+                    {"Node Type": "Index Scan", "Index Name": "stories_user_created_idx", "Relation Name": "stories",
+                     "Filter": "(user_id = $0)"}
+                ]
             },
             "Planning Time": 0.1, "Execution Time": 0.2
         }]);
@@ -240,7 +262,8 @@ mod tests {
             candidate.nodes,
             vec![
                 "Limit",
-                "Index Scan using stories_user_created_idx on stories"
+                "InitPlan 1 (returns $0): Result",
+                "Index Scan using stories_user_created_idx on stories [filter: (user_id = $0)]"
             ]
         );
         assert_eq!(candidate.indexes, vec!["stories_user_created_idx"]);
@@ -253,7 +276,8 @@ mod tests {
         assert_eq!(
             candidate.changes,
             vec![
-                "+ Index Scan using stories_user_created_idx on stories",
+                "+ Index Scan using stories_user_created_idx on stories [filter: (user_id = $0)]",
+                "+ InitPlan 1 (returns $0): Result",
                 "- Seq Scan on stories",
                 "- Sort"
             ]

@@ -147,10 +147,10 @@ class Hog:
         self.off()
 
 
-def run(url, path, design, out, kind):
+def run(path, design, out, kind):
     length = ["--duration", "3s"] if kind == "aa" else []
     subprocess.run([BIN, "run", path, "--scale", "0.1", *length, "--rounds", "3",
-                    "--design", design, "--database-url", url, "--out", out],
+                    "--design", design, "--out", out],
                    check=False, capture_output=True, text=True)
     with open(os.path.join(out, "results.json")) as f:
         return json.load(f)
@@ -167,11 +167,16 @@ def main():
     path = scenario(kind, work)
     seeded = subprocess.run([BIN, "seed", path, "--scale", "0.1", "--keep"], check=True,
                             capture_output=True, text=True)
-    hint = re.search(r"psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)", seeded.stderr)
+    hint = re.search(r"PGPASSFILE=(\S+) psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)",
+                     seeded.stderr)
     if not hint:
         sys.exit("could not read the kept cluster's address:\n" + seeded.stderr)
-    _, port, _, stop = hint.groups()
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    passfile = hint.group(1)
+    with open(passfile) as f:
+        password = f.readline().strip().rsplit(":", 1)[1]
+    _, _, port, _, stop = hint.groups()
+    # The password travels in the environment, never on a command line.
+    os.environ["DATABASE_URL"] = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
     tally = {d: {"runs": 0, "false": 0, "inconclusive": 0, "decided": 0, "beyond": 0, "work_false": 0,
                  "hit": 0, "work_hit": 0, "seconds": 0.0} for d in designs}
     try:
@@ -179,7 +184,7 @@ def main():
             for i in range(runs):
                 for design in designs:
                     started = time.time()
-                    r = run(url, path, design, os.path.join(work, f"{design}-{i}"), kind)
+                    r = run(path, design, os.path.join(work, f"{design}-{i}"), kind)
                     t = tally[design]
                     t["runs"] += 1
                     t["seconds"] += time.time() - started

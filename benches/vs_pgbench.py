@@ -48,11 +48,11 @@ def pgbench(port, db, script, clients):
     return count, tps, latency_ms, cpu
 
 
-def schemabench(url, scenario, clients):
+def schemabench(scenario, clients):
     out_dir = tempfile.mkdtemp(prefix="schemabench-vs-pgbench-")
     _, cpu = timed([BIN, "run", os.path.join(ROOT, "benches", "pgbench", scenario), "--scale", "0.1",
                     "--duration", f"{SECONDS}s", "--clients", str(clients), "--protocol", "prepared",
-                    "--database-url", url, "--out", out_dir])
+                    "--out", out_dir])
     with open(os.path.join(out_dir, "results.json")) as f:
         results = json.load(f)
     phase = results["candidates"][0]["phases"][0]  # the baseline, its only phase
@@ -64,11 +64,17 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     seeded = subprocess.run([BIN, "seed", "--scale", "0.1", "--keep"], cwd=ROOT, check=True,
                             capture_output=True, text=True)
-    hint = re.search(r"psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)", seeded.stderr)
+    hint = re.search(r"PGPASSFILE=(\S+) psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)",
+                     seeded.stderr)
     if not hint:
         sys.exit("could not read the kept cluster's address:\n" + seeded.stderr)
-    _, port, db, stop = hint.groups()
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    passfile = hint.group(1)
+    with open(passfile) as f:
+        password = f.readline().strip().rsplit(":", 1)[1]
+    _, _, port, db, stop = hint.groups()
+    # The password travels in the environment, never on a command line.
+    os.environ["DATABASE_URL"] = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+    os.environ["PGPASSFILE"] = passfile
     try:
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", db, "-c",
                         "drop table if exists bench_keys; "
@@ -84,7 +90,7 @@ def main():
                     if tool == "pgbench":
                         count, qps, mean, cpu = pgbench(port, db, f"{name}.sql", clients)
                     else:
-                        count, qps, mean, cpu = schemabench(url, f"{name}.toml", clients)
+                        count, qps, mean, cpu = schemabench(f"{name}.toml", clients)
                     rows[(tool, clients)] = (count, qps, mean, cpu)
                     print(f"{name:<10} {clients:>7} {tool:<12} {count:>9} {qps:>10.0f} {mean:>8.3f} {1000 * cpu / max(count, 1):>11.4f}")
             s8, p8 = rows[("schemabench", 8)], rows[("pgbench", 8)]

@@ -22,6 +22,67 @@ async fn checksums(client: &Client, tables: &[String]) -> Vec<(String, String)> 
     out
 }
 
+/// The throwaway cluster admits only schemabench: no login without its
+/// password, no `trust` line, a socket directory only its owner enters.
+#[tokio::test]
+async fn the_throwaway_cluster_admits_only_its_password() {
+    use std::os::unix::fs::PermissionsExt;
+    let cluster = common::cluster();
+    let port = cluster.port;
+    let refused = |url: String| async move {
+        let config: tokio_postgres::Config = url.parse().expect("url");
+        match config.connect(tokio_postgres::NoTls).await {
+            Ok(_) => panic!("{url} connected without the password"),
+            Err(e) => e,
+        }
+    };
+    // No password: the server asks for one (under `trust` it would not).
+    let e = refused(format!("postgresql://postgres@127.0.0.1:{port}/postgres")).await;
+    assert!(format!("{e:?}").contains("password missing"), "{e:?}");
+    for user in ["postgres", "authenticator", "anon"] {
+        let e = refused(format!(
+            "postgresql://{user}:wrong@127.0.0.1:{port}/postgres"
+        ))
+        .await;
+        let code = e.as_db_error().map(|d| d.code().code().to_owned());
+        assert_eq!(code.as_deref(), Some("28P01"), "{user}: {e}");
+    }
+    let mut socket = tokio_postgres::Config::new();
+    socket
+        .host_path(&cluster.socket_dir)
+        .port(port)
+        .user("postgres")
+        .dbname("postgres");
+    let e = socket
+        .connect(tokio_postgres::NoTls)
+        .await
+        .err()
+        .expect("the socket asks for the password too");
+    assert!(format!("{e:?}").contains("password missing"), "{e:?}");
+    let mode = std::fs::metadata(&cluster.socket_dir)
+        .expect("socket dir")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    let client = common::server()
+        .await
+        .connect("postgres")
+        .await
+        .expect("with the password");
+    let lines: Vec<String> = client
+        .query("select type, auth_method from pg_hba_file_rules", &[])
+        .await
+        .expect("pg_hba_file_rules")
+        .iter()
+        .map(|r| format!("{} {}", r.get::<_, String>(0), r.get::<_, String>(1)))
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|l| l.ends_with("scram-sha-256")),
+        "{lines:?}"
+    );
+}
+
 #[tokio::test]
 async fn same_seed_gives_identical_tables_and_another_seed_does_not() {
     let server = common::server().await;

@@ -109,10 +109,15 @@ pub(crate) fn finish_server(mut server: Server, args: &ServerArgs, database: &st
     if let Some(cluster) = server.cluster.as_mut()
         && args.keep
     {
-        cluster.keep();
-        eprintln!(
-            "cluster kept running; connect with:\n  {}",
-            cluster.psql_hint(database)
-        );
+        match cluster.keep() {
+            Ok(()) => eprintln!(
+                "cluster kept running; connect with:\n  {}",
+                cluster.psql_hint(database)
+            ),
+            Err(e) => eprintln!(
+                "cluster kept running, but its passfile {} could not be written: {e}",
+                cluster.passfile().display()
+            ),
+        }
     }
 }

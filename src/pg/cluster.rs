@@ -3,9 +3,15 @@
 //!
 //! PostgreSQL refuses to run as root, so when schemabench runs as root the
 //! server runs as an unprivileged account (`postgres` where it exists).
+//!
+//! It admits only schemabench: every login needs a random per-cluster
+//! password (SCRAM-SHA-256, no `trust` line anywhere), which is never
+//! printed; the socket directory is its owner's alone, and `--keep` leaves
+//! the password in a 0600 passfile rather than on a command line.
 
 use std::ffi::OsStr;
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,6 +36,23 @@ pub enum ClusterError {
     Io(#[from] std::io::Error),
 }
 
+/// The cluster's password: printed by nothing, `Debug` included.
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Secret {
+    /// 32 random hexadecimal digits: no character needs quoting anywhere.
+    fn random() -> Self {
+        let bytes: [u8; 16] = rand::random();
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
 /// A running throwaway cluster. Dropping it stops the server and deletes its
 /// files, unless [`EmbeddedCluster::keep`] was called.
 #[derive(Debug)]
@@ -41,6 +64,7 @@ pub struct EmbeddedCluster {
     /// The unprivileged account the server runs as, when we are root:
     /// (uid, gid, name).
     run_as: Option<(u32, u32, String)>,
+    password: Secret,
     keep: bool,
 }
 
@@ -119,17 +143,28 @@ impl EmbeddedCluster {
             root,
             port: free_port()?,
             run_as,
+            password: Secret::random(),
             keep: false,
         };
         std::fs::create_dir_all(&cluster.socket_dir)?;
-        if let Some((uid, gid, _)) = &cluster.run_as {
-            let (uid, gid) = (*uid, *gid);
-            for dir in [&cluster.root, &cluster.socket_dir] {
-                nix::unistd::chown(dir, Some(uid.into()), Some(gid.into()))
+        // initdb reads the password from a file the server account owns,
+        // deleted as soon as the cluster exists.
+        let pwfile = cluster.root.join("pwfile");
+        std::fs::write(&pwfile, &cluster.password.0)?;
+        for (path, mode) in [
+            (&cluster.root, 0o700),
+            (&cluster.socket_dir, 0o700),
+            (&pwfile, 0o600),
+        ] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+            if let Some((uid, gid, _)) = &cluster.run_as {
+                nix::unistd::chown(path, Some((*uid).into()), Some((*gid).into()))
                     .map_err(std::io::Error::from)?;
             }
         }
-        cluster.init()?;
+        let initialised = cluster.init(&pwfile);
+        std::fs::remove_file(&pwfile)?;
+        initialised?;
         cluster.launch()?;
         cluster.watch_owner()?;
         Ok(cluster)
@@ -208,19 +243,25 @@ rm -rf "$2""#;
         }
     }
 
-    fn init(&self) -> Result<(), ClusterError> {
+    fn init(&self, pwfile: &Path) -> Result<(), ClusterError> {
         let mut cmd = self.command("initdb");
         cmd.args([
             "-U",
             "postgres",
-            "--auth=trust",
+            "--auth=scram-sha-256",
             "--encoding=UTF8",
             "--locale=C",
             "--no-sync",
-            "-D",
         ])
+        .arg(format!("--pwfile={}", pwfile.display()))
+        .arg("-D")
         .arg(self.data_dir());
         self.run("initdb", cmd)
+    }
+
+    /// The superuser's password, for schemabench's own connections.
+    pub fn password(&self) -> &str {
+        &self.password.0
     }
 
     fn launch(&self) -> Result<(), ClusterError> {
@@ -228,6 +269,8 @@ rm -rf "$2""#;
             format!("-c port={}", self.port),
             "-c listen_addresses=127.0.0.1".to_owned(),
             format!("-c unix_socket_directories={}", self.socket_dir.display()),
+            "-c unix_socket_permissions=0700".to_owned(),
+            "-c password_encryption=scram-sha-256".to_owned(),
             "-c shared_preload_libraries=pg_stat_statements".to_owned(),
             "-c track_io_timing=on".to_owned(),
             "-c max_connections=200".to_owned(),
@@ -277,13 +320,27 @@ rm -rf "$2""#;
         }
     }
 
-    /// Leave the server running after schemabench exits.
-    pub fn keep(&mut self) {
+    /// Leave the server running after schemabench exits, with a passfile
+    /// (owner-only) for the user to connect with.
+    pub fn keep(&mut self) -> std::io::Result<()> {
         self.keep = true;
-        let _ = std::fs::write(self.root.join("keep"), b"");
+        std::fs::write(self.root.join("keep"), b"")?;
+        let passfile = self.passfile();
+        let lines: String = ["postgres", "authenticator"]
+            .iter()
+            .map(|user| format!("*:{}:*:{user}:{}\n", self.port, self.password.0))
+            .collect();
+        std::fs::write(&passfile, lines)?;
+        std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600))
     }
 
-    /// A `psql` command line that connects to this cluster.
+    /// Where `keep` leaves the password, in libpq's passfile format.
+    pub fn passfile(&self) -> PathBuf {
+        self.root.join("passfile")
+    }
+
+    /// A `psql` command line that connects to this cluster, the password
+    /// read from the passfile.
     pub fn psql_hint(&self, database: &str) -> String {
         let as_user = self
             .run_as
@@ -291,7 +348,8 @@ rm -rf "$2""#;
             .map(|(_, _, name)| format!("runuser -u {name} -- "))
             .unwrap_or_default();
         format!(
-            "psql -h {} -p {} -U postgres {database}   # stop with: {as_user}{} stop -D {}",
+            "PGPASSFILE={} psql -h {} -p {} -U postgres {database}   # stop with: {as_user}{} stop -D {}",
+            self.passfile().display(),
             self.socket_dir.display(),
             self.port,
             self.bin.join("pg_ctl").display(),

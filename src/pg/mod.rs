@@ -121,13 +121,39 @@ impl Server {
                 config
                     .host_path(&cluster.socket_dir)
                     .port(cluster.port)
-                    .user("postgres");
-                Ok(Self {
+                    .user("postgres")
+                    .password(cluster.password());
+                let server = Self {
                     config,
                     cluster: Some(cluster),
-                })
+                };
+                server.admit_api_login().await?;
+                Ok(server)
             }
         }
+    }
+
+    /// PostgREST logs in as `authenticator`: in a throwaway cluster that
+    /// role is schemabench's (created here, as the Supabase set-up would)
+    /// and shares the cluster's password, sent only as a SCRAM verifier.
+    /// Only for clusters schemabench started: a real server's role is left
+    /// as it is.
+    pub async fn admit_api_login(&self) -> Result<(), PgError> {
+        let password = self.config.get_password().unwrap_or_default();
+        let verifier = postgres_protocol::password::scram_sha_256(password);
+        let client = self.connect(&self.maintenance_db()).await?;
+        client
+            .batch_execute(&format!(
+                "do $$ begin
+                   if not exists (select from pg_roles where rolname = 'authenticator') then
+                     create role authenticator login noinherit;
+                     comment on role authenticator is 'schemabench: Supabase API role emulation';
+                   end if;
+                 end $$;
+                 alter role authenticator password '{verifier}'"
+            ))
+            .await
+            .context_db("admitting the API login role")
     }
 
     /// Where the server is, without credentials.

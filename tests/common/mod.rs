@@ -11,23 +11,48 @@ use schemabench::scenario::Scenario;
 
 static CLUSTER: OnceLock<EmbeddedCluster> = OnceLock::new();
 
-/// The shared cluster, started on first use.
+/// The shared cluster, started on first use, its API login role admitted
+/// as `schemabench` admits it in the clusters it starts itself.
 pub fn cluster() -> &'static EmbeddedCluster {
-    CLUSTER.get_or_init(|| EmbeddedCluster::start().expect("start a throwaway PostgreSQL cluster"))
+    CLUSTER.get_or_init(|| {
+        let cluster = EmbeddedCluster::start().expect("start a throwaway PostgreSQL cluster");
+        let url = format!(
+            "postgresql://postgres:{}@127.0.0.1:{}/postgres",
+            cluster.password(),
+            cluster.port
+        );
+        // Its own thread and runtime: the caller may be inside one.
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(async {
+                    Server::open(Some(&url))
+                        .await
+                        .expect("connect")
+                        .admit_api_login()
+                        .await
+                        .expect("admit authenticator")
+                })
+        })
+        .join()
+        .expect("admitting the API login role");
+        cluster
+    })
 }
 
-/// A superuser URL of the shared cluster.
+/// A superuser URL of the shared cluster, with its password.
 pub fn database_url() -> String {
-    format!(
-        "postgresql://postgres@127.0.0.1:{}/postgres",
-        cluster().port
-    )
+    url_as("postgres", "postgres")
 }
 
-/// A URL for another role on the shared cluster.
+/// A URL for another login role on the shared cluster (its login roles
+/// share the cluster's password).
 pub fn url_as(user: &str, database: &str) -> String {
     format!(
-        "postgresql://{user}@127.0.0.1:{}/{database}",
+        "postgresql://{user}:{}@127.0.0.1:{}/{database}",
+        cluster().password(),
         cluster().port
     )
 }

@@ -308,7 +308,8 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
             .unwrap_or_else(|| panic!("work of {candidate}: {:?}", results.work_comparisons))
     };
     // Duet verdicts are drawn from paired slices of the phases run side
-    // by side, one sample per slice.
+    // by side, one sample per slice; how many depends on the machine's
+    // speed (a slice spans whole seconds), at least one per round.
     let same_p50 = results
         .comparisons
         .iter()

@@ -120,6 +120,30 @@ struct Arm {
     stats: tokio_postgres::Client,
 }
 
+/// A prepared copy, ready to drive.
+async fn arm(
+    server: &Server,
+    prepared: Prepared,
+    workload: &WorkloadSpec,
+    plan: &Arc<DataPlan>,
+    protocol: Protocol,
+) -> Result<Arm, RunError> {
+    let shared = drive::shared(
+        server,
+        &prepared.database,
+        &with_overrides(workload, &prepared.candidate),
+        Arc::clone(plan),
+        protocol,
+    )
+    .await?;
+    let stats = server.connect(&prepared.database).await?;
+    Ok(Arm {
+        prepared,
+        shared: Arc::new(shared),
+        stats,
+    })
+}
+
 /// What a run of `scenario` with `options` will be compared on, known
 /// before any work: a stored baseline that differs is refused at once.
 pub fn run_key(scenario: &Scenario, options: &RunOptions) -> Option<RunKey> {
@@ -202,24 +226,27 @@ pub async fn run(
     let mut arms = Vec::with_capacity(candidates.len());
     for (index, (candidate, template)) in candidates.into_iter().zip(&templates).enumerate() {
         let prepared = candidate::prepare(server, &admin, template, index, candidate).await?;
-        let shared = drive::shared(
-            server,
-            &prepared.database,
-            &with_overrides(workload_spec, &prepared.candidate),
-            Arc::clone(&plan),
-            protocol,
-        )
-        .await?;
-        let stats = server.connect(&prepared.database).await?;
-        arms.push(Arm {
-            prepared,
-            shared: Arc::new(shared),
-            stats,
-        });
+        arms.push(arm(server, prepared, workload_spec, &plan, protocol).await?);
+    }
+    // Duets: a baseline twin for every candidate after the first.
+    let configurations = arms.len();
+    if options.design == Design::Duet {
+        for c in 2..configurations {
+            let index = baseline_twin(configurations, c);
+            let twin = candidate::prepare(
+                server,
+                &admin,
+                &templates[0],
+                index,
+                arms[0].prepared.candidate.clone(),
+            )
+            .await?;
+            arms.push(arm(server, twin, workload_spec, &plan, protocol).await?);
+        }
     }
     let rounds = options
         .rounds
-        .unwrap_or(if arms.len() > 1 { 3 } else { 1 })
+        .unwrap_or(if configurations > 1 { 3 } else { 1 })
         .max(1);
     let probe = server.connect(&arms[0].prepared.database).await?;
     let mut results = RunResults {
@@ -238,7 +265,7 @@ pub async fn run(
         rounds,
         design: options.design,
         criteria: options.criteria,
-        candidates: arms
+        candidates: arms[..configurations]
             .iter()
             .map(|arm| CandidateResult {
                 name: arm.prepared.candidate.name.clone(),
@@ -266,15 +293,15 @@ pub async fn run(
     report.write(&results)?;
 
     // With a budget, rounds go on past `rounds` until every verdict settles.
-    let most_rounds = if options.budget.is_some() && arms.len() > 1 {
+    let most_rounds = if options.budget.is_some() && configurations > 1 {
         rounds.max(MOST_ROUNDS)
     } else {
         rounds
     };
-    let sittings = sittings(arms.len(), most_rounds, options.design);
+    let sittings = sittings(configurations, most_rounds, options.design);
     let measuring = std::time::Instant::now();
     let name = |a: usize| arms[a].prepared.candidate.name.as_str();
-    let simple = arms.len() == 1 && rounds == 1;
+    let simple = configurations == 1 && rounds == 1;
     let mut slots = Vec::new();
     for sitting in &sittings {
         for phase in &phases {
@@ -289,9 +316,10 @@ pub async fn run(
     }
     let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
     let timeline = Timeline::start(query_names, slots, hlogs).map_err(RunError::Timeline)?;
-    // [arm][sitting][query]: each sitting's measured phases merged.
-    let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> = arms.iter().map(|_| Vec::new()).collect();
-    // [arm]: statement statistics as last read, so each sitting gets its own.
+    // [configuration][sitting][query]: each sitting's measured phases merged.
+    let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> =
+        (0..configurations).map(|_| Vec::new()).collect();
+    // [copy]: statement statistics as last read, so each sitting gets its own.
     let mut read: Vec<Vec<StatementStats>> = arms.iter().map(|_| Vec::new()).collect();
     let mut slot = 0;
     let mut slot_sitting = 0;
@@ -304,8 +332,8 @@ pub async fn run(
         for (p, phase) in phases.iter().enumerate() {
             // The same request sequence for every candidate and round: paired samples.
             let seed = combine(&[spec.seed, p as u64]);
-            let outcomes = join_all(sitting.arms.iter().enumerate().map(|(i, &a)| {
-                let shared = Arc::clone(&arms[a].shared);
+            let outcomes = join_all(sitting.copies.iter().enumerate().map(|(i, &copy)| {
+                let shared = Arc::clone(&arms[copy].shared);
                 run_phase(shared, &timeline, slot + i, phase, seed, i == 0)
             }))
             .await;
@@ -362,18 +390,18 @@ pub async fn run(
                 break;
             }
         }
-        for (i, &a) in sitting.arms.iter().enumerate() {
-            let arm = &arms[a];
+        for (i, (&a, &copy)) in sitting.arms.iter().zip(&sitting.copies).enumerate() {
+            let arm = &arms[copy];
             per_round[a].push(merge(&arm.shared.workload, &measured[i]));
             let now = observe::statement_stats(&arm.stats, &arm.shared).await;
             record_work(
                 &mut results.candidates[a].work,
-                &read[a],
+                &read[copy],
                 &now,
                 round,
                 partner(a),
             );
-            read[a] = now;
+            read[copy] = now;
             update_queries(
                 &mut results.candidates[a],
                 &arm.shared.workload,
@@ -409,7 +437,13 @@ pub async fn run(
     reference.extend(observe::reference_times(&arms[0].stats, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
     if results.aborted.is_none() {
-        observe_arms(server, &arms, &mut results.candidates, spec.seed).await?;
+        observe_arms(
+            server,
+            &arms[..configurations],
+            &mut results.candidates,
+            spec.seed,
+        )
+        .await?;
     }
     (results.comparisons, results.work_comparisons) = compare::verdicts(
         &results.candidates[0],
@@ -451,8 +485,11 @@ fn round_order(arms: usize, round: u32) -> impl Iterator<Item = usize> {
 #[derive(Debug, PartialEq)]
 struct Sitting {
     round: u32,
-    /// Indexes into the arms; the baseline (0) first when it sits.
+    /// The configurations (indexes into the results' candidates); the
+    /// baseline (0) first when it sits.
     arms: Vec<usize>,
+    /// The database copy each drives (indexes into the run's copies).
+    copies: Vec<usize>,
 }
 
 impl Sitting {
@@ -477,14 +514,25 @@ fn sittings(arms: usize, rounds: u32, design: Design) -> Vec<Sitting> {
             Design::Duet if arms > 1 => out.extend(round_order(arms - 1, round).map(|c| Sitting {
                 round,
                 arms: vec![0, c + 1],
+                copies: vec![baseline_twin(arms, c + 1), c + 1],
             })),
             _ => out.extend(round_order(arms, round).map(|a| Sitting {
                 round,
                 arms: vec![a],
+                copies: vec![a],
             })),
         }
     }
     out
+}
+
+/// The baseline copy that runs beside candidate `c` in duets: one per
+/// candidate (the first is the baseline's own copy, the others follow the
+/// candidates'), so each pair's writes build the same data on both sides.
+/// A single baseline copy beside six candidates would take six times their
+/// writes, and its reads would drift away from theirs.
+fn baseline_twin(arms: usize, c: usize) -> usize {
+    if c <= 1 { 0 } else { arms + c - 2 }
 }
 
 /// Statement statistics, index usage and plans of every candidate, after
@@ -716,6 +764,12 @@ mod tests {
                 .map(|s| (s.round, s.arms))
                 .collect()
         };
+        // The baseline beside candidate 2 is its twin, copy 3.
+        let copies: Vec<Vec<usize>> = sittings(3, 1, Design::Duet)
+            .into_iter()
+            .map(|s| s.copies)
+            .collect();
+        assert_eq!(copies, [vec![0, 1], vec![3, 2]]);
         assert_eq!(
             seated(Design::Duet),
             [

@@ -272,6 +272,23 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
             seated(&[(1, "baseline"), (2, "baseline"), (3, "baseline")])
         );
     }
+    // The baseline beside no_index ran on its own twin copy, so each
+    // pair's writes build the same data on both sides.
+    let twin = schemabench::candidate::copy_name(&results.scenario.database, 3);
+    let admin = common::server()
+        .await
+        .connect("postgres")
+        .await
+        .expect("admin");
+    let twins: i64 = admin
+        .query_one(
+            "select count(*) from pg_database where datname = $1",
+            &[&twin],
+        )
+        .await
+        .expect("pg_database")
+        .get(0);
+    assert_eq!(twins, 1, "{twin}");
     // One client and a fixed count: every configuration and sitting sends
     // the very same requests.
     let pages = |c: &schemabench::results::CandidateResult, round: u32| -> u64 {

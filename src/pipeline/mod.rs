@@ -2,28 +2,35 @@
 //! -> observe -> compare -> gate -> write. Each stage is its own module;
 //! this one only decides their order and carries results between them.
 
+mod schedule;
+mod tally;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::future::join_all;
 
+use schedule::{baseline_twin, sittings};
+use tally::{
+    failed_abort_threshold, measured_seconds, median, merge, merge_rounds, pair_slices,
+    record_work, settled, update_queries,
+};
+
 use crate::candidate::{self, Candidate, CandidateError, Prepared};
 use crate::compare::{self, Pairing};
 use crate::drive::engine::{Phase, PhaseOutcome, PhaseOverrides, run_phase};
 use crate::drive::session::Shared;
-use crate::drive::workload::Workload;
 use crate::drive::{self, DriveError, phase_result, query_results};
 use crate::gate::baseline::RunKey;
 use crate::gate::threshold::evaluate;
+use crate::measure::QueryMeasurements;
 use crate::measure::timeline::Timeline;
-use crate::measure::{QueryMeasurements, slices};
 use crate::observe;
 use crate::pg::{PgError, Server, catalog};
 use crate::report::files::{ReportDir, ReportError};
 use crate::results::{
-    CandidateResult, Comparison, Criteria, Design, Gate, MachineInfo, PairedSlices, PlanSummary,
-    QueryResult, QueryWork, RESULTS_VERSION, Regression, RunResults, ScenarioInfo, StatementStats,
-    TableRows, Verdict, WorkComparison,
+    CandidateResult, Criteria, Design, Gate, MachineInfo, PlanSummary, RESULTS_VERSION, Regression,
+    RunResults, ScenarioInfo, StatementStats, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
@@ -91,23 +98,8 @@ pub struct Against {
 /// Rounds a budget may run to, at most.
 const MOST_ROUNDS: u32 = 100;
 
-/// No verdict moved past its threshold without being called.
-fn settled(latency: &[Comparison], work: &[WorkComparison]) -> bool {
-    latency
-        .iter()
-        .map(|c| c.estimate.verdict)
-        .chain(work.iter().map(|w| w.estimate.verdict))
-        .all(|v| v != Verdict::Inconclusive)
-}
-
 /// Runs of the reference query before and after the load.
 const REFERENCE_TIMES: usize = 7;
-
-/// The middle value; none of nothing.
-fn median(values: &mut [f64]) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied()
-}
 
 /// The candidate name of the scenario's own schema in a schema comparison.
 pub const BRANCH: &str = "branch";
@@ -473,68 +465,6 @@ pub async fn run(
     Ok((results, report))
 }
 
-/// The configurations in the order round `round` runs them: each round
-/// starts one further along, so no candidate always runs right after the
-/// baseline, or always last, when the machine is at its warmest.
-fn round_order(arms: usize, round: u32) -> impl Iterator<Item = usize> {
-    let start = (round as usize - 1) % arms.max(1);
-    (0..arms).map(move |i| (start + i) % arms)
-}
-
-/// Configurations that run their phases at the same time, in one round.
-#[derive(Debug, PartialEq)]
-struct Sitting {
-    round: u32,
-    /// The configurations (indexes into the results' candidates); the
-    /// baseline (0) first when it sits.
-    arms: Vec<usize>,
-    /// The database copy each drives (indexes into the run's copies).
-    copies: Vec<usize>,
-}
-
-impl Sitting {
-    /// The configuration beside `arm`, in a duet.
-    fn partner(&self, arm: usize) -> Option<usize> {
-        match self.arms.as_slice() {
-            [a, b] if *a == arm => Some(*b),
-            [a, b] if *b == arm => Some(*a),
-            _ => None,
-        }
-    }
-}
-
-/// Every sitting of the run in order. Duets seat the baseline beside each
-/// candidate in turn (the candidates' order rotating every round), so every
-/// candidate is compared with baseline samples taken at the same moment
-/// and the server carries two configurations, never seven, at once.
-fn sittings(arms: usize, rounds: u32, design: Design) -> Vec<Sitting> {
-    let mut out = Vec::new();
-    for round in 1..=rounds {
-        match design {
-            Design::Duet if arms > 1 => out.extend(round_order(arms - 1, round).map(|c| Sitting {
-                round,
-                arms: vec![0, c + 1],
-                copies: vec![baseline_twin(arms, c + 1), c + 1],
-            })),
-            _ => out.extend(round_order(arms, round).map(|a| Sitting {
-                round,
-                arms: vec![a],
-                copies: vec![a],
-            })),
-        }
-    }
-    out
-}
-
-/// The baseline copy that runs beside candidate `c` in duets: one per
-/// candidate (the first is the baseline's own copy, the others follow the
-/// candidates'), so each pair's writes build the same data on both sides.
-/// A single baseline copy beside six candidates would take six times their
-/// writes, and its reads would drift away from theirs.
-fn baseline_twin(arms: usize, c: usize) -> usize {
-    if c <= 1 { 0 } else { arms + c - 2 }
-}
-
 /// Statement statistics, index usage and plans of every candidate, after
 /// its rounds (plans last, so their executions are not counted).
 async fn observe_arms(
@@ -616,98 +546,6 @@ fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
     spec
 }
 
-/// Queries' measurements merged over phases.
-fn merge(workload: &Workload, outcomes: &[PhaseOutcome]) -> Vec<QueryMeasurements> {
-    workload.merge(outcomes.iter().map(|o| o.queries.as_slice()))
-}
-
-fn merge_rounds(workload: &Workload, rounds: &[Vec<QueryMeasurements>]) -> Vec<QueryMeasurements> {
-    workload.merge(rounds.iter().map(Vec::as_slice))
-}
-
-/// The first limit of a threshold with `abort_on_fail` that fails.
-fn failed_abort_threshold(
-    thresholds: &[crate::scenario::spec::ThresholdSpec],
-    queries: &[QueryResult],
-) -> Option<String> {
-    let aborting: Vec<_> = thresholds
-        .iter()
-        .filter(|t| t.abort_on_fail)
-        .cloned()
-        .collect();
-    evaluate(&aborting, queries)
-        .into_iter()
-        .find(|t| !t.passed)
-        .map(|t| format!("{} `{}` (measured {:.3})", t.query, t.limit, t.actual))
-}
-
-/// Seconds of measured (not warmup) load a configuration has run so far.
-fn measured_seconds(result: &CandidateResult) -> f64 {
-    result
-        .phases
-        .iter()
-        .filter(|p| !p.warmup)
-        .map(|p| p.elapsed_s)
-        .sum()
-}
-
-/// The paired slices of every query and percentile of one duet phase.
-fn pair_slices(
-    workload: &Workload,
-    base: &PhaseOutcome,
-    other: &PhaseOutcome,
-    round: u32,
-) -> Vec<PairedSlices> {
-    let mut out = Vec::new();
-    for (q, query) in workload.queries.iter().enumerate() {
-        for (percentile, quantile) in compare::PERCENTILES {
-            out.push(PairedSlices {
-                round,
-                phase: base.phase.name.clone(),
-                query: query.name.clone(),
-                percentile: percentile.to_owned(),
-                pairs: slices::paired(&base.seconds, &other.seconds, q, quantile),
-            });
-        }
-    }
-    out
-}
-
-/// Adds one round's work per query: what the statistics gained since the
-/// last reading.
-fn record_work(
-    work: &mut Vec<QueryWork>,
-    before: &[StatementStats],
-    now: &[StatementStats],
-    round: u32,
-    partner: Option<&str>,
-) {
-    for stats in now {
-        let was = before.iter().find(|b| b.query == stats.query);
-        let delta = stats.since(was, round, partner);
-        match work.iter_mut().find(|w| w.query == stats.query) {
-            Some(w) => w.rounds.push(delta),
-            None => work.push(QueryWork {
-                query: stats.query.clone(),
-                rounds: vec![delta],
-            }),
-        }
-    }
-}
-
-/// A configuration's per-query figures over the rounds measured so far.
-fn update_queries(
-    result: &mut CandidateResult,
-    workload: &Workload,
-    rounds: &[Vec<QueryMeasurements>],
-) {
-    result.queries = query_results(
-        workload,
-        &merge_rounds(workload, rounds),
-        measured_seconds(result),
-    );
-}
-
 fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
     ScenarioInfo {
         name: scenario.spec.name.clone(),
@@ -724,86 +562,5 @@ fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
                 rows: *rows,
             })
             .collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_budget_stops_once_nothing_is_inconclusive() {
-        let work = |verdict| WorkComparison {
-            candidate: "c".into(),
-            query: "q".into(),
-            baseline_buffers_per_call: 4.0,
-            candidate_buffers_per_call: 4.0,
-            baseline_rows_per_call: 1.0,
-            candidate_rows_per_call: 1.0,
-            estimate: crate::results::Estimate {
-                verdict,
-                ..Default::default()
-            },
-        };
-        assert!(settled(
-            &[],
-            &[work(Verdict::Slower), work(Verdict::NoChange)]
-        ));
-        assert!(!settled(
-            &[],
-            &[work(Verdict::Slower), work(Verdict::Inconclusive)]
-        ));
-        assert!(settled(&[], &[]));
-    }
-
-    #[test]
-    fn duets_seat_the_baseline_beside_each_candidate_in_rotating_order() {
-        let seated = |design| -> Vec<(u32, Vec<usize>)> {
-            sittings(3, 2, design)
-                .into_iter()
-                .map(|s| (s.round, s.arms))
-                .collect()
-        };
-        // The baseline beside candidate 2 is its twin, copy 3.
-        let copies: Vec<Vec<usize>> = sittings(3, 1, Design::Duet)
-            .into_iter()
-            .map(|s| s.copies)
-            .collect();
-        assert_eq!(copies, [vec![0, 1], vec![3, 2]]);
-        assert_eq!(
-            seated(Design::Duet),
-            [
-                (1, vec![0, 1]),
-                (1, vec![0, 2]),
-                (2, vec![0, 2]),
-                (2, vec![0, 1])
-            ]
-        );
-        assert_eq!(
-            seated(Design::Rounds),
-            [
-                (1, vec![0]),
-                (1, vec![1]),
-                (1, vec![2]),
-                (2, vec![1]),
-                (2, vec![2]),
-                (2, vec![0])
-            ]
-        );
-        // The baseline alone has no partner whatever the design.
-        assert_eq!(sittings(1, 2, Design::Duet), sittings(1, 2, Design::Rounds));
-        let duet = &sittings(3, 1, Design::Duet)[1];
-        assert_eq!(
-            (duet.partner(0), duet.partner(2), duet.partner(1)),
-            (Some(2), Some(0), None)
-        );
-    }
-
-    #[test]
-    fn every_configuration_takes_every_position_once_in_as_many_rounds() {
-        let orders: Vec<Vec<usize>> = (1..=3).map(|r| round_order(3, r).collect()).collect();
-        assert_eq!(orders, [[0, 1, 2], [1, 2, 0], [2, 0, 1]]);
-        assert_eq!(round_order(3, 4).collect::<Vec<_>>(), [0, 1, 2]);
-        assert_eq!(round_order(1, 2).collect::<Vec<_>>(), [0]);
     }
 }

@@ -147,11 +147,11 @@ pub struct CriteriaArgs {
     /// Relative change below which a difference is noise [default: 0.05
     /// between candidates of one run (interleaved rounds), 0.20 between
     /// separate runs (--baseline, compare), whose machines drift more].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_noise_threshold)]
     pub noise_threshold: Option<f64>,
     /// Largest p-value that counts as a real change; also sets the
     /// confidence level of the intervals.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = parse_significance)]
     pub significance: f64,
     /// Which verdicts against a stored run (--baseline, compare) fail with
     /// exit 5: `work` (buffers per call, exact whatever the machine's load:
@@ -211,7 +211,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration_arg)]
     pub duration: Option<std::time::Duration>,
     /// Concurrent clients (closed loop) or the worker cap (open loop) of every phase.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: Option<u32>,
     /// Target arrivals per second of every phase: turns every phase into open loop.
     #[arg(long)]
@@ -224,7 +224,7 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     /// Interleaved rounds over all candidates [default: 3 with candidates or
     /// baselines, else 1]: rounds are the samples verdicts are drawn from.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: Option<u32>,
     /// How candidates share the machine: `duet` runs the baseline beside
     /// each candidate in turn, the same requests on both sides at the same
@@ -265,8 +265,29 @@ pub struct RunArgs {
     pub server: ServerArgs,
 }
 
+/// A length of time greater than zero: a zero-length phase measures nothing.
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    crate::scenario::units::parse_duration(text).map_err(|e| format!("expected {e}"))
+    match crate::scenario::units::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("expected a duration greater than 0".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("expected {e}")),
+    }
+}
+
+/// A p-value threshold: strictly between 0 and 1.
+fn parse_significance(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err("expected a number between 0 and 1, such as 0.05".to_owned()),
+    }
+}
+
+/// A relative change: 0 or more (0.05 is 5%).
+fn parse_noise_threshold(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err("expected a relative change of 0 or more, such as 0.05 for 5%".to_owned()),
+    }
 }
 
 /// Flags of `schemabench seed`.

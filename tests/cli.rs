@@ -44,6 +44,37 @@ fn check_accepts_the_taleforge_scenario() {
         .stdout(predicate::str::contains("ok (12 tables"));
 }
 
+/// Flags that would measure nothing or compute nonsense are refused before
+/// any work (no server is started: no URL is given), naming the flag.
+#[test]
+fn impossible_flags_are_refused_with_exit_2() {
+    let cases: [&[&str]; 9] = [
+        &["run", "--significance", "2"],
+        &["run", "--significance", "0"],
+        &["run", "--noise-threshold=-0.1"],
+        &["run", "--rounds", "0"],
+        &["run", "--clients", "0"],
+        &["run", "--duration", "0s"],
+        &["run", "--budget", "0s"],
+        &["run", "--gate", "speed"],
+        &["compare", "a.json", "b.json", "--significance", "1.5"],
+    ];
+    for args in cases {
+        let flag = args
+            .iter()
+            .rev()
+            .find(|a| a.starts_with("--"))
+            .and_then(|a| a.split('=').next())
+            .expect("a flag");
+        schemabench()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(flag))
+            .stderr(predicate::str::contains("cluster").not());
+    }
+}
+
 #[test]
 fn a_bad_scenario_names_file_line_key_and_expectation_and_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -38,7 +38,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     let options = pipeline::RunOptions {
         overrides: drive::engine::PhaseOverrides {
             duration: args.duration,
-            clients: args.clients.filter(|c| *c > 0),
+            clients: args.clients,
             rate: args.rate,
         },
         protocol: args.protocol,

@@ -144,17 +144,17 @@ pub struct ReportArgs {
 /// When a difference counts (candidates, baselines, compare).
 #[derive(Debug, Clone, Copy, Args)]
 pub struct CriteriaArgs {
-    /// Relative change below which a difference is noise [default: 0.05
-    /// between candidates of one run (interleaved rounds), 0.20 between
-    /// separate runs (--baseline, compare), whose machines drift more].
+    /// Relative latency change below which a difference is noise [default:
+    /// 0.05 within one run, 0.20 between separate runs (--baseline,
+    /// compare), whose machines drift more; work always uses 0.02].
     #[arg(long, value_parser = parse_noise_threshold)]
     pub noise_threshold: Option<f64>,
     /// Largest p-value that counts as a real change; also sets the
     /// confidence level of the intervals.
     #[arg(long, default_value_t = 0.05, value_parser = parse_significance)]
     pub significance: f64,
-    /// Which verdicts against a stored run (--baseline, compare) fail with
-    /// exit 5: `work` (buffers per call, exact whatever the machine's load:
+    /// Which verdicts of --against-migrations, --baseline or compare fail
+    /// with exit 5: `work` (buffers per call, exact whatever the machine's load:
     /// a nightly gate that does not cry wolf), `latency` (percentiles, which
     /// across separate runs also measure the machine) or `both`. Every
     /// verdict is reported whichever decides.
@@ -222,8 +222,10 @@ pub struct RunArgs {
     /// The report folder [default: reports/<scenario>/<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Interleaved rounds over all candidates [default: 3 with candidates or
-    /// baselines, else 1]: rounds are the samples verdicts are drawn from.
+    /// Rounds over all candidates [default: 3 with candidates or baselines,
+    /// else 1]. In duets each round seats the baseline beside every
+    /// candidate once and verdicts draw on the paired slices of all rounds;
+    /// with --design rounds the rounds themselves are the samples.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: Option<u32>,
     /// How candidates share the machine: `duet` runs the baseline beside

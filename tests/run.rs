@@ -142,26 +142,34 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
     // once its load has begun, however long the preparation took.
     let copy = schemabench::candidate::copy_name(&seeded.database, 0);
     let stall = tokio::spawn(async move {
-        let watcher = common::server()
-            .await
-            .connect("postgres")
-            .await
-            .expect("connect");
+        // Executions, not connections: workers prepare their statements
+        // before the phase's clock starts, so only a completed lookup says
+        // the load has begun.
+        let server = common::server().await;
+        let watcher = loop {
+            // The copy appears once the run has prepared it.
+            match server.connect(&copy).await {
+                Ok(client) => break client,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
         loop {
-            let busy: i64 = watcher
+            let executed: i64 = watcher
                 .query_one(
-                    "select count(*) from pg_stat_activity where datname = $1 and query like 'select count(*) from public.story_videos%'",
-                    &[&copy],
+                    "select coalesce(sum(calls), 0)::int8 from extensions.pg_stat_statements
+                      where dbid = (select oid from pg_database where datname = current_database())
+                        and query like 'select count(*) from public.story_videos%'",
+                    &[],
                 )
                 .await
-                .expect("pg_stat_activity")
+                .expect("pg_stat_statements")
                 .get(0);
-            if busy > 0 {
+            if executed > 0 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let locker = common::server()
             .await
             .connect(&copy)

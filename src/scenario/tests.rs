@@ -211,6 +211,16 @@ fn column_cycle() {
 }
 
 #[test]
+fn a_zero_length_phase() {
+    let m = error_with("duration = \"1s\"", "duration = \"0s\"");
+    assert_names(
+        &m,
+        37,
+        &["load.phases[0].duration", "\"0s\"", "greater than 0"],
+    );
+}
+
+#[test]
 fn zipf_with_a_negative_exponent() {
     let m = error_with("exponent = 1.2", "exponent = -1.2");
     assert_names(

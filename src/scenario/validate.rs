@@ -821,10 +821,19 @@ fn check_load(load: &LoadSpec, path: &KeyPath) -> Check {
         let pp = path.key("phases").index(i);
         match (&phase.duration, phase.transactions) {
             (Some(d), None) => {
-                parse_duration(d).map_err(|e| {
+                let length = parse_duration(d).map_err(|e| {
                     Problem::new(pp.key("duration"), format!("expected {e}"))
                         .with_value(format!("{d:?}"))
                 })?;
+                // A zero-length phase measures nothing, and nothing passes
+                // every threshold.
+                if length.is_zero() {
+                    return Err(Problem::new(
+                        pp.key("duration"),
+                        "expected a duration greater than 0",
+                    )
+                    .with_value(format!("{d:?}")));
+                }
             }
             (None, Some(n)) if n > 0 => {}
             (None, Some(n)) => {

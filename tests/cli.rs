@@ -75,6 +75,26 @@ fn impossible_flags_are_refused_with_exit_2() {
     }
 }
 
+/// The error chain is printed once: a cause is not repeated after its
+/// context.
+#[test]
+fn a_cause_is_printed_once() {
+    let cases: [&[&str]; 2] = [
+        &["compare", "missing-a.json", "missing-b.json"],
+        &["check", "missing.toml"],
+    ];
+    for args in cases {
+        let output = schemabench()
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+    }
+}
+
 #[test]
 fn a_bad_scenario_names_file_line_key_and_expectation_and_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -11,19 +11,19 @@ use crate::results::{RunResults, Verdict};
 /// Why a stored run cannot be read, written or compared.
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{} is not a schemabench results file: {source}", path.display())]
+    #[error("{} is not a schemabench results file", path.display())]
     Parse {
         path: PathBuf,
         source: serde_json::Error,
     },
     #[error("{} has results version {found}; this schemabench reads version {}", path.display(), crate::results::RESULTS_VERSION)]
     Version { path: PathBuf, found: u64 },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,

@@ -19,12 +19,12 @@ pub const SUPABASE_AUTH_SQL: &str = include_str!("supabase_auth.sql");
 /// Errors talking to the server.
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    #[error("invalid database URL ({}): {source}", redact_url(url))]
+    #[error("invalid database URL ({})", redact_url(url))]
     BadUrl {
         url: String,
         source: tokio_postgres::Error,
     },
-    #[error("cannot connect to {target}: {source}")]
+    #[error("cannot connect to {target}")]
     Connect {
         target: String,
         source: tokio_postgres::Error,

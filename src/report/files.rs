@@ -12,7 +12,7 @@ use crate::results::RunResults;
 
 /// Why the report folder could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write the report in {}: {source}", path.display())]
+#[error("cannot write the report in {}", path.display())]
 pub struct ReportError {
     pub path: PathBuf,
     pub source: std::io::Error,

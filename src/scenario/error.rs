@@ -60,7 +60,7 @@ impl fmt::Display for KeyPath {
 /// A problem found while reading or checking a scenario.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario file {}: {source}", path.display())]
+    #[error("cannot read scenario file {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -77,10 +77,7 @@ mod tests {
 
     #[test]
     fn an_inconclusive_comparison_with_the_baseline_is_undecided_not_ok() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
-        let text = std::fs::read_to_string(path).expect("fixture");
-        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut results = crate::results::fixture();
         results.thresholds.clear();
         let mut comparisons = results.comparisons.clone();
         for c in &mut comparisons {
@@ -124,10 +121,7 @@ mod tests {
             verdict,
             ..Estimate::default()
         };
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
-        let text = std::fs::read_to_string(path).expect("fixture");
-        let results: RunResults = serde_json::from_str(&text).expect("results");
+        let results = crate::results::fixture();
         let mut latency = results.comparisons[0].clone();
         latency.estimate = estimate(Verdict::Slower);
         let work = crate::results::WorkComparison {
@@ -161,10 +155,7 @@ mod tests {
 
     #[test]
     fn a_changed_machine_is_a_warning_not_a_regression() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
-        let text = std::fs::read_to_string(path).expect("fixture");
-        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut results = crate::results::fixture();
         results.thresholds.clear();
         let mut slower = results.comparisons[0].clone();
         slower.estimate = Estimate {

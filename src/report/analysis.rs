@@ -266,10 +266,7 @@ mod tests {
 
     #[test]
     fn a_missed_schedule_is_one_warning_per_phase() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
-        let text = std::fs::read_to_string(path).expect("fixture");
-        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut results = crate::results::fixture();
         assert!(!results.warnings().iter().any(|w| w.contains("missed its")));
         for p in results.candidates[0]
             .phases
@@ -294,10 +291,7 @@ mod tests {
 
     #[test]
     fn a_change_the_rounds_cannot_call_asks_for_more_rounds() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
-        let text = std::fs::read_to_string(path).expect("fixture");
-        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut results = crate::results::fixture();
         let asks = |r: &RunResults| r.warnings().iter().any(|w| w.contains("--rounds"));
         let wide = Estimate {
             ratio: 1.4,
@@ -323,10 +317,7 @@ mod tests {
 
     #[test]
     fn the_detectable_line_names_the_bluntest_candidate_per_query() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
-        let text = std::fs::read_to_string(path).expect("fixture");
-        let results: RunResults = serde_json::from_str(&text).expect("results");
+        let results = crate::results::fixture();
         let mut p50 = results
             .comparisons
             .iter()
@@ -356,10 +347,7 @@ mod tests {
 
     #[test]
     fn a_changed_machine_is_named_in_the_warnings() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
-        let text = std::fs::read_to_string(path).expect("fixture");
-        let mut results: RunResults = serde_json::from_str(&text).expect("results");
+        let mut results = crate::results::fixture();
         let mut regression = Regression::judged(
             "baseline nightly".into(),
             String::new(),

@@ -447,6 +447,14 @@ impl CandidateResult {
     }
 }
 
+/// The stored results.json the unit tests judge and render.
+#[cfg(test)]
+pub(crate) fn fixture() -> RunResults {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results.json");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    serde_json::from_str(&text).expect("results")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

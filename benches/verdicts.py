@@ -24,12 +24,13 @@ Set DESIGNS=duet to measure one design only.
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from kept_cluster import KeptCluster
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "schemabench")
@@ -165,52 +166,35 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="schemabench-verdicts-")
     path = scenario(kind, work)
-    seeded = subprocess.run([BIN, "seed", path, "--scale", "0.1", "--keep"], check=True,
-                            capture_output=True, text=True)
-    hint = re.search(r"PGPASSFILE=(\S+) psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)",
-                     seeded.stderr)
-    if not hint:
-        sys.exit("could not read the kept cluster's address:\n" + seeded.stderr)
-    passfile = hint.group(1)
-    with open(passfile) as f:
-        password = f.readline().strip().rsplit(":", 1)[1]
-    _, _, port, _, stop = hint.groups()
-    # The password travels in the environment, never on a command line.
-    os.environ["DATABASE_URL"] = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
     tally = {d: {"runs": 0, "false": 0, "inconclusive": 0, "decided": 0, "beyond": 0, "work_false": 0,
                  "hit": 0, "work_hit": 0, "seconds": 0.0} for d in designs}
-    try:
-        with Hog(seed=7):
-            for i in range(runs):
-                for design in designs:
-                    started = time.time()
-                    r = run(path, design, os.path.join(work, f"{design}-{i}"), kind)
-                    t = tally[design]
-                    t["runs"] += 1
-                    t["seconds"] += time.time() - started
-                    target = "scan" if kind == "sensitivity" else None
-                    called = [c for c in r["comparisons"] if c["estimate"]["verdict"] in ("faster", "slower")]
-                    wrong = [c for c in called if c["query"] != target]
-                    t["false"] += bool(wrong)
-                    t["inconclusive"] += sum(c["estimate"]["verdict"] == "inconclusive" for c in r["comparisons"])
-                    # Ratios past 10% that the run decided (the TaleForge target).
-                    far = [c for c in r["comparisons"] if abs(c["estimate"]["ratio"] - 1) > 0.1]
-                    t["beyond"] += len(far)
-                    t["decided"] += sum(c["estimate"]["verdict"] in ("faster", "slower") for c in far)
-                    hit = any(c["query"] == target and c["estimate"]["verdict"] == "slower" for c in called)
-                    t["hit"] += hit
-                    works = r.get("work_comparisons", [])
-                    t["work_false"] += any(w["query"] != target and w["estimate"]["verdict"] in ("faster", "slower")
-                                           for w in works)
-                    t["work_hit"] += any(w["query"] == target and w["estimate"]["verdict"] == "slower"
-                                         for w in works)
-                    print(f"{design:<6} run {i + 1:>2}: {len(wrong)} false call(s) "
-                          f"{[(c['query'], c['percentile'], round(c['estimate']['ratio'], 2)) for c in wrong]}"
-                          + (f", scan slower: {hit}" if target else ""), flush=True)
-    finally:
-        subprocess.run(stop.split(), capture_output=True)
-        data_dir = stop.split("-D", 1)[1].strip()
-        subprocess.run(["rm", "-rf", os.path.dirname(data_dir)])
+    with KeptCluster(BIN, [path, "--scale", "0.1"]), Hog(seed=7):
+        for i in range(runs):
+            for design in designs:
+                started = time.time()
+                r = run(path, design, os.path.join(work, f"{design}-{i}"), kind)
+                t = tally[design]
+                t["runs"] += 1
+                t["seconds"] += time.time() - started
+                target = "scan" if kind == "sensitivity" else None
+                called = [c for c in r["comparisons"] if c["estimate"]["verdict"] in ("faster", "slower")]
+                wrong = [c for c in called if c["query"] != target]
+                t["false"] += bool(wrong)
+                t["inconclusive"] += sum(c["estimate"]["verdict"] == "inconclusive" for c in r["comparisons"])
+                # Ratios past 10% that the run decided (the TaleForge target).
+                far = [c for c in r["comparisons"] if abs(c["estimate"]["ratio"] - 1) > 0.1]
+                t["beyond"] += len(far)
+                t["decided"] += sum(c["estimate"]["verdict"] in ("faster", "slower") for c in far)
+                hit = any(c["query"] == target and c["estimate"]["verdict"] == "slower" for c in called)
+                t["hit"] += hit
+                works = r.get("work_comparisons", [])
+                t["work_false"] += any(w["query"] != target and w["estimate"]["verdict"] in ("faster", "slower")
+                                       for w in works)
+                t["work_hit"] += any(w["query"] == target and w["estimate"]["verdict"] == "slower"
+                                     for w in works)
+                print(f"{design:<6} run {i + 1:>2}: {len(wrong)} false call(s) "
+                      f"{[(c['query'], c['percentile'], round(c['estimate']['ratio'], 2)) for c in wrong]}"
+                      + (f", scan slower: {hit}" if target else ""), flush=True)
     print(f"\n{kind}, {runs} runs per design, hog switching on and off:")
     for design, t in tally.items():
         line = (f"  {design:<6} runs with a false latency call: {t['false']}/{t['runs']}, "

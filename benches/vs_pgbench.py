@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+from kept_cluster import KeptCluster
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "schemabench")
 SECONDS = int(os.environ.get("SECONDS_PER_RUN", "10"))
@@ -62,20 +64,8 @@ def schemabench(scenario, clients):
 
 def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    seeded = subprocess.run([BIN, "seed", "--scale", "0.1", "--keep"], cwd=ROOT, check=True,
-                            capture_output=True, text=True)
-    hint = re.search(r"PGPASSFILE=(\S+) psql -h (\S+) -p (\d+) -U postgres (\S+)\s+# stop with: (.*)",
-                     seeded.stderr)
-    if not hint:
-        sys.exit("could not read the kept cluster's address:\n" + seeded.stderr)
-    passfile = hint.group(1)
-    with open(passfile) as f:
-        password = f.readline().strip().rsplit(":", 1)[1]
-    _, _, port, db, stop = hint.groups()
-    # The password travels in the environment, never on a command line.
-    os.environ["DATABASE_URL"] = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
-    os.environ["PGPASSFILE"] = passfile
-    try:
+    with KeptCluster(BIN, ["--scale", "0.1"], cwd=ROOT) as cluster:
+        port, db = cluster.port, cluster.database
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", db, "-c",
                         "drop table if exists bench_keys; "
                         "create table bench_keys as select (row_number() over (order by id) - 1)::int as n, id "
@@ -98,10 +88,6 @@ def main():
             print(f"  {name}: throughput ratio schemabench/pgbench at 8 clients = {s8[1] / p8[1]:.2f} (goal >= 1.0); "
                   f"CPU per 1k queries ratio = {(s8[3] / s8[0]) / (p8[3] / p8[0]):.2f} (goal <= 1.0); "
                   f"mean latency ratio at 1 client = {s1[2] / p1[2]:.2f} (goal within 0.90-1.10)\n")
-    finally:
-        subprocess.run(stop.split(), capture_output=True)
-        data_dir = stop.split("-D", 1)[1].strip()
-        subprocess.run(["rm", "-rf", os.path.dirname(data_dir)])
 
 
 if __name__ == "__main__":

@@ -171,11 +171,11 @@ fn judge(e: &mut Estimate, p_adjusted: f64, family: usize, criteria: Criteria) {
     };
     // Bonferroni's level bounds what Holm needs at any rank.
     let level = criteria.significance / family.max(1) as f64;
-    e.detectable = decidable
-        .then(|| StudentsT::new(0.0, 1.0, e.df).ok())
-        .flatten()
-        .map(|t| (band.ln() + t.inverse_cdf(1.0 - level / 2.0) * e.log_se).exp())
-        .or(if decidable { Some(band) } else { None });
+    e.detectable = decidable.then(|| {
+        StudentsT::new(0.0, 1.0, e.df).ok().map_or(band, |t| {
+            (band.ln() + t.inverse_cdf(1.0 - level / 2.0) * e.log_se).exp()
+        })
+    });
 }
 
 /// Holm's step-down correction over one family of verdicts (every latency
@@ -251,15 +251,16 @@ fn comparisons(
     criteria: Criteria,
 ) -> Vec<Comparison> {
     let mut out = Vec::new();
+    let beside = beside(base, other);
     for query in &other.queries {
         let Some(base_query) = base.queries.iter().find(|b| b.name == query.name) else {
             continue;
         };
         let (base_rounds, other_rounds) = (
-            base.round_histograms(&query.name, beside(base, other)),
+            base.round_histograms(&query.name, beside),
             other.round_histograms(&query.name, None),
         );
-        let base_all = if beside(base, other).is_some() {
+        let base_all = if beside.is_some() {
             merged(&base_rounds)
         } else {
             base_query.histogram.0.clone()
@@ -350,6 +351,7 @@ fn work_comparisons(
 ) -> Vec<WorkComparison> {
     let criteria = work_criteria(significance);
     let mut out = Vec::new();
+    let beside = beside(base, other);
     for work in &other.work {
         let Some(base_work) = base.work.iter().find(|b| b.query == work.query) else {
             continue;
@@ -359,7 +361,7 @@ fn work_comparisons(
         };
         // Rounds without calls stay in place as 0, which pairing skips.
         let Some(estimate) = compare(
-            &base_work.round_buffers(beside(base, other)),
+            &base_work.round_buffers(beside),
             &work.round_buffers(None),
             pairing,
             criteria,

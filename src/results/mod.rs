@@ -203,8 +203,7 @@ impl Regression {
             machine_ratio: None,
             regressed: false,
         };
-        let regressed = regression.gated().any(|v| v == Verdict::Slower);
-        regression.regressed = regressed;
+        regression.rejudge();
         regression
     }
 
@@ -226,6 +225,11 @@ impl Regression {
                 e.verdict = Verdict::Inconclusive;
             }
         }
+        self.rejudge();
+    }
+
+    /// Regressed when a gated verdict is slower.
+    fn rejudge(&mut self) {
         let regressed = self.gated().any(|v| v == Verdict::Slower);
         self.regressed = regressed;
     }

@@ -184,9 +184,12 @@ async fn seeded_data_is_complete_consistent_and_constrained() {
         "stories per user are skewed: max {power}, median {median}"
     );
 
-    // The TaleForge migrations declare 19 foreign keys.
-    assert_eq!(count("select count(*) from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace and convalidated").await, 19,
+    // The TaleForge migrations declare 18 foreign keys, 7 of them composite
+    // (a child row's parent together with its owner).
+    assert_eq!(count("select count(*) from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace and convalidated").await, 18,
         "foreign keys are back and validated");
+    assert_eq!(count("select count(*) from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace and cardinality(conkey) > 1").await, 7,
+        "composite foreign keys tie child rows to their owner");
     assert_eq!(
         count("select count(*) from pg_constraint where contype = 'f' and not convalidated").await,
         0

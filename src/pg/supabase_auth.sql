@@ -115,10 +115,14 @@ alter default privileges in schema public grant all on tables to anon, authentic
 alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
 alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
 
--- Statement statistics, where the server has the extension (optional).
+-- Statement statistics, where the server has the extension (optional),
+-- for schemabench's own connection only: the API roles must not read other
+-- sessions' statements and timings.
 do $ext$
 begin
   create extension if not exists pg_stat_statements with schema extensions;
+  revoke all on extensions.pg_stat_statements, extensions.pg_stat_statements_info from public, anon, authenticated;
+  revoke execute on function extensions.pg_stat_statements(boolean) from public, anon, authenticated;
 exception when others then
   raise notice 'pg_stat_statements is not available: %', sqlerrm;
 end

@@ -28,14 +28,24 @@ drop table public.generation_logs_unpartitioned;
 alter table public.generation_logs add primary key (id, created_at);
 alter table public.generation_logs
   add foreign key (user_id) references public.profiles (id) on delete cascade,
-  add foreign key (story_id) references public.stories (id) on delete set null;
+  add foreign key (story_id, user_id) references public.stories (id, user_id) on delete set null (story_id);
 create index generation_logs_user_id_idx on public.generation_logs (user_id);
 create index generation_logs_story_id_idx on public.generation_logs (story_id);
 
 alter table public.generation_logs enable row level security;
 create policy "generation_logs: read own" on public.generation_logs
   for select to authenticated using (user_id = (select auth.uid()));
-create policy "generation_logs: add own" on public.generation_logs
-  for insert to authenticated with check (user_id = (select auth.uid()));
-grant select, insert on public.generation_logs to authenticated;
+-- New tables inherit the schema's default grants: take the writes back, and
+-- every privilege on the partitions themselves, which have no policies (a
+-- partition read directly would skip the parent's row security).
+revoke insert, update, delete on public.generation_logs from anon, authenticated;
+do $$
+declare
+  part regclass;
+begin
+  for part in select inhrelid::regclass from pg_inherits where inhparent = 'public.generation_logs'::regclass loop
+    execute format('revoke all on %s from anon, authenticated', part);
+  end loop;
+end
+$$;
 grant all on public.generation_logs to service_role;

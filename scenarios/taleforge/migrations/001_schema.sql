@@ -2,7 +2,10 @@
 -- Written the Supabase way: UUID keys, created_at/updated_at, soft deletes
 -- where users delete content, JSONB for flexible settings, an index on every
 -- foreign key. Every user-owned table carries user_id so that RLS policies
--- are one indexed comparison instead of a join to the owning story.
+-- are one indexed comparison instead of a join to the owning story, and a
+-- child row's foreign key names its parent *together with that user_id*:
+-- a user can never attach a page, image, log or child to another user's
+-- row, whatever the policies say (tenant safety as a constraint).
 
 create table public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
@@ -27,7 +30,8 @@ create table public.child_profiles (
   reading_level text not null default 'early' check (reading_level in ('pre', 'early', 'fluent', 'advanced')),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  deleted_at timestamptz
+  deleted_at timestamptz,
+  unique (id, parent_id)
 );
 comment on table public.child_profiles is 'Children a parent writes stories for. COPPA: readable only by the parent, never by anon.';
 comment on column public.child_profiles.age is 'Age in years; drives vocabulary and content filters.';
@@ -56,7 +60,8 @@ create table public.characters (
   traits jsonb not null default '{}'::jsonb,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  deleted_at timestamptz
+  deleted_at timestamptz,
+  unique (id, user_id)
 );
 comment on table public.characters is 'Reusable story characters; one character appears in many of its owner''s stories.';
 comment on column public.characters.traits is 'Free-form traits used in prompts (species, colour, personality).';
@@ -64,12 +69,13 @@ create index characters_user_id_idx on public.characters (user_id);
 
 create table public.character_references (
   id uuid primary key default gen_random_uuid(),
-  character_id uuid not null references public.characters (id) on delete cascade,
+  character_id uuid not null,
   user_id uuid not null references public.profiles (id) on delete cascade,
   image_url text not null,
   prompt text,
   is_primary boolean not null default false,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  foreign key (character_id, user_id) references public.characters (id, user_id) on delete cascade
 );
 comment on table public.character_references is 'Reference images that keep a character consistent across generated illustrations.';
 create index character_references_character_id_idx on public.character_references (character_id);
@@ -78,8 +84,8 @@ create index character_references_user_id_idx on public.character_references (us
 create table public.stories (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
-  child_id uuid references public.child_profiles (id) on delete set null,
-  main_character_id uuid references public.characters (id) on delete set null,
+  child_id uuid,
+  main_character_id uuid,
   title text not null check (char_length(title) between 1 and 200),
   genre text not null check (genre in ('adventure', 'fantasy', 'bedtime', 'animals', 'science', 'friendship', 'mystery')),
   age_group text not null check (age_group in ('2-4', '5-7', '8-10', '11-14')),
@@ -89,7 +95,10 @@ create table public.stories (
   metadata jsonb not null default '{}'::jsonb,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  deleted_at timestamptz
+  deleted_at timestamptz,
+  unique (id, user_id),
+  foreign key (child_id, user_id) references public.child_profiles (id, parent_id) on delete set null (child_id),
+  foreign key (main_character_id, user_id) references public.characters (id, user_id) on delete set null (main_character_id)
 );
 comment on table public.stories is 'A generated story; soft-deleted so a mistaken delete can be undone.';
 comment on column public.stories.is_public is 'Shared to the community gallery (signed-in users only).';
@@ -100,14 +109,16 @@ create index stories_main_character_id_idx on public.stories (main_character_id)
 
 create table public.story_segments (
   id uuid primary key default gen_random_uuid(),
-  story_id uuid not null references public.stories (id) on delete cascade,
+  story_id uuid not null,
   user_id uuid not null references public.profiles (id) on delete cascade,
   position integer not null check (position >= 1),
   content text not null,
   audio_url text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  unique (story_id, position)
+  unique (story_id, position),
+  unique (id, story_id, user_id),
+  foreign key (story_id, user_id) references public.stories (id, user_id) on delete cascade
 );
 comment on table public.story_segments is 'The pages of a story, in order.';
 comment on column public.story_segments.position is '1-based page number within the story.';
@@ -115,15 +126,16 @@ create index story_segments_user_id_idx on public.story_segments (user_id);
 
 create table public.story_images (
   id uuid primary key default gen_random_uuid(),
-  segment_id uuid not null references public.story_segments (id) on delete cascade,
-  story_id uuid not null references public.stories (id) on delete cascade,
+  segment_id uuid not null,
+  story_id uuid not null,
   user_id uuid not null references public.profiles (id) on delete cascade,
   image_url text not null,
   prompt text,
   style text not null default 'watercolor' check (style in ('watercolor', 'cartoon', 'pencil', 'storybook', 'pixel')),
   width integer not null check (width > 0),
   height integer not null check (height > 0),
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  foreign key (segment_id, story_id, user_id) references public.story_segments (id, story_id, user_id) on delete cascade
 );
 comment on table public.story_images is 'Illustrations of story segments (URLs into storage; never the image bytes).';
 create index story_images_segment_id_idx on public.story_images (segment_id);
@@ -132,12 +144,13 @@ create index story_images_user_id_idx on public.story_images (user_id);
 
 create table public.story_videos (
   id uuid primary key default gen_random_uuid(),
-  story_id uuid not null references public.stories (id) on delete cascade,
+  story_id uuid not null,
   user_id uuid not null references public.profiles (id) on delete cascade,
   video_url text not null,
   duration_seconds integer not null check (duration_seconds > 0),
   status text not null default 'ready' check (status in ('queued', 'rendering', 'ready', 'failed')),
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  foreign key (story_id, user_id) references public.stories (id, user_id) on delete cascade
 );
 comment on table public.story_videos is 'Rendered story videos; a few stories have one.';
 create index story_videos_story_id_idx on public.story_videos (story_id);
@@ -146,7 +159,7 @@ create index story_videos_user_id_idx on public.story_videos (user_id);
 create table public.generation_logs (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
-  story_id uuid references public.stories (id) on delete set null,
+  story_id uuid,
   kind text not null check (kind in ('text', 'image', 'video', 'audio')),
   model text not null,
   prompt_tokens integer not null default 0 check (prompt_tokens >= 0),
@@ -155,7 +168,8 @@ create table public.generation_logs (
   latency_ms integer not null check (latency_ms >= 0),
   status text not null check (status in ('success', 'error')),
   metadata jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  foreign key (story_id, user_id) references public.stories (id, user_id) on delete set null (story_id)
 );
 comment on table public.generation_logs is 'Every AI generation call: the largest, append-only table, used for usage analytics.';
 comment on column public.generation_logs.metadata is 'Provider details (region, cache hit, moderation flags) as JSONB.';

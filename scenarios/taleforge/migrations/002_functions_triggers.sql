@@ -1,7 +1,9 @@
 -- Triggers and the credit ledger function.
 
+-- Every function pins its search_path, so no schema a caller can create
+-- objects in (or put first on its path) can capture a name it uses.
 create or replace function public.set_updated_at() returns trigger
-language plpgsql
+language plpgsql set search_path = ''
 as $$
 begin
   new.updated_at := now();
@@ -65,6 +67,11 @@ begin
   end if;
   if p_amount is null or p_amount <= 0 then
     raise exception 'amount must be positive, got %', p_amount using errcode = '22023';
+  end if;
+  -- The ledger names only the caller's own stories.
+  if p_reference is not null
+     and not exists (select from public.stories where id = p_reference and user_id = v_user) then
+    raise exception 'story % is not yours', p_reference using errcode = '42501';
   end if;
   update public.profiles
      set credits_balance = credits_balance - p_amount

@@ -52,6 +52,9 @@ create policy "character_references: delete own" on public.character_references
   for delete to authenticated using (user_id = (select auth.uid()));
 
 -- stories: your own, plus other users' public ones (signed-in users only).
+-- "Public" means shared to the community gallery: any signed-in user reads
+-- the story with its pages, illustrations and video; only its owner writes
+-- it, and anon reads nothing.
 create policy "stories: read own" on public.stories
   for select to authenticated using (user_id = (select auth.uid()) and deleted_at is null);
 create policy "stories: read public" on public.stories
@@ -61,26 +64,37 @@ create policy "stories: add own" on public.stories
 create policy "stories: edit own" on public.stories
   for update to authenticated using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
 
--- the story's pages and media follow the story's owner.
+-- the story's pages and media follow the story's owner; those of a public
+-- story are readable like the story. Writes name the caller as user_id, and
+-- the composite foreign keys tie that user_id to the parent story's owner.
 create policy "story_segments: read own" on public.story_segments
   for select to authenticated using (user_id = (select auth.uid()));
+create policy "story_segments: read public" on public.story_segments
+  for select to authenticated using (exists (
+    select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
 create policy "story_segments: add own" on public.story_segments
   for insert to authenticated with check (user_id = (select auth.uid()));
 create policy "story_segments: edit own" on public.story_segments
   for update to authenticated using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
 create policy "story_images: read own" on public.story_images
   for select to authenticated using (user_id = (select auth.uid()));
+create policy "story_images: read public" on public.story_images
+  for select to authenticated using (exists (
+    select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
 create policy "story_images: add own" on public.story_images
   for insert to authenticated with check (user_id = (select auth.uid()));
 create policy "story_videos: read own" on public.story_videos
   for select to authenticated using (user_id = (select auth.uid()));
+create policy "story_videos: read public" on public.story_videos
+  for select to authenticated using (exists (
+    select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
 
--- usage and money: read your own; writes go through SECURITY DEFINER code.
+-- usage and money: read your own. Generation logs are written by the server
+-- (the edge function that called the AI provider, as service_role): a log a
+-- user could write would claim whatever credits_used it liked.
 create policy "generation_logs: read own" on public.generation_logs
   for select to authenticated using (user_id = (select auth.uid()));
-create policy "generation_logs: add own" on public.generation_logs
-  for insert to authenticated with check (user_id = (select auth.uid()));
-revoke update, delete on public.generation_logs from anon, authenticated;
+revoke insert, update, delete on public.generation_logs from anon, authenticated;
 create policy "credit_transactions: read own" on public.credit_transactions
   for select to authenticated using (user_id = (select auth.uid()));
 revoke insert, update, delete on public.credit_transactions from anon, authenticated;

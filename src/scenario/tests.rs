@@ -211,6 +211,21 @@ fn column_cycle() {
 }
 
 #[test]
+fn query_names_that_would_share_a_file_or_carry_markup() {
+    for name in ["a/b", "<svg onload=alert(1)>", "Feed", ""] {
+        let m = error_with(r#"name = "feed""#, &format!("name = {name:?}"));
+        assert_names(
+            &m,
+            28,
+            &[
+                "workload.queries[0].name",
+                "lowercase letters, digits and underscores",
+            ],
+        );
+    }
+}
+
+#[test]
 fn a_zero_length_phase() {
     let m = error_with("duration = \"1s\"", "duration = \"0s\"");
     assert_names(

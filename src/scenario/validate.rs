@@ -101,15 +101,21 @@ fn check_thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Check {
     Ok(())
 }
 
+/// Names that become file names and report text as they are: lowercase
+/// letters, digits and underscores, so no two names share a file and none
+/// carries markup.
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+}
+
 fn check_candidates(spec: &ScenarioSpec, dir: &Path, path: &KeyPath) -> Check {
     let mut names = BTreeSet::new();
     for (i, c) in spec.candidates.iter().enumerate() {
         let cp = path.index(i);
-        let valid_name = !c.name.is_empty()
-            && c.name
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
-        if !valid_name || c.name == "baseline" || !names.insert(c.name.as_str()) {
+        if !is_identifier(&c.name) || c.name == "baseline" || !names.insert(c.name.as_str()) {
             return Err(Problem::new(cp.key("name"), "expected a unique name of lowercase letters, digits and underscores, other than `baseline`")
                 .with_value(format!("{:?}", c.name)));
         }
@@ -738,9 +744,12 @@ fn check_workload(spec: &ScenarioSpec, w: &WorkloadSpec, path: &KeyPath) -> Chec
     let mut names = BTreeSet::new();
     for (i, q) in w.queries.iter().enumerate() {
         let qp = path.key("queries").index(i);
-        if !names.insert(q.name.as_str()) {
+        if !is_identifier(&q.name) || !names.insert(q.name.as_str()) {
             return Err(
-                Problem::new(qp.key("name"), "expected a name no other query has")
+                Problem::new(
+                    qp.key("name"),
+                    "expected a name of lowercase letters, digits and underscores that no other query has",
+                )
                     .with_value(format!("{:?}", q.name)),
             );
         }

@@ -19,7 +19,8 @@ cluster and removes it on exit. Against an existing server it only works inside 
 (named schemabench_… and marked with a COMMENT).\n\n\
 Exit codes: 0 success; 2 usage or scenario error (also: runs that cannot be compared); \
 3 database or run failure; 4 a threshold failed; 5 slower than the baseline (--baseline, compare); \
-6 against the baseline a ratio moved past the noise threshold but could not be called (inconclusive).\n\n\
+6 against the baseline a ratio moved past the noise threshold but could not be called (inconclusive); \
+7 a phase or query measured nothing.\n\n\
 Examples:\n  schemabench check scenarios/taleforge/scenario.toml\n  \
 schemabench seed --scale 0.1\n  schemabench run --scale 0.1 --duration 10s\n  \
 schemabench run --rate 300 --clients 32\n  schemabench run --baseline-only --rounds 3 --save-baseline nightly\n  \
@@ -224,7 +225,7 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     /// Rounds over all candidates [default: 3 with candidates or baselines,
     /// else 1]. In duets each round seats the baseline beside every
-    /// candidate once and verdicts draw on the paired slices of all rounds;
+    /// candidate once and verdicts pool the paired seconds of all rounds;
     /// with --design rounds the rounds themselves are the samples.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: Option<u32>,

@@ -256,3 +256,25 @@ fn baselines_thresholds_and_exit_codes() {
         output(&slower)
     );
 }
+
+/// A query that fails every time leaves nothing to judge: the run says so
+/// and exits 7, not 0 with every threshold "ok".
+#[test]
+fn a_run_that_measures_nothing_exits_7() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workload = "[workload.actor]\ntable = \"profiles\"\n\
+         [[workload.queries]]\nname = \"broken\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+         sql = \"select count(*) / 0 from public.story_segments where story_id = $1\"\n\
+         params = [{ from = \"owned\", column = \"stories.id\" }]\n\
+         [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 20\nclients = 1\n";
+    let path = common::taleforge_variant(dir.path(), "gate_broken", "broken", None, workload);
+    let out = dir.path().join("out");
+    let ran = run(dir.path(), &path, &out.display().to_string(), &[]);
+    assert_eq!(exit_code(&ran), Some(7), "{}", output(&ran));
+    let text = output(&ran);
+    assert!(
+        text.contains("error: baseline: phase steady of round 1 completed no request")
+            && text.contains("error: baseline: query broken completed no request"),
+        "{text}"
+    );
+}

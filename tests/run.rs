@@ -332,22 +332,32 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
             .find(|w| w.candidate == candidate && w.query == "pages")
             .unwrap_or_else(|| panic!("work of {candidate}: {:?}", results.work_comparisons))
     };
-    // Duet verdicts are drawn from paired slices of the phases run side
-    // by side, one sample per slice; how many depends on the machine's
-    // speed (a slice spans whole seconds), at least one per round.
+    // Duet verdicts pool the seconds of the phases run side by side: each
+    // side holds every measured request of its sittings, and each second
+    // is one sample (how many seconds depends on the machine's speed).
     let same_p50 = results
         .comparisons
         .iter()
         .find(|c| c.candidate == "same" && c.percentile == "p50")
         .expect("p50 of same");
-    let slices: usize = results.candidates[1]
-        .slices
-        .iter()
-        .filter(|s| s.percentile == "p50")
-        .map(|s| s.pairs.len())
-        .sum();
-    assert!(slices >= 3, "{:?}", results.candidates[1].slices);
-    assert_eq!(same_p50.estimate.samples as usize, slices);
+    let duet = &results.candidates[1].duet_seconds;
+    let requests =
+        |side: fn(&schemabench::results::SecondPair) -> &schemabench::results::Recorded| -> u64 {
+            duet.iter()
+                .flat_map(|d| &d.seconds)
+                .flat_map(|s| &side(s).0)
+                .map(|(_, n)| n)
+                .sum()
+        };
+    assert_eq!(
+        requests(|s| &s.baseline),
+        900,
+        "3 rounds of 300 beside `same`"
+    );
+    assert_eq!(requests(|s| &s.candidate), 900);
+    let seconds: usize = duet.iter().map(|d| d.seconds.len()).sum();
+    assert!(seconds >= 3, "{duet:?}");
+    assert_eq!(same_p50.estimate.samples as usize, seconds);
     let same = work("same");
     assert_eq!(same.estimate.verdict, Verdict::NoChange, "{same:?}");
     assert_eq!(

@@ -30,5 +30,5 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<Standing> {
         .with_context(|| format!("writing {}", file.display()))?;
     new.regression = Some(regression);
     new.thresholds.clear();
-    Ok(Standing::of(&new))
+    Ok(gate::standing(&new))
 }

@@ -31,6 +31,9 @@ pub mod exit {
     /// Against the stored baseline a ratio moved past the noise threshold
     /// but could not be called either way.
     pub const UNDECIDED: u8 = 6;
+    /// A measured phase or a query completed no request, or the stored run
+    /// compared with lacks a query: nothing to judge by, never a pass.
+    pub const NOTHING_MEASURED: u8 = 7;
 }
 
 /// The exit code of a finished command.
@@ -40,6 +43,7 @@ pub fn exit_code_for_standing(standing: Standing) -> ExitCode {
         Standing::ThresholdFailed => exit::THRESHOLD_FAILED,
         Standing::Regressed => exit::REGRESSION,
         Standing::Undecided => exit::UNDECIDED,
+        Standing::NothingMeasured => exit::NOTHING_MEASURED,
     })
 }
 

@@ -108,5 +108,5 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         report.path.join(report::files::HTML_FILE).display()
     );
     finish_server(server, &args.server, &results.scenario.database);
-    Ok(Standing::of(&results))
+    Ok(gate::standing(&results))
 }

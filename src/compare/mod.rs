@@ -1,16 +1,19 @@
 //! Verdicts in the spirit of criterion: a change counts only when its whole
-//! confidence interval over rounds lies beyond a noise threshold.
+//! confidence interval lies beyond a noise threshold.
 //!
-//! Rounds are few (3 by default), so the interval is Student's t on the
+//! Duets pool their seconds and bootstrap them in pairs ([`pooled`]).
+//! Rounds are few (3 by default), so their interval is Student's t on the
 //! log ratios: a bootstrap over three rounds can never reach past their
 //! extremes, and would call a change whenever all three happened to lean
 //! the same way (one time in four under pure noise).
 
+mod pooled;
+
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::measure::slices::min_requests;
+use crate::measure::duet::min_requests;
 use crate::results::{
-    CandidateResult, Comparison, Criteria, Estimate, Latencies, MIN_SAMPLES, Verdict,
+    CandidateResult, Comparison, Criteria, Estimate, Latencies, MIN_SAMPLES, SecondPair, Verdict,
     WorkComparison, new_histogram,
 };
 
@@ -110,7 +113,15 @@ pub fn compare(
     pairing: Pairing,
     criteria: Criteria,
 ) -> Option<Estimate> {
-    let d = log_difference(baseline, candidate, pairing)?;
+    Some(estimate(
+        &log_difference(baseline, candidate, pairing)?,
+        criteria,
+    ))
+}
+
+/// The ratio, its t interval and p-values from a log difference; the
+/// verdict uncorrected.
+fn estimate(d: &LogDifference, criteria: Criteria) -> Estimate {
     let ratio = d.mean.exp();
     let band = 1.0 + criteria.noise_threshold;
     let beyond = d.mean.abs() - band.ln();
@@ -146,7 +157,7 @@ pub fn compare(
     };
     let uncorrected = estimate.p_beyond;
     judge(&mut estimate, uncorrected, 1, criteria);
-    Some(estimate)
+    estimate
 }
 
 /// Sets the verdict from an (adjusted) p-value of "within the noise
@@ -266,7 +277,19 @@ fn comparisons(
             base_query.histogram.0.clone()
         };
         let other_all = &query.histogram.0;
-        for (label, quantile) in PERCENTILES {
+        // Duets: every second beside the baseline, per phase, pooled.
+        let pooled = (!other.duet_seconds.is_empty()).then(|| {
+            let mut phases: Vec<(&str, Vec<&[SecondPair]>)> = Vec::new();
+            for d in other.duet_seconds.iter().filter(|d| d.query == query.name) {
+                match phases.iter_mut().find(|(name, _)| *name == d.phase) {
+                    Some((_, rounds)) => rounds.push(&d.seconds),
+                    None => phases.push((&d.phase, vec![&d.seconds])),
+                }
+            }
+            let phases: Vec<Vec<&[SecondPair]>> = phases.into_iter().map(|(_, r)| r).collect();
+            pooled::log_ratios(&phases, &PERCENTILES.map(|(_, q)| q))
+        });
+        for (i, (label, quantile)) in PERCENTILES.into_iter().enumerate() {
             let need = min_requests(quantile);
             let values = |rounds: &[Latencies]| -> Vec<f64> {
                 // A round too thin for the percentile, or empty, stays in
@@ -283,22 +306,14 @@ fn comparisons(
                     })
                     .collect()
             };
-            let estimate = if other.slices.is_empty() {
-                compare(
+            let estimate = match &pooled {
+                Some(pooled) => pooled[i].as_ref().map(|d| estimate(d, criteria)),
+                None => compare(
                     &values(&base_rounds),
                     &values(&other_rounds),
                     pairing,
                     criteria,
-                )
-            } else {
-                let (b, c): (Vec<f64>, Vec<f64>) = other
-                    .slices
-                    .iter()
-                    .filter(|s| s.query == query.name && s.percentile == label)
-                    .flat_map(|s| &s.pairs)
-                    .map(|(b, c)| (*b as f64, *c as f64))
-                    .unzip();
-                compare(&b, &c, Pairing::Interleaved, criteria)
+                ),
             };
             let at = |h: &Latencies| h.value_at_quantile(quantile);
             let (baseline_us, candidate_us) = (at(&base_all), at(other_all));

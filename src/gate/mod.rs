@@ -37,6 +37,14 @@ pub enum GateError {
     },
 }
 
+/// How `results` stand, saying on stderr what was not measured.
+pub fn standing(results: &RunResults) -> Standing {
+    for what in results.unmeasured() {
+        eprintln!("error: {what}: nothing to judge it by");
+    }
+    Standing::of(results)
+}
+
 /// How a finished run stands against its objectives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
@@ -49,13 +57,19 @@ pub enum Standing {
     /// threshold, but the interval could not call it: neither a pass nor a
     /// regression, for CI to treat as it chooses.
     Undecided,
+    /// Some phase or query measured nothing ([`RunResults::unmeasured`]):
+    /// whatever passed, passed on no data.
+    NothingMeasured,
 }
 
 impl Standing {
-    /// A regression outranks a failed threshold: it names what changed.
+    /// A regression outranks everything: it names what changed. A run that
+    /// measured nothing outranks a failed threshold, whose figures are void.
     pub fn of(results: &RunResults) -> Self {
         if results.regression.as_ref().is_some_and(|r| r.regressed) {
             Self::Regressed
+        } else if !results.unmeasured().is_empty() {
+            Self::NothingMeasured
         } else if results.thresholds.iter().any(|t| !t.passed) {
             Self::ThresholdFailed
         } else if results
@@ -112,6 +126,44 @@ mod tests {
     }
 
     #[test]
+    fn a_query_or_phase_that_measured_nothing_never_passes() {
+        let mut results = crate::results::fixture();
+        results.thresholds.clear();
+        assert_eq!(results.unmeasured(), Vec::<String>::new());
+        assert_eq!(Standing::of(&results), Standing::Ok);
+        let query = &mut results.candidates[0].queries[0];
+        query.errors = query.count;
+        let name = query.name.clone();
+        assert_eq!(
+            results.unmeasured(),
+            vec![format!("baseline: query {name} completed no request")]
+        );
+        assert_eq!(Standing::of(&results), Standing::NothingMeasured);
+        // A stored run without the query: no comparison of it at all.
+        let mut results = crate::results::fixture();
+        results.thresholds.clear();
+        let mut comparisons = results.comparisons.clone();
+        comparisons.retain(|c| c.query != name);
+        results.regression = Some(Regression {
+            against: "baseline nightly".into(),
+            against_started_at: String::new(),
+            criteria: Criteria::default(),
+            gate: Gate::Latency,
+            comparisons,
+            work_comparisons: Vec::new(),
+            machine_ratio: None,
+            regressed: false,
+        });
+        assert_eq!(
+            results.unmeasured(),
+            vec![format!(
+                "query {name} has no measurement in baseline nightly"
+            )]
+        );
+        assert_eq!(Standing::of(&results), Standing::NothingMeasured);
+    }
+
+    #[test]
     fn the_gate_decides_which_verdicts_count() {
         let estimate = |verdict| Estimate {
             ratio: 1.0,
@@ -164,13 +216,21 @@ mod tests {
             verdict: Verdict::Slower,
             ..Estimate::default()
         };
+        // Every query compared, the first one slower.
+        let mut compared: Vec<_> = results
+            .comparisons
+            .iter()
+            .filter(|c| c.query != slower.query)
+            .cloned()
+            .collect();
+        compared.push(slower);
         let judged = |then: f64, now: f64| {
             let mut r = Regression::judged(
                 "baseline nightly".into(),
                 String::new(),
                 Criteria::default(),
                 Gate::Latency,
-                vec![slower.clone()],
+                compared.clone(),
                 Vec::new(),
             );
             r.calibrate(Some(then), Some(now));
@@ -181,9 +241,11 @@ mod tests {
         let busier = judged(10.0, 14.0);
         assert!(!busier.regressed);
         assert_eq!(busier.machine_ratio, Some(1.4));
-        assert_eq!(
-            busier.comparisons[0].estimate.verdict,
-            Verdict::Inconclusive
+        assert!(
+            busier
+                .comparisons
+                .iter()
+                .any(|c| c.estimate.verdict == Verdict::Inconclusive)
         );
         results.regression = Some(busier);
         assert_eq!(Standing::of(&results), Standing::Undecided);

@@ -1,89 +1,51 @@
-//! Paired slices of two phases run side by side (a duet): consecutive
-//! seconds merged until both sides hold enough requests for a percentile,
-//! each slice giving one pair of values taken at the same moment. Many
-//! short pairs instead of one pair per round are what lets a duet call a
-//! small change on a busy machine: whatever slowed one side in a slice
-//! slowed the other too.
+//! Duet phases second by second: both sides' latencies of each query in the
+//! same seconds of two phases run side by side. The verdicts pool these
+//! seconds and resample them in pairs (`compare::pooled`): whatever slowed
+//! one side in a second slowed the other too.
 
 use super::timeline::{IntervalHistogram, Second};
+use crate::results::{Recorded, SecondPair};
 
-/// Requests each side of a slice must hold for quantile `q`: five beyond
-/// it (10 for p50, 100 for p95, 500 for p99), so a slice's p99 is not
-/// simply its slowest request.
+/// Requests each side must hold for quantile `q`: five beyond it (10 for
+/// p50, 100 for p95, 500 for p99), so a p99 is not simply the slowest
+/// request.
 pub fn min_requests(q: f64) -> u64 {
     (5.0 / (1.0 - q)).ceil() as u64
 }
 
-/// One side's running slice.
-#[derive(Default)]
-struct Side {
-    merged: Option<IntervalHistogram>,
+/// A histogram's recorded values (µs) and their counts.
+fn recorded(h: &IntervalHistogram) -> Recorded {
+    Recorded(
+        h.iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value().into()))
+            .collect(),
+    )
 }
 
-impl Side {
-    fn add(&mut self, h: &IntervalHistogram) {
-        match &mut self.merged {
-            Some(m) => {
-                let _ = m.add(h);
-            }
-            None => self.merged = Some(h.clone()),
-        }
-    }
-
-    fn len(&self) -> u64 {
-        self.merged.as_ref().map_or(0, IntervalHistogram::len)
-    }
-
-    fn at(&self, q: f64) -> u64 {
-        self.merged.as_ref().map_or(0, |h| h.value_at_quantile(q))
-    }
-}
-
-/// Pairs of (baseline, candidate) values of quantile `q` of query `query`
-/// over the seconds of two phases run side by side. Seconds left over at
-/// the end join the last slice rather than form a thin one.
-pub fn paired(base: &[Second], other: &[Second], query: usize, q: f64) -> Vec<(u64, u64)> {
-    let need = min_requests(q);
-    let histogram = |seconds: &[Second], second: u64| -> Option<IntervalHistogram> {
+/// Both sides of query `query` in each second of two phases run side by
+/// side, in time order; seconds in which neither side finished a request
+/// are left out.
+pub fn pair(base: &[Second], other: &[Second], query: usize) -> Vec<SecondPair> {
+    let side = |seconds: &[Second], second: u64| -> Recorded {
         seconds
             .iter()
             .find(|s| s.second == second)
-            .and_then(|s| s.queries.get(query).cloned().flatten())
+            .and_then(|s| s.queries.get(query))
+            .and_then(Option::as_ref)
+            .map(recorded)
+            .unwrap_or_default()
     };
     let seconds = base.iter().chain(other).map(|s| s.second);
     let (Some(first), Some(last)) = (seconds.clone().min(), seconds.max()) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    let (mut b, mut c) = (Side::default(), Side::default());
-    // The last full slice, kept so a thin tail can join it.
-    let mut previous: Option<(Side, Side)> = None;
-    for second in first..=last {
-        if let Some(h) = histogram(base, second) {
-            b.add(&h);
-        }
-        if let Some(h) = histogram(other, second) {
-            c.add(&h);
-        }
-        if b.len() >= need && c.len() >= need {
-            out.push((b.at(q), c.at(q)));
-            previous = Some((std::mem::take(&mut b), std::mem::take(&mut c)));
-        }
-    }
-    if (b.len() > 0 || c.len() > 0)
-        && let Some((mut pb, mut pc)) = previous
-    {
-        if let Some(h) = &b.merged {
-            pb.add(h);
-        }
-        if let Some(h) = &c.merged {
-            pc.add(h);
-        }
-        if let Some(last) = out.last_mut() {
-            *last = (pb.at(q), pc.at(q));
-        }
-    }
-    out
+    (first..=last)
+        .map(|second| SecondPair {
+            baseline: side(base, second),
+            candidate: side(other, second),
+        })
+        .filter(|p| !p.baseline.0.is_empty() || !p.candidate.0.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -111,33 +73,24 @@ mod tests {
     }
 
     #[test]
-    fn seconds_merge_until_both_sides_hold_enough() {
-        // Base: 6 requests a second; candidate: 12. p50 needs 10 a side.
-        let base: Vec<Second> = (10..16).map(|s| second(s, 6, 100 + s)).collect();
-        let cand: Vec<Second> = (10..16).map(|s| second(s, 12, 200 + s)).collect();
-        let pairs = paired(&base, &cand, 0, 0.5);
-        // Seconds 10-11, 12-13, 14-15: three slices of 12 and 24 requests.
+    fn seconds_pair_up_by_time_and_empty_ones_are_left_out() {
+        let base = vec![second(10, 6, 100), second(11, 0, 0), second(12, 2, 300)];
+        let cand = vec![second(10, 12, 200), second(12, 1, 900), second(13, 3, 50)];
+        let pairs = pair(&base, &cand, 0);
         assert_eq!(pairs.len(), 3, "{pairs:?}");
-        assert_eq!(pairs[0], (110, 210));
-        assert_eq!(pairs[2], (114, 214));
-        // p99 needs 500 a side: never reached, no pair at all.
-        assert!(paired(&base, &cand, 0, 0.99).is_empty());
-    }
-
-    #[test]
-    fn a_thin_tail_joins_the_last_slice_and_gaps_are_skipped() {
-        let base = vec![
-            second(0, 10, 100),
-            second(1, 0, 0),
-            second(2, 10, 300),
-            second(3, 3, 900),
-        ];
-        let cand = vec![second(0, 10, 100), second(2, 10, 300), second(3, 3, 900)];
-        let pairs = paired(&base, &cand, 0, 0.5);
-        assert_eq!(pairs.len(), 2, "{pairs:?}");
-        assert_eq!(pairs[0], (100, 100));
-        // 10 requests at 300 and 3 at 900: the median stays 300.
-        assert_eq!(pairs[1], (300, 300));
-        assert!(paired(&[], &cand, 0, 0.5).is_empty());
+        assert_eq!(pairs[0].baseline.0, vec![(100, 6)]);
+        assert_eq!(pairs[0].candidate.0, vec![(200, 12)]);
+        assert_eq!(pairs[1].baseline.0, vec![(300, 2)]);
+        assert_eq!(pairs[1].candidate.0, vec![(900, 1)]);
+        assert!(pairs[2].baseline.0.is_empty());
+        assert_eq!(pairs[2].candidate.0, vec![(50, 3)]);
+        let text = serde_json::to_string(&pairs[0]).expect("json");
+        assert_eq!(text, r#"{"baseline":"100*6","candidate":"200*12"}"#);
+        let back: SecondPair = serde_json::from_str(&text).expect("round trip");
+        assert_eq!(back, pairs[0]);
+        assert!(
+            serde_json::from_str::<SecondPair>(r#"{"baseline":"1*x","candidate":""}"#).is_err()
+        );
+        assert!(pair(&[], &[], 0).is_empty());
     }
 }

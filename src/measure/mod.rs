@@ -2,8 +2,8 @@
 //! that measured it (no locks on the hot path), merged once when a phase
 //! ends; one-second interval histograms feed the time series.
 
+pub mod duet;
 pub mod hgrm;
-pub mod slices;
 pub mod timeline;
 
 use std::collections::BTreeMap;

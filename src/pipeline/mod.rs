@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 
 use schedule::{baseline_twin, sittings};
 use tally::{
-    failed_abort_threshold, measured_seconds, median, merge, merge_rounds, pair_slices,
+    failed_abort_threshold, measured_seconds, median, merge, merge_rounds, pair_seconds,
     record_work, settled, update_queries,
 };
 
@@ -268,7 +268,7 @@ pub async fn run(
                 queries: Vec::new(),
                 plans: Vec::new(),
                 statements: Vec::new(),
-                slices: Vec::new(),
+                duet_seconds: Vec::new(),
                 work: Vec::new(),
                 index_usage: Vec::new(),
                 unused_new_indexes: Vec::new(),
@@ -337,7 +337,7 @@ pub async fn run(
             if let ([_, c], [base, other]) = (sitting.arms.as_slice(), outcomes.as_mut_slice())
                 && !phase.warmup
             {
-                results.candidates[*c].slices.extend(pair_slices(
+                results.candidates[*c].duet_seconds.extend(pair_seconds(
                     &arms[0].shared.workload,
                     base,
                     other,

@@ -1,15 +1,14 @@
 //! The run's bookkeeping between sittings: measurements merged per round,
-//! work per sitting from statement statistics, duet slices paired, and
+//! work per sitting from statement statistics, duet phases paired second by second, and
 //! when a budget may stop.
 
-use crate::compare;
 use crate::drive::engine::PhaseOutcome;
 use crate::drive::query_results;
 use crate::drive::workload::Workload;
 use crate::gate::threshold::evaluate;
-use crate::measure::{QueryMeasurements, slices};
+use crate::measure::{QueryMeasurements, duet};
 use crate::results::{
-    CandidateResult, Comparison, PairedSlices, QueryResult, QueryWork, StatementStats, Verdict,
+    CandidateResult, Comparison, DuetSeconds, QueryResult, QueryWork, StatementStats, Verdict,
     WorkComparison,
 };
 use crate::scenario::spec::ThresholdSpec;
@@ -67,26 +66,24 @@ pub(super) fn measured_seconds(result: &CandidateResult) -> f64 {
         .sum()
 }
 
-/// The paired slices of every query and percentile of one duet phase.
-pub(super) fn pair_slices(
+/// Every query of one duet phase, second by second.
+pub(super) fn pair_seconds(
     workload: &Workload,
     base: &PhaseOutcome,
     other: &PhaseOutcome,
     round: u32,
-) -> Vec<PairedSlices> {
-    let mut out = Vec::new();
-    for (q, query) in workload.queries.iter().enumerate() {
-        for (percentile, quantile) in compare::PERCENTILES {
-            out.push(PairedSlices {
-                round,
-                phase: base.phase.name.clone(),
-                query: query.name.clone(),
-                percentile: percentile.to_owned(),
-                pairs: slices::paired(&base.seconds, &other.seconds, q, quantile),
-            });
-        }
-    }
-    out
+) -> Vec<DuetSeconds> {
+    workload
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(q, query)| DuetSeconds {
+            round,
+            phase: base.phase.name.clone(),
+            query: query.name.clone(),
+            seconds: duet::pair(&base.seconds, &other.seconds, q),
+        })
+        .collect()
 }
 
 /// Adds one round's work per query: what the statistics gained since the

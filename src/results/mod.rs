@@ -264,10 +264,10 @@ pub struct CandidateResult {
     pub plans: Vec<PlanSummary>,
     /// `pg_stat_statements` over the rounds (empty without the extension).
     pub statements: Vec<StatementStats>,
-    /// Duets: each measured phase's paired slices per query and percentile,
-    /// against the baseline beside it; what latency verdicts are drawn from.
+    /// Duets: each measured phase second by second per query, beside the
+    /// baseline's twin; what latency verdicts are drawn from.
     #[serde(default)]
-    pub slices: Vec<PairedSlices>,
+    pub duet_seconds: Vec<DuetSeconds>,
     /// Each query's work per round (empty without `pg_stat_statements`).
     #[serde(default)]
     pub work: Vec<QueryWork>,
@@ -290,16 +290,66 @@ pub struct Comparison {
     pub estimate: Estimate,
 }
 
-/// One query's percentile in one phase of a duet, sliced: each pair holds
-/// the baseline's and the candidate's value over the same seconds.
+/// Latencies of one second: (µs, requests) per recorded histogram value.
+/// Stored as text, `"412 530*2 611"`: nearly every request of a second has
+/// a value of its own, and nested JSON arrays made results.json ten times
+/// the size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded(pub Vec<(u64, u64)>);
+
+impl Serialize for Recorded {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let words: Vec<String> = self
+            .0
+            .iter()
+            .map(|&(v, n)| {
+                if n == 1 {
+                    v.to_string()
+                } else {
+                    format!("{v}*{n}")
+                }
+            })
+            .collect();
+        serializer.serialize_str(&words.join(" "))
+    }
+}
+
+impl<'de> Deserialize<'de> for Recorded {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let parse = |word: &str| -> Option<(u64, u64)> {
+            let (v, n) = word.split_once('*').unwrap_or((word, "1"));
+            Some((v.parse().ok()?, n.parse().ok()?))
+        };
+        text.split_whitespace()
+            .map(parse)
+            .collect::<Option<Vec<_>>>()
+            .map(Self)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "expected latencies as \"µs µs*count ...\", got {text:?}"
+                ))
+            })
+    }
+}
+
+/// One query in one phase of a duet, second by second.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PairedSlices {
+pub struct DuetSeconds {
     pub round: u32,
     pub phase: String,
     pub query: String,
-    pub percentile: String,
-    /// (baseline µs, candidate µs) per slice, in time order.
-    pub pairs: Vec<(u64, u64)>,
+    /// In time order; seconds without a request on either side left out.
+    pub seconds: Vec<SecondPair>,
+}
+
+/// Both sides of a duet in the same second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SecondPair {
+    #[schemars(with = "String")]
+    pub baseline: Recorded,
+    #[schemars(with = "String")]
+    pub candidate: Recorded,
 }
 
 /// A candidate against the baseline on one query's work.
@@ -374,6 +424,13 @@ pub struct PhaseResult {
     pub timeline: Vec<IntervalPoint>,
 }
 
+impl QueryResult {
+    /// Requests that ended without an error or a timeout.
+    pub fn succeeded(&self) -> u64 {
+        self.count.saturating_sub(self.errors + self.timeouts)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct QueryResult {
     pub name: String,
@@ -399,6 +456,38 @@ pub struct QueryResult {
 }
 
 impl RunResults {
+    /// What the run should have measured and did not: a measured phase in
+    /// which no request succeeded, a query no request of succeeded, and a
+    /// query of the baseline the stored run it was compared with lacks.
+    /// Verdicts and thresholds drawn from nothing pass vacuously.
+    pub fn unmeasured(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.candidates {
+            for p in c.phases.iter().filter(|p| !p.warmup) {
+                if p.queries.iter().all(|q| q.succeeded() == 0) {
+                    out.push(format!(
+                        "{}: phase {} of round {} completed no request",
+                        c.name, p.name, p.round
+                    ));
+                }
+            }
+            for q in c.queries.iter().filter(|q| q.succeeded() == 0) {
+                out.push(format!("{}: query {} completed no request", c.name, q.name));
+            }
+        }
+        if let (Some(r), Some(base)) = (&self.regression, self.candidates.first()) {
+            for q in &base.queries {
+                if !r.comparisons.iter().any(|c| c.query == q.name) {
+                    out.push(format!(
+                        "query {} has no measurement in {}",
+                        q.name, r.against
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Brings a file of an older readable version to this one's meaning:
     /// version 2 had no `inconclusive` verdict and printed "no change" for
     /// a ratio past the noise threshold that the rounds could not call.

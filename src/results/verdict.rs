@@ -112,7 +112,7 @@ pub struct Estimate {
     /// in the run; a change is called only below the significance.
     #[serde(default = "certain")]
     pub p_adjusted: f64,
-    /// Samples the interval is drawn from: rounds, or paired slices.
+    /// Samples the interval is drawn from: rounds, or a duet's seconds.
     #[serde(default)]
     pub samples: u32,
     /// Standard error of the log ratio.

@@ -1,0 +1,270 @@
+//! A candidate's duets pooled: per phase, each side's percentile over every
+//! second it ran beside the other (all rounds), with a paired bootstrap
+//! interval; then the phases combined. Pooling estimates even p99 from
+//! thousands of requests, where slices holding 500 requests a side left
+//! most tails undecided; resampling whole seconds, the *same* seconds on
+//! both sides, keeps what a duet is for: interference within a second hits
+//! both sides and leaves the ratio alone, and the interval knows it.
+//!
+//! Phases are estimated apart and combined by inverse variance (a
+//! fixed-effect, stratified estimate): a closed-loop and an open-loop phase
+//! put a query's latencies at different levels, and one quantile over both
+//! wanders with the mix of requests each resample happens to draw (on
+//! TaleForge that doubled the p50 intervals).
+
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+use super::LogDifference;
+use crate::measure::duet::min_requests;
+use crate::results::{Recorded, SecondPair};
+
+/// Resamples per interval: the interval's own Monte Carlo error is then
+/// about 2% of its width.
+const RESAMPLES: usize = 1000;
+
+/// The resampling stream's seed: fixed, so the same results file always
+/// gives the same intervals (a `report` reproduces the run's verdicts).
+const RESAMPLE_SEED: u64 = 0x5eed_d0e7;
+
+/// One second of both sides, as (index into the run's values, requests).
+struct Sparse {
+    baseline: Vec<(usize, u64)>,
+    candidate: Vec<(usize, u64)>,
+}
+
+/// Running request counts per value of one side.
+struct Counts(Vec<u64>);
+
+impl Counts {
+    fn add(&mut self, second: &[(usize, u64)]) {
+        for &(i, n) in second {
+            self.0[i] += n;
+        }
+    }
+
+    /// The index of quantile `q` (the value at rank ⌈q·n⌉, as HDR
+    /// histograms read it), if the side holds enough requests for it.
+    fn quantile(&self, q: f64) -> Option<usize> {
+        let total: u64 = self.0.iter().sum();
+        if total < min_requests(q) {
+            return None;
+        }
+        let rank = ((q * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        self.0.iter().position(|&n| {
+            seen += n;
+            seen >= rank
+        })
+    }
+}
+
+/// The log ratio candidate/baseline of each quantile of `quantiles` over
+/// `phases` (per phase, its rounds' seconds), each phase estimated by
+/// [`pooled`] and the phases combined by inverse variance; `None` where no
+/// phase holds enough requests on both sides. The samples are the seconds.
+pub(super) fn log_ratios(
+    phases: &[Vec<&[SecondPair]>],
+    quantiles: &[f64],
+) -> Vec<Option<LogDifference>> {
+    let per_phase: Vec<Vec<Option<LogDifference>>> = phases
+        .iter()
+        .map(|rounds| pooled(rounds, quantiles))
+        .collect();
+    (0..quantiles.len())
+        .map(|i| combine(per_phase.iter().filter_map(|p| p[i].as_ref())))
+        .collect()
+}
+
+/// The inverse-variance weighted mean of independent estimates. Estimates
+/// whose resamples never varied are exact and alone set the mean.
+fn combine<'a>(parts: impl Iterator<Item = &'a LogDifference>) -> Option<LogDifference> {
+    let parts: Vec<&LogDifference> = parts.collect();
+    let samples: usize = parts.iter().map(|p| p.samples).sum();
+    let df = samples.saturating_sub(parts.len()).max(1) as f64;
+    let exact: Vec<f64> = parts
+        .iter()
+        .filter(|p| p.se == 0.0)
+        .map(|p| p.mean)
+        .collect();
+    let (mean, se) = if exact.is_empty() {
+        let weights: Vec<f64> = parts.iter().map(|p| p.se.powi(-2)).collect();
+        let total: f64 = weights.iter().sum();
+        let mean = parts
+            .iter()
+            .zip(&weights)
+            .map(|(p, w)| p.mean * w)
+            .sum::<f64>()
+            / total;
+        (mean, total.sqrt().recip())
+    } else {
+        (exact.iter().sum::<f64>() / exact.len() as f64, 0.0)
+    };
+    (!parts.is_empty()).then_some(LogDifference {
+        mean,
+        se,
+        df,
+        samples,
+    })
+}
+
+/// [`log_ratios`] of one phase over `groups` (its seconds in each round),
+/// with a bootstrap standard error.
+fn pooled(groups: &[&[SecondPair]], quantiles: &[f64]) -> Vec<Option<LogDifference>> {
+    let all = || groups.iter().flat_map(|g| g.iter());
+    let mut values: Vec<u64> = all()
+        .flat_map(|s| s.baseline.0.iter().chain(&s.candidate.0))
+        .map(|&(v, _)| v)
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    let sparse = |side: &Recorded| -> Vec<(usize, u64)> {
+        side.0
+            .iter()
+            .filter_map(|&(v, n)| values.binary_search(&v).ok().map(|i| (i, n)))
+            .collect()
+    };
+    let groups: Vec<Vec<Sparse>> = groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|s| Sparse {
+                    baseline: sparse(&s.baseline),
+                    candidate: sparse(&s.candidate),
+                })
+                .collect()
+        })
+        .collect();
+    let seconds: usize = groups.iter().map(Vec::len).sum();
+    let (mut base, mut cand) = (Counts(vec![0; values.len()]), Counts(vec![0; values.len()]));
+    let log_ratio = |base: &Counts, cand: &Counts, q: f64| -> Option<f64> {
+        let (b, c) = (base.quantile(q)?, cand.quantile(q)?);
+        Some((values[c] as f64 / values[b] as f64).ln())
+    };
+    for s in groups.iter().flatten() {
+        base.add(&s.baseline);
+        cand.add(&s.candidate);
+    }
+    let points: Vec<Option<f64>> = quantiles
+        .iter()
+        .map(|&q| log_ratio(&base, &cand, q))
+        .collect();
+    if points.iter().all(Option::is_none) {
+        return points.iter().map(|_| None).collect();
+    }
+    let mut rng = Pcg64Mcg::seed_from_u64(RESAMPLE_SEED);
+    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); quantiles.len()];
+    for _ in 0..RESAMPLES {
+        base.0.fill(0);
+        cand.0.fill(0);
+        for group in &groups {
+            for _ in 0..group.len() {
+                let s = &group[rng.random_range(0..group.len())];
+                base.add(&s.baseline);
+                cand.add(&s.candidate);
+            }
+        }
+        for (draws, &q) in draws.iter_mut().zip(quantiles) {
+            draws.extend(log_ratio(&base, &cand, q));
+        }
+    }
+    points
+        .into_iter()
+        .zip(draws)
+        .map(|(point, draws)| {
+            let mean = point?;
+            let (_, var) = super::moments(&draws);
+            Some(LogDifference {
+                mean,
+                se: var.sqrt(),
+                df: seconds.saturating_sub(1) as f64,
+                samples: seconds,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` seconds, each with `per_second` requests of the baseline at
+    /// `base_us` plus a spread, and the candidate at `factor` times that.
+    fn duet(n: u64, per_second: u64, factor: f64) -> Vec<SecondPair> {
+        (0..n)
+            .map(|s| {
+                // Each second's latencies move together on both sides, as
+                // interference does in a duet.
+                let load = 100 + 37 * (s % 7);
+                let side = |f: f64| -> Recorded {
+                    Recorded(
+                        (0..per_second)
+                            .map(|i| (((load + i * 3) as f64 * f).round() as u64, 1))
+                            .collect(),
+                    )
+                };
+                SecondPair {
+                    baseline: side(1.0),
+                    candidate: side(factor),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn identical_sides_give_exactly_one_with_no_spread() {
+        let seconds = duet(20, 50, 1.0);
+        let d = log_ratios(&[vec![&seconds[..]]], &[0.5, 0.99]);
+        let p50 = d[0].as_ref().expect("p50");
+        assert_eq!((p50.mean, p50.se, p50.samples), (0.0, 0.0, 20));
+        // 1000 requests: enough for p99 (500 a side).
+        assert_eq!(d[1].as_ref().expect("p99").mean, 0.0);
+    }
+
+    #[test]
+    fn a_candidate_twice_as_slow_is_two_within_a_narrow_interval() {
+        let seconds = duet(30, 40, 2.0);
+        // Two rounds of one phase, and one other phase.
+        let phases = [vec![&seconds[..10], &seconds[10..20]], vec![&seconds[20..]]];
+        let d = log_ratios(&phases, &[0.5, 0.95]);
+        for d in d.iter().map(|d| d.as_ref().expect("estimate")) {
+            assert!((d.mean.exp() - 2.0).abs() < 0.01, "{}", d.mean.exp());
+            assert!(d.se < 0.01, "paired seconds cancel the load: se {}", d.se);
+            assert_eq!((d.samples, d.df), (30, 28.0));
+        }
+    }
+
+    #[test]
+    fn too_few_requests_for_a_percentile_give_none_and_results_repeat() {
+        let seconds = duet(5, 30, 1.1);
+        let first = log_ratios(&[vec![&seconds[..]]], &[0.5, 0.99]);
+        // 150 requests a side: p50 yes, p99 (500 a side) no.
+        assert!(first[1].is_none());
+        let again = log_ratios(&[vec![&seconds[..]]], &[0.5, 0.99]);
+        let (a, b) = (
+            first[0].as_ref().expect("p50"),
+            again[0].as_ref().expect("p50"),
+        );
+        assert_eq!((a.mean, a.se), (b.mean, b.se), "a fixed resampling seed");
+        assert!(a.se > 0.0, "rounding makes the per-second ratios differ");
+        assert!(log_ratios(&[], &[0.5]).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn phases_combine_by_inverse_variance() {
+        let part = |mean: f64, se: f64| LogDifference {
+            mean,
+            se,
+            df: 9.0,
+            samples: 10,
+        };
+        // Weights 1/0.01 and 1/0.04: 0.8 and 0.2.
+        let both = combine([part(0.1, 0.1), part(0.6, 0.2)].iter()).expect("combined");
+        assert!((both.mean - 0.2).abs() < 1e-12, "{}", both.mean);
+        assert!((both.se - (1.0f64 / 125.0).sqrt()).abs() < 1e-12);
+        assert_eq!((both.samples, both.df), (20, 18.0));
+        let exact = combine([part(0.3, 0.0), part(0.6, 0.2)].iter()).expect("exact");
+        assert_eq!((exact.mean, exact.se), (0.3, 0.0));
+        assert!(combine(std::iter::empty()).is_none());
+    }
+}

@@ -3,6 +3,30 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Ctrl-C, or SIGTERM (what `timeout`, CI runners and Kubernetes send):
+/// either ends the run the same way. Never completes if neither can be
+/// listened for.
+async fn stop_requested() -> &'static str {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => "interrupted",
+        () = terminate => "terminated",
+    }
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -14,7 +38,7 @@ async fn main() -> ExitCode {
     let outcome = tokio::select! {
         outcome = schemabench::run(cli) => outcome,
         // Dropping the run stops the throwaway cluster and removes its files.
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        why = stop_requested() => Err(anyhow::anyhow!(why)),
     };
     match outcome {
         Ok(standing) => schemabench::exit_code_for_standing(standing),

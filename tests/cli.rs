@@ -253,3 +253,47 @@ fn an_unknown_candidate_is_named() {
         .stderr(predicate::str::contains("no candidate named \"nope\""))
         .stderr(predicate::str::contains("feed_index"));
 }
+
+/// SIGTERM (what `timeout`, CI runners and Kubernetes send) ends a run the
+/// way Ctrl-C does: a clear message, exit 3, the throwaway cluster removed.
+#[test]
+fn sigterm_stops_a_run_and_removes_its_cluster() {
+    use std::io::{BufRead, BufReader};
+    let _shared = common::cluster();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("schemabench"))
+        .env_remove("DATABASE_URL")
+        .current_dir(common::repo_path(""))
+        // Large enough that seeding is still going when the signal comes.
+        .args(["seed", "--scale", "2"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start schemabench");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let cluster = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("read stderr") > 0,
+            "schemabench ended before starting its cluster"
+        );
+        if let Some(rest) = line.trim().strip_prefix("using throwaway cluster ") {
+            let socket = rest.split(':').next().expect("socket path");
+            break std::path::PathBuf::from(socket)
+                .parent()
+                .expect("cluster folder")
+                .to_owned();
+        }
+    };
+    assert!(cluster.exists(), "{}", cluster.display());
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("rest of stderr");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(3), "{rest}");
+    assert!(rest.contains("Error: terminated"), "{rest}");
+    assert!(!cluster.exists(), "{} is removed", cluster.display());
+}

@@ -48,7 +48,9 @@ fn check_accepts_the_taleforge_scenario() {
 /// any work (no server is started: no URL is given), naming the flag.
 #[test]
 fn impossible_flags_are_refused_with_exit_2() {
-    let cases: [&[&str]; 9] = [
+    let cases: [&[&str]; 11] = [
+        &["seed", "--scale", "1e12"],
+        &["run", "--scale", "1e7"],
         &["run", "--significance", "2"],
         &["run", "--significance", "0"],
         &["run", "--noise-threshold=-0.1"],

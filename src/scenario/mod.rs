@@ -170,6 +170,19 @@ impl Scenario {
                     problem: "expected a number greater than 0".to_owned(),
                 });
             }
+            if let Some((table, rows)) = validate::oversized_table(&self.spec, scale) {
+                return Err(ScenarioError::Invalid {
+                    file: self.path.clone(),
+                    line: 0,
+                    column: 0,
+                    key: "--scale".to_owned(),
+                    value: Some(scale.to_string()),
+                    problem: format!(
+                        "expected a scale that keeps every table within {} rows; {table} would have {rows:.0}",
+                        validate::MAX_TABLE_ROWS
+                    ),
+                });
+            }
             self.spec.scale = scale;
         }
         if let Some(seed) = seed {

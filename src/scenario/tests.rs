@@ -226,6 +226,22 @@ fn query_names_that_would_share_a_file_or_carry_markup() {
 }
 
 #[test]
+fn rows_past_a_billion_once_scaled() {
+    let m = error_with("rows = 10", "rows = 1000000000000");
+    assert_names(
+        &m,
+        7,
+        &[
+            "tables.users.rows",
+            "1000000000000",
+            "at most 1000000000 rows",
+        ],
+    );
+    let m = error_with("seed = 7", "seed = 7\nscale = 200000000.0");
+    assert_names(&m, 8, &["tables.users.rows", "scale 200000000"]);
+}
+
+#[test]
 fn a_zero_length_phase() {
     let m = error_with("duration = \"1s\"", "duration = \"0s\"");
     assert_names(

@@ -37,12 +37,7 @@ pub fn ancestors<'a>(tables: &'a BTreeMap<String, TableSpec>, table: &str) -> Ve
 /// `extends`.
 pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
     let root = KeyPath::root();
-    if spec.name.is_empty()
-        || !spec
-            .name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
+    if !is_identifier(&spec.name) {
         return Err(Problem::new(
             root.key("name"),
             "expected lowercase letters, digits and underscores (it names databases and folders)",
@@ -54,6 +49,16 @@ pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
             Problem::new(root.key("scale"), "expected a number greater than 0")
                 .with_value(spec.scale),
         );
+    }
+    if let Some((table, rows)) = oversized_table(spec, spec.scale) {
+        return Err(Problem::new(
+            root.key("tables").key(table).key("rows"),
+            format!(
+                "expected at most {MAX_TABLE_ROWS} rows once multiplied by scale {} ({rows:.0})",
+                spec.scale
+            ),
+        )
+        .with_value(spec.tables[table].rows.unwrap_or_default()));
     }
     if !data_checked {
         validate_data(spec, dir)?;
@@ -99,6 +104,21 @@ fn check_thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Check {
         }
     }
     Ok(())
+}
+
+/// The most rows one table may plan once scaled. The data plan keeps a
+/// row offset per parent row in memory, and COPY at about a million rows a
+/// second takes some twenty minutes per billion: past it a typo in `rows`
+/// or `--scale` would exhaust memory or leave a half-seeded database.
+pub const MAX_TABLE_ROWS: u64 = 1_000_000_000;
+
+/// A table whose `rows` multiplied by `scale` pass [`MAX_TABLE_ROWS`]: its
+/// name and scaled rows.
+pub fn oversized_table(spec: &ScenarioSpec, scale: f64) -> Option<(&str, f64)> {
+    spec.tables.iter().find_map(|(name, t)| {
+        let rows = t.rows? as f64 * scale;
+        (rows > MAX_TABLE_ROWS as f64).then_some((name.as_str(), rows))
+    })
 }
 
 /// Names that become file names and report text as they are: lowercase

@@ -114,6 +114,20 @@ fn a_bad_scenario_names_file_line_key_and_expectation_and_exits_2() {
         .stderr(predicate::str::contains("unknown key `size`"));
 }
 
+/// A wrong API login password is named as such by the server's own words,
+/// and the password itself never shows.
+#[test]
+fn a_refused_api_login_says_why() {
+    small_run(&["--baseline-only"])
+        .env("SCHEMABENCH_AUTHENTICATOR_PASSWORD", "not-the-secret-4711")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "password authentication failed for user \"authenticator\"",
+        ))
+        .stderr(predicate::str::contains("not-the-secret-4711").not());
+}
+
 #[test]
 fn database_errors_exit_3_without_showing_the_password() {
     schemabench()

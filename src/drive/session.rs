@@ -81,11 +81,20 @@ impl Pools {
             if used {
                 let connections = futures_util::future::join_all((0..n).map(|_| pool.get())).await;
                 for c in connections {
-                    drop(c.map_err(|e| e.to_string())?);
+                    drop(c.map_err(|e| describe_pool_error(&e))?);
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// A pool's error with the server's own words: a refused login reads
+/// "password authentication failed for user ...", not "db error".
+fn describe_pool_error(e: &deadpool_postgres::PoolError) -> String {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => crate::pg::describe_db_error(e),
+        other => other.to_string(),
     }
 }
 

@@ -9,6 +9,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
 
 use crate::drive::session::Shared;
+use crate::drive::workload::statement_tag;
 use crate::pg::{PgError, QueryContext};
 use crate::results::{IndexUsage, PlanSummary, StatementStats};
 use crate::scenario::workload::{Access, Role};
@@ -222,9 +223,10 @@ pub async fn statement_stats(client: &Client, shared: &Shared) -> Vec<StatementS
         .queries
         .iter()
         .filter_map(|q| {
+            let tag = statement_tag(&q.name);
             let row = rows
                 .iter()
-                .find(|r| r.get::<_, String>(0).trim() == q.sql.trim())?;
+                .find(|r| r.get::<_, String>(0).trim_start().starts_with(&tag))?;
             Some(StatementStats {
                 query: q.name.clone(),
                 calls: row.get(1),

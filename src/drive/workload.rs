@@ -69,6 +69,14 @@ pub struct Workload {
     activity: Option<Zipf<f64>>,
 }
 
+/// The comment every statement of query `name` starts with: it names the
+/// query in `pg_stat_statements` (which keeps comments but replaces
+/// constants, so the text as written rarely matches) and in server logs.
+/// Names are identifiers, so no name can close the comment.
+pub fn statement_tag(name: &str) -> String {
+    format!("/* schemabench {name} */")
+}
+
 /// PostgREST's response shape around a read: the rows as one JSON body.
 pub fn postgrest_shape(sql: &str) -> String {
     format!(
@@ -116,11 +124,15 @@ impl Workload {
                 name: q.name.clone(),
                 role: q.role,
                 access: q.access,
-                sql: if q.postgrest_shape && q.access == Access::Read {
-                    postgrest_shape(q.sql.trim())
-                } else {
-                    q.sql.trim().to_owned()
-                },
+                sql: format!(
+                    "{} {}",
+                    statement_tag(&q.name),
+                    if q.postgrest_shape && q.access == Access::Read {
+                        postgrest_shape(q.sql.trim())
+                    } else {
+                        q.sql.trim().to_owned()
+                    }
+                ),
                 path: q
                     .path
                     .clone()

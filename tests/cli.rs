@@ -313,3 +313,60 @@ fn sigterm_stops_a_run_and_removes_its_cluster() {
     assert!(rest.contains("Error: terminated"), "{rest}");
     assert!(!cluster.exists(), "{} is removed", cluster.display());
 }
+
+/// Each phase reaches results.json as it ends, so a run stopped in its last
+/// phase keeps the ones it finished.
+#[test]
+fn results_hold_each_finished_phase_while_the_run_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workload = "[workload.actor]\ntable = \"profiles\"\n\
+         [[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+         sql = \"select count(*) from public.story_segments where story_id = $1\"\n\
+         params = [{ from = \"owned\", column = \"stories.id\" }]\n\
+         [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\ntransactions = 20\nclients = 1\n\
+         [[load.phases]]\nname = \"first\"\ntransactions = 50\nclients = 1\n\
+         [[load.phases]]\nname = \"long\"\nduration = \"90s\"\nclients = 1\n";
+    let scenario =
+        common::taleforge_variant(dir.path(), "partial_probe", "partial", None, workload);
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("schemabench"))
+        .arg("run")
+        .arg(&scenario)
+        .args(["--scale", "0.01", "--out"])
+        .arg(&out)
+        .env("DATABASE_URL", common::database_url())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start schemabench");
+    let phases = |results: &serde_json::Value| -> Vec<String> {
+        results["candidates"][0]["phases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let read = || -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).ok()?).ok()
+    };
+    // Until the measured phase shows, while the long one runs.
+    loop {
+        if let Some(status) = child.try_wait().expect("poll") {
+            panic!("the run ended ({status}) before a finished phase reached results.json");
+        }
+        if read().is_some_and(|r| phases(&r).contains(&"first".to_owned())) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert_eq!(child.wait().expect("wait").code(), Some(3));
+    let results = read().expect("results.json stays readable");
+    assert_eq!(phases(&results), ["warm", "first"]);
+    let first = &results["candidates"][0]["phases"][1];
+    assert_eq!(first["requests"], 50, "{first}");
+}

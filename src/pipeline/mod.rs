@@ -358,6 +358,7 @@ pub async fn run(
                     measured[i].push(outcome);
                 }
             }
+            report.write_results(&results)?;
             // Thresholds gate the baseline: stop early once one that
             // asks for it has failed on what was measured so far.
             let Some(base) = sitting.arms.iter().position(|&a| a == 0) else {

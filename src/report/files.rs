@@ -133,9 +133,15 @@ impl ReportDir {
         self.put(CAPACITY_HTML_FILE, &super::capacity::html(results))
     }
 
+    /// Rewrites `results.json` alone: after every phase, so an interrupted
+    /// run keeps each phase it finished.
+    pub fn write_results(&self, results: &RunResults) -> Result<(), ReportError> {
+        self.put_json("results.json", results)
+    }
+
     /// Rewrites every output from the results.
     pub fn write(&self, results: &RunResults) -> Result<(), ReportError> {
-        self.put_json("results.json", results)?;
+        self.write_results(results)?;
         self.put(HTML_FILE, &super::html::render(results))?;
         self.put(SUMMARY_FILE, &super::markdown::summary(results))?;
         if let Some(regression) = &results.regression {

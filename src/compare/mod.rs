@@ -23,8 +23,13 @@ use crate::results::{
 pub const ACROSS_RUNS_NOISE: f64 = 0.20;
 
 /// The noise threshold of work verdicts: shared buffers per call of the
-/// same requests barely move between rounds, so 2% is already a change.
-pub const WORK_NOISE: f64 = 0.02;
+/// same requests barely move between rounds, but not to zero: in 20 duet
+/// A/A runs of TaleForge the interval's near edge reached 5.1% past 1.0
+/// (inserts with random UUID keys split index pages differently on each
+/// copy; reads of rows other requests write drift alike), and 2% made
+/// false calls in 2 of them. 5% still calls a dropped index or a policy
+/// that adds a lookup per row many times over.
+pub const WORK_NOISE: f64 = 0.05;
 
 /// How the rounds of the two sides relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,203 +1,15 @@
-//! Semantic checks of a parsed scenario: references, cycles, ranges and
-//! files, all before any database is touched.
+//! The data: migrations, tables, generators and their column references.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::error::{KeyPath, Problem};
-use super::spec::{Distribution, Generator, ScenarioSpec, TableSpec};
-use super::units::{parse_duration, parse_instant, placeholder_count};
-use crate::scenario::workload::{LoadSpec, ParamSpec, WorkloadSpec};
-
-type Check = Result<(), Problem>;
-
-/// Splits `stories.user_id` or `auth.users.id` into table and column.
-pub fn split_column(qualified: &str) -> Option<(&str, &str)> {
-    qualified
-        .rsplit_once('.')
-        .filter(|(t, c)| !t.is_empty() && !c.is_empty())
-}
-
-/// The `per` chain of a table, nearest parent first (cycle-safe).
-pub fn ancestors<'a>(tables: &'a BTreeMap<String, TableSpec>, table: &str) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    let mut current = tables.get(table).and_then(|t| t.per.as_deref());
-    while let Some(parent) = current {
-        if out.contains(&parent) || parent == table {
-            break;
-        }
-        out.push(parent);
-        current = tables.get(parent).and_then(|t| t.per.as_deref());
-    }
-    out
-}
-
-/// Every semantic check of the scenario at `dir`. `data_checked` skips the
-/// data part (migrations, tables), already checked in the scenario a file
-/// `extends`.
-pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
-    let root = KeyPath::root();
-    if !is_identifier(&spec.name) {
-        return Err(Problem::new(
-            root.key("name"),
-            "expected lowercase letters, digits and underscores (it names databases and folders)",
-        )
-        .with_value(format!("{:?}", spec.name)));
-    }
-    if !(spec.scale.is_finite() && spec.scale > 0.0) {
-        return Err(
-            Problem::new(root.key("scale"), "expected a number greater than 0")
-                .with_value(spec.scale),
-        );
-    }
-    if let Some((table, rows)) = oversized_table(spec, spec.scale) {
-        return Err(Problem::new(
-            root.key("tables").key(table).key("rows"),
-            format!(
-                "expected at most {MAX_TABLE_ROWS} rows once multiplied by scale {} ({rows:.0})",
-                spec.scale
-            ),
-        )
-        .with_value(spec.tables[table].rows.unwrap_or_default()));
-    }
-    if !data_checked {
-        validate_data(spec, dir)?;
-    }
-    if let Some(workload) = &spec.workload {
-        check_workload(spec, workload, &root.key("workload"))?;
-    }
-    if let Some(load) = &spec.load {
-        check_load(load, &root.key("load"))?;
-    }
-    check_candidates(spec, dir, &root.key("candidates"))?;
-    check_thresholds(spec, &root.key("thresholds"))
-}
-
-fn check_thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Check {
-    for (i, t) in spec.thresholds.iter().enumerate() {
-        let tp = path.index(i);
-        if let Some(query) = &t.query
-            && !spec
-                .workload
-                .as_ref()
-                .is_some_and(|w| w.queries.iter().any(|q| &q.name == query))
-        {
-            return Err(Problem::new(
-                tp.key("query"),
-                "expected the name of a workload query (or no `query`: all queries together)",
-            )
-            .with_value(format!("{query:?}")));
-        }
-        if t.limits.is_empty() {
-            return Err(Problem::new(
-                tp.key("limits"),
-                "expected at least one limit",
-            ));
-        }
-        for (j, limit) in t.limits.iter().enumerate() {
-            limit
-                .parse::<crate::scenario::limit::Limit>()
-                .map_err(|e| {
-                    Problem::new(tp.key("limits").index(j), format!("expected {e}"))
-                        .with_value(format!("{limit:?}"))
-                })?;
-        }
-    }
-    Ok(())
-}
-
-/// The most rows one table may plan once scaled. The data plan keeps a
-/// row offset per parent row in memory, and COPY at about a million rows a
-/// second takes some twenty minutes per billion: past it a typo in `rows`
-/// or `--scale` would exhaust memory or leave a half-seeded database.
-pub const MAX_TABLE_ROWS: u64 = 1_000_000_000;
-
-/// A table whose `rows` multiplied by `scale` pass [`MAX_TABLE_ROWS`]: its
-/// name and scaled rows.
-pub fn oversized_table(spec: &ScenarioSpec, scale: f64) -> Option<(&str, f64)> {
-    spec.tables.iter().find_map(|(name, t)| {
-        let rows = t.rows? as f64 * scale;
-        (rows > MAX_TABLE_ROWS as f64).then_some((name.as_str(), rows))
-    })
-}
-
-/// Names that become file names and report text as they are: lowercase
-/// letters, digits and underscores, so no two names share a file and none
-/// carries markup.
-fn is_identifier(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
-}
-
-fn check_candidates(spec: &ScenarioSpec, dir: &Path, path: &KeyPath) -> Check {
-    let mut names = BTreeSet::new();
-    for (i, c) in spec.candidates.iter().enumerate() {
-        let cp = path.index(i);
-        if !is_identifier(&c.name) || c.name == "baseline" || !names.insert(c.name.as_str()) {
-            return Err(Problem::new(cp.key("name"), "expected a unique name of lowercase letters, digits and underscores, other than `baseline`")
-                .with_value(format!("{:?}", c.name)));
-        }
-        if let Some(file) = &c.file {
-            if !c.sql.is_empty() {
-                return Err(Problem::new(
-                    cp.key("file"),
-                    "expected either `sql` or `file`, not both",
-                ));
-            }
-            if !dir.join(file).is_file() {
-                return Err(Problem::new(
-                    cp.key("file"),
-                    format!(
-                        "expected an SQL file; {} does not exist",
-                        dir.join(file).display()
-                    ),
-                )
-                .with_value(format!("{:?}", file.display().to_string())));
-            }
-        }
-        for (name, value) in &c.settings {
-            let plain = |t: &str| {
-                !t.is_empty()
-                    && t.chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || "_.".contains(ch))
-            };
-            if !plain(name) || value.contains('\'') {
-                return Err(Problem::new(
-                    cp.key("settings").key(name),
-                    "expected a setting name and a value without quotes",
-                )
-                .with_value(format!("{value:?}")));
-            }
-        }
-        for (query, sql) in &c.queries {
-            let Some(q) = spec
-                .workload
-                .as_ref()
-                .and_then(|w| w.queries.iter().find(|q| &q.name == query))
-            else {
-                return Err(Problem::new(
-                    cp.key("queries").key(query),
-                    "expected the name of a workload query",
-                ));
-            };
-            if placeholder_count(sql) != q.params.len() {
-                return Err(Problem::new(
-                    cp.key("queries").key(query),
-                    format!(
-                        "expected the same {} parameter(s) as the query it replaces",
-                        q.params.len()
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
+use super::{Check, ancestors, split_column};
+use crate::scenario::error::{KeyPath, Problem};
+use crate::scenario::spec::{Distribution, Generator, ScenarioSpec, TableSpec};
+use crate::scenario::units::{parse_duration, parse_instant};
 
 /// Migrations and tables: what the data is made of.
-fn validate_data(spec: &ScenarioSpec, dir: &Path) -> Check {
+pub(super) fn validate_data(spec: &ScenarioSpec, dir: &Path) -> Check {
     let root = KeyPath::root();
     if spec.migrations.is_empty() {
         return Err(Problem::new(
@@ -289,7 +101,7 @@ fn cycle_through(spec: &ScenarioSpec, table: &str) -> bool {
     false
 }
 
-fn unknown_table(spec: &ScenarioSpec, path: KeyPath, table: &str) -> Problem {
+pub(super) fn unknown_table(spec: &ScenarioSpec, path: KeyPath, table: &str) -> Problem {
     let known: Vec<&str> = spec.tables.keys().map(String::as_str).collect();
     Problem::new(
         path,
@@ -301,7 +113,7 @@ fn unknown_table(spec: &ScenarioSpec, path: KeyPath, table: &str) -> Problem {
     .with_value(format!("{table:?}"))
 }
 
-fn check_probability(p: f64, path: KeyPath) -> Check {
+pub(super) fn check_probability(p: f64, path: KeyPath) -> Check {
     if (0.0..=1.0).contains(&p) {
         Ok(())
     } else {
@@ -309,7 +121,7 @@ fn check_probability(p: f64, path: KeyPath) -> Check {
     }
 }
 
-fn check_distribution(d: &Distribution, path: &KeyPath) -> Check {
+pub(super) fn check_distribution(d: &Distribution, path: &KeyPath) -> Check {
     match d {
         Distribution::Fixed { .. } => Ok(()),
         Distribution::Uniform { min, max } if min > max => Err(Problem::new(
@@ -366,7 +178,7 @@ fn check_distribution(d: &Distribution, path: &KeyPath) -> Check {
 }
 
 /// Resolves `table.column` to a column the scenario generates.
-fn check_column_ref<'a>(
+pub(super) fn check_column_ref<'a>(
     spec: &'a ScenarioSpec,
     qualified: &'a str,
     path: &KeyPath,
@@ -415,7 +227,12 @@ fn check_lineage_column(
     Ok(())
 }
 
-fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPath) -> Check {
+pub(super) fn check_generator(
+    spec: &ScenarioSpec,
+    table: &str,
+    g: &Generator,
+    path: &KeyPath,
+) -> Check {
     let lineage = ancestors(&spec.tables, table);
     match g {
         Generator::Uuid {} | Generator::Name {} | Generator::FirstName {} | Generator::Email {} => {
@@ -610,7 +427,7 @@ fn check_generator(spec: &ScenarioSpec, table: &str, g: &Generator, path: &KeyPa
     }
 }
 
-fn check_weights(weights: &[f64], choices: usize, path: &KeyPath) -> Check {
+pub(super) fn check_weights(weights: &[f64], choices: usize, path: &KeyPath) -> Check {
     if !weights.is_empty() && weights.len() != choices {
         return Err(Problem::new(
             path.key("weights"),
@@ -652,7 +469,7 @@ fn chain(lineage: &[&str]) -> String {
 }
 
 /// Columns whose values are computed from other generated columns.
-fn column_dependencies(g: &Generator, out: &mut Vec<String>) {
+pub(super) fn column_dependencies(g: &Generator, out: &mut Vec<String>) {
     match g {
         Generator::Ref { column }
         | Generator::After { column, .. }
@@ -729,167 +546,6 @@ fn check_column_cycles(spec: &ScenarioSpec) -> Check {
             } else {
                 colour.insert(node, 2);
             }
-        }
-    }
-    Ok(())
-}
-
-fn check_workload(spec: &ScenarioSpec, w: &WorkloadSpec, path: &KeyPath) -> Check {
-    let actor_path = path.key("actor");
-    check_column_ref(
-        spec,
-        &format!("{}.{}", w.actor.table, w.actor.column),
-        &actor_path.key("column"),
-    )?;
-    if let Some(email) = &w.actor.email_column {
-        check_column_ref(
-            spec,
-            &format!("{}.{email}", w.actor.table),
-            &actor_path.key("email_column"),
-        )?;
-    }
-    if !(w.actor.activity_exponent.is_finite() && w.actor.activity_exponent >= 0.0) {
-        return Err(Problem::new(
-            actor_path.key("activity_exponent"),
-            "expected an exponent >= 0",
-        )
-        .with_value(w.actor.activity_exponent));
-    }
-    if w.queries.is_empty() {
-        return Err(Problem::new(
-            path.key("queries"),
-            "expected at least one query",
-        ));
-    }
-    let mut names = BTreeSet::new();
-    for (i, q) in w.queries.iter().enumerate() {
-        let qp = path.key("queries").index(i);
-        if !is_identifier(&q.name) || !names.insert(q.name.as_str()) {
-            return Err(
-                Problem::new(
-                    qp.key("name"),
-                    "expected a name of lowercase letters, digits and underscores that no other query has",
-                )
-                    .with_value(format!("{:?}", q.name)),
-            );
-        }
-        if !(q.weight.is_finite() && q.weight > 0.0) {
-            return Err(
-                Problem::new(qp.key("weight"), "expected a weight greater than 0")
-                    .with_value(q.weight),
-            );
-        }
-        let placeholders = placeholder_count(&q.sql);
-        if placeholders != q.params.len() {
-            return Err(Problem::new(
-                qp.key("params"),
-                format!("expected {placeholders} parameter(s), one per $n placeholder of `sql`"),
-            )
-            .with_value(format!("{} given", q.params.len())));
-        }
-        if let Some(think) = &q.think {
-            parse_duration(think).map_err(|e| {
-                Problem::new(qp.key("think"), format!("expected {e}"))
-                    .with_value(format!("{think:?}"))
-            })?;
-        }
-        for (j, p) in q.params.iter().enumerate() {
-            check_param(spec, &w.actor.table, p, &qp.key("params").index(j))?;
-        }
-    }
-    Ok(())
-}
-
-fn check_param(spec: &ScenarioSpec, actor: &str, p: &ParamSpec, path: &KeyPath) -> Check {
-    match p {
-        ParamSpec::Actor { column } => {
-            check_column_ref(spec, &format!("{actor}.{column}"), &path.key("column")).map(|_| ())
-        }
-        ParamSpec::Owned { column, latest_by } => {
-            let (table, _) = check_column_ref(spec, column, &path.key("column"))?;
-            if !ancestors(&spec.tables, table).contains(&actor) {
-                return Err(Problem::new(
-                    path.key("column"),
-                    format!("expected a column of a table owned by {actor} (through `per`)"),
-                )
-                .with_value(format!("{column:?}")));
-            }
-            if let Some(by) = latest_by {
-                check_column_ref(spec, &format!("{table}.{by}"), &path.key("latest_by"))?;
-            }
-            Ok(())
-        }
-        ParamSpec::Value { of } => {
-            let mut deps = Vec::new();
-            column_dependencies(of, &mut deps);
-            if !deps.is_empty() || matches!(of, Generator::First { .. } | Generator::Position {}) {
-                return Err(Problem::new(
-                    path.key("of"),
-                    "expected a generator that needs no row (not ref, pick, sum, after, case, first or position)",
-                ));
-            }
-            check_generator(spec, actor, of, &path.key("of"))
-        }
-    }
-}
-
-fn check_load(load: &LoadSpec, path: &KeyPath) -> Check {
-    if load.phases.is_empty() {
-        return Err(Problem::new(
-            path.key("phases"),
-            "expected at least one phase",
-        ));
-    }
-    if load.phases.iter().all(|p| p.warmup) {
-        return Err(Problem::new(
-            path.key("phases"),
-            "expected at least one phase that is not a warmup",
-        ));
-    }
-    for (i, phase) in load.phases.iter().enumerate() {
-        let pp = path.key("phases").index(i);
-        match (&phase.duration, phase.transactions) {
-            (Some(d), None) => {
-                let length = parse_duration(d).map_err(|e| {
-                    Problem::new(pp.key("duration"), format!("expected {e}"))
-                        .with_value(format!("{d:?}"))
-                })?;
-                // A zero-length phase measures nothing, and nothing passes
-                // every threshold.
-                if length.is_zero() {
-                    return Err(Problem::new(
-                        pp.key("duration"),
-                        "expected a duration greater than 0",
-                    )
-                    .with_value(format!("{d:?}")));
-                }
-            }
-            (None, Some(n)) if n > 0 => {}
-            (None, Some(n)) => {
-                return Err(
-                    Problem::new(pp.key("transactions"), "expected at least 1").with_value(n)
-                );
-            }
-            _ => {
-                return Err(Problem::new(
-                    pp.clone(),
-                    "expected exactly one of `duration` or `transactions`",
-                ));
-            }
-        }
-        if phase.clients == 0 {
-            return Err(
-                Problem::new(pp.key("clients"), "expected at least 1 client").with_value(0),
-            );
-        }
-        if let Some(rate) = phase.rate
-            && !(rate.is_finite() && rate > 0.0)
-        {
-            return Err(Problem::new(
-                pp.key("rate"),
-                "expected arrivals per second greater than 0",
-            )
-            .with_value(rate));
         }
     }
     Ok(())

@@ -15,7 +15,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use super::LogDifference;
+use super::stats::{LogDifference, moments};
 use crate::measure::duet::min_requests;
 use crate::results::{Recorded, SecondPair};
 
@@ -173,7 +173,7 @@ fn pooled(groups: &[&[SecondPair]], quantiles: &[f64]) -> Vec<Option<LogDifferen
         .zip(draws)
         .map(|(point, draws)| {
             let mean = point?;
-            let (_, var) = super::moments(&draws);
+            let (_, var) = moments(&draws);
             Some(LogDifference {
                 mean,
                 se: var.sqrt(),

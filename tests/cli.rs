@@ -370,3 +370,27 @@ fn results_hold_each_finished_phase_while_the_run_goes_on() {
     let first = &results["candidates"][0]["phases"][1];
     assert_eq!(first["requests"], 50, "{first}");
 }
+
+/// A failing migration is named with the line and column the server
+/// pointed at, inside the file.
+#[test]
+fn a_failing_migration_names_its_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = common::taleforge_variant(
+        dir.path(),
+        "broken_migration",
+        "broken",
+        Some("-- one comment line\nselect 1;\ncreate table broken (id nosuchtype);\n"),
+        "",
+    );
+    schemabench()
+        .arg("seed")
+        .arg(&scenario)
+        .args(["--scale", "0.01", "--database-url"])
+        .arg(common::database_url())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "broken.sql failed at line 3, column 25: type \"nosuchtype\" does not exist",
+        ));
+}

@@ -68,11 +68,13 @@ pub enum CandidateError {
     #[error(transparent)]
     Pg(#[from] PgError),
     #[error(
-        "candidate {name}: its SQL failed: {}",
+        "candidate {name}: its SQL failed{at}: {}",
         crate::pg::describe_db_error(source)
     )]
     Sql {
         name: String,
+        /// Where in its SQL, from the server's error position.
+        at: String,
         source: tokio_postgres::Error,
     },
 }
@@ -121,6 +123,7 @@ pub async fn prepare(
             .await
             .map_err(|source| CandidateError::Sql {
                 name: candidate.name.clone(),
+                at: crate::pg::error_position(&candidate.sql, &source),
                 source,
             })?;
     }

@@ -59,6 +59,21 @@ pub fn describe_db_error(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// Where in `sql` the server put its error, as ` at line L, column C`
+/// (empty when it named no position): PostgreSQL counts characters from 1
+/// over the whole string sent.
+pub fn error_position(sql: &str, e: &tokio_postgres::Error) -> String {
+    let Some(tokio_postgres::error::ErrorPosition::Original(at)) =
+        e.as_db_error().and_then(|db| db.position())
+    else {
+        return String::new();
+    };
+    let before: Vec<char> = sql.chars().take((*at as usize).saturating_sub(1)).collect();
+    let line = before.iter().filter(|&&c| c == '\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&c| c != '\n').count() + 1;
+    format!(" at line {line}, column {column}")
+}
+
 /// Extension trait: attach what was being done to a query error.
 pub trait QueryContext<T> {
     fn context_db(self, context: impl Into<String>) -> Result<T, PgError>;

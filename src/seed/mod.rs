@@ -37,9 +37,14 @@ const BATCH_ROWS: u64 = 1_000;
 pub enum SeedError {
     #[error(transparent)]
     Pg(#[from] PgError),
-    #[error("migration {file} failed: {}", crate::pg::describe_db_error(source))]
+    #[error(
+        "migration {file} failed{at}: {}",
+        crate::pg::describe_db_error(source)
+    )]
     Migration {
         file: String,
+        /// Where in the file, from the server's error position.
+        at: String,
         source: tokio_postgres::Error,
     },
     #[error("the scenario seeds {table}, but {problem} after the migrations ran")]
@@ -233,6 +238,7 @@ pub async fn apply_schema(client: &Client, scenario: &Scenario) -> Result<(), Se
         .await
         .map_err(|source| SeedError::Migration {
             file: "(built-in Supabase auth set-up)".to_owned(),
+            at: crate::pg::error_position(SUPABASE_AUTH_SQL, &source),
             source,
         })?;
     for migration in &scenario.migrations {
@@ -241,6 +247,7 @@ pub async fn apply_schema(client: &Client, scenario: &Scenario) -> Result<(), Se
             .await
             .map_err(|source| SeedError::Migration {
                 file: migration.path.display().to_string(),
+                at: crate::pg::error_position(&migration.sql, &source),
                 source,
             })?;
     }

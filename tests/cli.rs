@@ -48,9 +48,11 @@ fn check_accepts_the_taleforge_scenario() {
 /// any work (no server is started: no URL is given), naming the flag.
 #[test]
 fn impossible_flags_are_refused_with_exit_2() {
-    let cases: [&[&str]; 11] = [
+    let cases: [&[&str]; 13] = [
         &["seed", "--scale", "1e12"],
         &["run", "--scale", "1e7"],
+        &["run", "--rate", "0"],
+        &["run", "--against-migrations", "src"],
         &["run", "--significance", "2"],
         &["run", "--significance", "0"],
         &["run", "--noise-threshold=-0.1"],
@@ -73,6 +75,7 @@ fn impossible_flags_are_refused_with_exit_2() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains(flag))
+            .stderr(predicate::str::contains(":0:0").not())
             .stderr(predicate::str::contains("cluster").not());
     }
 }

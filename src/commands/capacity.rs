@@ -13,7 +13,6 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, Some(args.scale))?;
     if args.clients.is_empty() || args.clients.contains(&0) {
         return Err(flag_error(
-            &scenario,
             "--clients",
             format!("{:?}", args.clients),
             "expected client counts of at least 1",
@@ -21,7 +20,6 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     }
     if args.growth.is_empty() || args.growth.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
         return Err(flag_error(
-            &scenario,
             "--growth",
             format!("{:?}", args.growth),
             "expected multiples of --scale greater than 0",
@@ -54,7 +52,6 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     for o in &objectives {
         if let Err(e) = o.parse::<Limit>() {
             return Err(flag_error(
-                &scenario,
                 "--objective",
                 format!("{o:?}"),
                 &format!("expected {e}"),

@@ -14,7 +14,7 @@ use crate::cli::{Cli, Command, ServerArgs};
 use crate::gate::{self, Standing};
 use crate::pg::Server;
 use crate::pipeline;
-use crate::scenario::{self, Scenario};
+use crate::scenario;
 
 /// Exit codes a CI system can act on.
 pub mod exit {
@@ -84,19 +84,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<Standing> {
     }
 }
 
-/// A usage error about a flag, in the scenario error's words.
-pub(crate) fn flag_error(
-    scenario: &Scenario,
-    flag: &str,
-    value: String,
-    problem: &str,
-) -> anyhow::Error {
-    scenario::ScenarioError::Invalid {
-        file: scenario.path.clone(),
-        line: 0,
-        column: 0,
-        key: flag.into(),
-        value: Some(value),
+/// A usage error about a flag.
+pub(crate) fn flag_error(flag: &str, value: String, problem: &str) -> anyhow::Error {
+    scenario::ScenarioError::Flag {
+        flag: flag.into(),
+        value,
         problem: problem.into(),
     }
     .into()

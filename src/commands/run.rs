@@ -14,7 +14,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         && !(rate.is_finite() && rate > 0.0)
     {
         return Err(flag_error(
-            &scenario,
             "--rate",
             rate.to_string(),
             "expected arrivals per second greater than 0",
@@ -23,7 +22,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     let against = match &args.against_migrations {
         Some(dir) if args.candidates.is_some() || args.baseline_only => {
             return Err(flag_error(
-                &scenario,
                 "--against-migrations",
                 dir.display().to_string(),
                 "expected without --candidates or --baseline-only: it compares two schemas, not the scenario's candidates",

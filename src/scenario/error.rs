@@ -65,6 +65,13 @@ pub enum ScenarioError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A command-line flag that contradicts the scenario or itself.
+    #[error("{flag} {value}: {problem}")]
+    Flag {
+        flag: String,
+        value: String,
+        problem: String,
+    },
     #[error("{}:{line}:{column}: {key}{}: {problem}", file.display(), value_suffix(value))]
     Invalid {
         file: PathBuf,

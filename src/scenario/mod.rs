@@ -161,22 +161,16 @@ impl Scenario {
     ) -> Result<Self, ScenarioError> {
         if let Some(scale) = scale {
             if !(scale.is_finite() && scale > 0.0) {
-                return Err(ScenarioError::Invalid {
-                    file: self.path.clone(),
-                    line: 0,
-                    column: 0,
-                    key: "--scale".to_owned(),
-                    value: Some(scale.to_string()),
+                return Err(ScenarioError::Flag {
+                    flag: "--scale".to_owned(),
+                    value: scale.to_string(),
                     problem: "expected a number greater than 0".to_owned(),
                 });
             }
             if let Some((table, rows)) = validate::oversized_table(&self.spec, scale) {
-                return Err(ScenarioError::Invalid {
-                    file: self.path.clone(),
-                    line: 0,
-                    column: 0,
-                    key: "--scale".to_owned(),
-                    value: Some(scale.to_string()),
+                return Err(ScenarioError::Flag {
+                    flag: "--scale".to_owned(),
+                    value: scale.to_string(),
                     problem: format!(
                         "expected a scale that keeps every table within {} rows; {table} would have {rows:.0}",
                         validate::MAX_TABLE_ROWS
@@ -209,12 +203,9 @@ impl Scenario {
             .collect();
         files.sort();
         if files.is_empty() {
-            return Err(ScenarioError::Invalid {
-                file: self.path.clone(),
-                line: 0,
-                column: 0,
-                key: "--against-migrations".to_owned(),
-                value: Some(dir.display().to_string()),
+            return Err(ScenarioError::Flag {
+                flag: "--against-migrations".to_owned(),
+                value: dir.display().to_string(),
                 problem: "expected a folder holding *.sql migrations".to_owned(),
             });
         }

@@ -84,3 +84,64 @@ async fn copies_share_the_seeded_statistics_and_new_relations_are_analyzed() {
         .await
         .expect("drop the copies");
 }
+
+/// The databases on the shared cluster whose names start with `prefix`.
+async fn databases(admin: &Client, prefix: &str) -> Vec<String> {
+    admin
+        .query(
+            "select datname::text from pg_database where starts_with(datname, $1) order by 1",
+            &[&prefix],
+        )
+        .await
+        .expect("pg_database")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// A candidate whose SQL fails stops the run (exit 3, the line named), and
+/// no copy stays behind: neither its own nor those made before it.
+#[tokio::test]
+async fn a_failing_candidate_leaves_no_copy_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rest = "[workload.actor]\ntable = \"profiles\"\n\
+         [[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+         sql = \"select count(*) from public.story_segments where story_id = $1\"\n\
+         params = [{ from = \"owned\", column = \"stories.id\" }]\n\
+         [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 10\nclients = 1\n\
+         [[candidates]]\nname = \"fine\"\nsql = \"create index on public.stories (title)\"\n\
+         [[candidates]]\nname = \"broken\"\nsql = \"select 1;\\nselect nosuchcolumn from public.stories\"\n";
+    let scenario = common::taleforge_variant(dir.path(), "leftover_probe", "leftover", None, rest);
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("schemabench"))
+        .arg("run")
+        .arg(&scenario)
+        .args(["--scale", "0.01", "--out"])
+        .arg(dir.path().join("out"))
+        .env("DATABASE_URL", common::database_url())
+        .output()
+        .expect("run schemabench");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "candidate broken: its SQL failed at line 2, column 8: column \"nosuchcolumn\" does not exist"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("db error"),
+        "the cause is printed once: {stderr}"
+    );
+    assert!(!stderr.contains("NOTICE"), "no server chatter: {stderr}");
+    let server = common::server().await;
+    let admin = server
+        .connect(&server.maintenance_db())
+        .await
+        .expect("admin connection");
+    let all = databases(&admin, "schemabench_leftover_probe").await;
+    assert_eq!(
+        all.len(),
+        1,
+        "only the seeded data stays, for reuse: {all:?}"
+    );
+}

@@ -69,13 +69,14 @@ pub enum CandidateError {
     Pg(#[from] PgError),
     #[error(
         "candidate {name}: its SQL failed{at}: {}",
-        crate::pg::describe_db_error(source)
+        crate::pg::describe_db_error(error)
     )]
     Sql {
         name: String,
         /// Where in its SQL, from the server's error position.
         at: String,
-        source: tokio_postgres::Error,
+        /// Described in the message, so not a `source` printed again.
+        error: tokio_postgres::Error,
     },
 }
 
@@ -105,33 +106,56 @@ pub async fn prepare(
         rows: 0,
     };
     database::create(admin, &name, &marker, Some(template)).await?;
+    match configure(server, admin, &name, &candidate).await {
+        Ok(cost) => Ok(Prepared {
+            candidate,
+            database: name,
+            cost,
+        }),
+        Err(e) => {
+            // A copy that failed to set up is of no use to anyone; the
+            // error that stopped it is the one to report.
+            let _ = database::drop_owned(admin, &name).await;
+            Err(e)
+        }
+    }
+}
+
+/// Applies the candidate's settings and SQL to its fresh copy `name`,
+/// refreshes what it changed and measures the result.
+async fn configure(
+    server: &Server,
+    admin: &Client,
+    name: &str,
+    candidate: &Candidate,
+) -> Result<CandidateCost, CandidateError> {
     for (setting, value) in &candidate.settings {
         admin
             .batch_execute(&format!(
                 "alter database {} set {setting} = '{value}'",
-                quote_ident(&name)
+                quote_ident(name)
             ))
             .await
             .context_db(format!("candidate {}: setting {setting}", candidate.name))?;
     }
-    let client = server.connect(&name).await?;
+    let client = server.connect(name).await?;
     let before = relations(&client).await?;
     let ddl = Instant::now();
     if !candidate.sql.trim().is_empty() {
         client
             .batch_execute(&candidate.sql)
             .await
-            .map_err(|source| CandidateError::Sql {
+            .map_err(|error| CandidateError::Sql {
                 name: candidate.name.clone(),
-                at: crate::pg::error_position(&candidate.sql, &source),
-                source,
+                at: crate::pg::error_position(&candidate.sql, &error),
+                error,
             })?;
     }
     let ddl_seconds = ddl.elapsed().as_secs_f64();
     let vacuum = Instant::now();
     refresh(&client, &before, &candidate.name).await?;
     let vacuum_analyze_seconds = vacuum.elapsed().as_secs_f64();
-    let cost = CandidateCost {
+    Ok(CandidateCost {
         ddl_seconds,
         vacuum_analyze_seconds,
         database_bytes: client
@@ -140,11 +164,6 @@ pub async fn prepare(
             .context_db("measuring the database")?
             .get(0),
         relations: relation_sizes(&client).await?,
-    };
-    Ok(Prepared {
-        candidate,
-        database: name,
-        cost,
     })
 }
 

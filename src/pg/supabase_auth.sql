@@ -32,7 +32,14 @@ begin
   end loop;
   if (select description from pg_shdescription d join pg_roles o on o.oid = d.objoid
       where o.rolname = 'authenticator') like 'schemabench:%' then
-    grant anon, authenticated, service_role to authenticator;
+    -- Only the memberships missing: granting one again raises a NOTICE.
+    for r in
+      select g.rolname from pg_roles g
+       where g.rolname in ('anon', 'authenticated', 'service_role')
+         and not pg_has_role('authenticator', g.oid, 'member')
+    loop
+      execute format('grant %I to authenticator', r.rolname);
+    end loop;
   end if;
 end
 $roles$;

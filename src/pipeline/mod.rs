@@ -215,27 +215,106 @@ pub async fn run(
     let plan = Arc::new(DataPlan::new(spec));
     let protocol = options.protocol.unwrap_or(load.protocol);
     let admin = server.connect(&server.maintenance_db()).await?;
-    let mut arms = Vec::with_capacity(candidates.len());
-    for (index, (candidate, template)) in candidates.into_iter().zip(&templates).enumerate() {
-        let prepared = candidate::prepare(server, &admin, template, index, candidate).await?;
-        arms.push(arm(server, prepared, workload_spec, &plan, protocol).await?);
+    let mut arms = Vec::with_capacity(candidates.len() * 2);
+    let setting = Setting {
+        server,
+        scenario,
+        options,
+        seeded: &seeded,
+        report: &report,
+        phases: &phases,
+        query_names: &query_names,
+        workload: workload_spec,
+        protocol,
+        started,
+    };
+    let outcome =
+        match prepare_arms(&setting, &admin, &templates, candidates, &plan, &mut arms).await {
+            Ok(configurations) => measure(&setting, &arms, configurations).await,
+            Err(e) => Err(e),
+        };
+    // The copies go whatever happened: kept only when asked, after a run
+    // that finished. Their connections close with the arms.
+    if outcome.is_err() || !options.keep_copies {
+        let copies: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
+        let dropped = candidate::drop_copies(&admin, &copies).await;
+        if outcome.is_ok() {
+            dropped?;
+        }
     }
-    // Duets: a baseline twin for every candidate after the first.
+    Ok((outcome?, report))
+}
+
+/// What a run keeps at hand once its copies are ready.
+struct Setting<'a> {
+    server: &'a Server,
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
+    seeded: &'a SeedReport,
+    report: &'a ReportDir,
+    phases: &'a [Phase],
+    query_names: &'a [String],
+    workload: &'a WorkloadSpec,
+    protocol: Protocol,
+    started: std::time::Instant,
+}
+
+/// Gives every configuration its copy (and, in duets, the baseline a twin
+/// per candidate after the first), pushing each arm as it is ready so a
+/// failure leaves the ones made for the caller to drop. Returns how many
+/// configurations there are.
+async fn prepare_arms(
+    setting: &Setting<'_>,
+    admin: &tokio_postgres::Client,
+    templates: &[String],
+    candidates: Vec<Candidate>,
+    plan: &Arc<DataPlan>,
+    arms: &mut Vec<Arm>,
+) -> Result<usize, RunError> {
+    let (server, protocol) = (setting.server, setting.protocol);
+    let workload_spec = setting.workload;
+    for (index, (candidate, template)) in candidates.into_iter().zip(templates).enumerate() {
+        let prepared = candidate::prepare(server, admin, template, index, candidate).await?;
+        arms.push(arm(server, prepared, workload_spec, plan, protocol).await?);
+    }
     let configurations = arms.len();
-    if options.design == Design::Duet {
+    if setting.options.design == Design::Duet {
         for c in 2..configurations {
             let index = baseline_twin(configurations, c);
             let twin = candidate::prepare(
                 server,
-                &admin,
+                admin,
                 &templates[0],
                 index,
                 arms[0].prepared.candidate.clone(),
             )
             .await?;
-            arms.push(arm(server, twin, workload_spec, &plan, protocol).await?);
+            arms.push(arm(server, twin, workload_spec, plan, protocol).await?);
         }
     }
+    Ok(configurations)
+}
+
+/// Drives every sitting of every round, observes, compares and writes the
+/// report: the run itself, on prepared arms.
+async fn measure(
+    setting: &Setting<'_>,
+    arms: &[Arm],
+    configurations: usize,
+) -> Result<RunResults, RunError> {
+    let Setting {
+        server,
+        scenario,
+        options,
+        seeded,
+        report,
+        phases,
+        query_names,
+        workload: _,
+        protocol,
+        started,
+    } = *setting;
+    let spec = &scenario.spec;
     let rounds = options
         .rounds
         .unwrap_or(if configurations > 1 { 3 } else { 1 })
@@ -249,7 +328,7 @@ pub async fn run(
         elapsed_s: 0.0,
         complete: false,
         aborted: None,
-        scenario: scenario_info(scenario, &seeded),
+        scenario: scenario_info(scenario, seeded),
         server: catalog::server_info(&probe, server.cluster.is_some()).await?,
         machine: MachineInfo::current(),
         protocol: format!("{protocol:?}").to_lowercase(),
@@ -296,7 +375,7 @@ pub async fn run(
     let simple = configurations == 1 && rounds == 1;
     let mut slots = Vec::new();
     for sitting in &sittings {
-        for phase in &phases {
+        for phase in phases {
             for &a in &sitting.arms {
                 slots.push(match sitting.partner(a) {
                     _ if simple => phase.name.clone(),
@@ -307,7 +386,8 @@ pub async fn run(
         }
     }
     let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
-    let timeline = Timeline::start(query_names, slots, hlogs).map_err(RunError::Timeline)?;
+    let timeline =
+        Timeline::start(query_names.to_vec(), slots, hlogs).map_err(RunError::Timeline)?;
     // [configuration][sitting][query]: each sitting's measured phases merged.
     let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> =
         (0..configurations).map(|_| Vec::new()).collect();
@@ -459,11 +539,7 @@ pub async fn run(
     results.finished_at = Some(chrono::Utc::now().to_rfc3339());
     results.elapsed_s = started.elapsed().as_secs_f64();
     report.write(&results)?;
-    if !options.keep_copies {
-        let prepared: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
-        candidate::drop_copies(&admin, &prepared).await?;
-    }
-    Ok((results, report))
+    Ok(results)
 }
 
 /// Statement statistics, index usage and plans of every candidate, after

@@ -37,15 +37,13 @@ const BATCH_ROWS: u64 = 1_000;
 pub enum SeedError {
     #[error(transparent)]
     Pg(#[from] PgError),
-    #[error(
-        "migration {file} failed{at}: {}",
-        crate::pg::describe_db_error(source)
-    )]
+    #[error("migration {file} failed{at}: {}", crate::pg::describe_db_error(error))]
     Migration {
         file: String,
         /// Where in the file, from the server's error position.
         at: String,
-        source: tokio_postgres::Error,
+        /// Described in the message, so not a `source` printed again.
+        error: tokio_postgres::Error,
     },
     #[error("the scenario seeds {table}, but {problem} after the migrations ran")]
     Schema { table: String, problem: String },
@@ -236,19 +234,19 @@ pub async fn apply_schema(client: &Client, scenario: &Scenario) -> Result<(), Se
     client
         .batch_execute(SUPABASE_AUTH_SQL)
         .await
-        .map_err(|source| SeedError::Migration {
+        .map_err(|error| SeedError::Migration {
             file: "(built-in Supabase auth set-up)".to_owned(),
-            at: crate::pg::error_position(SUPABASE_AUTH_SQL, &source),
-            source,
+            at: crate::pg::error_position(SUPABASE_AUTH_SQL, &error),
+            error,
         })?;
     for migration in &scenario.migrations {
         client
             .batch_execute(&migration.sql)
             .await
-            .map_err(|source| SeedError::Migration {
+            .map_err(|error| SeedError::Migration {
                 file: migration.path.display().to_string(),
-                at: crate::pg::error_position(&migration.sql, &source),
-                source,
+                at: crate::pg::error_position(&migration.sql, &error),
+                error,
             })?;
     }
     Ok(())

@@ -128,15 +128,61 @@ fn free_port() -> Result<u16, ClusterError> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// Folder name prefix of every throwaway cluster.
+const CLUSTER_PREFIX: &str = "schemabench-pg-";
+
+/// The file in a cluster's folder naming the schemabench process it serves.
+const OWNER_FILE: &str = "owner";
+
+/// Removes the folders (and stops the servers) of throwaway clusters whose
+/// schemabench process is gone: what is left when schemabench, its
+/// watchdog and the server were all killed at once. A folder is reclaimed
+/// only when it names its owner, that process no longer exists, and it was
+/// not kept (`--keep`); anything else is left alone.
+fn reclaim_leftovers(temp: &Path, bin: &Path, run_as: Option<&(u32, u32, String)>) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for root in entries.flatten().map(|e| e.path()) {
+        let ours = root
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(CLUSTER_PREFIX));
+        let owner = std::fs::read_to_string(root.join(OWNER_FILE))
+            .ok()
+            .and_then(|pid| pid.trim().parse::<u32>().ok());
+        let abandoned = owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+        if !ours || !abandoned || root.join("keep").exists() {
+            continue;
+        }
+        // A server that outlived its owner is stopped first.
+        let mut stop = Command::new(bin.join("pg_ctl"));
+        if let Some((uid, gid, _)) = run_as {
+            stop.uid(*uid).gid(*gid);
+        }
+        let _ = stop
+            .args(["stop", "-m", "immediate", "-D"])
+            .arg(root.join("data"))
+            .current_dir(temp)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
+
 impl EmbeddedCluster {
     /// Creates and starts a new cluster; returns once it accepts connections.
     pub fn start() -> Result<Self, ClusterError> {
         let bin = find_server_binaries()?;
         let run_as = server_account()?;
+        reclaim_leftovers(&std::env::temp_dir(), &bin, run_as.as_ref());
         let root = tempfile::Builder::new()
-            .prefix("schemabench-pg-")
+            .prefix(CLUSTER_PREFIX)
             .tempdir()?
             .keep();
+        std::fs::write(root.join(OWNER_FILE), std::process::id().to_string())?;
         let cluster = EmbeddedCluster {
             bin,
             socket_dir: root.join("socket"),
@@ -377,5 +423,53 @@ impl Drop for EmbeddedCluster {
             .stderr(Stdio::null())
             .status();
         let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_abandoned_unkept_clusters_of_ours_are_reclaimed() {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dead = {
+            let mut child = Command::new("true").spawn().expect("spawn");
+            let pid = child.id();
+            child.wait().expect("wait");
+            pid
+        };
+        let live = std::process::id();
+        let folder = |name: &str, owner: Option<u32>, kept: bool| {
+            let root = temp.path().join(name);
+            std::fs::create_dir_all(root.join("data")).expect("folder");
+            if let Some(pid) = owner {
+                std::fs::write(root.join(OWNER_FILE), pid.to_string()).expect("owner");
+            }
+            if kept {
+                std::fs::write(root.join("keep"), b"").expect("keep");
+            }
+        };
+        folder("schemabench-pg-abandoned", Some(dead), false);
+        folder("schemabench-pg-running", Some(live), false);
+        folder("schemabench-pg-kept", Some(dead), true);
+        folder("schemabench-pg-unknown", None, false);
+        folder("someone-else", Some(dead), false);
+        reclaim_leftovers(temp.path(), Path::new("/nonexistent"), None);
+        let mut left: Vec<String> = std::fs::read_dir(temp.path())
+            .expect("list")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "schemabench-pg-kept",
+                "schemabench-pg-running",
+                "schemabench-pg-unknown",
+                "someone-else"
+            ]
+        );
     }
 }

@@ -240,6 +240,7 @@ mod tests {
                 .map(|(i, (calls, blocks))| crate::results::WorkRound {
                     round: i as u32 + 1,
                     partner: None,
+                    phase: None,
                     calls: *calls,
                     shared_blks: *blocks,
                     rows: *calls,

@@ -438,6 +438,20 @@ async fn measure(
                     measured[i].push(outcome);
                 }
             }
+            // Each phase's work is a sample of its own.
+            for (&a, &copy) in sitting.arms.iter().zip(&sitting.copies) {
+                let arm = &arms[copy];
+                let now = observe::statement_stats(&arm.stats, &arm.shared).await;
+                record_work(
+                    &mut results.candidates[a].work,
+                    &read[copy],
+                    &now,
+                    round,
+                    partner(a),
+                    &phase.name,
+                );
+                read[copy] = now;
+            }
             report.write_results(&results)?;
             // Thresholds gate the baseline: stop early once one that
             // asks for it has failed on what was measured so far.
@@ -466,15 +480,6 @@ async fn measure(
         for (i, (&a, &copy)) in sitting.arms.iter().zip(&sitting.copies).enumerate() {
             let arm = &arms[copy];
             per_round[a].push(merge(&arm.shared.workload, &measured[i]));
-            let now = observe::statement_stats(&arm.stats, &arm.shared).await;
-            record_work(
-                &mut results.candidates[a].work,
-                &read[copy],
-                &now,
-                round,
-                partner(a),
-            );
-            read[copy] = now;
             update_queries(
                 &mut results.candidates[a],
                 &arm.shared.workload,

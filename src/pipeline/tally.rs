@@ -86,7 +86,7 @@ pub(super) fn pair_seconds(
         .collect()
 }
 
-/// Adds one round's work per query: what the statistics gained since the
+/// Adds one phase's work per query: what the statistics gained since the
 /// last reading.
 pub(super) fn record_work(
     work: &mut Vec<QueryWork>,
@@ -94,10 +94,11 @@ pub(super) fn record_work(
     now: &[StatementStats],
     round: u32,
     partner: Option<&str>,
+    phase: &str,
 ) {
     for stats in now {
         let was = before.iter().find(|b| b.query == stats.query);
-        let delta = stats.since(was, round, partner);
+        let delta = stats.since(was, round, partner, Some(phase));
         match work.iter_mut().find(|w| w.query == stats.query) {
             Some(w) => w.rounds.push(delta),
             None => work.push(QueryWork {

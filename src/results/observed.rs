@@ -76,11 +76,13 @@ impl StatementStats {
         before: Option<&StatementStats>,
         round: u32,
         partner: Option<&str>,
+        phase: Option<&str>,
     ) -> WorkRound {
         let was = |f: fn(&StatementStats) -> i64| before.map_or(0, f);
         WorkRound {
             round,
             partner: partner.map(str::to_owned),
+            phase: phase.map(str::to_owned),
             calls: self.calls - was(|s| s.calls),
             shared_blks: self.shared_blks_hit + self.shared_blks_read
                 - was(|s| s.shared_blks_hit + s.shared_blks_read),
@@ -90,7 +92,8 @@ impl StatementStats {
     }
 }
 
-/// The server's work for one query in one round, from `pg_stat_statements`:
+/// The server's work for one query in one phase of a round, from
+/// `pg_stat_statements`:
 /// unlike latency it barely depends on the machine's speed or load, and
 /// shared buffers hit + read do not depend on what was cached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -100,6 +103,11 @@ pub struct WorkRound {
     /// The configuration that ran at the same time (duet design).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner: Option<String>,
+    /// The phase these figures cover: each phase is a sample, so a work
+    /// verdict of three rounds of two phases stands on six, not three
+    /// (files from before cover whole rounds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
     pub calls: i64,
     /// Shared buffers hit plus read.
     pub shared_blks: i64,

@@ -1,0 +1,195 @@
+//! One section per query: its figures, charts and plans.
+
+use std::fmt::Write;
+
+use super::{esc, figure, verdict_word};
+use crate::report::analysis::FIGURE_COLUMNS;
+use crate::report::charts::{self, Series};
+use crate::results::{CandidateResult, Latencies, QueryResult, RunResults};
+
+/// Per-second points of one query over a configuration's measured phases,
+/// laid end to end.
+struct PerSecond {
+    throughput: Vec<(f64, f64)>,
+    p99: Vec<(f64, f64)>,
+}
+
+fn timeline_points(c: &CandidateResult, query: &str) -> PerSecond {
+    let mut throughput = Vec::new();
+    let mut p99 = Vec::new();
+    let mut offset = 0.0;
+    for phase in c.phases.iter().filter(|p| !p.warmup) {
+        let first = phase.timeline.iter().map(|t| t.second).min().unwrap_or(0);
+        for t in phase.timeline.iter().filter(|t| t.query == query) {
+            let x = offset + (t.second - first) as f64;
+            throughput.push((x, t.count as f64));
+            if t.count > 0 {
+                p99.push((x, t.p99_us as f64 / 1000.0));
+            }
+        }
+        offset += phase.elapsed_s.ceil() + 1.0;
+    }
+    PerSecond { throughput, p99 }
+}
+
+pub(super) fn query_section(out: &mut String, r: &RunResults, name: &str) {
+    let anchor = if r
+        .candidates
+        .first()
+        .and_then(|b| b.queries.first())
+        .is_some_and(|q| q.name == name)
+    {
+        " id=\"queries\""
+    } else {
+        ""
+    };
+    let base_query = r
+        .candidates
+        .first()
+        .and_then(|c| c.queries.iter().find(|q| q.name == name));
+    let _ = writeln!(
+        out,
+        "<h2{anchor}>{}</h2>\n<p class=\"sub\">{}</p>",
+        esc(name),
+        base_query.map_or(String::new(), |q| esc(&format!(
+            "{} as {}",
+            q.access, q.role
+        )))
+    );
+    figures(out, r, name);
+    let histograms: Vec<(String, plotters::style::RGBColor, Latencies)> = r
+        .candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let q = c.queries.iter().find(|q| q.name == name)?;
+            Some((c.name.clone(), charts::color(i), q.histogram.0.clone()))
+        })
+        .collect();
+    let refs: Vec<(String, plotters::style::RGBColor, &Latencies)> = histograms
+        .iter()
+        .map(|(n, c, h)| (n.clone(), *c, h))
+        .collect();
+    let timelines: Vec<(usize, &CandidateResult, PerSecond)> = r
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c, timeline_points(c, name)))
+        .collect();
+    let series = |pick: fn(&PerSecond) -> &Vec<(f64, f64)>| -> Vec<Series> {
+        timelines
+            .iter()
+            .map(|(i, c, t)| Series {
+                name: c.name.clone(),
+                color: charts::color(*i),
+                points: pick(t).clone(),
+            })
+            .collect()
+    };
+    let _ = writeln!(out, "<div class=\"charts\">");
+    figure(
+        out,
+        charts::percentiles(&format!("{name}: latency by percentile"), &refs),
+    );
+    figure(
+        out,
+        charts::histogram(&format!("{name}: latency distribution"), &refs),
+    );
+    figure(
+        out,
+        charts::over_time(
+            &format!("{name}: throughput per second"),
+            "requests per second",
+            series(|t| &t.throughput),
+            false,
+        ),
+    );
+    figure(
+        out,
+        charts::over_time(
+            &format!("{name}: p99 per second"),
+            "p99 latency (ms)",
+            series(|t| &t.p99),
+            true,
+        ),
+    );
+    let _ = writeln!(out, "</div>");
+    plans(out, r, name);
+}
+
+fn figures(out: &mut String, r: &RunResults, name: &str) {
+    let _ = writeln!(
+        out,
+        "<table><tr><th class=\"l\">configuration</th>{}<th class=\"l\">p50 / p95 / p99 against the baseline</th></tr>",
+        FIGURE_COLUMNS
+            .iter()
+            .map(|c| format!("<th>{c}</th>"))
+            .collect::<String>()
+    );
+    for (i, c) in r.candidates.iter().enumerate() {
+        let Some(q) = c.queries.iter().find(|q| q.name == name) else {
+            continue;
+        };
+        let verdicts: Vec<String> = r
+            .comparisons
+            .iter()
+            .filter(|x| x.candidate == c.name && x.query == name)
+            .map(|x| {
+                let (class, word) = verdict_word(x.estimate.verdict);
+                format!(
+                    "<span class=\"{class}\" title=\"interval {:.2}–{:.2}, corrected p = {:.3}, detectable {}\">{} {:.2}× {word}</span>",
+                    x.estimate.ci_low,
+                    x.estimate.ci_high,
+                    x.estimate.p_adjusted,
+                    x.estimate.detectable.map_or("-".to_owned(), |d| format!("{d:.2}×")),
+                    x.percentile,
+                    x.estimate.ratio
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:{}\"></span>{}</td>{}<td class=\"l\">{}</td></tr>",
+            charts::css_color(i),
+            esc(&c.name),
+            figure_cells(q),
+            verdicts.join(" · ")
+        );
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+fn figure_cells(q: &QueryResult) -> String {
+    q.figure_cells()
+        .iter()
+        .map(|c| format!("<td>{c}</td>"))
+        .collect()
+}
+
+fn plans(out: &mut String, r: &RunResults, name: &str) {
+    let _ = writeln!(
+        out,
+        "<details open=\"open\"><summary>Plans (EXPLAIN ANALYZE of a representative request, as its role)</summary>\n<table><tr><th class=\"l\">configuration</th><th class=\"l\">plan nodes</th><th>est. rows</th><th>actual rows</th><th>buffers hit</th><th>read</th><th>exec ms</th><th class=\"l\">changed against the baseline</th></tr>"
+    );
+    for c in &r.candidates {
+        let Some(p) = c.plans.iter().find(|p| p.query == name) else {
+            continue;
+        };
+        let nodes = match &p.error {
+            Some(e) => format!("<span class=\"warn\">{}</span>", esc(e)),
+            None => esc(&p.nodes.join(" → ")),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{nodes}</td><td>{:.0}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{:.2}</td><td class=\"l\">{}</td></tr>",
+            esc(&c.name),
+            p.estimated_rows,
+            p.actual_rows,
+            p.shared_hit_blocks,
+            p.shared_read_blocks,
+            p.execution_ms,
+            esc(&p.changes.join(", "))
+        );
+    }
+    let _ = writeln!(out, "</table></details>");
+}

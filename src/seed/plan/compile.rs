@@ -1,0 +1,170 @@
+//! Scenario generators compiled into the plan's own form, column references
+//! resolved to table and column indexes.
+
+use super::{DataPlan, Gen};
+use crate::scenario::spec::Generator;
+use crate::scenario::units::{parse_duration, parse_instant};
+use crate::scenario::validate::split_column;
+use crate::seed::value::Value;
+
+impl DataPlan {
+    /// Compiles a generator that needs no row (validated as such), for
+    /// query parameters.
+    pub fn compile_free(&self, g: &Generator) -> Gen {
+        self.compile(g, &|_, _| 0)
+    }
+
+    fn resolve(
+        &self,
+        qualified: &str,
+        column_index: &dyn Fn(&str, &str) -> usize,
+    ) -> (usize, usize) {
+        let (table, column) = split_column(qualified).expect("validated column reference");
+        (self.by_name[table], column_index(table, column))
+    }
+
+    pub(super) fn compile(&self, g: &Generator, ci: &dyn Fn(&str, &str) -> usize) -> Gen {
+        match g {
+            Generator::Uuid {} => Gen::Uuid,
+            Generator::Ref { column } => {
+                let (table, column) = self.resolve(column, ci);
+                Gen::Ref { table, column }
+            }
+            Generator::Pick { column, within } => {
+                let (table, column) = self.resolve(column, ci);
+                Gen::Pick {
+                    table,
+                    column,
+                    within: self.by_name[within],
+                }
+            }
+            Generator::Sum { column } => {
+                let (table, column) = self.resolve(column, ci);
+                Gen::Sum { table, column }
+            }
+            Generator::After { column, min, max } => {
+                let (table, column) = self.resolve(column, ci);
+                let micros = |d: &str| parse_duration(d).map_or(0, |d| d.as_micros() as i64);
+                Gen::After {
+                    table,
+                    column,
+                    min: micros(min),
+                    max: micros(max),
+                }
+            }
+            Generator::First { first, rest } => Gen::First {
+                first: Box::new(self.compile(first, ci)),
+                rest: Box::new(self.compile(rest, ci)),
+            },
+            Generator::Position {} => Gen::Position,
+            Generator::Case {
+                column,
+                cases,
+                default,
+            } => {
+                let (table, column) = self.resolve(column, ci);
+                Gen::Case {
+                    table,
+                    column,
+                    cases: cases
+                        .iter()
+                        .map(|(k, g)| (k.clone(), self.compile(g, ci)))
+                        .collect(),
+                    default: default.as_ref().map(|d| Box::new(self.compile(d, ci))),
+                }
+            }
+            Generator::OneOf { of, weights } => Gen::OneOf {
+                of: of.iter().map(|g| self.compile(g, ci)).collect(),
+                cumulative: cumulative(weights, of.len()),
+            },
+            Generator::Nullable { p, of } => Gen::Nullable {
+                p: *p,
+                of: Box::new(self.compile(of, ci)),
+            },
+            Generator::Name {} => Gen::Name,
+            Generator::FirstName {} => Gen::FirstName,
+            Generator::Email {} => Gen::Email,
+            Generator::Title {
+                min_words,
+                max_words,
+            } => Gen::Title {
+                lo: *min_words as usize,
+                hi: *max_words as usize,
+            },
+            Generator::Sentence {
+                min_words,
+                max_words,
+            } => Gen::Sentence {
+                lo: *min_words as usize,
+                hi: *max_words as usize,
+            },
+            Generator::Paragraph {
+                min_sentences,
+                max_sentences,
+            } => Gen::Paragraph {
+                lo: *min_sentences as usize,
+                hi: *max_sentences as usize,
+            },
+            Generator::Url { prefix, suffix } => Gen::Url {
+                prefix: prefix.clone(),
+                suffix: suffix.clone(),
+            },
+            Generator::Int { min, max } => Gen::Int {
+                min: *min,
+                max: *max,
+            },
+            Generator::Decimal { min, max, scale } => {
+                let factor = 10f64.powi(*scale as i32);
+                Gen::Decimal {
+                    min: (min * factor).round() as i64,
+                    max: (max * factor).round() as i64,
+                    scale: *scale,
+                }
+            }
+            Generator::Enum { values, weights } => Gen::Enum {
+                values: values.clone(),
+                cumulative: cumulative(weights, values.len()),
+            },
+            Generator::Bool { p } => Gen::Bool { p: *p },
+            Generator::Timestamp { from, to, growth } => {
+                let from = parse_instant(from).unwrap_or(0);
+                let to = parse_instant(to).unwrap_or(from + 1);
+                Gen::Timestamp {
+                    from,
+                    span: to - from,
+                    growth: *growth,
+                }
+            }
+            Generator::Json { fields } => Gen::Json {
+                fields: fields
+                    .iter()
+                    .map(|(k, g)| (k.clone(), self.compile(g, ci)))
+                    .collect(),
+            },
+            Generator::Const { value } => Gen::Const(match value {
+                toml::Value::String(s) => Value::Text(s.clone()),
+                toml::Value::Integer(i) => Value::Int(*i),
+                toml::Value::Float(f) => Value::Float(*f),
+                toml::Value::Boolean(b) => Value::Bool(*b),
+                _ => Value::Null,
+            }),
+        }
+    }
+}
+
+/// Cumulative probabilities of `n` choices (equal when no weights are given).
+fn cumulative(weights: &[f64], n: usize) -> Vec<f64> {
+    let weights: Vec<f64> = if weights.is_empty() {
+        vec![1.0; n]
+    } else {
+        weights.to_vec()
+    };
+    let total: f64 = weights.iter().sum();
+    weights
+        .iter()
+        .scan(0.0, |acc, w| {
+            *acc += w / total;
+            Some(*acc)
+        })
+        .collect()
+}

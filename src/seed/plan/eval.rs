@@ -1,0 +1,220 @@
+//! A cell's value: its generator evaluated with the cell's own random stream.
+
+use fake::Fake;
+use fake::faker::internet::en::FreeEmailProvider;
+use fake::faker::lorem::en::{Paragraph, Sentence, Words};
+use fake::faker::name::en::{FirstName, LastName, Name};
+use rand::RngExt;
+use rust_decimal::Decimal;
+
+use super::{DataPlan, Gen};
+use crate::seed::rng::{CellRng, cell_rng, combine};
+use crate::seed::value::Value;
+
+impl DataPlan {
+    /// The value of one cell.
+    pub fn value(&self, table: usize, column: usize, row: u64) -> Value {
+        let t = &self.tables[table];
+        let c = &t.columns[column];
+        let mut rng = cell_rng(combine(&[self.seed, t.key, c.key, row]));
+        self.eval(table, row, &c.generator, &mut rng)
+    }
+
+    /// Evaluates a generator that needs no row (query parameters).
+    pub fn fresh(&self, g: &Gen, rng: &mut CellRng) -> Value {
+        self.eval(0, rng.random(), g, rng)
+    }
+
+    fn eval(&self, table: usize, row: u64, g: &Gen, rng: &mut CellRng) -> Value {
+        match g {
+            Gen::Uuid => {
+                let t = &self.tables[table];
+                let key = combine(&[self.seed, t.key, row]);
+                let mut bytes = [0u8; 16];
+                bytes[..8].copy_from_slice(&crate::seed::rng::mix(key).to_le_bytes());
+                bytes[8..].copy_from_slice(&crate::seed::rng::mix(key ^ 0x1D).to_le_bytes());
+                Value::Uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
+            }
+            Gen::Ref {
+                table: target,
+                column,
+            } => self.value(*target, *column, self.ancestor_row(table, row, *target)),
+            Gen::Pick {
+                table: target,
+                column,
+                within,
+            } => {
+                let owner = self.ancestor_row(table, row, *within);
+                let (a, b) = self.rows_under(*target, *within, owner);
+                if a == b {
+                    Value::Null
+                } else {
+                    self.value(*target, *column, rng.random_range(a..b))
+                }
+            }
+            Gen::Sum {
+                table: child,
+                column,
+            } => {
+                let offsets = &self.tables[*child].offsets;
+                let (a, b) = (offsets[row as usize], offsets[row as usize + 1]);
+                let mut total = Decimal::ZERO;
+                let mut integral = true;
+                for r in a..b {
+                    match self.value(*child, *column, r) {
+                        Value::Int(i) => total += Decimal::from(i),
+                        Value::Decimal(d) => {
+                            integral = false;
+                            total += d;
+                        }
+                        _ => {}
+                    }
+                }
+                match i64::try_from(total) {
+                    Ok(i) if integral => Value::Int(i),
+                    _ => Value::Decimal(total),
+                }
+            }
+            Gen::First { first, rest } => {
+                let chosen = if self.position(table, row) == 0 {
+                    first
+                } else {
+                    rest
+                };
+                self.eval(table, row, chosen, rng)
+            }
+            Gen::Position => Value::Int(self.position(table, row) as i64 + 1),
+            Gen::Case {
+                table: target,
+                column,
+                cases,
+                default,
+            } => {
+                let key = match self.value(*target, *column, self.ancestor_row(table, row, *target))
+                {
+                    Value::Text(t) => t,
+                    other => other.to_json().to_string(),
+                };
+                match cases
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, g)| g)
+                    .or(default.as_deref())
+                {
+                    Some(g) => self.eval(table, row, g, rng),
+                    None => Value::Null,
+                }
+            }
+            Gen::OneOf { of, cumulative } => {
+                self.eval(table, row, &of[choose(cumulative, rng)], rng)
+            }
+            Gen::Nullable { p, of } => {
+                if rng.random_bool(*p) {
+                    Value::Null
+                } else {
+                    self.eval(table, row, of, rng)
+                }
+            }
+            Gen::Name => Value::Text(Name().fake_with_rng(rng)),
+            Gen::FirstName => Value::Text(FirstName().fake_with_rng(rng)),
+            Gen::Email => {
+                let first: String = FirstName().fake_with_rng(rng);
+                let last: String = LastName().fake_with_rng(rng);
+                let domain: String = FreeEmailProvider().fake_with_rng(rng);
+                let local: String = format!("{first}.{last}")
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                    .collect();
+                Value::Text(format!("{}{row}@{domain}", local.to_lowercase()))
+            }
+            Gen::Title { lo, hi } => {
+                let words: Vec<String> = Words(*lo..*hi + 1).fake_with_rng(rng);
+                Value::Text(
+                    words
+                        .iter()
+                        .map(|w| capitalise(w))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            }
+            Gen::Sentence { lo, hi } => Value::Text(Sentence(*lo..*hi + 1).fake_with_rng(rng)),
+            Gen::Paragraph { lo, hi } => Value::Text(Paragraph(*lo..*hi + 1).fake_with_rng(rng)),
+            Gen::Url { prefix, suffix } => {
+                let id: u64 = rng.random();
+                Value::Text(format!("{prefix}{id:016x}{suffix}"))
+            }
+            Gen::Int { min, max } => Value::Int(rng.random_range(*min..=*max)),
+            Gen::Decimal { min, max, scale } => {
+                Value::Decimal(Decimal::new(rng.random_range(*min..=*max), *scale))
+            }
+            Gen::Enum { values, cumulative } => {
+                Value::Text(values[choose(cumulative, rng)].clone())
+            }
+            Gen::Bool { p } => Value::Bool(rng.random_bool(*p)),
+            Gen::Timestamp { from, span, growth } => {
+                let u: f64 = rng.random();
+                Value::Timestamp(from + (grown(u, *growth) * *span as f64) as i64)
+            }
+            Gen::After {
+                table: target,
+                column,
+                min,
+                max,
+            } => match self.value(*target, *column, self.ancestor_row(table, row, *target)) {
+                Value::Timestamp(t) => Value::Timestamp(t + rng.random_range(*min..=*max)),
+                other => other,
+            },
+            Gen::Json { fields } => {
+                let object = fields
+                    .iter()
+                    .map(|(k, g)| (k.clone(), self.eval(table, row, g, rng).to_json()))
+                    .collect();
+                Value::Json(serde_json::Value::Object(object))
+            }
+            Gen::Const(v) => v.clone(),
+        }
+    }
+}
+
+/// Index of a weighted choice.
+fn choose(cumulative: &[f64], rng: &mut CellRng) -> usize {
+    let u: f64 = rng.random();
+    cumulative
+        .partition_point(|c| *c <= u)
+        .min(cumulative.len() - 1)
+}
+
+/// Maps a uniform draw to [0, 1) with density growing like e^(growth x):
+/// the inverse of that distribution's CDF.
+fn grown(u: f64, growth: f64) -> f64 {
+    if growth.abs() < 1e-9 {
+        u
+    } else {
+        ((u * growth.exp_m1()).ln_1p() / growth).clamp(0.0, 1.0 - f64::EPSILON)
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_skews_towards_recent_times() {
+        let late = (0..1000)
+            .filter(|i| grown(*i as f64 / 1000.0, 3.0) > 0.5)
+            .count();
+        assert!(
+            late > 700,
+            "with growth 3 most rows fall in the later half, got {late}"
+        );
+        assert!((grown(0.5, 0.0) - 0.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,268 @@
+//! The data plan: how many rows every table has, which parent row each row
+//! belongs to, and how to compute any cell from (seed, table, column, row).
+//!
+//! Only per-parent row offsets are held in memory (one integer per parent
+//! row); ids and other values are recomputed on demand, which is what lets a
+//! child row find its parent's id, or a balance sum its ledger, without a
+//! lookup table.
+
+mod compile;
+mod eval;
+
+use std::collections::HashMap;
+
+use super::dist::Dist;
+use super::rng::{cell_rng, combine, name_key};
+use super::value::Value;
+use crate::scenario::spec::ScenarioSpec;
+
+/// Key of the per-parent row-count draws, apart from any column's key.
+const COUNT_KEY: u64 = 0xC0_07;
+
+/// A compiled column generator with references resolved to indices.
+#[derive(Debug, Clone)]
+pub enum Gen {
+    Uuid,
+    Ref {
+        table: usize,
+        column: usize,
+    },
+    Pick {
+        table: usize,
+        column: usize,
+        within: usize,
+    },
+    Sum {
+        table: usize,
+        column: usize,
+    },
+    First {
+        first: Box<Gen>,
+        rest: Box<Gen>,
+    },
+    Position,
+    Case {
+        table: usize,
+        column: usize,
+        cases: Vec<(String, Gen)>,
+        default: Option<Box<Gen>>,
+    },
+    OneOf {
+        of: Vec<Gen>,
+        cumulative: Vec<f64>,
+    },
+    Nullable {
+        p: f64,
+        of: Box<Gen>,
+    },
+    Name,
+    FirstName,
+    Email,
+    Title {
+        lo: usize,
+        hi: usize,
+    },
+    Sentence {
+        lo: usize,
+        hi: usize,
+    },
+    Paragraph {
+        lo: usize,
+        hi: usize,
+    },
+    Url {
+        prefix: String,
+        suffix: String,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Decimal {
+        min: i64,
+        max: i64,
+        scale: u32,
+    },
+    Enum {
+        values: Vec<String>,
+        cumulative: Vec<f64>,
+    },
+    Bool {
+        p: f64,
+    },
+    Timestamp {
+        from: i64,
+        span: i64,
+        growth: f64,
+    },
+    After {
+        table: usize,
+        column: usize,
+        min: i64,
+        max: i64,
+    },
+    Json {
+        fields: Vec<(String, Gen)>,
+    },
+    Const(Value),
+}
+
+/// One generated column.
+#[derive(Debug, Clone)]
+pub struct ColumnPlan {
+    pub name: String,
+    key: u64,
+    pub generator: Gen,
+}
+
+/// One table: its rows and, for child tables, which parent row owns which.
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    pub name: String,
+    key: u64,
+    pub parent: Option<usize>,
+    /// Rows under parent row p are `offsets[p]..offsets[p + 1]`; a root
+    /// table has the single range `[0, rows]`.
+    offsets: Vec<u64>,
+    pub columns: Vec<ColumnPlan>,
+}
+
+impl TablePlan {
+    pub fn rows(&self) -> u64 {
+        self.offsets.last().copied().unwrap_or(0)
+    }
+}
+
+/// Every table of a scenario, ready to generate.
+#[derive(Debug, Clone)]
+pub struct DataPlan {
+    seed: u64,
+    pub tables: Vec<TablePlan>,
+    by_name: HashMap<String, usize>,
+}
+
+impl DataPlan {
+    /// Compiles a validated scenario and draws every per-parent row count.
+    pub fn new(spec: &ScenarioSpec) -> Self {
+        // Parents before children, so offsets can be built in one pass.
+        let mut order: Vec<&String> = spec.tables.keys().collect();
+        order.sort_by_key(|name| {
+            (
+                crate::scenario::validate::ancestors(&spec.tables, name).len(),
+                name.as_str(),
+            )
+        });
+        let by_name: HashMap<String, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ((*n).clone(), i))
+            .collect();
+        let mut plan = DataPlan {
+            seed: spec.seed,
+            tables: Vec::with_capacity(order.len()),
+            by_name,
+        };
+        let column_index = |table: &str, column: &str| -> usize {
+            let t = &spec.tables[table];
+            t.columns.keys().position(|c| c == column).unwrap_or(0)
+        };
+        for name in &order {
+            let t = &spec.tables[*name];
+            let key = name_key(name);
+            let parent = t.per.as_ref().map(|p| plan.by_name[p]);
+            let offsets = match (parent, &t.count) {
+                (Some(p), Some(count)) => {
+                    let dist = Dist::new(count).expect("validated distribution");
+                    let parent_rows = plan.tables[p].rows();
+                    let mut offsets = Vec::with_capacity(parent_rows as usize + 1);
+                    let mut total = 0;
+                    offsets.push(0);
+                    for parent_row in 0..parent_rows {
+                        total += dist.sample(&mut cell_rng(combine(&[
+                            spec.seed, key, COUNT_KEY, parent_row,
+                        ])));
+                        offsets.push(total);
+                    }
+                    offsets
+                }
+                _ => {
+                    let rows = (t.rows.unwrap_or(1) as f64 * spec.scale).round().max(1.0) as u64;
+                    vec![0, rows]
+                }
+            };
+            let columns = t
+                .columns
+                .iter()
+                .map(|(c, g)| ColumnPlan {
+                    name: c.clone(),
+                    key: name_key(c),
+                    generator: plan.compile(g, &column_index),
+                })
+                .collect();
+            plan.tables.push(TablePlan {
+                name: (*name).clone(),
+                key,
+                parent,
+                offsets,
+                columns,
+            });
+        }
+        plan
+    }
+
+    pub fn table_index(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn column_index(&self, table: usize, column: &str) -> Option<usize> {
+        self.tables[table]
+            .columns
+            .iter()
+            .position(|c| c.name == column)
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.tables.iter().map(TablePlan::rows).sum()
+    }
+
+    /// The parent row that owns `row` of `table`.
+    fn parent_row(&self, table: usize, row: u64) -> u64 {
+        let offsets = &self.tables[table].offsets;
+        (offsets.partition_point(|&o| o <= row) - 1) as u64
+    }
+
+    /// The row of ancestor table `target` that `row` of `table` descends from.
+    pub fn ancestor_row(&self, mut table: usize, mut row: u64, target: usize) -> u64 {
+        while table != target {
+            row = self.parent_row(table, row);
+            match self.tables[table].parent {
+                Some(p) => table = p,
+                None => break,
+            }
+        }
+        row
+    }
+
+    /// Rows of `table` under row `row` of its ancestor `ancestor`: contiguous,
+    /// because children are numbered parent by parent.
+    pub fn rows_under(&self, table: usize, ancestor: usize, row: u64) -> (u64, u64) {
+        if table == ancestor {
+            return (row, row + 1);
+        }
+        let Some(parent) = self.tables[table].parent else {
+            return (0, 0);
+        };
+        let (a, b) = self.rows_under(parent, ancestor, row);
+        let offsets = &self.tables[table].offsets;
+        (offsets[a as usize], offsets[b as usize])
+    }
+
+    /// 0-based position of a row among its parent's rows.
+    fn position(&self, table: usize, row: u64) -> u64 {
+        let t = &self.tables[table];
+        match t.parent {
+            Some(_) => row - t.offsets[self.parent_row(table, row) as usize],
+            None => row,
+        }
+    }
+}

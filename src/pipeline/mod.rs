@@ -2,6 +2,7 @@
 //! -> observe -> compare -> gate -> write. Each stage is its own module;
 //! this one only decides their order and carries results between them.
 
+mod arms;
 mod schedule;
 mod tally;
 
@@ -10,7 +11,8 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
-use schedule::{baseline_twin, sittings};
+use arms::{Arm, Setting, prepare_arms, select_candidates};
+use schedule::sittings;
 use tally::{
     failed_abort_threshold, measured_seconds, median, merge, merge_rounds, pair_seconds,
     record_work, settled, update_queries,
@@ -19,8 +21,7 @@ use tally::{
 use crate::candidate::{self, Candidate, CandidateError, Prepared};
 use crate::compare::{self, Pairing};
 use crate::drive::engine::{Phase, PhaseOutcome, PhaseOverrides, run_phase};
-use crate::drive::session::Shared;
-use crate::drive::{self, DriveError, phase_result, query_results};
+use crate::drive::{DriveError, phase_result, query_results};
 use crate::gate::baseline::RunKey;
 use crate::gate::threshold::evaluate;
 use crate::measure::QueryMeasurements;
@@ -33,7 +34,7 @@ use crate::results::{
     RunResults, ScenarioInfo, StatementStats, TableRows,
 };
 use crate::scenario::Scenario;
-use crate::scenario::workload::{Protocol, WorkloadSpec};
+use crate::scenario::workload::Protocol;
 use crate::seed::plan::DataPlan;
 use crate::seed::rng::combine;
 use crate::seed::{SeedError, SeedOptions, SeedReport};
@@ -103,38 +104,6 @@ const REFERENCE_TIMES: usize = 7;
 
 /// The candidate name of the scenario's own schema in a schema comparison.
 pub const BRANCH: &str = "branch";
-
-/// One configuration being driven: its copy of the data and its workload.
-struct Arm {
-    prepared: Prepared,
-    shared: Arc<Shared>,
-    /// Reads the copy's `pg_stat_statements` after each round.
-    stats: tokio_postgres::Client,
-}
-
-/// A prepared copy, ready to drive.
-async fn arm(
-    server: &Server,
-    prepared: Prepared,
-    workload: &WorkloadSpec,
-    plan: &Arc<DataPlan>,
-    protocol: Protocol,
-) -> Result<Arm, RunError> {
-    let shared = drive::shared(
-        server,
-        &prepared.database,
-        &with_overrides(workload, &prepared.candidate),
-        Arc::clone(plan),
-        protocol,
-    )
-    .await?;
-    let stats = server.connect(&prepared.database).await?;
-    Ok(Arm {
-        prepared,
-        shared: Arc::new(shared),
-        stats,
-    })
-}
 
 /// What a run of `scenario` with `options` will be compared on, known
 /// before any work: a stored baseline that differs is refused at once.
@@ -243,56 +212,6 @@ pub async fn run(
         }
     }
     Ok((outcome?, report))
-}
-
-/// What a run keeps at hand once its copies are ready.
-struct Setting<'a> {
-    server: &'a Server,
-    scenario: &'a Scenario,
-    options: &'a RunOptions,
-    seeded: &'a SeedReport,
-    report: &'a ReportDir,
-    phases: &'a [Phase],
-    query_names: &'a [String],
-    workload: &'a WorkloadSpec,
-    protocol: Protocol,
-    started: std::time::Instant,
-}
-
-/// Gives every configuration its copy (and, in duets, the baseline a twin
-/// per candidate after the first), pushing each arm as it is ready so a
-/// failure leaves the ones made for the caller to drop. Returns how many
-/// configurations there are.
-async fn prepare_arms(
-    setting: &Setting<'_>,
-    admin: &tokio_postgres::Client,
-    templates: &[String],
-    candidates: Vec<Candidate>,
-    plan: &Arc<DataPlan>,
-    arms: &mut Vec<Arm>,
-) -> Result<usize, RunError> {
-    let (server, protocol) = (setting.server, setting.protocol);
-    let workload_spec = setting.workload;
-    for (index, (candidate, template)) in candidates.into_iter().zip(templates).enumerate() {
-        let prepared = candidate::prepare(server, admin, template, index, candidate).await?;
-        arms.push(arm(server, prepared, workload_spec, plan, protocol).await?);
-    }
-    let configurations = arms.len();
-    if setting.options.design == Design::Duet {
-        for c in 2..configurations {
-            let index = baseline_twin(configurations, c);
-            let twin = candidate::prepare(
-                server,
-                admin,
-                &templates[0],
-                index,
-                arms[0].prepared.candidate.clone(),
-            )
-            .await?;
-            arms.push(arm(server, twin, workload_spec, plan, protocol).await?);
-        }
-    }
-    Ok(configurations)
 }
 
 /// Drives every sitting of every round, observes, compares and writes the
@@ -583,49 +502,6 @@ async fn observe_arms(
         result.plans = plans;
     }
     Ok(())
-}
-
-/// The baseline, then the scenario's candidates (or the chosen ones).
-fn select_candidates(
-    scenario: &Scenario,
-    only: Option<&[String]>,
-) -> Result<Vec<Candidate>, RunError> {
-    let dir = scenario.path.parent().unwrap_or(std::path::Path::new("."));
-    if let Some(only) = only
-        && let Some(unknown) = only.iter().find(|n| {
-            n.as_str() != candidate::BASELINE
-                && !scenario.spec.candidates.iter().any(|c| &c.name == *n)
-        })
-    {
-        let known: Vec<&str> = scenario
-            .spec
-            .candidates
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
-        return Err(RunError::UnknownCandidate(
-            unknown.clone(),
-            known.join(", "),
-        ));
-    }
-    let mut out = vec![Candidate::baseline()];
-    for spec in &scenario.spec.candidates {
-        if only.is_none_or(|o| o.contains(&spec.name)) {
-            out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
-        }
-    }
-    Ok(out)
-}
-
-/// The workload with a candidate's query replacements.
-fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
-    let mut spec = spec.clone();
-    for q in &mut spec.queries {
-        if let Some(sql) = candidate.queries.get(&q.name) {
-            q.sql = sql.clone();
-        }
-    }
-    spec
 }
 
 fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {

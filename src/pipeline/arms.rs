@@ -1,0 +1,143 @@
+//! The configurations of a run, each with its copy of the data ready to
+//! drive: which candidates run, their copies and, in duets, the baseline's
+//! twins.
+
+use std::sync::Arc;
+
+use super::schedule::baseline_twin;
+use super::{Design, RunError, RunOptions};
+use crate::candidate::{self, Candidate, Prepared};
+use crate::drive;
+use crate::drive::engine::Phase;
+use crate::drive::session::Shared;
+use crate::pg::Server;
+use crate::report::files::ReportDir;
+use crate::scenario::Scenario;
+use crate::scenario::workload::{Protocol, WorkloadSpec};
+use crate::seed::SeedReport;
+use crate::seed::plan::DataPlan;
+
+/// One configuration being driven: its copy of the data and its workload.
+pub(super) struct Arm {
+    pub(super) prepared: Prepared,
+    pub(super) shared: Arc<Shared>,
+    /// Reads the copy's `pg_stat_statements` after each round.
+    pub(super) stats: tokio_postgres::Client,
+}
+
+/// A prepared copy, ready to drive.
+async fn arm(
+    server: &Server,
+    prepared: Prepared,
+    workload: &WorkloadSpec,
+    plan: &Arc<DataPlan>,
+    protocol: Protocol,
+) -> Result<Arm, RunError> {
+    let shared = drive::shared(
+        server,
+        &prepared.database,
+        &with_overrides(workload, &prepared.candidate),
+        Arc::clone(plan),
+        protocol,
+    )
+    .await?;
+    let stats = server.connect(&prepared.database).await?;
+    Ok(Arm {
+        prepared,
+        shared: Arc::new(shared),
+        stats,
+    })
+}
+
+/// What a run keeps at hand once its copies are ready.
+pub(super) struct Setting<'a> {
+    pub(super) server: &'a Server,
+    pub(super) scenario: &'a Scenario,
+    pub(super) options: &'a RunOptions,
+    pub(super) seeded: &'a SeedReport,
+    pub(super) report: &'a ReportDir,
+    pub(super) phases: &'a [Phase],
+    pub(super) query_names: &'a [String],
+    pub(super) workload: &'a WorkloadSpec,
+    pub(super) protocol: Protocol,
+    pub(super) started: std::time::Instant,
+}
+
+/// Gives every configuration its copy (and, in duets, the baseline a twin
+/// per candidate after the first), pushing each arm as it is ready so a
+/// failure leaves the ones made for the caller to drop. Returns how many
+/// configurations there are.
+pub(super) async fn prepare_arms(
+    setting: &Setting<'_>,
+    admin: &tokio_postgres::Client,
+    templates: &[String],
+    candidates: Vec<Candidate>,
+    plan: &Arc<DataPlan>,
+    arms: &mut Vec<Arm>,
+) -> Result<usize, RunError> {
+    let (server, protocol) = (setting.server, setting.protocol);
+    let workload_spec = setting.workload;
+    for (index, (candidate, template)) in candidates.into_iter().zip(templates).enumerate() {
+        let prepared = candidate::prepare(server, admin, template, index, candidate).await?;
+        arms.push(arm(server, prepared, workload_spec, plan, protocol).await?);
+    }
+    let configurations = arms.len();
+    if setting.options.design == Design::Duet {
+        for c in 2..configurations {
+            let index = baseline_twin(configurations, c);
+            let twin = candidate::prepare(
+                server,
+                admin,
+                &templates[0],
+                index,
+                arms[0].prepared.candidate.clone(),
+            )
+            .await?;
+            arms.push(arm(server, twin, workload_spec, plan, protocol).await?);
+        }
+    }
+    Ok(configurations)
+}
+
+/// The baseline, then the scenario's candidates (or the chosen ones).
+pub(super) fn select_candidates(
+    scenario: &Scenario,
+    only: Option<&[String]>,
+) -> Result<Vec<Candidate>, RunError> {
+    let dir = scenario.path.parent().unwrap_or(std::path::Path::new("."));
+    if let Some(only) = only
+        && let Some(unknown) = only.iter().find(|n| {
+            n.as_str() != candidate::BASELINE
+                && !scenario.spec.candidates.iter().any(|c| &c.name == *n)
+        })
+    {
+        let known: Vec<&str> = scenario
+            .spec
+            .candidates
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(RunError::UnknownCandidate(
+            unknown.clone(),
+            known.join(", "),
+        ));
+    }
+    let mut out = vec![Candidate::baseline()];
+    for spec in &scenario.spec.candidates {
+        if only.is_none_or(|o| o.contains(&spec.name)) {
+            out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The workload with a candidate's query replacements.
+fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
+    let mut spec = spec.clone();
+    for q in &mut spec.queries {
+        if let Some(sql) = candidate.queries.get(&q.name) {
+            q.sql = sql.clone();
+        }
+    }
+    spec
+}

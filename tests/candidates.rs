@@ -145,3 +145,30 @@ async fn a_failing_candidate_leaves_no_copy_behind() {
         "only the seeded data stays, for reuse: {all:?}"
     );
 }
+
+/// A failed query's message carries the server's words once, not again
+/// as a trailing "db error: ERROR: ..." cause.
+#[tokio::test]
+async fn a_query_error_prints_its_cause_once() {
+    use schemabench::pg::QueryContext;
+    let server = common::server().await;
+    let db = server
+        .connect(&server.maintenance_db())
+        .await
+        .expect("connect");
+    let error = db
+        .batch_execute("select nosuchcolumn")
+        .await
+        .context_db("probing")
+        .expect_err("no such column");
+    let text = format!("{:#}", anyhow::Error::from(error));
+    assert_eq!(
+        text.matches("does not exist").count(),
+        1,
+        "the cause is printed once: {text}"
+    );
+    assert!(
+        text.starts_with("probing: column \"nosuchcolumn\" does not exist (SQLSTATE 42703)"),
+        "{text}"
+    );
+}

@@ -31,10 +31,11 @@ pub enum PgError {
     },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
-    #[error("{context}: {}", describe_db_error(source))]
+    #[error("{context}: {}", describe_db_error(error))]
     Query {
         context: String,
-        source: tokio_postgres::Error,
+        /// Described in the message, so not a `source` printed again.
+        error: tokio_postgres::Error,
     },
     #[error(
         "refusing to touch database {name:?}: schemabench did not create it (its comment does not carry schemabench's marker)"
@@ -81,9 +82,9 @@ pub trait QueryContext<T> {
 
 impl<T> QueryContext<T> for Result<T, tokio_postgres::Error> {
     fn context_db(self, context: impl Into<String>) -> Result<T, PgError> {
-        self.map_err(|source| PgError::Query {
+        self.map_err(|error| PgError::Query {
             context: context.into(),
-            source,
+            error,
         })
     }
 }

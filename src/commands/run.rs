@@ -78,6 +78,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         }
         None => None,
     };
+    pipeline::check_candidates(&scenario, options.only.as_deref())?;
     let server = open_server(&args.server).await?;
     let (mut results, report) = pipeline::run(&server, &scenario, &options)
         .await

@@ -105,6 +105,19 @@ pub(super) fn select_candidates(
     only: Option<&[String]>,
 ) -> Result<Vec<Candidate>, RunError> {
     let dir = scenario.path.parent().unwrap_or(std::path::Path::new("."));
+    check_candidates(scenario, only)?;
+    let mut out = vec![Candidate::baseline()];
+    for spec in &scenario.spec.candidates {
+        if only.is_none_or(|o| o.contains(&spec.name)) {
+            out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a name in `only` that is neither the baseline nor one of the
+/// scenario's candidates: callable before any server is touched.
+pub fn check_candidates(scenario: &Scenario, only: Option<&[String]>) -> Result<(), RunError> {
     if let Some(only) = only
         && let Some(unknown) = only.iter().find(|n| {
             n.as_str() != candidate::BASELINE
@@ -122,13 +135,7 @@ pub(super) fn select_candidates(
             known.join(", "),
         ));
     }
-    let mut out = vec![Candidate::baseline()];
-    for spec in &scenario.spec.candidates {
-        if only.is_none_or(|o| o.contains(&spec.name)) {
-            out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
-        }
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// The workload with a candidate's query replacements.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
+pub use arms::check_candidates;
 use arms::{Arm, Setting, prepare_arms, select_candidates};
 use schedule::sittings;
 use tally::{
@@ -54,7 +55,7 @@ pub enum RunError {
     Report(#[from] ReportError),
     #[error("cannot start the timeline collector or read a candidate file: {0}")]
     Timeline(std::io::Error),
-    #[error("no candidate named {0:?} in the scenario (candidates: {1})")]
+    #[error("--candidates {0}: no candidate of that name in the scenario (candidates: {1})")]
     UnknownCandidate(String, String),
     #[error(transparent)]
     Candidate(#[from] CandidateError),

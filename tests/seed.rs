@@ -3,8 +3,8 @@
 
 mod common;
 
+use schemabench::pg::PgError;
 use schemabench::pg::database::{self, Found};
-use schemabench::pg::{PgError, connect};
 use schemabench::seed::{SeedOptions, seed};
 use tokio_postgres::Client;
 
@@ -336,35 +336,6 @@ async fn supabase_roles_and_auth_functions_match_supabase() {
     );
 }
 
-/// Runs statements as an API role, the way PostgREST does.
-async fn as_role(
-    role: &str,
-    sub: Option<&str>,
-    database: &str,
-    sql: &str,
-) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
-    let config: tokio_postgres::Config = common::url_as("authenticator", database)
-        .parse()
-        .expect("url");
-    let client = connect(&config, "test")
-        .await
-        .expect("connect as authenticator");
-    let claims = match sub {
-        Some(sub) => format!(r#"{{"sub":"{sub}","role":"{role}"}}"#),
-        None => format!(r#"{{"role":"{role}"}}"#),
-    };
-    client.batch_execute("begin").await?;
-    client
-        .execute(
-            "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
-            &[&role, &claims],
-        )
-        .await?;
-    let rows = client.query(sql, &[]).await;
-    client.batch_execute("rollback").await?;
-    rows
-}
-
 #[tokio::test]
 async fn rls_keeps_users_to_their_own_rows() {
     let server = common::server().await;
@@ -389,7 +360,7 @@ async fn rls_keeps_users_to_their_own_rows() {
         .expect("all")
         .get(0);
     let own = count(
-        as_role(
+        common::as_role(
             "authenticated",
             Some(&owner),
             name,
@@ -406,7 +377,7 @@ async fn rls_keeps_users_to_their_own_rows() {
         format!("select count(*) from stories where user_id <> '{owner}' and not is_public");
     assert_eq!(
         count(
-            as_role("authenticated", Some(&owner), name, &foreign)
+            common::as_role("authenticated", Some(&owner), name, &foreign)
                 .await
                 .expect("foreign")
         ),
@@ -415,21 +386,21 @@ async fn rls_keeps_users_to_their_own_rows() {
     let children = format!("select count(*) from child_profiles where parent_id <> '{owner}'");
     assert_eq!(
         count(
-            as_role("authenticated", Some(&owner), name, &children)
+            common::as_role("authenticated", Some(&owner), name, &children)
                 .await
                 .expect("children")
         ),
         0
     );
     assert!(
-        as_role("anon", None, name, "select count(*) from child_profiles")
+        common::as_role("anon", None, name, "select count(*) from child_profiles")
             .await
             .is_err(),
         "anon has no access to children's data"
     );
     assert_eq!(
         count(
-            as_role("anon", None, name, "select count(*) from stories")
+            common::as_role("anon", None, name, "select count(*) from stories")
                 .await
                 .expect("anon stories")
         ),
@@ -437,7 +408,7 @@ async fn rls_keeps_users_to_their_own_rows() {
     );
     assert!(
         count(
-            as_role(
+            common::as_role(
                 "service_role",
                 None,
                 name,
@@ -449,14 +420,14 @@ async fn rls_keeps_users_to_their_own_rows() {
     );
 
     let tamper = format!("update profiles set credits_balance = 999999 where id = '{owner}'");
-    let err = as_role("authenticated", Some(&owner), name, &tamper)
+    let err = common::as_role("authenticated", Some(&owner), name, &tamper)
         .await
         .expect_err("balance is tamper-proof");
     assert_eq!(
         err.code(),
         Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
     );
-    let overspend = as_role(
+    let overspend = common::as_role(
         "authenticated",
         Some(&owner),
         name,
@@ -466,7 +437,7 @@ async fn rls_keeps_users_to_their_own_rows() {
     .expect_err("no overdraft");
     assert_eq!(err_code(&overspend), "P0001");
     let spend = "select public.spend_credits(1), (select credits_balance - (select sum(amount) from credit_transactions where user_id = auth.uid()) from profiles where id = auth.uid())";
-    let rows = as_role("authenticated", Some(&owner), name, spend)
+    let rows = common::as_role("authenticated", Some(&owner), name, spend)
         .await
         .expect("spend");
     assert_eq!(

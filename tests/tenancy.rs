@@ -8,7 +8,6 @@
 mod common;
 
 use schemabench::candidate::{self, Candidate};
-use schemabench::pg::{Server, connect};
 use schemabench::seed::seed;
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
@@ -104,34 +103,6 @@ impl Tenants {
         .iter()
         .fold(sql.to_owned(), |sql, (key, id)| sql.replace(key, id))
     }
-}
-
-/// Runs `sql` in a rolled-back transaction as an API role, the way
-/// PostgREST does: `sub` signed in, or anon.
-async fn as_role(
-    server: &Server,
-    database: &str,
-    role: &str,
-    sub: Option<&str>,
-    sql: &str,
-) -> Result<Vec<Row>, tokio_postgres::Error> {
-    let client = connect(&server.api_config(database), "the API login")
-        .await
-        .expect("connect as authenticator");
-    let claims = match sub {
-        Some(sub) => format!(r#"{{"sub":"{sub}","role":"{role}"}}"#),
-        None => format!(r#"{{"role":"{role}"}}"#),
-    };
-    client.batch_execute("begin").await?;
-    client
-        .execute(
-            "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
-            &[&role, &claims],
-        )
-        .await?;
-    let rows = client.query(sql, &[]).await;
-    client.batch_execute("rollback").await?;
-    rows
 }
 
 /// Tables, partitions and views of `public` the caller may read that row
@@ -292,7 +263,7 @@ fn refused(result: &Result<Vec<Row>, tokio_postgres::Error>) -> Result<(), Strin
 }
 
 /// Every attack against `database`; the failures, named.
-async fn attack(server: &Server, database: &str, tenants: &Tenants) -> Vec<String> {
+async fn attack(database: &str, tenants: &Tenants) -> Vec<String> {
     let mut failures = Vec::new();
     let attacker = Some(tenants.attacker.as_str());
     let cases = SIGNED_IN_ATTACKS
@@ -300,21 +271,13 @@ async fn attack(server: &Server, database: &str, tenants: &Tenants) -> Vec<Strin
         .map(|c| ("authenticated", attacker, c))
         .chain(ANON_ATTACKS.iter().map(|c| ("anon", None, c)));
     for (role, sub, (name, sql)) in cases {
-        let result = as_role(server, database, role, sub, &tenants.fill(sql)).await;
+        let result = common::as_role(role, sub, database, &tenants.fill(sql)).await;
         if let Err(why) = refused(&result) {
             failures.push(format!("{database}: {role} could {name}: {why}"));
         }
     }
     for (name, sql) in CONTROLS {
-        match as_role(
-            server,
-            database,
-            "authenticated",
-            attacker,
-            &tenants.fill(sql),
-        )
-        .await
-        {
+        match common::as_role("authenticated", attacker, database, &tenants.fill(sql)).await {
             Ok(rows) if !rows.is_empty() => {}
             other => failures.push(format!("{database}: control '{name}' failed: {other:?}")),
         }
@@ -338,14 +301,14 @@ async fn no_user_reads_or_writes_another_users_data_on_any_candidate() {
         .await
         .expect("admin connection");
     let dir = scenario.path.parent().expect("scenario folder");
-    let mut failures = attack(&server, &report.database, &tenants).await;
+    let mut failures = attack(&report.database, &tenants).await;
     let mut prepared = Vec::new();
     for (index, spec) in scenario.spec.candidates.iter().enumerate() {
         let candidate = Candidate::from_spec(spec, dir).expect("candidate SQL");
         let copy = candidate::prepare(&server, &admin, &report.database, index + 1, candidate)
             .await
             .expect("prepare the candidate");
-        failures.extend(attack(&server, &copy.database, &tenants).await);
+        failures.extend(attack(&copy.database, &tenants).await);
         prepared.push(copy);
     }
     candidate::drop_copies(&admin, &prepared)

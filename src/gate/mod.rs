@@ -89,15 +89,10 @@ mod tests {
     use super::*;
     use crate::results::{Criteria, Estimate, Gate, Regression};
 
-    #[test]
-    fn an_inconclusive_comparison_with_the_baseline_is_undecided_not_ok() {
-        let mut results = crate::results::fixture();
-        results.thresholds.clear();
-        let mut comparisons = results.comparisons.clone();
-        for c in &mut comparisons {
-            c.estimate.verdict = Verdict::NoChange;
-        }
-        results.regression = Some(Regression {
+    /// A latency comparison with a stored run `baseline nightly`, not
+    /// regressed, of `comparisons`.
+    fn nightly(comparisons: Vec<crate::results::Comparison>) -> Regression {
+        Regression {
             against: "baseline nightly".into(),
             against_started_at: String::new(),
             criteria: Criteria::default(),
@@ -106,7 +101,18 @@ mod tests {
             work_comparisons: Vec::new(),
             machine_ratio: None,
             regressed: false,
-        });
+        }
+    }
+
+    #[test]
+    fn an_inconclusive_comparison_with_the_baseline_is_undecided_not_ok() {
+        let mut results = crate::results::fixture();
+        results.thresholds.clear();
+        let mut comparisons = results.comparisons.clone();
+        for c in &mut comparisons {
+            c.estimate.verdict = Verdict::NoChange;
+        }
+        results.regression = Some(nightly(comparisons));
         assert_eq!(Standing::of(&results), Standing::Ok);
         fn regression(r: &mut RunResults) -> &mut Regression {
             r.regression.as_mut().expect("regression")
@@ -144,16 +150,7 @@ mod tests {
         results.thresholds.clear();
         let mut comparisons = results.comparisons.clone();
         comparisons.retain(|c| c.query != name);
-        results.regression = Some(Regression {
-            against: "baseline nightly".into(),
-            against_started_at: String::new(),
-            criteria: Criteria::default(),
-            gate: Gate::Latency,
-            comparisons,
-            work_comparisons: Vec::new(),
-            machine_ratio: None,
-            regressed: false,
-        });
+        results.regression = Some(nightly(comparisons));
         assert_eq!(
             results.unmeasured(),
             vec![format!(
@@ -186,14 +183,9 @@ mod tests {
             estimate: estimate(Verdict::Inconclusive),
         };
         let mut r = Regression {
-            against: "baseline nightly".into(),
-            against_started_at: String::new(),
-            criteria: Criteria::default(),
             gate: Gate::Work,
-            comparisons: vec![latency],
             work_comparisons: vec![work],
-            machine_ratio: None,
-            regressed: false,
+            ..nightly(vec![latency])
         };
         assert_eq!(r.gated().collect::<Vec<_>>(), [Verdict::Inconclusive]);
         r.gate = Gate::Latency;

@@ -134,3 +134,31 @@ pub fn taleforge_variant(
     std::fs::write(&path, text).expect("write scenario");
     path
 }
+
+/// Runs `sql` in a rolled-back transaction as an API role on the shared
+/// cluster, the way PostgREST does: `sub` signed in, or anon.
+pub async fn as_role(
+    role: &str,
+    sub: Option<&str>,
+    database: &str,
+    sql: &str,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    let config: tokio_postgres::Config = url_as("authenticator", database).parse().expect("url");
+    let client = schemabench::pg::connect(&config, "the API login")
+        .await
+        .expect("connect as authenticator");
+    let claims = match sub {
+        Some(sub) => format!(r#"{{"sub":"{sub}","role":"{role}"}}"#),
+        None => format!(r#"{{"role":"{role}"}}"#),
+    };
+    client.batch_execute("begin").await?;
+    client
+        .execute(
+            "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
+            &[&role, &claims],
+        )
+        .await?;
+    let rows = client.query(sql, &[]).await;
+    client.batch_execute("rollback").await?;
+    rows
+}

@@ -15,6 +15,10 @@ per core) switches on and off at random moments. Prints, per design:
 - aa: runs with any false "faster"/"slower" latency verdict (goal: at most
   1 in 20 for duet), inconclusive verdicts, and work verdicts that are not
   "no change" (goal: none);
+  and, over every latency estimate, how honest the intervals are: the
+  mean squared log ratio over its squared standard error (goal: about 1),
+  the share of intervals that miss 1.00 (goal: about the significance,
+  5%) and the mean log ratio (a side of the duet favoured: goal about 0);
 - sensitivity: runs in which the slowed query (`scan`) is called slower on
   latency (goal: 9 of 10) and on work (goal: every run), and the false
   calls on the other queries.
@@ -22,6 +26,7 @@ per core) switches on and off at random moments. Prints, per design:
 Set DESIGNS=duet to measure one design only.
 """
 import json
+import math
 import os
 import random
 import subprocess
@@ -167,7 +172,8 @@ def main():
     work = tempfile.mkdtemp(prefix="schemabench-verdicts-")
     path = scenario(kind, work)
     tally = {d: {"runs": 0, "false": 0, "inconclusive": 0, "decided": 0, "beyond": 0, "work_false": 0,
-                 "hit": 0, "work_hit": 0, "seconds": 0.0} for d in designs}
+                 "hit": 0, "work_hit": 0, "seconds": 0.0, "z2": [], "missed": 0, "logs": []}
+             for d in designs}
     with KeptCluster(BIN, [path, "--scale", "0.1"]), Hog(seed=7):
         for i in range(runs):
             for design in designs:
@@ -185,6 +191,13 @@ def main():
                 far = [c for c in r["comparisons"] if abs(c["estimate"]["ratio"] - 1) > 0.1]
                 t["beyond"] += len(far)
                 t["decided"] += sum(c["estimate"]["verdict"] in ("faster", "slower") for c in far)
+                if kind == "aa":
+                    for c in r["comparisons"]:
+                        e = c["estimate"]
+                        if e["log_se"] > 0 and e["samples"] >= 2:
+                            t["z2"].append((math.log(e["ratio"]) / e["log_se"]) ** 2)
+                            t["logs"].append(math.log(e["ratio"]))
+                            t["missed"] += e["ci_low"] > 1 or e["ci_high"] < 1
                 hit = any(c["query"] == target and c["estimate"]["verdict"] == "slower" for c in called)
                 t["hit"] += hit
                 works = r.get("work_comparisons", [])
@@ -201,6 +214,10 @@ def main():
                 f"inconclusive verdicts: {t['inconclusive']}, ratios past 10% decided: {t['decided']}/{t['beyond']}, "
                 f"runs with a false work call: {t['work_false']}, "
                 f"mean run {t['seconds'] / max(t['runs'], 1):.0f} s")
+        if t["z2"]:
+            n = len(t["z2"])
+            line += (f"; intervals: mean z² {sum(t['z2']) / n:.2f}, missing 1.00 {t['missed'] / n:.1%}, "
+                     f"mean log ratio {sum(t['logs']) / n:+.3f} over {n} estimates")
         if kind == "sensitivity":
             line += f"; scan called slower: latency {t['hit']}/{t['runs']}, work {t['work_hit']}/{t['runs']}"
         print(line)

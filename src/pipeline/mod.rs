@@ -324,8 +324,16 @@ async fn measure(
         for (p, phase) in phases.iter().enumerate() {
             // The same request sequence for every candidate and round: paired samples.
             let seed = combine(&[spec.seed, p as u64]);
-            let outcomes = join_all(sitting.copies.iter().enumerate().map(|(i, &copy)| {
-                let shared = Arc::clone(&arms[copy].shared);
+            // Which side starts first (spawns its threads, sends its
+            // arrivals, is polled) alternates from phase to phase, so an
+            // edge of going first cannot side with one configuration.
+            let flip = (round as usize + p).is_multiple_of(2);
+            let mut sides: Vec<usize> = (0..sitting.copies.len()).collect();
+            if flip {
+                sides.reverse();
+            }
+            let outcomes = join_all(sides.iter().map(|&i| {
+                let shared = Arc::clone(&arms[sitting.copies[i]].shared);
                 run_phase(shared, &timeline, slot + i, phase, seed, i == 0)
             }))
             .await;
@@ -334,6 +342,9 @@ async fn measure(
                 .into_iter()
                 .collect::<Result<_, _>>()
                 .map_err(DriveError::Connections)?;
+            if flip {
+                outcomes.reverse();
+            }
             if let ([_, c], [base, other]) = (sitting.arms.as_slice(), outcomes.as_mut_slice())
                 && !phase.warmup
             {

@@ -20,6 +20,7 @@ use crate::results::capacity::{
 use crate::results::{QueryResult, RunResults};
 use crate::scenario::Scenario;
 use crate::scenario::limit::{Limit, Metric};
+use crate::scenario::units::Length;
 use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
 use growth::{PowerFit, fit_power};
 use search::RateSearch;
@@ -56,7 +57,7 @@ fn phase(name: &str, warmup: bool, length: Duration, clients: u32, rate: Option<
     PhaseSpec {
         name: name.to_owned(),
         warmup,
-        duration: Some(format!("{}ms", length.as_millis().max(1))),
+        duration: Some(Length(length.max(Duration::from_millis(1)))),
         transactions: None,
         clients: clients.max(1),
         rate,

@@ -15,8 +15,7 @@ use super::session::{Connections, Pools, Shared};
 use crate::measure::timeline::{IntervalRecorder, Second, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
 use crate::results::IntervalPoint;
-use crate::results::PhaseLoad;
-use crate::scenario::units::parse_duration;
+use crate::results::{LoadMode, PhaseLoad};
 use crate::scenario::workload::{Arrivals, PhaseSpec};
 use crate::seed::rng::{CellRng, cell_rng, combine};
 
@@ -68,7 +67,7 @@ impl Phase {
     pub fn from_spec(spec: &PhaseSpec, overrides: PhaseOverrides) -> Self {
         let stop = match (overrides.duration, &spec.duration, spec.transactions) {
             (Some(d), _, _) => Stop::After(d),
-            (None, Some(d), _) => Stop::After(parse_duration(d).unwrap_or(Duration::from_secs(10))),
+            (None, Some(d), _) => Stop::After(d.0),
             (None, None, n) => Stop::Transactions(n.unwrap_or(1)),
         };
         let clients = overrides.clients.unwrap_or(spec.clients);
@@ -91,17 +90,12 @@ impl Phase {
     /// The phase as the results record it.
     pub fn planned(&self) -> PhaseLoad {
         let (mode, clients, rate, arrivals) = match self.mode {
-            Mode::Closed { clients } => ("closed", clients, None, None),
+            Mode::Closed { clients } => (LoadMode::Closed, clients, None, None),
             Mode::Open {
                 rate,
                 arrivals,
                 workers,
-            } => (
-                "open",
-                workers,
-                Some(rate),
-                Some(format!("{arrivals:?}").to_lowercase()),
-            ),
+            } => (LoadMode::Open, workers, Some(rate), Some(arrivals)),
         };
         let (duration_s, transactions) = match self.stop {
             Stop::After(d) => (Some(d.as_secs_f64()), None),
@@ -110,7 +104,7 @@ impl Phase {
         PhaseLoad {
             name: self.name.clone(),
             warmup: self.warmup,
-            mode: mode.to_owned(),
+            mode,
             clients,
             rate,
             arrivals,

@@ -10,7 +10,6 @@ use rand::RngExt;
 use rand_distr::{Distribution as _, Zipf};
 
 use crate::measure::QueryMeasurements;
-use crate::scenario::units::parse_duration;
 use crate::scenario::validate::split_column;
 use crate::scenario::workload::{Access, ParamSpec, Role, WorkloadSpec};
 use crate::seed::plan::{DataPlan, Gen};
@@ -137,7 +136,7 @@ impl Workload {
                     .path
                     .clone()
                     .unwrap_or_else(|| format!("/rest/v1/rpc/{}", q.name)),
-                think: q.think.as_deref().and_then(|t| parse_duration(t).ok()),
+                think: q.think.map(|t| t.0),
                 params: q
                     .params
                     .iter()

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::GateError;
 use crate::compare::{self, Pairing};
-use crate::results::{Criteria, Gate};
+use crate::results::{Criteria, Gate, Protocol};
 use crate::results::{OLDEST_READABLE_VERSION, PhaseLoad, RESULTS_VERSION, Regression, RunResults};
 
 /// Where baselines live, relative to the working directory.
@@ -73,7 +73,7 @@ pub struct RunKey {
     pub scenario: String,
     pub scale: f64,
     pub seed: u64,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub load: Vec<PhaseLoad>,
 }
 
@@ -83,7 +83,7 @@ impl RunKey {
             scenario: results.scenario.name.clone(),
             scale: results.scenario.scale,
             seed: results.scenario.seed,
-            protocol: results.protocol.clone(),
+            protocol: results.protocol,
             load: results.load.clone(),
         }
     }
@@ -99,7 +99,11 @@ impl RunKey {
         differ("scenario", self.scenario.clone(), new.scenario.clone());
         differ("scale", self.scale.to_string(), new.scale.to_string());
         differ("seed", self.seed.to_string(), new.seed.to_string());
-        differ("protocol", self.protocol.clone(), new.protocol.clone());
+        differ(
+            "protocol",
+            self.protocol.to_string(),
+            new.protocol.to_string(),
+        );
         if self.load != new.load {
             differ("load", describe(&self.load), describe(&new.load));
         }

@@ -114,7 +114,7 @@ pub fn run_key(scenario: &Scenario, options: &RunOptions) -> Option<RunKey> {
         scenario: scenario.spec.name.clone(),
         scale: scenario.spec.scale,
         seed: scenario.spec.seed,
-        protocol: format!("{:?}", options.protocol.unwrap_or(load.protocol)).to_lowercase(),
+        protocol: options.protocol.unwrap_or(load.protocol),
         load: load
             .phases
             .iter()
@@ -251,7 +251,7 @@ async fn measure(
         scenario: scenario_info(scenario, seeded),
         server: catalog::server_info(&probe, server.cluster.is_some()).await?,
         machine: MachineInfo::current(),
-        protocol: format!("{protocol:?}").to_lowercase(),
+        protocol,
         load: phases.iter().map(Phase::planned).collect(),
         rounds,
         design: options.design,

@@ -136,7 +136,7 @@ fn load(phase: &PhaseResult) -> String {
     match phase.rate {
         Some(rate) => format!(
             "open loop, {rate} req/s {} arrivals, up to {} connections; late {}, dropped {}",
-            phase.arrivals.as_deref().unwrap_or("poisson"),
+            phase.arrivals.unwrap_or_default(),
             phase.clients,
             phase.late,
             phase.dropped

@@ -4,6 +4,7 @@
 
 pub mod capacity;
 mod histogram;
+mod load;
 mod observed;
 mod verdict;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
 };
+pub use load::{Arrivals, LoadMode, Protocol};
 pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
     StatementStats, WorkRound,
@@ -50,8 +52,7 @@ pub struct RunResults {
     pub scenario: ScenarioInfo,
     pub server: ServerInfo,
     pub machine: MachineInfo,
-    /// `simple`, `extended` or `prepared`.
-    pub protocol: String,
+    pub protocol: Protocol,
     /// The phases as planned, command-line overrides applied: two runs are
     /// comparable only when these match.
     pub load: Vec<PhaseLoad>,
@@ -80,12 +81,11 @@ pub struct RunResults {
 pub struct PhaseLoad {
     pub name: String,
     pub warmup: bool,
-    /// `closed` or `open`.
-    pub mode: String,
+    pub mode: LoadMode,
     /// Closed loop: concurrent clients; open loop: the worker cap.
     pub clients: u32,
     pub rate: Option<f64>,
-    pub arrivals: Option<String>,
+    pub arrivals: Option<Arrivals>,
     pub duration_s: Option<f64>,
     pub transactions: Option<u64>,
 }
@@ -404,14 +404,12 @@ pub struct PhaseResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner: Option<String>,
     pub warmup: bool,
-    /// `closed` or `open`.
-    pub mode: String,
+    pub mode: LoadMode,
     /// Closed loop: concurrent clients; open loop: the worker cap.
     pub clients: u32,
     /// Open loop: target arrivals per second.
     pub rate: Option<f64>,
-    /// Open loop: `uniform` or `poisson`.
-    pub arrivals: Option<String>,
+    pub arrivals: Option<Arrivals>,
     pub elapsed_s: f64,
     pub requests: u64,
     pub throughput: f64,

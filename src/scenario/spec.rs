@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::scenario::units::{Length, Moment};
 use crate::scenario::workload::{LoadSpec, WorkloadSpec};
 
 /// A whole scenario file.
@@ -243,8 +244,8 @@ pub enum Generator {
     /// A timestamp in [from, to); `growth` > 0 makes recent times more
     /// common, as in an app whose traffic grows (growth = ln(last/first rate)).
     Timestamp {
-        from: String,
-        to: String,
+        from: Moment,
+        to: Moment,
         #[serde(default)]
         growth: f64,
     },
@@ -252,9 +253,9 @@ pub enum Generator {
     /// `min` and `max` ("3h", "30d").
     After {
         column: String,
-        #[serde(default = "zero_duration")]
-        min: String,
-        max: String,
+        #[serde(default)]
+        min: Length,
+        max: Length,
     },
     /// A JSON object whose fields are generators.
     Json {
@@ -264,10 +265,6 @@ pub enum Generator {
     Const {
         value: toml::Value,
     },
-}
-
-fn zero_duration() -> String {
-    "0s".to_owned()
 }
 
 fn two() -> u32 {

@@ -3,6 +3,50 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate};
+use serde::{Deserialize, Deserializer, de::Error};
+
+/// A length of time as a scenario writes it ("30s", "250ms"), parsed where
+/// the file is read: later stages get a `Duration`, never text to re-parse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Length(pub Duration);
+
+impl<'de> Deserialize<'de> for Length {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text)
+            .map(Length)
+            .map_err(|e| D::Error::custom(format!("expected {e}, not {text:?}")))
+    }
+}
+
+impl std::fmt::Display for Length {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+/// An instant as a scenario writes it ("2026-11-01" or RFC 3339), as
+/// microseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Moment(pub i64);
+
+impl<'de> Deserialize<'de> for Moment {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_instant(&text)
+            .map(Moment)
+            .map_err(|e| D::Error::custom(format!("expected {e}, not {text:?}")))
+    }
+}
+
+impl std::fmt::Display for Moment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match DateTime::from_timestamp_micros(self.0) {
+            Some(t) => write!(f, "{}", t.to_rfc3339()),
+            None => write!(f, "{} µs after 1970", self.0),
+        }
+    }
+}
 
 /// "30s", "250ms", "2h", "30d".
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

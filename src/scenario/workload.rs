@@ -3,6 +3,8 @@
 use serde::Deserialize;
 
 use super::spec::Generator;
+use super::units::Length;
+pub use crate::results::{Arrivals, Protocol};
 
 /// The query mix and how the acting user is chosen.
 #[derive(Debug, Clone, Deserialize)]
@@ -73,7 +75,7 @@ pub struct QuerySpec {
     #[serde(default)]
     pub postgrest_shape: bool,
     /// Pause after the query before the client's next one ("50ms").
-    pub think: Option<String>,
+    pub think: Option<Length>,
     /// The request path PostgREST would see (`request.path`).
     pub path: Option<String>,
 }
@@ -108,30 +110,6 @@ pub struct LoadSpec {
     pub phases: Vec<PhaseSpec>,
 }
 
-/// How statements travel, as pgbench's `-M` names them.
-#[derive(
-    Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, serde::Serialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Protocol {
-    /// Text query with literals inlined; one round trip, no plan reuse.
-    Simple,
-    /// Parse/bind/execute each time, unnamed statement.
-    Extended,
-    /// Prepared once per connection, then bind/execute.
-    #[default]
-    Prepared,
-}
-
-/// Arrival process of an open-loop phase.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arrivals {
-    Uniform,
-    #[default]
-    Poisson,
-}
-
 /// One load phase.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,7 +119,7 @@ pub struct PhaseSpec {
     #[serde(default)]
     pub warmup: bool,
     /// How long the phase lasts ("30s"); or give `transactions`.
-    pub duration: Option<String>,
+    pub duration: Option<Length>,
     pub transactions: Option<u64>,
     /// Concurrent connections (closed loop), or the worker cap (open loop).
     pub clients: u32,

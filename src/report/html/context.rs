@@ -80,9 +80,7 @@ pub(super) fn context(out: &mut String, r: &RunResults) {
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}{}</td><td>{}</td><td>{}</td><td class=\"l\">{length}</td><td class=\"l\">{}</td></tr>",
             esc(&p.name),
             p.mode,
-            p.arrivals
-                .as_deref()
-                .map_or(String::new(), |a| format!(" ({a})")),
+            p.arrivals.map_or(String::new(), |a| format!(" ({a})")),
             p.clients,
             p.rate.map_or("-".into(), |v| v.to_string()),
             if p.warmup { "warmup" } else { "measured" }

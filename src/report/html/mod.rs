@@ -94,7 +94,7 @@ fn header(out: &mut String, r: &RunResults) {
         r.scenario.scale,
         r.scenario.seed,
         r.rounds,
-        esc(&r.protocol),
+        r.protocol,
         esc(&r.schemabench_version)
     );
     if let Some(why) = &r.aborted {

@@ -3,7 +3,7 @@
 
 use super::{DataPlan, Gen};
 use crate::scenario::spec::Generator;
-use crate::scenario::units::{parse_duration, parse_instant};
+use crate::scenario::units::Length;
 use crate::scenario::validate::split_column;
 use crate::seed::value::Value;
 
@@ -44,7 +44,7 @@ impl DataPlan {
             }
             Generator::After { column, min, max } => {
                 let (table, column) = self.resolve(column, ci);
-                let micros = |d: &str| parse_duration(d).map_or(0, |d| d.as_micros() as i64);
+                let micros = |d: &Length| i64::try_from(d.0.as_micros()).unwrap_or(i64::MAX);
                 Gen::After {
                     table,
                     column,
@@ -126,15 +126,11 @@ impl DataPlan {
                 cumulative: cumulative(weights, values.len()),
             },
             Generator::Bool { p } => Gen::Bool { p: *p },
-            Generator::Timestamp { from, to, growth } => {
-                let from = parse_instant(from).unwrap_or(0);
-                let to = parse_instant(to).unwrap_or(from + 1);
-                Gen::Timestamp {
-                    from,
-                    span: to - from,
-                    growth: *growth,
-                }
-            }
+            Generator::Timestamp { from, to, growth } => Gen::Timestamp {
+                from: from.0,
+                span: to.0 - from.0,
+                growth: *growth,
+            },
             Generator::Json { fields } => Gen::Json {
                 fields: fields
                     .iter()

@@ -16,25 +16,7 @@ use crate::pg::Server;
 use crate::pipeline;
 use crate::scenario;
 
-/// Exit codes a CI system can act on.
-pub mod exit {
-    pub const OK: u8 = 0;
-    /// The command line or the scenario file is wrong, or two runs cannot
-    /// be compared.
-    pub const USAGE: u8 = 2;
-    /// The database or the run failed.
-    pub const RUN_FAILED: u8 = 3;
-    /// The run finished but a threshold of the scenario failed.
-    pub const THRESHOLD_FAILED: u8 = 4;
-    /// A query is slower than in the stored baseline.
-    pub const REGRESSION: u8 = 5;
-    /// Against the stored baseline a ratio moved past the noise threshold
-    /// but could not be called either way.
-    pub const UNDECIDED: u8 = 6;
-    /// A measured phase or a query completed no request, or the stored run
-    /// compared with lacks a query: nothing to judge by, never a pass.
-    pub const NOTHING_MEASURED: u8 = 7;
-}
+pub use crate::results::exit;
 
 /// The exit code of a finished command.
 pub fn exit_code_for_standing(standing: Standing) -> ExitCode {
@@ -47,29 +29,29 @@ pub fn exit_code_for_standing(standing: Standing) -> ExitCode {
     })
 }
 
-/// Chooses the exit code for an error: scenario and usage errors are the
-/// user's to fix; everything else is a run failure.
+/// The exit code for an error.
 pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
-    let usage = error.downcast_ref::<scenario::ScenarioError>().is_some()
-        || matches!(
-            error.downcast_ref::<pipeline::RunError>(),
-            Some(pipeline::RunError::UnknownCandidate(..))
-        )
-        || matches!(
-            error.downcast_ref::<gate::GateError>(),
-            Some(
-                gate::GateError::Incomparable { .. }
-                    | gate::GateError::BadName(_)
-                    | gate::GateError::Read { .. }
-                    | gate::GateError::Parse { .. }
-                    | gate::GateError::Version { .. }
-            )
-        );
-    if usage {
-        ExitCode::from(exit::USAGE)
-    } else {
-        ExitCode::from(exit::RUN_FAILED)
-    }
+    ExitCode::from(error_code(error))
+}
+
+/// The first error in the chain that knows its own code decides; anything
+/// else is a run failure.
+fn error_code(error: &anyhow::Error) -> u8 {
+    error
+        .chain()
+        .find_map(|e| {
+            e.downcast_ref::<scenario::ScenarioError>()
+                .map(scenario::ScenarioError::exit_code)
+                .or_else(|| {
+                    e.downcast_ref::<pipeline::RunError>()
+                        .map(pipeline::RunError::exit_code)
+                })
+                .or_else(|| {
+                    e.downcast_ref::<gate::GateError>()
+                        .map(gate::GateError::exit_code)
+                })
+        })
+        .unwrap_or(exit::RUN_FAILED)
 }
 
 /// Runs one parsed command line; what it found decides the exit code.
@@ -115,5 +97,29 @@ pub(crate) fn finish_server(mut server: Server, args: &ServerArgs, database: &st
                 cluster.passfile().display()
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn each_error_names_its_code_through_any_context() {
+        let usage = flag_error("--rate", "0".into(), "expected more than 0");
+        assert_eq!(error_code(&usage.context("while planning")), exit::USAGE);
+        let unknown = pipeline::RunError::UnknownCandidate("x".into(), "a, b".into());
+        assert_eq!(error_code(&unknown.into()), exit::USAGE);
+        let io = || std::io::Error::other("disk full");
+        let timeline = pipeline::RunError::Timeline(io());
+        assert_eq!(error_code(&timeline.into()), exit::RUN_FAILED);
+        let write = gate::GateError::Write {
+            path: "b.json".into(),
+            source: io(),
+        };
+        assert_eq!(error_code(&write.into()), exit::RUN_FAILED);
+        let wrapped: anyhow::Result<()> = Err(io()).context("reading a candidate");
+        assert_eq!(error_code(&wrapped.unwrap_err()), exit::RUN_FAILED);
     }
 }

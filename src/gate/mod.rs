@@ -37,6 +37,17 @@ pub enum GateError {
     },
 }
 
+impl GateError {
+    /// A stored run that cannot be read or compared is the user's to fix;
+    /// one that cannot be written failed the run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Write { .. } => crate::results::exit::RUN_FAILED,
+            _ => crate::results::exit::USAGE,
+        }
+    }
+}
+
 /// How `results` stand, saying on stderr what was not measured.
 pub fn standing(results: &RunResults) -> Standing {
     for what in results.unmeasured() {

@@ -32,7 +32,7 @@ use crate::pg::{PgError, Server, catalog};
 use crate::report::files::{ReportDir, ReportError};
 use crate::results::{
     CandidateResult, Criteria, Design, Gate, MachineInfo, PlanSummary, RESULTS_VERSION, Regression,
-    RunResults, ScenarioInfo, StatementStats, TableRows,
+    RunResults, ScenarioInfo, StatementStats, TableRows, exit,
 };
 use crate::scenario::Scenario;
 use crate::scenario::workload::Protocol;
@@ -59,6 +59,17 @@ pub enum RunError {
     UnknownCandidate(String, String),
     #[error(transparent)]
     Candidate(#[from] CandidateError),
+}
+
+impl RunError {
+    /// A scenario without load or an unknown candidate is the user's to
+    /// fix; scenario errors keep theirs; everything else failed the run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::NoWorkload(_) | Self::UnknownCandidate(..) => exit::USAGE,
+            _ => exit::RUN_FAILED,
+        }
+    }
 }
 
 /// Command-line choices of `run`.

@@ -3,6 +3,7 @@
 //! and pinned by `schemas/results.schema.json`.
 
 pub mod capacity;
+pub mod exit;
 mod histogram;
 mod load;
 mod observed;

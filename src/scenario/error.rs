@@ -83,6 +83,13 @@ pub enum ScenarioError {
     },
 }
 
+impl ScenarioError {
+    /// A scenario or flag the user must fix, or a file that cannot be read.
+    pub fn exit_code(&self) -> u8 {
+        crate::results::exit::USAGE
+    }
+}
+
 fn value_suffix(value: &Option<String>) -> String {
     value
         .as_ref()

@@ -64,6 +64,7 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(output.status.success(), "{printed}");
+    common::assert_matches_schema(&out.join("capacity.json"), "capacity.schema.json");
     let results: CapacityResults = serde_json::from_str(
         &std::fs::read_to_string(out.join("capacity.json")).expect("capacity.json"),
     )

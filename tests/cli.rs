@@ -224,9 +224,9 @@ fn run_prints_a_summary_and_writes_the_report() {
         .stdout(predicate::str::contains("p99.9"));
     for file in [
         "results.json",
-        "story_feed.hgrm",
-        "story_feed.hlog",
-        "admin_daily_usage.hgrm",
+        "histograms/story_feed.hgrm",
+        "intervals/story_feed.hlog",
+        "histograms/admin_daily_usage.hgrm",
     ] {
         assert!(out.path().join(file).is_file(), "{file} written");
     }
@@ -262,7 +262,11 @@ fn run_with_a_candidate_prints_verdicts_and_plan_changes() {
     .stdout(predicate::str::contains("candidate feed_index"))
     .stdout(predicate::str::contains("verdicts against the baseline"))
     .stdout(predicate::str::contains("stories_user_created_idx"));
-    assert!(out.path().join("story_feed.feed_index.hgrm").is_file());
+    assert!(
+        out.path()
+            .join("histograms/story_feed.feed_index.hgrm")
+            .is_file()
+    );
 }
 
 #[test]

@@ -50,8 +50,8 @@ fn report_command_renders_every_output_without_a_database() {
         "bencher.json",
         "benchmark-latency.json",
         "benchmark-throughput.json",
-        "story_feed.hgrm",
-        "story_feed.feed_index.hgrm",
+        "histograms/story_feed.hgrm",
+        "histograms/story_feed.feed_index.hgrm",
     ] {
         assert!(out.path().join(file).is_file(), "{file} written");
     }

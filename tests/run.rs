@@ -214,29 +214,17 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
     );
 
     // results.json is the model and matches the published schema.
+    common::assert_matches_schema(&out.join("results.json"), "results.schema.json");
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out.join("results.json")).expect("results.json"),
     )
     .expect("json");
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(common::repo_path("schemas/results.schema.json")).expect("schema"),
-    )
-    .expect("schema json");
-    let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "results.json violates its schema: {errors:?}"
-    );
     assert_eq!(json["complete"], true);
-    for file in ["lookup.hgrm", "lookup.hlog"] {
+    for file in ["histograms/lookup.hgrm", "intervals/lookup.hlog"] {
         let text = std::fs::read_to_string(out.join(file)).expect(file);
         assert!(text.lines().count() > 5, "{file} has content");
     }
-    let log = std::fs::read_to_string(out.join("lookup.hlog")).expect("hlog");
+    let log = std::fs::read_to_string(out.join("intervals/lookup.hlog")).expect("hlog");
     assert!(
         log.lines().any(|l| l.starts_with("Tag=open,")),
         "interval lines are tagged with the phase"
@@ -402,7 +390,10 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
             .iter()
             .any(|r| r.name == "story_segments_story_id_position_key")
     );
-    assert!(out.join("pages.hgrm").is_file() && out.join("pages.no_index.hgrm").is_file());
+    assert!(
+        out.join("histograms/pages.hgrm").is_file()
+            && out.join("histograms/pages.no_index.hgrm").is_file()
+    );
 
     // Why: the plan lost the index, and the baseline really used it.
     let plan = no_index

@@ -1,9 +1,10 @@
-//! The report folder: `results.json`, `report.html`, `summary.md`, the CI
-//! formats, one `.hgrm` percentile distribution per query and configuration
-//! and one `.hlog` interval log per query. Created before the run starts so
-//! a bad path fails at once, and rewritten as each phase ends so Ctrl-C
-//! leaves a usable partial report. Everything but the `.hlog` files is
-//! rendered from `results.json` alone (`schemabench report`).
+//! The report folder: `results.json`, `report.html`, `summary.md` and the CI
+//! formats at the top ([`OUTPUTS`], one list), one `.hgrm` percentile
+//! distribution per query and configuration in `histograms/` and one
+//! `.hlog` interval log per query in `intervals/`. Created before the run
+//! starts so a bad path fails at once, and rewritten as each phase ends so
+//! Ctrl-C leaves a usable partial report. Everything but the interval logs
+//! is rendered from `results.json` alone (`schemabench report`).
 
 use std::path::{Path, PathBuf};
 
@@ -18,14 +19,61 @@ pub struct ReportError {
     pub source: std::io::Error,
 }
 
+pub const RESULTS_FILE: &str = "results.json";
 pub const HTML_FILE: &str = "report.html";
 pub const SUMMARY_FILE: &str = "summary.md";
 pub const REGRESSION_FILE: &str = "regression.md";
-pub const BENCHER_FILE: &str = "bencher.json";
-pub const SMALLER_FILE: &str = "benchmark-latency.json";
-pub const BIGGER_FILE: &str = "benchmark-throughput.json";
 pub const CAPACITY_FILE: &str = "capacity.json";
 pub const CAPACITY_HTML_FILE: &str = "capacity.html";
+/// Percentile distributions, one per query and configuration.
+pub const HISTOGRAMS_DIR: &str = "histograms";
+/// Interval logs, one per query.
+pub const INTERVALS_DIR: &str = "intervals";
+
+/// One file rendered from a run's results: `None` when the run has nothing
+/// for it (no stored baseline, no regression report).
+pub struct Output {
+    pub file: &'static str,
+    pub render: fn(&RunResults) -> Option<String>,
+}
+
+/// JSON the way every output writes it: pretty, with a final newline.
+fn json(value: &impl serde::Serialize) -> Option<String> {
+    serde_json::to_string_pretty(value).ok().map(|j| j + "\n")
+}
+
+/// Every output of a run beside `results.json`, in the order they are
+/// written: add a format here and `run` and `report` both write it.
+pub const OUTPUTS: &[Output] = &[
+    Output {
+        file: HTML_FILE,
+        render: |r| Some(super::html::render(r)),
+    },
+    Output {
+        file: SUMMARY_FILE,
+        render: |r| Some(super::markdown::summary(r)),
+    },
+    Output {
+        file: REGRESSION_FILE,
+        render: |r| {
+            r.regression
+                .as_ref()
+                .map(|g| super::markdown::regression(g, r))
+        },
+    },
+    Output {
+        file: "bencher.json",
+        render: |r| json(&super::ci::bencher(r)),
+    },
+    Output {
+        file: "benchmark-latency.json",
+        render: |r| json(&super::ci::github_action_benchmark(r).0),
+    },
+    Output {
+        file: "benchmark-throughput.json",
+        render: |r| json(&super::ci::github_action_benchmark(r).1),
+    },
+];
 
 /// A run's report folder.
 #[derive(Debug, Clone)]
@@ -68,8 +116,11 @@ impl ReportDir {
                 .join(scenario)
                 .join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()),
         };
-        std::fs::create_dir_all(&path).map_err(io(&path))?;
-        let dir = Self { path };
+        let dir = Self::at(path)?;
+        for sub in [HISTOGRAMS_DIR, INTERVALS_DIR] {
+            let sub = dir.path.join(sub);
+            std::fs::create_dir_all(&sub).map_err(io(&sub))?;
+        }
         let results = dir.results_path();
         std::fs::write(&results, "{}\n").map_err(io(&results))?;
         for q in queries {
@@ -88,40 +139,47 @@ impl ReportDir {
     }
 
     pub fn results_path(&self) -> PathBuf {
-        self.path.join("results.json")
+        self.path.join(RESULTS_FILE)
     }
 
-    /// `<query>.hgrm` for the baseline, `<query>.<candidate>.hgrm` otherwise.
+    /// `histograms/<query>.hgrm` for the baseline,
+    /// `histograms/<query>.<candidate>.hgrm` otherwise.
     pub fn hgrm_path(&self, query: &str, candidate: &str) -> PathBuf {
-        if candidate == crate::candidate::BASELINE {
-            self.path.join(format!("{}.hgrm", file_stem(query)))
+        let name = if candidate == crate::candidate::BASELINE {
+            format!("{}.hgrm", file_stem(query))
         } else {
-            self.path.join(format!(
-                "{}.{}.hgrm",
-                file_stem(query),
-                file_stem(candidate)
-            ))
-        }
+            format!("{}.{}.hgrm", file_stem(query), file_stem(candidate))
+        };
+        self.path.join(HISTOGRAMS_DIR).join(name)
     }
 
+    /// `intervals/<query>.hlog`.
     pub fn hlog_path(&self, query: &str) -> PathBuf {
-        self.path.join(format!("{}.hlog", file_stem(query)))
+        self.path
+            .join(INTERVALS_DIR)
+            .join(format!("{}.hlog", file_stem(query)))
     }
 
-    /// Writes a file whole: to a temporary name, then renamed, so a crash
-    /// never leaves half a file.
-    fn put(&self, name: &str, text: &str) -> Result<(), ReportError> {
-        let tmp = self.path.join(format!(".{name}.tmp"));
+    /// Writes a file whole: to a temporary name beside it, then renamed, so
+    /// a crash never leaves half a file.
+    fn put(&self, path: &Path, text: &str) -> Result<(), ReportError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.tmp"));
+        std::fs::create_dir_all(path.parent().unwrap_or(&self.path)).map_err(io(path))?;
         std::fs::write(&tmp, text).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, self.path.join(name)).map_err(io(&tmp))
+        std::fs::rename(&tmp, path).map_err(io(&tmp))
     }
 
     fn put_json(&self, name: &str, value: &impl serde::Serialize) -> Result<(), ReportError> {
+        let path = self.path.join(name);
         let json = serde_json::to_string_pretty(value).map_err(|e| ReportError {
-            path: self.path.join(name),
+            path: path.clone(),
             source: e.into(),
         })?;
-        self.put(name, &(json + "\n"))
+        self.put(&path, &(json + "\n"))
     }
 
     /// Writes a capacity run's results and report.
@@ -130,35 +188,30 @@ impl ReportDir {
         results: &crate::results::capacity::CapacityResults,
     ) -> Result<(), ReportError> {
         self.put_json(CAPACITY_FILE, results)?;
-        self.put(CAPACITY_HTML_FILE, &super::capacity::html(results))
+        self.put(
+            &self.path.join(CAPACITY_HTML_FILE),
+            &super::capacity::html(results),
+        )
     }
 
     /// Rewrites `results.json` alone: after every phase, so an interrupted
     /// run keeps each phase it finished.
     pub fn write_results(&self, results: &RunResults) -> Result<(), ReportError> {
-        self.put_json("results.json", results)
+        self.put_json(RESULTS_FILE, results)
     }
 
     /// Rewrites every output from the results.
     pub fn write(&self, results: &RunResults) -> Result<(), ReportError> {
         self.write_results(results)?;
-        self.put(HTML_FILE, &super::html::render(results))?;
-        self.put(SUMMARY_FILE, &super::markdown::summary(results))?;
-        if let Some(regression) = &results.regression {
-            self.put(
-                REGRESSION_FILE,
-                &super::markdown::regression(regression, results),
-            )?;
+        for output in OUTPUTS {
+            if let Some(text) = (output.render)(results) {
+                self.put(&self.path.join(output.file), &text)?;
+            }
         }
-        self.put_json(BENCHER_FILE, &super::ci::bencher(results))?;
-        let (smaller, bigger) = super::ci::github_action_benchmark(results);
-        self.put_json(SMALLER_FILE, &smaller)?;
-        self.put_json(BIGGER_FILE, &bigger)?;
         for c in &results.candidates {
             for q in &c.queries {
                 let file = self.hgrm_path(&q.name, &c.name);
-                std::fs::write(&file, percentile_distribution(&q.histogram.0))
-                    .map_err(io(&file))?;
+                self.put(&file, &percentile_distribution(&q.histogram.0))?;
             }
         }
         Ok(())

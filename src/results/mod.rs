@@ -551,23 +551,31 @@ pub(crate) fn fixture() -> RunResults {
 mod tests {
     use super::*;
 
-    /// The checked-in schema must match the model; regenerate it with
+    /// The checked-in schemas must match the model; regenerate them with
     /// `UPDATE_SCHEMA=1 cargo test --lib schema_file`.
     #[test]
-    fn schema_file_matches_the_model() {
-        let schema = serde_json::to_string_pretty(&schemars::schema_for!(RunResults))
-            .expect("schema")
-            + "\n";
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/results.schema.json");
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(&path, &schema).expect("write schema");
+    fn schema_files_match_the_model() {
+        let schemas = [
+            ("results.schema.json", schemars::schema_for!(RunResults)),
+            (
+                "capacity.schema.json",
+                schemars::schema_for!(capacity::CapacityResults),
+            ),
+        ];
+        for (file, schema) in schemas {
+            let schema = serde_json::to_string_pretty(&schema).expect("schema") + "\n";
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("schemas")
+                .join(file);
+            if std::env::var_os("UPDATE_SCHEMA").is_some() {
+                std::fs::write(&path, &schema).expect("write schema");
+            }
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            // Not assert_eq: the two schemas would flood the log.
+            assert!(
+                on_disk == schema,
+                "schemas/{file} is stale: run UPDATE_SCHEMA=1 cargo test --lib schema_file"
+            );
         }
-        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-        // Not assert_eq: the two schemas would flood the log.
-        assert!(
-            on_disk == schema,
-            "schemas/results.schema.json is stale: run UPDATE_SCHEMA=1 cargo test --lib schema_file"
-        );
     }
 }

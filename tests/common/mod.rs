@@ -68,6 +68,27 @@ pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// Asserts the JSON file at `path` matches the published schema
+/// `schemas/<schema>`.
+#[allow(dead_code)] // not every test binary writes a schema'd file
+pub fn assert_matches_schema(path: &Path, schema: &str) {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("readable file")).expect("json");
+    let schema_text =
+        std::fs::read_to_string(repo_path(&format!("schemas/{schema}"))).expect("schema file");
+    let schema_json: serde_json::Value = serde_json::from_str(&schema_text).expect("schema json");
+    let validator = jsonschema::validator_for(&schema_json).expect("valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} violates {schema}: {errors:?}",
+        path.display()
+    );
+}
+
 /// The TaleForge scenario at a small scale with its own seed, so tests that
 /// seed in parallel get their own databases.
 pub fn taleforge(seed: u64, scale: f64) -> Scenario {

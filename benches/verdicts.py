@@ -8,7 +8,7 @@ on a machine whose load changes under it.
 Every run is TaleForge's data at `--scale 0.1` (seeded once in a kept
 throwaway cluster) with one candidate and 3 rounds (aa: TaleForge's workload
 plus a scan, 3-second phases; sensitivity: the scan beside an index lookup,
-20-second phases), once with
+20-second phases, measuring on while a verdict is open, for up to 150 s), once with
 `--design duet` and once with `--design rounds`, while a CPU hog (one `yes`
 per core) switches on and off at random moments. Prints, per design:
 
@@ -154,7 +154,10 @@ class Hog:
 
 
 def run(path, design, out, kind):
-    length = ["--duration", "3s"] if kind == "aa" else []
+    # Sensitivity measures on, round after round, for up to 150 s while a
+    # verdict is still inconclusive (`--budget`): half the 5 minutes the
+    # target allows.
+    length = ["--duration", "3s"] if kind == "aa" else ["--budget", "150s"]
     subprocess.run([BIN, "run", path, "--scale", "0.1", *length, "--rounds", "3",
                     "--design", design, "--out", out],
                    check=False, capture_output=True, text=True)

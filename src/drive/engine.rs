@@ -11,6 +11,7 @@ use rand_distr::{Distribution as _, Exp};
 
 use std::sync::{Barrier, OnceLock};
 
+use super::DriveError;
 use super::session::{Connections, Pools, Shared};
 use crate::measure::timeline::{IntervalRecorder, Second, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
@@ -207,7 +208,7 @@ pub async fn run_phase(
     phase: &Phase,
     seed: u64,
     show_progress: bool,
-) -> Result<PhaseOutcome, String> {
+) -> Result<PhaseOutcome, DriveError> {
     let run = Arc::new(PhaseRun {
         shared,
         clock: OnceLock::new(),
@@ -251,7 +252,7 @@ pub async fn run_phase(
         let handle = std::thread::Builder::new()
             .name(format!("schemabench-driver-{t}"))
             .spawn(move || drive_thread(run, ready, feed, recorders, seeds))
-            .map_err(|e| e.to_string())?;
+            .map_err(DriveError::Threads)?;
         handles.push(handle);
     }
     let waiting = Arc::clone(&ready);
@@ -282,7 +283,7 @@ pub async fn run_phase(
         handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
     })
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(DriveError::Join)?;
     progress.finish_and_clear();
     let elapsed = started.elapsed();
     let mut parts = Vec::new();
@@ -312,26 +313,29 @@ fn drive_thread(
     feed: Feed,
     recorders: Vec<IntervalRecorder>,
     seeds: Vec<u64>,
-) -> Result<Vec<QueryMeasurements>, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+) -> Result<Vec<QueryMeasurements>, DriveError> {
+    // Whatever fails, the barrier is passed once, or the phase would wait
+    // for this thread forever.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string());
-    let runtime = match runtime {
+    {
         Ok(rt) => rt,
         Err(e) => {
             ready.wait();
-            return Err(e);
+            return Err(DriveError::Threads(e));
         }
     };
     runtime.block_on(async {
-        let pools = Pools::new(&run.shared, seeds.len());
-        let opened = match &pools {
-            Ok(p) => p.open(&run.shared, seeds.len()).await,
-            Err(e) => Err(e.clone()),
+        let pools = match Pools::new(&run.shared, seeds.len()) {
+            Ok(pools) => pools,
+            Err(e) => {
+                ready.wait();
+                return Err(e);
+            }
         };
+        let opened = pools.open(&run.shared, seeds.len()).await;
         ready.wait();
-        let pools = pools?;
         opened?;
         let workers = recorders.into_iter().zip(seeds).map(|(recorder, seed)| {
             let (run, pools) = (&run, &pools);

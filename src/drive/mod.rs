@@ -35,6 +35,10 @@ pub enum DriveError {
     },
     #[error("cannot open the load connections: {0}")]
     Connections(String),
+    #[error("cannot start the load's driver threads")]
+    Threads(#[source] std::io::Error),
+    #[error("a driver thread failed")]
+    Join(#[source] tokio::task::JoinError),
 }
 
 /// Everything the workers of one database share: the workload, prepared

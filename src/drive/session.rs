@@ -16,6 +16,7 @@ use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
+use super::DriveError;
 use super::workload::{Request, Workload};
 use crate::measure::Outcome;
 use crate::scenario::workload::{Access, Protocol, Role};
@@ -49,7 +50,7 @@ pub struct Pools {
 impl Pools {
     /// Pools of up to `size` connections each; must be called inside the
     /// driver thread's runtime.
-    pub fn new(shared: &Shared, size: usize) -> Result<Self, String> {
+    pub fn new(shared: &Shared, size: usize) -> Result<Self, DriveError> {
         let build = |config: &tokio_postgres::Config| {
             let manager = Manager::from_config(
                 config.clone(),
@@ -61,7 +62,7 @@ impl Pools {
             Pool::builder(manager)
                 .max_size(size.max(1))
                 .build()
-                .map_err(|e| e.to_string())
+                .map_err(|e| DriveError::Connections(e.to_string()))
         };
         Ok(Self {
             api: build(&shared.api_config)?,
@@ -72,7 +73,7 @@ impl Pools {
     /// Opens `n` connections in each pool the workload uses, before the
     /// phase clock starts, so connecting is not measured as query latency.
     /// Returns the first connection error, if any.
-    pub async fn open(&self, shared: &Shared, n: usize) -> Result<(), String> {
+    pub async fn open(&self, shared: &Shared, n: usize) -> Result<(), DriveError> {
         let roles: Vec<Role> = shared.workload.queries.iter().map(|q| q.role).collect();
         for (pool, used) in [
             (&self.api, roles.iter().any(|r| *r != Role::Postgres)),
@@ -81,7 +82,7 @@ impl Pools {
             if used {
                 let connections = futures_util::future::join_all((0..n).map(|_| pool.get())).await;
                 for c in connections {
-                    drop(c.map_err(|e| describe_pool_error(&e))?);
+                    drop(c.map_err(|e| DriveError::Connections(describe_pool_error(&e)))?);
                 }
             }
         }

@@ -349,10 +349,7 @@ async fn measure(
             }))
             .await;
             slot += sitting.arms.len();
-            let mut outcomes: Vec<PhaseOutcome> = outcomes
-                .into_iter()
-                .collect::<Result<_, _>>()
-                .map_err(DriveError::Connections)?;
+            let mut outcomes: Vec<PhaseOutcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
             if flip {
                 outcomes.reverse();
             }

@@ -12,11 +12,17 @@ pub struct Length(pub Duration);
 
 impl<'de> Deserialize<'de> for Length {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_duration(&text)
-            .map(Length)
-            .map_err(|e| D::Error::custom(format!("expected {e}, not {text:?}")))
+        parsed(d, parse_duration).map(Length)
     }
+}
+
+/// Text read by `parse`; its complaint, and the text, become the error.
+fn parsed<'de, D: Deserializer<'de>, T>(
+    d: D,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    let text = String::deserialize(d)?;
+    parse(&text).map_err(|e| D::Error::custom(format!("expected {e}, not {text:?}")))
 }
 
 impl std::fmt::Display for Length {
@@ -32,10 +38,7 @@ pub struct Moment(pub i64);
 
 impl<'de> Deserialize<'de> for Moment {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_instant(&text)
-            .map(Moment)
-            .map_err(|e| D::Error::custom(format!("expected {e}, not {text:?}")))
+        parsed(d, parse_instant).map(Moment)
     }
 }
 

@@ -3,110 +3,41 @@
 //! this one only decides their order and carries results between them.
 
 mod arms;
+mod options;
 mod schedule;
 mod tally;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::future::join_all;
 
 pub use arms::check_candidates;
 use arms::{Arm, Setting, prepare_arms, select_candidates};
+pub use options::{Against, RunError, RunOptions, run_key};
 use schedule::sittings;
 use tally::{
     failed_abort_threshold, measured_seconds, median, merge, merge_rounds, pair_seconds,
     record_work, settled, update_queries,
 };
 
-use crate::candidate::{self, Candidate, CandidateError, Prepared};
+use crate::candidate::{self, Candidate, Prepared};
 use crate::compare::{self, Pairing};
-use crate::drive::engine::{Phase, PhaseOutcome, PhaseOverrides, run_phase};
-use crate::drive::{DriveError, phase_result, query_results};
-use crate::gate::baseline::RunKey;
+use crate::drive::engine::{Phase, PhaseOutcome, run_phase};
+use crate::drive::{phase_result, query_results};
 use crate::gate::threshold::evaluate;
 use crate::measure::QueryMeasurements;
 use crate::measure::timeline::Timeline;
 use crate::observe;
-use crate::pg::{PgError, Server, catalog};
-use crate::report::files::{ReportDir, ReportError};
+use crate::pg::{Server, catalog};
+use crate::report::files::ReportDir;
 use crate::results::{
-    CandidateResult, Criteria, Design, Gate, MachineInfo, PlanSummary, RESULTS_VERSION, Regression,
-    RunResults, ScenarioInfo, StatementStats, TableRows, exit,
+    CandidateResult, Design, MachineInfo, PlanSummary, RESULTS_VERSION, Regression, RunResults,
+    ScenarioInfo, StatementStats, TableRows,
 };
 use crate::scenario::Scenario;
-use crate::scenario::workload::Protocol;
 use crate::seed::plan::DataPlan;
 use crate::seed::rng::combine;
-use crate::seed::{SeedError, SeedOptions, SeedReport};
-
-/// Why a run failed before or between phases.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("scenario {0} has no [workload] or no [load] section: `run` needs both")]
-    NoWorkload(String),
-    #[error(transparent)]
-    Seed(#[from] SeedError),
-    #[error(transparent)]
-    Pg(#[from] PgError),
-    #[error(transparent)]
-    Drive(#[from] DriveError),
-    #[error(transparent)]
-    Report(#[from] ReportError),
-    #[error("cannot start the timeline collector or read a candidate file: {0}")]
-    Timeline(std::io::Error),
-    #[error("--candidates {0}: no candidate of that name in the scenario (candidates: {1})")]
-    UnknownCandidate(String, String),
-    #[error(transparent)]
-    Candidate(#[from] CandidateError),
-}
-
-impl RunError {
-    /// A scenario without load or an unknown candidate is the user's to
-    /// fix; scenario errors keep theirs; everything else failed the run.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::NoWorkload(_) | Self::UnknownCandidate(..) => exit::USAGE,
-            _ => exit::RUN_FAILED,
-        }
-    }
-}
-
-/// Command-line choices of `run`.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    pub overrides: PhaseOverrides,
-    pub protocol: Option<Protocol>,
-    pub out: Option<PathBuf>,
-    pub progress: bool,
-    /// Interleaved rounds [default: 3 with candidates, else 1].
-    pub rounds: Option<u32>,
-    /// Run only these candidates (the baseline always runs).
-    pub only: Option<Vec<String>>,
-    /// Keep the candidates' database copies afterwards.
-    pub keep_copies: bool,
-    pub criteria: Criteria,
-    pub design: Design,
-    /// Which verdicts of a schema comparison (`against`) decide the exit code.
-    pub gate: Gate,
-    /// Compare two schemas in one run instead of the candidates.
-    pub against: Option<Against>,
-    /// Keep adding rounds past `rounds` until no verdict is inconclusive,
-    /// or until another round would overrun this much measuring time.
-    pub budget: Option<std::time::Duration>,
-}
-
-/// A one-run comparison of two schemas, for CI: the baseline is the same
-/// scenario migrated another way (a main branch's migrations), the
-/// candidate `branch` the scenario as it stands (a pull request's). Both
-/// are seeded with the same seed and scale and measured side by side, so
-/// no latency measured at another time enters the verdict.
-#[derive(Debug, Clone)]
-pub struct Against {
-    pub scenario: Scenario,
-    /// Where its migrations came from, as reports name it.
-    pub label: String,
-}
+use crate::seed::{SeedOptions, SeedReport};
 
 /// Rounds a budget may run to, at most.
 const MOST_ROUNDS: u32 = 100;
@@ -116,23 +47,6 @@ const REFERENCE_TIMES: usize = 7;
 
 /// The candidate name of the scenario's own schema in a schema comparison.
 pub const BRANCH: &str = "branch";
-
-/// What a run of `scenario` with `options` will be compared on, known
-/// before any work: a stored baseline that differs is refused at once.
-pub fn run_key(scenario: &Scenario, options: &RunOptions) -> Option<RunKey> {
-    let load = scenario.spec.load.as_ref()?;
-    Some(RunKey {
-        scenario: scenario.spec.name.clone(),
-        scale: scenario.spec.scale,
-        seed: scenario.spec.seed,
-        protocol: options.protocol.unwrap_or(load.protocol),
-        load: load
-            .phases
-            .iter()
-            .map(|p| Phase::from_spec(p, options.overrides).planned())
-            .collect(),
-    })
-}
 
 /// Seeds (or reuses) the data, gives every candidate its own copy, runs the
 /// phases in interleaved rounds, compares, and writes the report.

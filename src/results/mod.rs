@@ -3,10 +3,12 @@
 //! and pinned by `schemas/results.schema.json`.
 
 pub mod capacity;
+mod duet;
 pub mod exit;
 mod histogram;
 mod load;
 mod observed;
+mod regression;
 mod verdict;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use duet::{DuetSeconds, Recorded, SecondPair};
 pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
 };
@@ -22,6 +25,7 @@ pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
     StatementStats, WorkRound,
 };
+pub use regression::{MACHINE_DRIFT, Regression, ThresholdResult};
 pub use verdict::{Criteria, Design, Estimate, Gate, MIN_SAMPLES, Verdict};
 
 /// Bumped whenever the meaning or shape of `results.json` changes.
@@ -127,129 +131,11 @@ impl MachineInfo {
     }
 }
 
-/// One threshold (`p99 < 25ms` on a query, or on all queries together).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ThresholdResult {
-    /// The query, or `all` for every query together.
-    pub query: String,
-    /// As written in the scenario.
-    pub limit: String,
-    /// The measured value, in the limit's unit (ms, req/s, or a fraction).
-    pub actual: f64,
-    pub passed: bool,
-}
-
-/// The run's baseline against a stored run of the same scenario and load.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Regression {
-    /// The stored run: a baseline name or a file.
-    pub against: String,
-    /// When the stored run started.
-    pub against_started_at: String,
-    pub criteria: Criteria,
-    /// The verdicts that decide: as asked, or latency where a run had no
-    /// work figures to judge.
-    #[serde(default = "latency_gate")]
-    pub gate: Gate,
-    /// Per query and percentile; `candidate` is `current`.
-    pub comparisons: Vec<Comparison>,
-    /// Per query, buffers per call; `candidate` is `current`.
-    #[serde(default)]
-    pub work_comparisons: Vec<WorkComparison>,
-    /// The reference query's time now over then, when it moved past
-    /// [`MACHINE_DRIFT`]: the machine itself changed, and latency verdicts
-    /// against the stored run are left undecided.
-    #[serde(default)]
-    pub machine_ratio: Option<f64>,
-    /// True when any gated comparison is slower.
-    pub regressed: bool,
-}
-
-/// How far the reference query may drift between two runs before the
-/// machine counts as changed.
-pub const MACHINE_DRIFT: f64 = 0.15;
-
 /// Files written before duets ran one configuration at a time.
 fn rounds_design() -> Design {
     Design::Rounds
 }
 
-/// Files written before the gate existed judged latency.
-fn latency_gate() -> Gate {
-    Gate::Latency
-}
-
-impl Regression {
-    /// Judged by `gate`, or by latency where there is no work to judge.
-    pub fn judged(
-        against: String,
-        against_started_at: String,
-        criteria: Criteria,
-        gate: Gate,
-        comparisons: Vec<Comparison>,
-        work_comparisons: Vec<WorkComparison>,
-    ) -> Self {
-        let gate = if work_comparisons.is_empty() {
-            Gate::Latency
-        } else {
-            gate
-        };
-        let mut regression = Self {
-            against,
-            against_started_at,
-            criteria,
-            gate,
-            comparisons,
-            work_comparisons,
-            machine_ratio: None,
-            regressed: false,
-        };
-        regression.rejudge();
-        regression
-    }
-
-    /// Notes how the machine's speed moved between the runs (reference
-    /// query times then and now). Past [`MACHINE_DRIFT`], latency says as
-    /// much about the machine as about the schema: its called changes
-    /// become inconclusive, with a warning rather than a regression.
-    pub fn calibrate(&mut self, then_ms: Option<f64>, now_ms: Option<f64>) {
-        let (Some(then), Some(now)) = (then_ms, now_ms) else {
-            return;
-        };
-        let ratio = now / then;
-        if !(ratio.is_finite() && (ratio - 1.0).abs() > MACHINE_DRIFT) {
-            return;
-        }
-        self.machine_ratio = Some(ratio);
-        for e in self.comparisons.iter_mut().map(|c| &mut c.estimate) {
-            if matches!(e.verdict, Verdict::Faster | Verdict::Slower) {
-                e.verdict = Verdict::Inconclusive;
-            }
-        }
-        self.rejudge();
-    }
-
-    /// Regressed when a gated verdict is slower.
-    fn rejudge(&mut self) {
-        let regressed = self.gated().any(|v| v == Verdict::Slower);
-        self.regressed = regressed;
-    }
-
-    /// The verdicts the gate judges.
-    pub fn gated(&self) -> impl Iterator<Item = Verdict> + '_ {
-        let latency = self
-            .comparisons
-            .iter()
-            .filter(|_| self.gate.judges_latency())
-            .map(|c| c.estimate.verdict);
-        let work = self
-            .work_comparisons
-            .iter()
-            .filter(|_| self.gate.judges_work())
-            .map(|c| c.estimate.verdict);
-        latency.chain(work)
-    }
-}
 /// One configuration's copy of the data, its cost and what it measured.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CandidateResult {
@@ -289,68 +175,6 @@ pub struct Comparison {
     pub baseline_us: u64,
     pub candidate_us: u64,
     pub estimate: Estimate,
-}
-
-/// Latencies of one second: (µs, requests) per recorded histogram value.
-/// Stored as text, `"412 530*2 611"`: nearly every request of a second has
-/// a value of its own, and nested JSON arrays made results.json ten times
-/// the size.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recorded(pub Vec<(u64, u64)>);
-
-impl Serialize for Recorded {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let words: Vec<String> = self
-            .0
-            .iter()
-            .map(|&(v, n)| {
-                if n == 1 {
-                    v.to_string()
-                } else {
-                    format!("{v}*{n}")
-                }
-            })
-            .collect();
-        serializer.serialize_str(&words.join(" "))
-    }
-}
-
-impl<'de> Deserialize<'de> for Recorded {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let parse = |word: &str| -> Option<(u64, u64)> {
-            let (v, n) = word.split_once('*').unwrap_or((word, "1"));
-            Some((v.parse().ok()?, n.parse().ok()?))
-        };
-        text.split_whitespace()
-            .map(parse)
-            .collect::<Option<Vec<_>>>()
-            .map(Self)
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "expected latencies as \"µs µs*count ...\", got {text:?}"
-                ))
-            })
-    }
-}
-
-/// One query in one phase of a duet, second by second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct DuetSeconds {
-    pub round: u32,
-    pub phase: String,
-    pub query: String,
-    /// In time order; seconds without a request on either side left out.
-    pub seconds: Vec<SecondPair>,
-}
-
-/// Both sides of a duet in the same second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SecondPair {
-    #[schemars(with = "String")]
-    pub baseline: Recorded,
-    #[schemars(with = "String")]
-    pub candidate: Recorded,
 }
 
 /// A candidate against the baseline on one query's work.

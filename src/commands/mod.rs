@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, ServerArgs};
 use crate::gate::{self, Standing};
-use crate::pg::Server;
+use crate::pg::{PgError, Server};
 use crate::pipeline;
 use crate::scenario;
 
@@ -50,6 +50,7 @@ fn error_code(error: &anyhow::Error) -> u8 {
                     e.downcast_ref::<gate::GateError>()
                         .map(gate::GateError::exit_code)
                 })
+                .or_else(|| e.downcast_ref::<PgError>().map(PgError::exit_code))
         })
         .unwrap_or(exit::RUN_FAILED)
 }

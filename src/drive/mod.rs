@@ -56,6 +56,7 @@ pub async fn shared(
         protocol,
         api_config: server.api_config(database),
         raw_config: server.config_for(database),
+        tls: server.tls().clone(),
         param_types: prepare_all(&client, &workload).await?,
         pre_request: pre_requests(&client).await?,
         workload,

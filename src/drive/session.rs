@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
 use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
@@ -33,6 +32,8 @@ pub struct Shared {
     pub api_config: tokio_postgres::Config,
     /// Owner connection settings, for `as = "postgres"`.
     pub raw_config: tokio_postgres::Config,
+    /// The server's TLS connector.
+    pub tls: tokio_postgres_rustls::MakeRustlsConnect,
     /// Parameter types of each query, learned once by preparing it.
     pub param_types: Vec<Vec<Type>>,
     /// The pre-request `set_config` statement text per role.
@@ -54,7 +55,7 @@ impl Pools {
         let build = |config: &tokio_postgres::Config| {
             let manager = Manager::from_config(
                 config.clone(),
-                NoTls,
+                shared.tls.clone(),
                 ManagerConfig {
                     recycling_method: RecyclingMethod::Fast,
                 },

@@ -211,6 +211,7 @@ impl EmbeddedCluster {
         let initialised = cluster.init(&pwfile);
         std::fs::remove_file(&pwfile)?;
         initialised?;
+        cluster.make_certificate()?;
         cluster.launch()?;
         cluster.watch_owner()?;
         Ok(cluster)
@@ -305,6 +306,49 @@ rm -rf "$2""#;
         self.run("initdb", cmd)
     }
 
+    /// A certificate authority of the cluster's own and a server
+    /// certificate it signed for `localhost` and 127.0.0.1: the TCP port
+    /// speaks TLS, as a hosted server does, and a client can check it with
+    /// `sslmode=verify-full sslrootcert=<ca_certificate>`.
+    fn make_certificate(&self) -> Result<(), ClusterError> {
+        let failed = |e: rcgen::Error| ClusterError::Step {
+            step: "making the cluster's TLS certificate",
+            detail: e.to_string(),
+        };
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            "schemabench throwaway cluster CA",
+        );
+        let ca_key = rcgen::KeyPair::generate().map_err(failed)?;
+        let ca = rcgen::CertifiedIssuer::self_signed(ca, ca_key).map_err(failed)?;
+        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let key = rcgen::KeyPair::generate().map_err(failed)?;
+        let cert = rcgen::CertificateParams::new(names)
+            .and_then(|params| params.signed_by(&key, &ca))
+            .map_err(failed)?;
+        for (file, text, mode) in [
+            ("ca.crt", ca.pem(), 0o644),
+            ("server.crt", cert.pem(), 0o644),
+            ("server.key", key.serialize_pem(), 0o600),
+        ] {
+            let path = self.root.join(file);
+            std::fs::write(&path, text)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+            if let Some((uid, gid, _)) = &self.run_as {
+                nix::unistd::chown(&path, Some((*uid).into()), Some((*gid).into()))
+                    .map_err(std::io::Error::from)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The certificate authority the cluster's TLS certificate chains to.
+    pub fn ca_certificate(&self) -> PathBuf {
+        self.root.join("ca.crt")
+    }
+
     /// The superuser's password, for schemabench's own connections.
     pub fn password(&self) -> &str {
         &self.password.0
@@ -314,6 +358,12 @@ rm -rf "$2""#;
         let options = [
             format!("-c port={}", self.port),
             "-c listen_addresses=127.0.0.1".to_owned(),
+            "-c ssl=on".to_owned(),
+            format!(
+                "-c ssl_cert_file={}",
+                self.root.join("server.crt").display()
+            ),
+            format!("-c ssl_key_file={}", self.root.join("server.key").display()),
             format!("-c unix_socket_directories={}", self.socket_dir.display()),
             "-c unix_socket_permissions=0700".to_owned(),
             "-c password_encryption=scram-sha-256".to_owned(),

@@ -5,11 +5,13 @@
 pub mod catalog;
 pub mod cluster;
 pub mod database;
+pub mod tls;
 
 use std::str::FromStr;
 
 use tokio_postgres::config::Host;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use cluster::{ClusterError, EmbeddedCluster};
 
@@ -31,6 +33,8 @@ pub enum PgError {
     },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     #[error("{context}: {}", describe_db_error(error))]
     Query {
         context: String,
@@ -41,6 +45,17 @@ pub enum PgError {
         "refusing to touch database {name:?}: schemabench did not create it (its comment does not carry schemabench's marker)"
     )]
     NotOurs { name: String },
+}
+
+impl PgError {
+    /// A connection string that does not parse or asks for TLS that
+    /// cannot be set up is the user's to fix; the rest failed the run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::BadUrl { .. } | Self::Tls(_) => crate::results::exit::USAGE,
+            _ => crate::results::exit::RUN_FAILED,
+        }
+    }
 }
 
 /// A server error's message with its detail, hint and SQLSTATE.
@@ -108,6 +123,9 @@ pub fn redact_url(url: &str) -> String {
 /// A server to work in, and how to reach it.
 pub struct Server {
     config: Config,
+    /// TLS as the URL's `sslmode` and `sslrootcert` ask (none for a
+    /// throwaway cluster, reached over its socket).
+    tls: MakeRustlsConnect,
     /// Present when schemabench started the server itself.
     pub cluster: Option<EmbeddedCluster>,
 }
@@ -117,12 +135,16 @@ impl Server {
     pub async fn open(url: Option<&str>) -> Result<Self, PgError> {
         match url {
             Some(url) => {
-                let config = Config::from_str(url).map_err(|source| PgError::BadUrl {
-                    url: url.to_owned(),
-                    source,
-                })?;
+                let split = tls::split(url)?;
+                let mut config =
+                    Config::from_str(&split.rest).map_err(|source| PgError::BadUrl {
+                        url: url.to_owned(),
+                        source,
+                    })?;
+                config.ssl_mode(split.mode.wire());
                 Ok(Self {
                     config,
+                    tls: tls::connector(split.mode, split.root_cert.as_deref())?,
                     cluster: None,
                 })
             }
@@ -139,8 +161,10 @@ impl Server {
                     .port(cluster.port)
                     .user("postgres")
                     .password(cluster.password());
+                config.ssl_mode(tls::SslMode::Disable.wire());
                 let server = Self {
                     config,
+                    tls: tls::connector(tls::SslMode::Disable, None)?,
                     cluster: Some(cluster),
                 };
                 server.admit_api_login().await?;
@@ -220,19 +244,29 @@ impl Server {
 
     /// Opens one connection to `database`.
     pub async fn connect(&self, database: &str) -> Result<Client, PgError> {
-        connect(&self.config_for(database), &self.describe()).await
+        connect(&self.config_for(database), &self.tls, &self.describe()).await
+    }
+
+    /// The TLS connector every connection to this server uses.
+    pub fn tls(&self) -> &MakeRustlsConnect {
+        &self.tls
     }
 }
 
 /// Connects and drives the connection on a background task.
-pub async fn connect(config: &Config, target: &str) -> Result<Client, PgError> {
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|source| PgError::Connect {
-            target: target.to_owned(),
-            source,
-        })?;
+pub async fn connect(
+    config: &Config,
+    tls: &MakeRustlsConnect,
+    target: &str,
+) -> Result<Client, PgError> {
+    let (client, connection) =
+        config
+            .connect(tls.clone())
+            .await
+            .map_err(|source| PgError::Connect {
+                target: target.to_owned(),
+                source,
+            })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("connection closed: {e}");

@@ -41,6 +41,7 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::NoWorkload(_) | Self::UnknownCandidate(..) => exit::USAGE,
+            Self::Pg(e) => e.exit_code(),
             _ => exit::RUN_FAILED,
         }
     }

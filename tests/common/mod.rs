@@ -164,8 +164,10 @@ pub async fn as_role(
     database: &str,
     sql: &str,
 ) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
-    let config: tokio_postgres::Config = url_as("authenticator", database).parse().expect("url");
-    let client = schemabench::pg::connect(&config, "the API login")
+    let client = Server::open(Some(&url_as("authenticator", database)))
+        .await
+        .expect("authenticator URL")
+        .connect(database)
         .await
         .expect("connect as authenticator");
     let claims = match sub {

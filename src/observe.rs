@@ -203,6 +203,19 @@ pub async fn reference_times(client: &Client, times: usize) -> Vec<f64> {
     out
 }
 
+/// When `pg_stat_statements` last started counting afresh (a reset, or a
+/// server that lost its statistics in a crash), where the server says.
+pub async fn statistics_since(client: &Client) -> Option<String> {
+    client
+        .query_one(
+            "select stats_reset::text from extensions.pg_stat_statements_info",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|row| row.get(0))
+}
+
 /// `pg_stat_statements` figures of the workload's statements in this
 /// database; empty where the extension is not installed.
 pub async fn statement_stats(client: &Client, shared: &Shared) -> Vec<StatementStats> {

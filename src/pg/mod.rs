@@ -247,6 +247,30 @@ impl Server {
         connect(&self.config_for(database), &self.tls, &self.describe()).await
     }
 
+    /// Opens one connection to `database`, trying again for up to `limit`
+    /// while the server cannot be reached or is still starting: after a
+    /// restart mid-run, a run waits for its server rather than giving up.
+    pub async fn reconnect(
+        &self,
+        database: &str,
+        limit: std::time::Duration,
+    ) -> Result<Client, PgError> {
+        let started = std::time::Instant::now();
+        let mut said = false;
+        loop {
+            match self.connect(database).await {
+                Ok(client) => return Ok(client),
+                Err(e) if started.elapsed() >= limit => return Err(e),
+                Err(e) => {
+                    if !std::mem::replace(&mut said, true) {
+                        eprintln!("{e}; waiting up to {} s for the server", limit.as_secs());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+
     /// The TLS connector every connection to this server uses.
     pub fn tls(&self) -> &MakeRustlsConnect {
         &self.tls

@@ -10,7 +10,7 @@ use crate::candidate::{self, Candidate, Prepared};
 use crate::drive;
 use crate::drive::engine::Phase;
 use crate::drive::session::Shared;
-use crate::pg::Server;
+use crate::pg::{PgError, Server};
 use crate::report::files::ReportDir;
 use crate::scenario::Scenario;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
@@ -21,8 +21,43 @@ use crate::seed::plan::DataPlan;
 pub(super) struct Arm {
     pub(super) prepared: Prepared,
     pub(super) shared: Arc<Shared>,
-    /// Reads the copy's `pg_stat_statements` after each round.
-    pub(super) stats: tokio_postgres::Client,
+    /// Reads the copy's `pg_stat_statements` after each phase.
+    stats: tokio::sync::Mutex<tokio_postgres::Client>,
+}
+
+/// How long a run waits for its server to come back after a restart.
+const SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Arm {
+    /// The copy's statistics connection, opened again (waiting, bounded,
+    /// for the server) when the server dropped it: a restart mid-run costs
+    /// the requests it failed, not the run.
+    pub(super) async fn stats(
+        &self,
+        server: &Server,
+    ) -> Result<tokio::sync::MutexGuard<'_, tokio_postgres::Client>, PgError> {
+        let mut client = self.stats.lock().await;
+        if client.is_closed() {
+            *client = server
+                .reconnect(&self.prepared.database, SERVER_WAIT)
+                .await?;
+        }
+        Ok(client)
+    }
+}
+
+/// `admin` as it is, or opened again if the server dropped it.
+pub(super) async fn reopened(
+    server: &Server,
+    admin: tokio_postgres::Client,
+) -> Result<tokio_postgres::Client, PgError> {
+    if admin.is_closed() {
+        server
+            .reconnect(&server.maintenance_db(), SERVER_WAIT)
+            .await
+    } else {
+        Ok(admin)
+    }
 }
 
 /// A prepared copy, ready to drive.
@@ -45,7 +80,7 @@ async fn arm(
     Ok(Arm {
         prepared,
         shared: Arc::new(shared),
-        stats,
+        stats: tokio::sync::Mutex::new(stats),
     })
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 
 pub use arms::check_candidates;
-use arms::{Arm, Setting, prepare_arms, select_candidates};
+use arms::{Arm, Setting, prepare_arms, reopened, select_candidates};
 pub use options::{Against, RunError, RunOptions, run_key};
 use schedule::sittings;
 use tally::{
@@ -132,6 +132,7 @@ pub async fn run(
     // that finished. Their connections close with the arms.
     if outcome.is_err() || !options.keep_copies {
         let copies: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
+        let admin = reopened(server, admin).await?;
         let dropped = candidate::drop_copies(&admin, &copies).await;
         if outcome.is_ok() {
             dropped?;
@@ -205,7 +206,8 @@ async fn measure(
     };
     drop(probe);
     // The machine's speed, before the load and (below) after it.
-    let mut reference = observe::reference_times(&arms[0].stats, REFERENCE_TIMES).await;
+    let mut reference =
+        observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await;
     report.write(&results)?;
 
     // With a budget, rounds go on past `rounds` until every verdict settles.
@@ -236,8 +238,10 @@ async fn measure(
     // [configuration][sitting][query]: each sitting's measured phases merged.
     let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> =
         (0..configurations).map(|_| Vec::new()).collect();
-    // [copy]: statement statistics as last read, so each sitting gets its own.
-    let mut read: Vec<Vec<StatementStats>> = arms.iter().map(|_| Vec::new()).collect();
+    // [copy]: statement statistics as last read (and since when the server
+    // kept them), so each phase gets its own.
+    let mut read: Vec<(Option<String>, Vec<StatementStats>)> =
+        arms.iter().map(|_| (None, Vec::new())).collect();
     let mut slot = 0;
     let mut slot_sitting = 0;
     for sitting in &sittings {
@@ -249,6 +253,11 @@ async fn measure(
         for (p, phase) in phases.iter().enumerate() {
             // The same request sequence for every candidate and round: paired samples.
             let seed = combine(&[spec.seed, p as u64]);
+            // A server that restarted is waited for (bounded) before the
+            // phase, not found missing by its first requests.
+            for &copy in &sitting.copies {
+                drop(arms[copy].stats(server).await?);
+            }
             // Which side starts first (spawns its threads, sends its
             // arrivals, is polled) alternates from phase to phase, so an
             // edge of going first cannot side with one configuration.
@@ -294,16 +303,25 @@ async fn measure(
             // Each phase's work is a sample of its own.
             for (&a, &copy) in sitting.arms.iter().zip(&sitting.copies) {
                 let arm = &arms[copy];
-                let now = observe::statement_stats(&arm.stats, &arm.shared).await;
+                let client = arm.stats(server).await?;
+                let since = observe::statistics_since(&client).await;
+                let now = observe::statement_stats(&client, &arm.shared).await;
+                // Statistics the server reset (a crash, a restart) count
+                // from zero, not from what was read before.
+                let before: &[StatementStats] = if read[copy].0 == since {
+                    &read[copy].1
+                } else {
+                    &[]
+                };
                 record_work(
                     &mut results.candidates[a].work,
-                    &read[copy],
+                    before,
                     &now,
                     round,
                     partner(a),
                     &phase.name,
                 );
-                read[copy] = now;
+                read[copy] = (since, now);
             }
             report.write_results(&results)?;
             // Thresholds gate the baseline: stop early once one that
@@ -365,7 +383,8 @@ async fn measure(
         }
     }
     drop(timeline);
-    reference.extend(observe::reference_times(&arms[0].stats, REFERENCE_TIMES).await);
+    reference
+        .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
     if results.aborted.is_none() {
         observe_arms(

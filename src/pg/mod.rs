@@ -278,7 +278,7 @@ impl Server {
 }
 
 /// Connects and drives the connection on a background task.
-pub async fn connect(
+async fn connect(
     config: &Config,
     tls: &MakeRustlsConnect,
     target: &str,

@@ -232,6 +232,42 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_round_starts_from_the_seeded_data() {
+    let _machine = MACHINE.lock().await;
+    // `tally` returns every row `grow` inserted into this copy so far (the
+    // seeded logs are months old), so its rows count the writes it sees.
+    let workload = "[workload.actor]\ntable = \"profiles\"\n\
+                    [[workload.queries]]\nname = \"grow\"\nweight = 1\nas = \"service_role\"\naccess = \"write\"\n\
+                    sql = \"insert into public.generation_logs (user_id, story_id, kind, model, prompt_tokens, completion_tokens, credits_used, latency_ms, status) values ($1, $2, 'image', 'm', 1, 0, 3, 1, 'success')\"\n\
+                    params = [{ from = \"actor\", column = \"id\" }, { from = \"owned\", column = \"stories.id\" }]\n\
+                    [[workload.queries]]\nname = \"tally\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+                    sql = \"select id from public.generation_logs where created_at > now() - interval '1 day'\"\n\
+                    [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\ntransactions = 20\nclients = 1\n\
+                    [[load.phases]]\nname = \"steady\"\ntransactions = 100\nclients = 1\n\
+                    [[candidates]]\nname = \"same\"\nsql = \"analyze public.generation_logs\"\n";
+    let (results, _) = run_quietly(&probe("fresh_probe", 205, workload)).await;
+    assert_eq!(results.rounds, 3);
+    // One client, the same requests: on fresh copies every sitting reads
+    // exactly what it wrote itself, round after round and on both sides.
+    let rows: Vec<Vec<(u32, i64)>> = results
+        .candidates
+        .iter()
+        .map(|c| {
+            let work = c.work.iter().find(|w| w.query == "tally").expect("work");
+            work.rounds
+                .iter()
+                .filter(|r| r.phase.as_deref() == Some("steady"))
+                .map(|r| (r.round, r.rows))
+                .collect()
+        })
+        .collect();
+    let first = rows[0][0].1;
+    assert!(first > 0, "{rows:?}");
+    assert_eq!(rows[0], [(1, first), (2, first), (3, first)]);
+    assert_eq!(rows[1], rows[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
     let _machine = MACHINE.lock().await;
     let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"pages\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\

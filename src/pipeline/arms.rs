@@ -96,6 +96,9 @@ pub(super) struct Setting<'a> {
     pub(super) workload: &'a WorkloadSpec,
     pub(super) protocol: Protocol,
     pub(super) started: std::time::Instant,
+    /// The database each configuration's copies are made from.
+    pub(super) templates: &'a [String],
+    pub(super) plan: &'a Arc<DataPlan>,
 }
 
 /// Gives every configuration its copy (and, in duets, the baseline a twin
@@ -105,33 +108,67 @@ pub(super) struct Setting<'a> {
 pub(super) async fn prepare_arms(
     setting: &Setting<'_>,
     admin: &tokio_postgres::Client,
-    templates: &[String],
     candidates: Vec<Candidate>,
-    plan: &Arc<DataPlan>,
     arms: &mut Vec<Arm>,
 ) -> Result<usize, RunError> {
-    let (server, protocol) = (setting.server, setting.protocol);
-    let workload_spec = setting.workload;
-    for (index, (candidate, template)) in candidates.into_iter().zip(templates).enumerate() {
-        let prepared = candidate::prepare(server, admin, template, index, candidate).await?;
-        arms.push(arm(server, prepared, workload_spec, plan, protocol).await?);
+    let configurations = candidates.len();
+    for (index, candidate) in candidates.into_iter().enumerate() {
+        arms.push(copy(setting, admin, index, candidate, configurations).await?);
     }
-    let configurations = arms.len();
     if setting.options.design == Design::Duet {
         for c in 2..configurations {
             let index = baseline_twin(configurations, c);
-            let twin = candidate::prepare(
-                server,
-                admin,
-                &templates[0],
-                index,
-                arms[0].prepared.candidate.clone(),
-            )
-            .await?;
-            arms.push(arm(server, twin, workload_spec, plan, protocol).await?);
+            let baseline = arms[0].prepared.candidate.clone();
+            arms.push(copy(setting, admin, index, baseline, configurations).await?);
         }
     }
     Ok(configurations)
+}
+
+/// Copy `index` of the run, made afresh from its configuration's template
+/// (twins of the baseline, past the configurations, from the baseline's).
+async fn copy(
+    setting: &Setting<'_>,
+    admin: &tokio_postgres::Client,
+    index: usize,
+    candidate: Candidate,
+    configurations: usize,
+) -> Result<Arm, RunError> {
+    let server = setting.server;
+    let template = &setting.templates[if index < configurations { index } else { 0 }];
+    let prepared = candidate::prepare(server, admin, template, index, candidate).await?;
+    arm(
+        server,
+        prepared,
+        setting.workload,
+        setting.plan,
+        setting.protocol,
+    )
+    .await
+}
+
+/// Gives the copies of a sitting fresh data, made again from their
+/// templates. Rounds after the first start this way, so every round
+/// measures the seeded data plus its own sitting's writes, never what
+/// earlier rounds wrote: rounds are replicates of one experiment, and a
+/// verdict does not drift with how many rounds (or how much budget) ran.
+/// Without it, a read that scans a growing table (the feed without its
+/// index) slows round after round, and its ratio with it.
+pub(super) async fn renew(
+    setting: &Setting<'_>,
+    arms: &mut [Arm],
+    copies: &[usize],
+    configurations: usize,
+) -> Result<(), RunError> {
+    let server = setting.server;
+    let admin = server
+        .reconnect(&server.maintenance_db(), SERVER_WAIT)
+        .await?;
+    for &index in copies {
+        let candidate = arms[index].prepared.candidate.clone();
+        arms[index] = copy(setting, &admin, index, candidate, configurations).await?;
+    }
+    Ok(())
 }
 
 /// The baseline, then the scenario's candidates (or the chosen ones).

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 
 pub use arms::check_candidates;
-use arms::{Arm, Setting, prepare_arms, reopened, select_candidates};
+use arms::{Arm, Setting, prepare_arms, renew, reopened, select_candidates};
 pub use options::{Against, RunError, RunOptions, run_key};
 use schedule::sittings;
 use tally::{
@@ -122,12 +122,13 @@ pub async fn run(
         workload: workload_spec,
         protocol,
         started,
+        templates: &templates,
+        plan: &plan,
     };
-    let outcome =
-        match prepare_arms(&setting, &admin, &templates, candidates, &plan, &mut arms).await {
-            Ok(configurations) => measure(&setting, &arms, configurations).await,
-            Err(e) => Err(e),
-        };
+    let outcome = match prepare_arms(&setting, &admin, candidates, &mut arms).await {
+        Ok(configurations) => measure(&setting, &mut arms, configurations).await,
+        Err(e) => Err(e),
+    };
     // The copies go whatever happened: kept only when asked, after a run
     // that finished. Their connections close with the arms.
     if outcome.is_err() || !options.keep_copies {
@@ -145,7 +146,7 @@ pub async fn run(
 /// report: the run itself, on prepared arms.
 async fn measure(
     setting: &Setting<'_>,
-    arms: &[Arm],
+    arms: &mut [Arm],
     configurations: usize,
 ) -> Result<RunResults, RunError> {
     let Setting {
@@ -159,6 +160,8 @@ async fn measure(
         workload: _,
         protocol,
         started,
+        templates: _,
+        plan: _,
     } = *setting;
     let spec = &scenario.spec;
     let rounds = options
@@ -218,7 +221,11 @@ async fn measure(
     };
     let sittings = sittings(configurations, most_rounds, options.design);
     let measuring = std::time::Instant::now();
-    let name = |a: usize| arms[a].prepared.candidate.name.as_str();
+    let names: Vec<String> = arms[..configurations]
+        .iter()
+        .map(|arm| arm.prepared.candidate.name.clone())
+        .collect();
+    let name = |a: usize| names[a].as_str();
     let simple = configurations == 1 && rounds == 1;
     let mut slots = Vec::new();
     for sitting in &sittings {
@@ -247,6 +254,13 @@ async fn measure(
     for sitting in &sittings {
         let round = sitting.round;
         let partner = |a: usize| sitting.partner(a).map(name);
+        if round > 1 {
+            renew(setting, arms, &sitting.copies, configurations).await?;
+            // A fresh copy's statistics start from zero.
+            for &copy in &sitting.copies {
+                read[copy] = (None, Vec::new());
+            }
+        }
         // [position in the sitting]: its measured phases.
         let mut measured: Vec<Vec<PhaseOutcome>> =
             sitting.arms.iter().map(|_| Vec::new()).collect();

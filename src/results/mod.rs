@@ -149,7 +149,8 @@ pub struct CandidateResult {
     pub queries: Vec<QueryResult>,
     /// A representative plan of every query, diffed against the baseline's.
     pub plans: Vec<PlanSummary>,
-    /// `pg_stat_statements` over the rounds (empty without the extension).
+    /// `pg_stat_statements` of the last round's copy (every round starts
+    /// from a fresh one; empty without the extension).
     pub statements: Vec<StatementStats>,
     /// Duets: each measured phase second by second per query, beside the
     /// baseline's twin; what latency verdicts are drawn from.
@@ -158,7 +159,7 @@ pub struct CandidateResult {
     /// Each query's work per round (empty without `pg_stat_statements`).
     #[serde(default)]
     pub work: Vec<QueryWork>,
-    /// Scans of every index during the rounds.
+    /// Scans of every index during the last round.
     pub index_usage: Vec<IndexUsage>,
     /// Indexes this candidate added that no query used.
     pub unused_new_indexes: Vec<String>,

@@ -4,6 +4,7 @@ on a machine whose load changes under it.
 
     python3 benches/verdicts.py aa [RUNS]           # A/A: a candidate identical to the baseline
     python3 benches/verdicts.py sensitivity [RUNS]  # one query does ~10% more work
+    python3 benches/verdicts.py separate [PAIRS]    # two runs of one schema, the load changed between
 
 Every run is TaleForge's data at `--scale 0.1` (seeded once in a kept
 throwaway cluster) with one candidate and 3 rounds (aa: TaleForge's workload
@@ -22,6 +23,12 @@ per core) switches on and off at random moments. Prints, per design:
 - sensitivity: runs in which the slowed query (`scan`) is called slower on
   latency (goal: 9 of 10) and on work (goal: every run), and the false
   calls on the other queries.
+
+- separate: pairs of runs of the same schema (TaleForge's workload plus the
+  scan, no candidate, 3 rounds of 3-second phases), the first on a quiet
+  machine and the second with the hog on throughout, judged with
+  `schemabench compare --gate both`: pairs called a regression (exit 5;
+  goal: none) and latency rows called slower.
 
 Set DESIGNS=duet to measure one design only.
 """
@@ -89,6 +96,7 @@ sql = "select 1"
 ''',
     # About 10% more story segments (copies of every tenth, at new page
     # numbers): the scan reads ~10% more rows and pages.
+    "separate": "",
     "sensitivity": '''
 [[candidates]]
 name = "more_segments"
@@ -110,7 +118,7 @@ def scenario(kind, directory):
         text = f.read()
     text = text.split("[[candidates]]", 1)[0]
     text = text.replace('"migrations/', f'"{TALEFORGE}/migrations/')
-    if kind == "aa":
+    if kind in ("aa", "separate"):
         text = text.replace("[load]", SCAN + "\n[load]", 1)
     else:
         text = text.split("[workload.actor]", 1)[0] + FOCUSED
@@ -165,10 +173,48 @@ def run(path, design, out, kind):
         return json.load(f)
 
 
+class Hogging:
+    """One `yes` per core for as long as the block runs."""
+
+    def __enter__(self):
+        self.procs = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL)
+                      for _ in range(os.cpu_count() or 2)]
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+
+
+def separate(pairs, path, work):
+    """Runs of one schema, quiet then busy, compared as a nightly job would."""
+    regressions = slower = 0
+    with KeptCluster(BIN, [path, "--scale", "0.1"]):
+        for i in range(pairs):
+            quiet, busy = (os.path.join(work, f"{side}-{i}") for side in ("quiet", "busy"))
+            run(path, "duet", quiet, "aa")
+            with Hogging():
+                run(path, "duet", busy, "aa")
+            judged = subprocess.run([BIN, "compare", os.path.join(quiet, "results.json"),
+                                     os.path.join(busy, "results.json"), "--gate", "both"],
+                                    capture_output=True, text=True, check=False)
+            called = sum(line.startswith("| `") and "🔴" in line for line in judged.stdout.splitlines())
+            regressions += judged.returncode == 5
+            slower += called
+            print(f"pair {i + 1:>2}: compare exit {judged.returncode}, {called} row(s) called slower", flush=True)
+    print(f"\nseparate runs, quiet then busy, {pairs} pairs: regressions called {regressions}/{pairs}, "
+          f"rows called slower {slower}")
+
+
 def main():
     kind = sys.argv[1] if len(sys.argv) > 1 else "aa"
     if kind not in CANDIDATES:
         sys.exit(__doc__)
+    if kind == "separate":
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        work = tempfile.mkdtemp(prefix="schemabench-verdicts-")
+        separate(int(sys.argv[2]) if len(sys.argv) > 2 else 6, scenario(kind, work), work)
+        return
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else (20 if kind == "aa" else 10)
     designs = os.environ.get("DESIGNS", "duet,rounds").split(",")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)

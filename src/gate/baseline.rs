@@ -166,7 +166,7 @@ pub fn regression(
         comparisons,
         work_comparisons,
     );
-    regression.calibrate(old.machine.reference_ms, new.machine.reference_ms);
+    regression.calibrate(&old.machine, &new.machine);
     Ok(regression)
 }
 

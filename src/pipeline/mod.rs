@@ -45,6 +45,9 @@ const MOST_ROUNDS: u32 = 100;
 /// Runs of the reference query before and after the load.
 const REFERENCE_TIMES: usize = 7;
 
+/// Round trips of a trivial query before and after the load.
+const ROUND_TRIPS: usize = 200;
+
 /// The candidate name of the scenario's own schema in a schema comparison.
 pub const BRANCH: &str = "branch";
 
@@ -211,6 +214,7 @@ async fn measure(
     // The machine's speed, before the load and (below) after it.
     let mut reference =
         observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await;
+    let mut trips = observe::round_trips(&*arms[0].stats(server).await?, ROUND_TRIPS).await;
     report.write(&results)?;
 
     // With a budget, rounds go on past `rounds` until every verdict settles.
@@ -400,6 +404,8 @@ async fn measure(
     reference
         .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
+    trips.extend(observe::round_trips(&*arms[0].stats(server).await?, ROUND_TRIPS).await);
+    results.machine.round_trip_us = median(&mut trips);
     if results.aborted.is_none() {
         observe_arms(
             server,

@@ -2,9 +2,10 @@
 //! and the formatting every table of every report shares.
 
 use crate::results::{
-    Comparison, Design, Gate, PhaseResult, QueryResult, Regression, RunResults, Verdict,
-    WorkComparison,
+    Comparison, Design, Gate, PhaseResult, QueryResult, Regression, RunResults, ThresholdResult,
+    Verdict, WorkComparison,
 };
+use crate::scenario::limit::{Limit, Metric};
 
 /// A round whose throughput is this far from the median of its
 /// configuration's rounds is flagged as noisy.
@@ -91,7 +92,7 @@ impl RunResults {
             undecided += too_wide_to_call(&r.comparisons);
             if let Some(ratio) = r.machine_ratio {
                 out.push(format!(
-                    "the machine itself changed since {}: a fixed reference query took {ratio:.2}x as long; latency verdicts against it are left inconclusive (work verdicts are unaffected)",
+                    "the machine itself changed since {}: its reference figures (a CPU-bound query, a round trip) took {ratio:.2}x as long; latency verdicts against it are left inconclusive (work verdicts are unaffected)",
                     r.against
                 ));
             }
@@ -112,6 +113,27 @@ fn too_wide_to_call(comparisons: &[Comparison]) -> usize {
         .iter()
         .filter(|c| c.estimate.verdict == Verdict::Inconclusive)
         .count()
+}
+
+/// A threshold's measured value in its limit's unit, with the precision
+/// a small figure needs: `6.61 ms`, `120.0 req/s`, `0.0350%` (a rate of
+/// 0.035% is not "0.000").
+pub fn measured(t: &ThresholdResult) -> String {
+    match t.limit.parse::<Limit>().map(|l| l.metric) {
+        _ if t.actual.is_nan() => "n/a".to_owned(),
+        Ok(Metric::Latency(_)) => format!("{:.2} ms", t.actual),
+        Ok(Metric::Throughput) => format!("{:.1} req/s", t.actual),
+        Ok(Metric::ErrorRate) => {
+            let percent = t.actual * 100.0;
+            let decimals = if percent > 0.0 {
+                (2.0 - percent.log10().floor()).clamp(1.0, 6.0) as usize
+            } else {
+                0
+            };
+            format!("{percent:.decimals$}%")
+        }
+        Err(_) => format!("{:.3}", t.actual),
+    }
 }
 
 /// Microseconds as milliseconds with two decimals, as every report shows them.
@@ -356,7 +378,11 @@ mod tests {
             Vec::new(),
             Vec::new(),
         );
-        regression.calibrate(Some(10.0), Some(14.0));
+        let machine = |reference: f64| crate::results::MachineInfo {
+            reference_ms: Some(reference),
+            ..results.machine.clone()
+        };
+        regression.calibrate(&machine(10.0), &machine(14.0));
         results.regression = Some(regression);
         assert!(
             results.warnings().iter().any(|w| w

@@ -5,6 +5,7 @@
 //! `tests/layers.rs` holds the code to this order):
 //!
 //! ```text
+//! progress   bars on a terminal, plain lines in a log
 //! results    the one result model: what every stage produces and reads
 //! scenario   the scenario file: types, parsing, validation, limits
 //! pg         the server: throwaway cluster or external, catalog reads
@@ -34,6 +35,7 @@ pub mod measure;
 pub mod observe;
 pub mod pg;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod results;
 pub mod scenario;

@@ -32,6 +32,7 @@ async fn stop_requested() -> &'static str {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(schemabench::progress::colours())
         .with_max_level(tracing::Level::INFO)
         .init();
     let cli = schemabench::cli::Cli::parse();

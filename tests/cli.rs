@@ -261,7 +261,15 @@ fn run_with_a_candidate_prints_verdicts_and_plan_changes() {
     .code(predicate::in_iter(RAN))
     .stdout(predicate::str::contains("candidate feed_index"))
     .stdout(predicate::str::contains("verdicts against the baseline"))
-    .stdout(predicate::str::contains("stories_user_created_idx"));
+    .stdout(predicate::str::contains("stories_user_created_idx"))
+    .stdout(predicate::str::contains("\nanswer:\n  taleforge at scale 0.01: "))
+    // Without a terminal (a CI log): a plain line as each phase of each
+    // duet ends, and no escape codes anywhere.
+    .stderr(predicate::str::is_match(
+        "(?s)progress: baseline\\+feed_index\\.r1\\.warmup done: .*progress: baseline\\+feed_index\\.r1\\.steady done: [0-9.]+ s, [0-9]+ requests.*progress: baseline\\+feed_index\\.r2\\.steady done: "
+    ).expect("regex"))
+    .stderr(predicate::str::contains("\u{1b}[").not())
+    .stdout(predicate::str::contains("\u{1b}[").not());
     assert!(
         out.path()
             .join("histograms/story_feed.feed_index.hgrm")

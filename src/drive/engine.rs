@@ -13,8 +13,9 @@ use std::sync::{Barrier, OnceLock};
 
 use super::DriveError;
 use super::session::{Connections, Pools, Shared};
-use crate::measure::timeline::{IntervalRecorder, Second, Timeline};
+use crate::measure::timeline::{IntervalRecorder, Live, Second, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
+use crate::progress;
 use crate::results::IntervalPoint;
 use crate::results::{LoadMode, PhaseLoad};
 use crate::scenario::workload::{Arrivals, PhaseSpec};
@@ -265,11 +266,8 @@ pub async fn run_phase(
             Stop::Transactions(_) => None,
         },
     });
-    let progress = if show_progress {
-        progress_bar(phase, timeline, started)
-    } else {
-        ProgressBar::hidden()
-    };
+    let watch =
+        show_progress.then(|| Watch::start(phase, timeline.label(index), timeline, started));
     let dropped = match (phase.mode, open) {
         (Mode::Open { rate, arrivals, .. }, Some((tx, rx))) => {
             let dropped = schedule(&run, tx, rate, arrivals, combine(&[seed, 0x5C4E])).await;
@@ -284,7 +282,9 @@ pub async fn run_phase(
     })
     .await
     .map_err(DriveError::Join)?;
-    progress.finish_and_clear();
+    if let Some(watch) = watch {
+        watch.finish();
+    }
     let elapsed = started.elapsed();
     let mut parts = Vec::new();
     for part in joined {
@@ -470,40 +470,94 @@ async fn schedule(
     dropped
 }
 
-fn progress_bar(phase: &Phase, timeline: &Timeline, started: Instant) -> ProgressBar {
-    let bar = match phase.stop {
-        Stop::After(d) => ProgressBar::new(d.as_millis() as u64),
-        Stop::Transactions(n) => ProgressBar::new(n),
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>12} [{bar:30.green/blue}] {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(phase.name.clone());
-    let live = Arc::clone(&timeline.live);
-    let first_completed = live.completed.load(Ordering::Relaxed);
-    let first_errors = live.errors.load(Ordering::Relaxed);
-    let stop = phase.stop;
-    let ticker = bar.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_millis(250));
-        while !ticker.is_finished() {
-            interval.tick().await;
-            let elapsed = started.elapsed();
-            let done = live.completed.load(Ordering::Relaxed) - first_completed;
-            let errors = live.errors.load(Ordering::Relaxed) - first_errors;
-            ticker.set_position(match stop {
-                Stop::After(_) => elapsed.as_millis() as u64,
-                Stop::Transactions(_) => done,
-            });
-            ticker.set_message(format!(
-                "{:>5.1}s {:>8.0} req/s  p99 {:>8.2} ms  errors {errors}",
-                elapsed.as_secs_f64(),
-                done as f64 / elapsed.as_secs_f64().max(1e-3),
-                live.last_p99_us.load(Ordering::Relaxed) as f64 / 1000.0,
-            ));
+/// What someone watching sees of a phase: a bar on a terminal; in a log,
+/// a line every few seconds and one when the phase ends.
+struct Watch {
+    bar: ProgressBar,
+    label: String,
+    status: Status,
+}
+
+/// The phase's counters as they stood when it started.
+#[derive(Clone)]
+struct Status {
+    live: Arc<Live>,
+    started: Instant,
+    first_completed: u64,
+    first_errors: u64,
+}
+
+impl Status {
+    /// Requests done so far, and `5.0 s, 812 req/s, p99 3.41 ms, 0 errors`.
+    fn now(&self) -> (u64, String) {
+        let elapsed = self.started.elapsed();
+        let done = self.live.completed.load(Ordering::Relaxed) - self.first_completed;
+        let errors = self.live.errors.load(Ordering::Relaxed) - self.first_errors;
+        let text = format!(
+            "{:.1} s, {done} requests, {:.0} req/s, p99 {:.2} ms, {errors} errors",
+            elapsed.as_secs_f64(),
+            done as f64 / elapsed.as_secs_f64().max(1e-3),
+            self.live.last_p99_us.load(Ordering::Relaxed) as f64 / 1000.0,
+        );
+        (done, text)
+    }
+}
+
+impl Watch {
+    fn start(phase: &Phase, label: &str, timeline: &Timeline, started: Instant) -> Self {
+        let live = Arc::clone(&timeline.live);
+        let status = Status {
+            first_completed: live.completed.load(Ordering::Relaxed),
+            first_errors: live.errors.load(Ordering::Relaxed),
+            live,
+            started,
+        };
+        let terminal = progress::on_terminal();
+        let bar = if terminal {
+            let bar = match phase.stop {
+                Stop::After(d) => ProgressBar::new(d.as_millis() as u64),
+                Stop::Transactions(n) => ProgressBar::new(n),
+            };
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>12} [{bar:30.green/blue}] {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(phase.name.clone());
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        let (ticker, stop, watched, label_text) =
+            (bar.clone(), phase.stop, status.clone(), label.to_owned());
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_millis(250));
+            let mut said = Instant::now();
+            while !ticker.is_finished() {
+                interval.tick().await;
+                let (done, text) = watched.now();
+                ticker.set_position(match stop {
+                    Stop::After(_) => watched.started.elapsed().as_millis() as u64,
+                    Stop::Transactions(_) => done,
+                });
+                if !terminal && said.elapsed() >= progress::EVERY && !ticker.is_finished() {
+                    progress::line(format!("{label_text} {text}"));
+                    said = Instant::now();
+                }
+                ticker.set_message(text);
+            }
+        });
+        Self {
+            bar,
+            label: label.to_owned(),
+            status,
         }
-    });
-    bar
+    }
+
+    fn finish(self) {
+        self.bar.finish_and_clear();
+        if !progress::on_terminal() {
+            progress::line(format!("{} done: {}", self.label, self.status.now().1));
+        }
+    }
 }

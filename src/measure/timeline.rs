@@ -74,6 +74,8 @@ pub struct Timeline {
     tx: Sender<Message>,
     pub started: Instant,
     pub live: Arc<Live>,
+    /// Each phase slot's name, as interval logs tag it.
+    labels: Vec<String>,
 }
 
 /// A worker's view: its histograms for the current second.
@@ -120,7 +122,7 @@ impl Timeline {
         let live = Arc::new(Live::default());
         let collector = Collector {
             queries,
-            phases,
+            phases: phases.clone(),
             files,
             serializer: V2DeflateSerializer::new(),
             open: BTreeMap::new(),
@@ -132,7 +134,12 @@ impl Timeline {
         std::thread::Builder::new()
             .name("schemabench-timeline".into())
             .spawn(move || collector.run(rx))?;
-        Ok(Self { tx, started, live })
+        Ok(Self {
+            tx,
+            started,
+            live,
+            labels: phases,
+        })
     }
 
     /// A recorder for one worker in one phase.
@@ -145,6 +152,11 @@ impl Timeline {
             current: (0..queries).map(|_| None).collect(),
             errors: 0,
         }
+    }
+
+    /// The name of phase slot `phase`: `feed_index+baseline.r2.steady`.
+    pub fn label(&self, phase: usize) -> &str {
+        self.labels.get(phase).map_or("", String::as_str)
     }
 
     /// Finalises every second of a phase (call after its workers flushed)

@@ -434,12 +434,19 @@ async fn load(
 ) -> Result<(), SeedError> {
     let bars = progress_bars(plan, targets, progress);
     let jobs = chunks(plan, targets);
+    // In a log without a terminal, a line as each table is complete.
+    let lines = progress && !crate::progress::on_terminal();
+    let started = std::time::Instant::now();
+    let remaining: Vec<std::sync::atomic::AtomicUsize> = (0..targets.len())
+        .map(|t| jobs.iter().filter(|(i, _)| *i == t).count().into())
+        .collect();
     on_each_client(
         clients,
         jobs,
         async |client: &Client, (i, rows): (usize, std::ops::Range<u64>)| {
             let target = targets[i].clone();
             let bar = bars.get(i).cloned();
+            let rows_in_table = plan.tables[target.table].rows();
             let plan = Arc::clone(plan);
             {
                 let sink = client
@@ -456,6 +463,13 @@ async fn load(
                 sink.finish()
                     .await
                     .context_db(format!("loading {}", target.name))?;
+                if lines && remaining[i].fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 1 {
+                    let seconds = started.elapsed().as_secs_f64();
+                    crate::progress::line(format!(
+                        "seeded {}: {rows_in_table} rows after {seconds:.1} s",
+                        target.name
+                    ));
+                }
                 Ok::<(), SeedError>(())
             }
         },
@@ -472,9 +486,17 @@ fn progress_bars(plan: &DataPlan, targets: &[LoadTarget], progress: bool) -> Vec
     if !progress {
         multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let style = ProgressStyle::with_template("{prefix:>24} {bar:30.cyan/blue} {human_pos:>10}/{human_len:10} rows {per_sec:>14} {elapsed:>4}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "{prefix:>24} {bar:30.cyan/blue} {human_pos:>10}/{human_len:10} rows {rate:>14} {elapsed:>4}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} rows/s", state.per_sec());
+        },
+    )
+    .progress_chars("=> ");
     targets
         .iter()
         .map(|t| {

@@ -1,0 +1,25 @@
+//! Progress for whoever watches a long step: indicatif bars on a terminal;
+//! without one (a CI log, a file) a plain line every few seconds, the way
+//! `pgbench -P` reports, and never an escape code.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// Whether stderr is a terminal that bars can redraw.
+pub fn on_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Colours only for a person at a terminal who has not asked for none
+/// (<https://no-color.org>).
+pub fn colours() -> bool {
+    on_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// How often a log without a terminal hears from a long step.
+pub const EVERY: Duration = Duration::from_secs(5);
+
+/// One progress line for a log without a terminal.
+pub fn line(text: impl std::fmt::Display) {
+    eprintln!("progress: {text}");
+}

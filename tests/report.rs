@@ -103,10 +103,39 @@ fn html_and_every_svg_parse_and_name_every_query_and_candidate() {
         .filter(|n| n.tag_name().name() == "svg")
         .collect();
     let queries = &results.candidates[0].queries;
+    let measured_phases = results.load.iter().filter(|p| !p.warmup).count();
     assert_eq!(
         svgs.len(),
-        4 * queries.len() + (results.candidates.len() - 1),
-        "four charts per query and a ratio chart per candidate"
+        1 + (2 + 2 * measured_phases) * queries.len() + (results.candidates.len() - 1),
+        "the called changes; per query two latency charts and two per measured phase; a ratio chart per candidate"
+    );
+    // The answer comes first: the headline, then the chart of what changed.
+    let answer = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("answer"))
+        .expect("answer section");
+    let text: Vec<&str> = answer
+        .descendants()
+        .filter(|n| matches!(n.tag_name().name(), "p" | "li"))
+        .filter_map(|n| n.text())
+        .collect();
+    let text = text.join(" ");
+    assert!(
+        text.starts_with(
+            "taleforge at scale 0.02: 1 of 1 candidate(s) measurably change the app (3 rounds, rounds design, 21 s)."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Weigh feed_index: faster usage_analytics p99 0.85x [0.75-0.92]; story_feed p50 0.92x [0.90-0.95]; but slower admin_daily_usage p95 1.37x"),
+        "{text}"
+    );
+    assert_eq!(
+        answer
+            .descendants()
+            .filter(|n| n.tag_name().name() == "svg")
+            .count(),
+        1
     );
     let headings: Vec<String> = doc
         .descendants()
@@ -135,7 +164,7 @@ fn html_and_every_svg_parse_and_name_every_query_and_candidate() {
         assert!(
             labels
                 .iter()
-                .any(|l| l.contains("latency") || l.contains("seconds of measured load")),
+                .any(|l| l.contains("latency") || l.contains("seconds into the phase")),
             "an axis title names the quantity: {labels:?}"
         );
         assert!(
@@ -146,6 +175,34 @@ fn html_and_every_svg_parse_and_name_every_query_and_candidate() {
             "axes carry units: {labels:?}"
         );
     }
+    // Legends sit beside the plot, never over a line.
+    let names: Vec<&str> = results.candidates.iter().map(|c| c.name.as_str()).collect();
+    let mut legends = 0;
+    for svg in &svgs {
+        let chart = parse(&page[svg.range()]);
+        let rightmost_line = chart
+            .descendants()
+            .filter(|n| n.tag_name().name() == "polyline")
+            .filter_map(|n| n.attribute("points"))
+            .flat_map(|points| points.split_whitespace())
+            .filter_map(|point| point.split(',').next()?.parse::<f64>().ok())
+            .fold(f64::MIN, f64::max);
+        for text in chart.descendants().filter(|n| {
+            n.tag_name().name() == "text" && n.text().is_some_and(|t| names.contains(&t.trim()))
+        }) {
+            let x: f64 = text.attribute("x").and_then(|x| x.parse().ok()).expect("x");
+            assert!(
+                x > rightmost_line,
+                "legend {:?} at x {x} over a line reaching {rightmost_line}",
+                text.text()
+            );
+            legends += 1;
+        }
+    }
+    assert!(
+        legends >= 2 * names.len() * queries.len(),
+        "{legends} legend entries"
+    );
     let percentile_chart = svgs
         .iter()
         .map(|s| &page[s.range()])

@@ -383,7 +383,7 @@ fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
         out.push(format!(
             "At {project}x data {}'s p99 is projected to {p99:.1} ms ({} growth, exponent {:.2} of its {}; {} trust).",
             worst.query,
-            format!("{:?}", worst.growth).to_lowercase(),
+            worst.growth,
             worst.exponent,
             worst.basis.figure(),
             format!("{trust:?}").to_lowercase()

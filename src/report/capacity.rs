@@ -320,7 +320,7 @@ pub fn summary(r: &CapacityResults) -> String {
             out,
             "{:<22} {:<12} {:>8.2} {:<17} {:>11} ms",
             g.query,
-            format!("{:?}", g.growth).to_lowercase(),
+            g.growth,
             g.exponent,
             g.basis.figure(),
             g.projected_p99_ms.map_or("-".into(), |v| format!("{v:.1}"))

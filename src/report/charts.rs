@@ -113,6 +113,8 @@ impl Scale {
 }
 
 const WIDTH: u32 = 760;
+/// The column beside a line chart that holds its legend.
+pub const LEGEND_WIDTH: u32 = 170;
 const HEIGHT: u32 = 360;
 const FONT: &str = "sans-serif";
 
@@ -145,7 +147,7 @@ fn bounds(values: impl Iterator<Item = f64>, scale: Scale, from_zero: bool) -> (
     (lo, hi)
 }
 
-/// Lines on two axes with a legend.
+/// Lines on two axes, the legend beside the plot.
 pub fn line_chart(
     title: &str,
     x: &Axis,
@@ -171,9 +173,11 @@ pub fn line_chart(
     let (y0, y1) = bounds(plotted.iter().flatten().map(|p| p.1), y.scale, true);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH + LEGEND_WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+        let (plot, legend) = root.split_horizontally(WIDTH);
+        let mut chart = ChartBuilder::on(&plot)
             .caption(title, (FONT, 20))
             .margin(12)
             .x_label_area_size(46)
@@ -197,21 +201,28 @@ pub fn line_chart(
             .draw()
             .map_err(|e| err(e.to_string()))?;
         for (s, points) in series.iter().zip(plotted) {
-            let style = s.color.stroke_width(2);
             chart
-                .draw_series(LineSeries::new(points, style))
-                .map_err(|e| err(e.to_string()))?
-                .label(s.name.as_str())
-                .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 18, ly)], style));
+                .draw_series(LineSeries::new(points, s.color.stroke_width(2)))
+                .map_err(|e| err(e.to_string()))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(0xbb, 0xbb, 0xbb))
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
+        // The legend in its own column right of the plot, where it can
+        // cover no line.
+        for (i, s) in series.iter().enumerate() {
+            let y = 48 + 22 * i as i32;
+            legend
+                .draw(&PathElement::new(
+                    vec![(4, y), (24, y)],
+                    s.color.stroke_width(3),
+                ))
+                .map_err(|e| err(e.to_string()))?;
+            legend
+                .draw(&Text::new(
+                    s.name.clone(),
+                    (30, y - 8),
+                    (FONT, 14).into_font(),
+                ))
+                .map_err(|e| err(e.to_string()))?;
+        }
         root.present().map_err(|e| err(e.to_string()))?;
     }
     Ok(svg)
@@ -305,7 +316,8 @@ pub fn histogram(
     )
 }
 
-/// A value per second of measured time, one line per configuration.
+/// A value per second into a phase (the mean over its rounds), one line
+/// per configuration.
 pub fn over_time(
     title: &str,
     y_title: &str,
@@ -314,7 +326,11 @@ pub fn over_time(
 ) -> Result<String, ChartError> {
     line_chart(
         title,
-        &Axis::new("seconds of measured load", Scale::Linear, format_count),
+        &Axis::new(
+            "seconds into the phase (mean over its rounds)",
+            Scale::Linear,
+            format_count,
+        ),
         &Axis::new(
             y_title,
             Scale::Linear,
@@ -336,21 +352,29 @@ pub struct RatioRow {
 /// Ratios to the baseline with their confidence intervals as whiskers, on
 /// a log axis centred on 1, coloured by verdict; the grey band is the
 /// noise threshold.
-pub fn ratios(title: &str, rows: &[RatioRow], noise: f64) -> Result<String, ChartError> {
+pub fn ratios(
+    title: &str,
+    axis: &str,
+    rows: &[RatioRow],
+    noise: f64,
+) -> Result<String, ChartError> {
     let err = fail(title);
-    let finite = |v: f64| {
+    let log = |v: f64| {
         if v.is_finite() && v > 0.0 {
             v.log10()
         } else {
             0.0
         }
     };
+    let band = (1.0 + noise).log10();
+    // The axis fits the ratios, not the widest whisker: a 0.01x-100x axis
+    // hides both the band and every effect; whiskers beyond it end in an
+    // arrow.
     let extent = rows
         .iter()
-        .flat_map(|r| [finite(r.low).abs(), finite(r.high).abs()])
-        .fold((1.0 + noise).log10() * 2.0, f64::max)
-        .min(2.0)
-        * 1.1;
+        .map(|r| log(r.ratio).abs() * 1.5)
+        .fold(band * 4.0, f64::max)
+        .min(1.0);
     let height = 70 + 22 * rows.len().max(1) as u32;
     let mut svg = String::new();
     {
@@ -360,6 +384,7 @@ pub fn ratios(title: &str, rows: &[RatioRow], noise: f64) -> Result<String, Char
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FONT, 20))
             .margin(12)
+            .margin_right(24)
             .x_label_area_size(42)
             .y_label_area_size(230)
             .build_cartesian_2d(-extent..extent, -0.5..(n - 0.5).max(0.5))
@@ -367,11 +392,10 @@ pub fn ratios(title: &str, rows: &[RatioRow], noise: f64) -> Result<String, Char
         let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
         chart
             .configure_mesh()
-            .disable_y_mesh()
-            .x_desc("latency ratio candidate/baseline (log scale; < 1 is faster)")
-            .x_labels(9)
+            .disable_mesh()
+            .x_desc(axis)
+            .x_labels(0)
             .y_labels(rows.len().max(1))
-            .x_label_formatter(&|v| format!("{:.2}×", 10f64.powf(*v)))
             .y_label_formatter(&|v| {
                 let i = v.round();
                 if (v - i).abs() < 0.01 && i >= 0.0 && i < n {
@@ -385,44 +409,73 @@ pub fn ratios(title: &str, rows: &[RatioRow], noise: f64) -> Result<String, Char
             })
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 15))
-            .light_line_style(RGBColor(0xf2, 0xf2, 0xf2))
-            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
             .draw()
             .map_err(|e| err(e.to_string()))?;
-        let band = (1.0 + noise).log10();
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(-band, -0.5), (band, n - 0.5)],
-                RGBColor(0xee, 0xee, 0xee).filled(),
+                RGBColor(0xdd, 0xdd, 0xdd).filled(),
             )))
             .map_err(|e| err(e.to_string()))?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, -0.5), (0.0, n - 0.5)],
-                BLACK.stroke_width(1),
-            )))
+        // Round ticks (0.5x, 1x, 2x), each with a light rule.
+        for tick in ratio_ticks(extent) {
+            let x = tick.log10();
+            let rule = if tick == 1.0 {
+                BLACK.stroke_width(1)
+            } else {
+                RGBColor(0xe6, 0xe6, 0xe6).stroke_width(1)
+            };
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x, -0.5), (x, n - 0.5)],
+                    rule,
+                )))
+                .map_err(|e| err(e.to_string()))?;
+            let (px, py) = chart.backend_coord(&(x, -0.5));
+            root.draw(&Text::new(
+                format!("{tick}×"),
+                (px - 12, py + 6),
+                (FONT, 14).into_font(),
+            ))
             .map_err(|e| err(e.to_string()))?;
-        let clamp = |v: f64| finite(v).clamp(-extent, extent);
+        }
+        let clamp = |v: f64| log(v).clamp(-extent, extent);
+        let head = extent * 0.04;
         // The first row on top.
         for (i, r) in rows.iter().enumerate() {
             let y = n - 1.0 - i as f64;
             let c = verdict_color(r.verdict);
+            let (low, high) = (clamp(r.low), clamp(r.high));
             chart
-                .draw_series([
-                    PathElement::new(
-                        vec![(clamp(r.low), y), (clamp(r.high), y)],
-                        c.stroke_width(2),
-                    ),
-                    PathElement::new(
-                        vec![(clamp(r.low), y - 0.2), (clamp(r.low), y + 0.2)],
-                        c.stroke_width(2),
-                    ),
-                    PathElement::new(
-                        vec![(clamp(r.high), y - 0.2), (clamp(r.high), y + 0.2)],
-                        c.stroke_width(2),
-                    ),
-                ])
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(low, y), (high, y)],
+                    c.stroke_width(2),
+                )))
                 .map_err(|e| err(e.to_string()))?;
+            // A cap where the whisker ends, an arrow where the axis cut it.
+            for (end, cut, dir) in [
+                (low, log(r.low) < -extent, -1.0),
+                (high, log(r.high) > extent, 1.0),
+            ] {
+                let shape = if cut {
+                    vec![
+                        (end, y),
+                        (end - dir * head, y - 0.22),
+                        (end - dir * head, y + 0.22),
+                    ]
+                } else {
+                    vec![(end, y - 0.2), (end, y + 0.2)]
+                };
+                if cut {
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(shape, c.filled())))
+                        .map_err(|e| err(e.to_string()))?;
+                } else {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(shape, c.stroke_width(2))))
+                        .map_err(|e| err(e.to_string()))?;
+                }
+            }
             chart
                 .draw_series(std::iter::once(Circle::new(
                     (clamp(r.ratio), y),
@@ -434,4 +487,39 @@ pub fn ratios(title: &str, rows: &[RatioRow], noise: f64) -> Result<String, Char
         root.present().map_err(|e| err(e.to_string()))?;
     }
     Ok(svg)
+}
+
+/// Where a ratio axis may put its ticks, roundest first: values a reader
+/// rounds to.
+const RATIO_TICKS: [f64; 13] = [
+    1.0, 2.0, 0.5, 10.0, 0.1, 5.0, 0.2, 1.25, 0.8, 1.1, 0.9, 1.05, 0.95,
+];
+
+/// The roundest ticks within `extent` (log10) of 1 that keep a readable
+/// distance from each other.
+fn ratio_ticks(extent: f64) -> Vec<f64> {
+    let mut kept: Vec<f64> = Vec::new();
+    for tick in RATIO_TICKS {
+        let x = f64::log10(tick);
+        if x.abs() <= extent && kept.iter().all(|k| (k.log10() - x).abs() >= extent * 0.14) {
+            kept.push(tick);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratio_axes_tick_round_values_that_do_not_crowd() {
+        // 0.1x to 10x: no 1.05x beside 1x.
+        assert_eq!(ratio_ticks(1.0), [1.0, 2.0, 0.5, 10.0, 0.1, 5.0, 0.2]);
+        // Within the 5% band's four widths: the steps a reader rounds to.
+        assert_eq!(
+            ratio_ticks(1.05f64.log10() * 4.0),
+            [1.0, 1.1, 0.9, 1.05, 0.95]
+        );
+    }
 }

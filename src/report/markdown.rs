@@ -5,9 +5,10 @@
 use std::fmt::Write;
 
 use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, ms, regression_work_caption,
-    work_caption, work_rows,
+    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, measured, ms,
+    regression_work_caption, work_caption, work_rows,
 };
+use super::headline::headline;
 use crate::results::Verdict;
 use crate::results::{CandidateResult, Comparison, Regression, RunResults, WorkComparison};
 
@@ -75,6 +76,18 @@ fn header(out: &mut String, results: &RunResults) {
 pub fn summary(results: &RunResults) -> String {
     let mut out = String::new();
     header(&mut out, results);
+    let answer = headline(results);
+    if let Some((lead, lines)) = answer.split_first() {
+        let _ = writeln!(
+            out,
+            "**{lead}**
+"
+        );
+        for line in lines {
+            let _ = writeln!(out, "- {line}");
+        }
+        out.push('\n');
+    }
     let others: Vec<&CandidateResult> = results.candidates.iter().skip(1).collect();
     let Some(base) = results.candidates.first() else {
         return out;
@@ -188,10 +201,10 @@ fn thresholds(out: &mut String, results: &RunResults) {
     for t in &results.thresholds {
         let _ = writeln!(
             out,
-            "| `{}` | `{}` | {:.3} | {} |",
+            "| `{}` | `{}` | {} | {} |",
             t.query,
             t.limit,
-            t.actual,
+            measured(t),
             if t.passed { "✅" } else { "❌" }
         );
     }

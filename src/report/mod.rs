@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod charts;
 pub mod ci;
 pub mod files;
+pub mod headline;
 pub mod html;
 pub mod markdown;
 pub mod terminal;

@@ -3,8 +3,10 @@
 use std::fmt::Write;
 
 use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, work_caption, work_rows,
+    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, measured, work_caption,
+    work_rows,
 };
+use super::headline::headline;
 use crate::results::Verdict;
 use crate::results::{PhaseResult, QueryResult, RunResults};
 
@@ -74,11 +76,11 @@ pub fn summary(results: &RunResults) -> String {
         for t in &results.thresholds {
             let _ = writeln!(
                 out,
-                "  {:<6} {:<22} {:<24} measured {:.3}",
+                "  {:<6} {:<22} {:<24} measured {}",
                 if t.passed { "ok" } else { "FAILED" },
                 t.query,
                 t.limit,
-                t.actual
+                measured(t)
             );
         }
     }
@@ -119,8 +121,7 @@ pub fn summary(results: &RunResults) -> String {
         let _ = writeln!(
             out,
             "\nagainst {} (gate: {}): {standing}",
-            r.against,
-            format!("{:?}", r.gate).to_lowercase()
+            r.against, r.gate
         );
     }
     for w in results.warnings() {
@@ -128,6 +129,11 @@ pub fn summary(results: &RunResults) -> String {
     }
     if let Some(why) = &results.aborted {
         let _ = writeln!(out, "\naborted: {why}");
+    }
+    // The answer last, where a terminal leaves the reader's eye.
+    let _ = writeln!(out, "\nanswer:");
+    for line in headline(results) {
+        let _ = writeln!(out, "  {line}");
     }
     out
 }

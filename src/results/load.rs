@@ -45,13 +45,20 @@ macro_rules! display_as_serialized {
         impl std::fmt::Display for $t {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let text = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
-                f.write_str(text.as_str().ok_or(std::fmt::Error)?)
+                f.pad(text.as_str().ok_or(std::fmt::Error)?)
             }
         }
     )*};
 }
 
-display_as_serialized!(Protocol, Arrivals, LoadMode);
+display_as_serialized!(
+    Protocol,
+    Arrivals,
+    LoadMode,
+    super::Design,
+    super::Gate,
+    super::capacity::Growth
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,12 +10,13 @@ use context::context;
 use query::query_section;
 
 use super::analysis::{
-    WORK_COLUMNS, detectable_line, latency_caption, ms, regression_work_caption, work_caption,
-    work_rows,
+    WORK_COLUMNS, detectable_line, latency_caption, measured, ms, regression_work_caption,
+    work_caption, work_rows,
 };
 use super::charts::{self, RatioRow};
+use super::headline::headline;
 use crate::results::Verdict;
-use crate::results::{RunResults, WorkComparison};
+use crate::results::{Estimate, RunResults, WorkComparison};
 
 /// Escapes text for HTML and XML.
 pub fn esc(text: &str) -> String {
@@ -62,7 +63,7 @@ td.l,th.l{text-align:left}tr td.l:first-child{white-space:nowrap}.faster{color:#
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
 figure{margin:0}figure svg{width:100%;height:auto}.warn{color:#a15c00}.bad{color:#d62728;font-weight:600}.good{color:#2e8b3e;font-weight:600}
 code{background:#f3f3f3;padding:1px 4px;border-radius:3px}details{margin:6px 0}.kv td{text-align:left}
-nav a{margin-right:12px}ul.plain{padding-left:18px}";
+nav a{margin-right:12px}.answer .lead{font-size:18px;font-weight:600;margin:12px 0 4px}.answer li{margin:3px 0}ul.plain{padding-left:18px}";
 
 /// The whole page.
 pub fn render(results: &RunResults) -> String {
@@ -105,6 +106,7 @@ fn header(out: &mut String, r: &RunResults) {
             "<p class=\"bad\">Partial report: the run did not finish.</p>"
         );
     }
+    answer(out, r);
     let _ = write!(out, "<nav>");
     for (id, title) in [
         ("overview", "Overview"),
@@ -130,6 +132,66 @@ fn header(out: &mut String, r: &RunResults) {
     let _ = writeln!(out, "</table>");
 }
 
+/// One row of a ratio chart: an estimate and what it is of.
+fn ratio_row(label: String, e: &Estimate) -> RatioRow {
+    RatioRow {
+        label,
+        ratio: e.ratio,
+        low: e.ci_low,
+        high: e.ci_high,
+        verdict: e.verdict,
+    }
+}
+
+/// The headline sentences, then every called change on one chart: the
+/// answer on the first screen.
+fn answer(out: &mut String, r: &RunResults) {
+    let lines = headline(r);
+    let Some((lead, rest)) = lines.split_first() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<section class=\"answer\">\n<p class=\"lead\">{}</p>\n<ul class=\"plain\">",
+        esc(lead)
+    );
+    for line in rest {
+        let _ = writeln!(out, "<li>{}</li>", esc(line));
+    }
+    let _ = writeln!(out, "</ul>");
+    let called = |v: Verdict| v == Verdict::Faster || v == Verdict::Slower;
+    let mut rows: Vec<RatioRow> = r
+        .comparisons
+        .iter()
+        .filter(|x| called(x.estimate.verdict))
+        .map(|x| {
+            ratio_row(
+                format!("{} · {} {}", x.candidate, x.query, x.percentile),
+                &x.estimate,
+            )
+        })
+        .chain(
+            r.work_comparisons
+                .iter()
+                .filter(|w| called(w.estimate.verdict))
+                .map(|w| ratio_row(format!("{} · {} work", w.candidate, w.query), &w.estimate)),
+        )
+        .collect();
+    if !rows.is_empty() {
+        rows.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
+        figure(
+            out,
+            charts::ratios(
+                "Every called change, candidate/baseline",
+                "ratio of latency percentiles or of work per call (log scale; < 1 is faster)",
+                &rows,
+                r.criteria.noise_threshold,
+            ),
+        );
+    }
+    let _ = writeln!(out, "</section>");
+}
+
 fn overview(out: &mut String, r: &RunResults) {
     let _ = writeln!(out, "<h2 id=\"overview\">Overview</h2>");
     thresholds(out, r);
@@ -145,22 +207,18 @@ fn overview(out: &mut String, r: &RunResults) {
         }
         let _ = writeln!(out, "<div class=\"charts\">");
         for c in r.candidates.iter().skip(1) {
-            let rows: Vec<RatioRow> = r
+            let mut rows: Vec<RatioRow> = r
                 .comparisons
                 .iter()
                 .filter(|x| x.candidate == c.name && x.percentile != "p95")
-                .map(|x| RatioRow {
-                    label: format!("{} {}", x.query, x.percentile),
-                    ratio: x.estimate.ratio,
-                    low: x.estimate.ci_low,
-                    high: x.estimate.ci_high,
-                    verdict: x.estimate.verdict,
-                })
+                .map(|x| ratio_row(format!("{} {}", x.query, x.percentile), &x.estimate))
                 .collect();
+            rows.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
             figure(
                 out,
                 charts::ratios(
                     &format!("{}: p50 and p99 against the baseline", c.name),
+                    "latency ratio candidate/baseline (log scale; < 1 is faster)",
                     &rows,
                     r.criteria.noise_threshold,
                 ),
@@ -234,10 +292,10 @@ fn thresholds(out: &mut String, r: &RunResults) {
     for t in &r.thresholds {
         let _ = writeln!(
             out,
-            "<tr><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{:.3}</td><td class=\"l {}\">{}</td></tr>",
+            "<tr><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l {}\">{}</td></tr>",
             esc(&t.query),
             esc(&t.limit),
-            t.actual,
+            measured(t),
             if t.passed { "good" } else { "bad" },
             if t.passed { "passed" } else { "failed" }
         );

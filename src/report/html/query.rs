@@ -7,29 +7,47 @@ use crate::report::analysis::FIGURE_COLUMNS;
 use crate::report::charts::{self, Series};
 use crate::results::{CandidateResult, Latencies, QueryResult, RunResults};
 
-/// Per-second points of one query over a configuration's measured phases,
-/// laid end to end.
+/// Per-second points of one query in one phase of a configuration: at
+/// each second into the phase, the mean over every time it ran that phase
+/// (its rounds, and for the baseline each candidate it sat beside), so
+/// configurations compare at the same moment of the same phase.
 struct PerSecond {
     throughput: Vec<(f64, f64)>,
     p99: Vec<(f64, f64)>,
 }
 
-fn timeline_points(c: &CandidateResult, query: &str) -> PerSecond {
-    let mut throughput = Vec::new();
-    let mut p99 = Vec::new();
-    let mut offset = 0.0;
-    for phase in c.phases.iter().filter(|p| !p.warmup) {
-        let first = phase.timeline.iter().map(|t| t.second).min().unwrap_or(0);
-        for t in phase.timeline.iter().filter(|t| t.query == query) {
-            let x = offset + (t.second - first) as f64;
-            throughput.push((x, t.count as f64));
+fn timeline_points(c: &CandidateResult, query: &str, phase: &str) -> PerSecond {
+    // Per second into the phase: requests summed, p99s summed, and counts.
+    let mut sums: Vec<(f64, usize, f64, usize)> = Vec::new();
+    for run in c.phases.iter().filter(|p| p.name == phase && !p.warmup) {
+        let first = run.timeline.iter().map(|t| t.second).min().unwrap_or(0);
+        for t in run.timeline.iter().filter(|t| t.query == query) {
+            let at = (t.second - first) as usize;
+            if sums.len() <= at {
+                sums.resize(at + 1, (0.0, 0, 0.0, 0));
+            }
+            let s = &mut sums[at];
+            s.0 += t.count as f64;
+            s.1 += 1;
             if t.count > 0 {
-                p99.push((x, t.p99_us as f64 / 1000.0));
+                s.2 += t.p99_us as f64 / 1000.0;
+                s.3 += 1;
             }
         }
-        offset += phase.elapsed_s.ceil() + 1.0;
     }
-    PerSecond { throughput, p99 }
+    fn mean(sum: f64, n: usize) -> Option<f64> {
+        (n > 0).then(|| sum / n as f64)
+    }
+    let points = |value: fn(&(f64, usize, f64, usize)) -> Option<f64>| {
+        sums.iter()
+            .enumerate()
+            .filter_map(|(at, s)| Some((at as f64, value(s)?)))
+            .collect()
+    };
+    PerSecond {
+        throughput: points(|s| mean(s.0, s.1)),
+        p99: points(|s| mean(s.2, s.3)),
+    }
 }
 
 pub(super) fn query_section(out: &mut String, r: &RunResults, name: &str) {
@@ -70,22 +88,6 @@ pub(super) fn query_section(out: &mut String, r: &RunResults, name: &str) {
         .iter()
         .map(|(n, c, h)| (n.clone(), *c, h))
         .collect();
-    let timelines: Vec<(usize, &CandidateResult, PerSecond)> = r
-        .candidates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (i, c, timeline_points(c, name)))
-        .collect();
-    let series = |pick: fn(&PerSecond) -> &Vec<(f64, f64)>| -> Vec<Series> {
-        timelines
-            .iter()
-            .map(|(i, c, t)| Series {
-                name: c.name.clone(),
-                color: charts::color(*i),
-                points: pick(t).clone(),
-            })
-            .collect()
-    };
     let _ = writeln!(out, "<div class=\"charts\">");
     figure(
         out,
@@ -95,24 +97,43 @@ pub(super) fn query_section(out: &mut String, r: &RunResults, name: &str) {
         out,
         charts::histogram(&format!("{name}: latency distribution"), &refs),
     );
-    figure(
-        out,
-        charts::over_time(
-            &format!("{name}: throughput per second"),
-            "requests per second",
-            series(|t| &t.throughput),
-            false,
-        ),
-    );
-    figure(
-        out,
-        charts::over_time(
-            &format!("{name}: p99 per second"),
-            "p99 latency (ms)",
-            series(|t| &t.p99),
-            true,
-        ),
-    );
+    // One panel per measured phase: a phase change is not a regression.
+    for phase in r.load.iter().filter(|p| !p.warmup) {
+        let timelines: Vec<(usize, &CandidateResult, PerSecond)> = r
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c, timeline_points(c, name, &phase.name)))
+            .collect();
+        let series = |pick: fn(&PerSecond) -> &Vec<(f64, f64)>| -> Vec<Series> {
+            timelines
+                .iter()
+                .map(|(i, c, t)| Series {
+                    name: c.name.clone(),
+                    color: charts::color(*i),
+                    points: pick(t).clone(),
+                })
+                .collect()
+        };
+        figure(
+            out,
+            charts::over_time(
+                &format!("{name}, phase {}: throughput per second", phase.name),
+                "requests per second",
+                series(|t| &t.throughput),
+                false,
+            ),
+        );
+        figure(
+            out,
+            charts::over_time(
+                &format!("{name}, phase {}: p99 per second", phase.name),
+                "p99 latency (ms)",
+                series(|t| &t.p99),
+                true,
+            ),
+        );
+    }
     let _ = writeln!(out, "</div>");
     plans(out, r, name);
 }

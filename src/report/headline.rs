@@ -1,0 +1,231 @@
+//! The answer first: a few plain sentences that open every output of a
+//! run (terminal, summary.md, report.html), so a reviewer knows in ten
+//! seconds which candidate changes which query, by how much, how sure, at
+//! what cost, and what to do about it.
+
+use super::analysis::measured;
+use crate::results::{CandidateResult, Comparison, RunResults, Verdict, WorkComparison};
+
+/// Changes named per candidate before the rest are only counted.
+const SHOWN: usize = 3;
+
+/// What the measurements say to do with one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Advice {
+    /// Faster somewhere, slower nowhere.
+    Ship,
+    /// Faster somewhere and slower elsewhere: a trade to weigh.
+    Weigh,
+    /// Slower somewhere, faster nowhere.
+    Reject,
+    /// Nothing called either way.
+    Unchanged,
+}
+
+impl Advice {
+    fn word(self) -> &'static str {
+        match self {
+            Advice::Ship => "Ship",
+            Advice::Weigh => "Weigh",
+            Advice::Reject => "Do not ship",
+            Advice::Unchanged => "No measured change from",
+        }
+    }
+}
+
+/// One called change of a query under a candidate: its latency and its
+/// work, whichever were called, named together.
+struct Change<'a> {
+    query: &'a str,
+    latency: Vec<&'a Comparison>,
+    work: Option<&'a WorkComparison>,
+}
+
+impl Change<'_> {
+    /// How far the change goes, for ordering: the largest move on a log scale.
+    fn size(&self) -> f64 {
+        self.latency
+            .iter()
+            .map(|c| c.estimate.ratio)
+            .chain(self.work.map(|w| w.estimate.ratio))
+            .map(|r| r.ln().abs())
+            .fold(0.0, f64::max)
+    }
+
+    fn text(&self) -> String {
+        let mut parts: Vec<String> = self
+            .latency
+            .iter()
+            .map(|c| format!("{} {}", c.percentile, c.estimate.ratio_text()))
+            .collect();
+        if let Some(w) = self.work {
+            parts.push(format!(
+                "work {} ({:.1} -> {:.1} buffers per call)",
+                w.estimate.ratio_text(),
+                w.baseline_buffers_per_call,
+                w.candidate_buffers_per_call
+            ));
+        }
+        format!("{} {}", self.query, parts.join(", "))
+    }
+}
+
+/// The changes of `candidate` with `verdict`, largest first.
+fn changes<'a>(results: &'a RunResults, candidate: &str, verdict: Verdict) -> Vec<Change<'a>> {
+    let mut out: Vec<Change> = Vec::new();
+    let latency = results
+        .comparisons
+        .iter()
+        .filter(|c| c.candidate == candidate && c.estimate.verdict == verdict);
+    for c in latency {
+        match out.iter_mut().find(|x| x.query == c.query) {
+            Some(x) => x.latency.push(c),
+            None => out.push(Change {
+                query: &c.query,
+                latency: vec![c],
+                work: None,
+            }),
+        }
+    }
+    let work = results
+        .work_comparisons
+        .iter()
+        .filter(|w| w.candidate == candidate && w.estimate.verdict == verdict);
+    for w in work {
+        match out.iter_mut().find(|x| x.query == w.query) {
+            Some(x) => x.work = Some(w),
+            None => out.push(Change {
+                query: &w.query,
+                latency: Vec::new(),
+                work: Some(w),
+            }),
+        }
+    }
+    out.sort_by(|a, b| b.size().total_cmp(&a.size()));
+    out
+}
+
+/// The first few changes by name, the rest counted.
+fn listed(changes: &[Change]) -> String {
+    let mut names: Vec<String> = changes.iter().take(SHOWN).map(Change::text).collect();
+    if changes.len() > SHOWN {
+        names.push(format!("{} more", changes.len() - SHOWN));
+    }
+    names.join("; ")
+}
+
+/// Bytes as a signed size: `+1.1 MB`, `-40 kB`.
+fn size_change(bytes: i64) -> String {
+    if bytes.abs() < 1000 {
+        return "no size change".to_owned();
+    }
+    let sign = if bytes < 0 { "-" } else { "+" };
+    let b = bytes.unsigned_abs() as f64;
+    if b >= 1e9 {
+        format!("{sign}{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{sign}{:.1} MB", b / 1e6)
+    } else {
+        format!("{sign}{:.0} kB", b / 1e3)
+    }
+}
+
+/// Seconds as the unit a reader expects: `18 ms`, `3.9 s`.
+fn duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1000.0)
+    } else {
+        format!("{seconds:.1} s")
+    }
+}
+
+/// The advice on one candidate and the sentence that gives it.
+pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Advice, String) {
+    let gains = changes(results, &candidate.name, Verdict::Faster);
+    let costs = changes(results, &candidate.name, Verdict::Slower);
+    let advice = match (gains.is_empty(), costs.is_empty()) {
+        (false, true) => Advice::Ship,
+        (false, false) => Advice::Weigh,
+        (true, false) => Advice::Reject,
+        (true, true) => Advice::Unchanged,
+    };
+    let mut sentence = format!("{} {}", advice.word(), candidate.name);
+    if !gains.is_empty() {
+        sentence.push_str(&format!(": faster {}", listed(&gains)));
+    }
+    if !costs.is_empty() {
+        let lead = if gains.is_empty() { ":" } else { "; but" };
+        sentence.push_str(&format!("{lead} slower {}", listed(&costs)));
+    }
+    let open = results
+        .comparisons
+        .iter()
+        .filter(|c| c.candidate == candidate.name && c.estimate.verdict == Verdict::Inconclusive)
+        .count();
+    if advice == Advice::Unchanged && open > 0 {
+        sentence.push_str(&format!(
+            " ({open} ratio(s) moved past the noise threshold but stayed undecided)"
+        ));
+    }
+    if let Some(baseline) = results.candidates.first() {
+        sentence.push_str(&format!(
+            "; {}, built in {}.",
+            size_change(candidate.cost.database_bytes - baseline.cost.database_bytes),
+            duration(candidate.cost.ddl_seconds)
+        ));
+    }
+    (advice, sentence)
+}
+
+/// The sentences that open a run's outputs: the question answered, one
+/// per candidate (what to ship first), then what failed or stayed open.
+pub fn headline(results: &RunResults) -> Vec<String> {
+    let mut out = Vec::new();
+    let candidates = results.candidates.get(1..).unwrap_or_default();
+    let mut lines: Vec<(Advice, String)> = candidates
+        .iter()
+        .map(|c| candidate_line(results, c))
+        .collect();
+    lines.sort_by_key(|(advice, _)| *advice);
+    let changed = lines
+        .iter()
+        .filter(|(a, _)| *a != Advice::Unchanged)
+        .count();
+    if candidates.is_empty() {
+        out.push(format!(
+            "{} at scale {}: one configuration measured, nothing compared.",
+            results.scenario.name, results.scenario.scale
+        ));
+    } else {
+        out.push(format!(
+            "{} at scale {}: {changed} of {} candidate(s) measurably change the app ({} rounds, {} design, {:.0} s).",
+            results.scenario.name,
+            results.scenario.scale,
+            candidates.len(),
+            results.rounds,
+            results.design,
+            results.elapsed_s
+        ));
+    }
+    out.extend(lines.into_iter().map(|(_, line)| line));
+    if let Some(r) = &results.regression {
+        out.push(if r.regressed {
+            format!("Against {}: REGRESSION, the gate fails.", r.against)
+        } else {
+            format!("Against {}: no regression called.", r.against)
+        });
+    }
+    let failed: Vec<String> = results
+        .thresholds
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| format!("{} {} (measured {})", t.query, t.limit, measured(t)))
+        .collect();
+    if !failed.is_empty() {
+        out.push(format!("Thresholds failed: {}.", failed.join(", ")));
+    }
+    if let Some(why) = &results.aborted {
+        out.push(format!("The run stopped early: {why}."));
+    }
+    out
+}

@@ -203,20 +203,6 @@ pub async fn reference_times(client: &Client, times: usize) -> Vec<f64> {
     out
 }
 
-/// Round trips of `select 1`, µs: how long a request waits for the
-/// client's and the server's processes to be scheduled.
-pub async fn round_trips(client: &Client, times: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(times);
-    for _ in 0..times {
-        let started = std::time::Instant::now();
-        if client.simple_query("select 1").await.is_err() {
-            return Vec::new();
-        }
-        out.push(started.elapsed().as_secs_f64() * 1e6);
-    }
-    out
-}
-
 /// When `pg_stat_statements` last started counting afresh (a reset, or a
 /// server that lost its statistics in a crash), where the server says.
 pub async fn statistics_since(client: &Client) -> Option<String> {

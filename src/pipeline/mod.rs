@@ -45,8 +45,11 @@ const MOST_ROUNDS: u32 = 100;
 /// Runs of the reference query before and after the load.
 const REFERENCE_TIMES: usize = 7;
 
-/// Round trips of a trivial query before and after the load.
-const ROUND_TRIPS: usize = 200;
+/// Runs of the reference query after each sitting, while no load runs: the
+/// machine's speed sampled through the run, not only at its two ends (one
+/// busy run's reference query read 17.9 ms before and after, as on the
+/// idle machine, while other work took both cores in between).
+const REFERENCE_BETWEEN: usize = 2;
 
 /// The candidate name of the scenario's own schema in a schema comparison.
 pub const BRANCH: &str = "branch";
@@ -214,7 +217,6 @@ async fn measure(
     // The machine's speed, before the load and (below) after it.
     let mut reference =
         observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await;
-    let mut trips = observe::round_trips(&*arms[0].stats(server).await?, ROUND_TRIPS).await;
     report.write(&results)?;
 
     // With a budget, rounds go on past `rounds` until every verdict settles.
@@ -376,6 +378,9 @@ async fn measure(
             );
         }
         results.rounds = round;
+        reference.extend(
+            observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_BETWEEN).await,
+        );
         report.write(&results)?;
         if results.aborted.is_some() {
             break;
@@ -404,8 +409,6 @@ async fn measure(
     reference
         .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
-    trips.extend(observe::round_trips(&*arms[0].stats(server).await?, ROUND_TRIPS).await);
-    results.machine.round_trip_us = median(&mut trips);
     if results.aborted.is_none() {
         observe_arms(
             server,

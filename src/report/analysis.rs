@@ -92,7 +92,7 @@ impl RunResults {
             undecided += too_wide_to_call(&r.comparisons);
             if let Some(ratio) = r.machine_ratio {
                 out.push(format!(
-                    "the machine itself changed since {}: its reference figures (a CPU-bound query, a round trip) took {ratio:.2}x as long; latency verdicts against it are left inconclusive (work verdicts are unaffected)",
+                    "the machine itself changed since {}: a fixed reference query took {ratio:.2}x as long; latency verdicts against it are left inconclusive (work verdicts are unaffected)",
                     r.against
                 ));
             }

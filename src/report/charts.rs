@@ -501,7 +501,7 @@ fn ratio_ticks(extent: f64) -> Vec<f64> {
     let mut kept: Vec<f64> = Vec::new();
     for tick in RATIO_TICKS {
         let x = f64::log10(tick);
-        if x.abs() <= extent && kept.iter().all(|k| (k.log10() - x).abs() >= extent * 0.14) {
+        if x.abs() <= extent && kept.iter().all(|k| (k.log10() - x).abs() >= extent * 0.22) {
             kept.push(tick);
         }
     }
@@ -521,5 +521,7 @@ mod tests {
             ratio_ticks(1.05f64.log10() * 4.0),
             [1.0, 1.1, 0.9, 1.05, 0.95]
         );
+        // 0.76x to 1.32x: 1.05x would crowd 1x and 1.1x.
+        assert_eq!(ratio_ticks(0.12), [1.0, 1.25, 0.8, 1.1, 0.9]);
     }
 }

@@ -104,17 +104,11 @@ pub struct MachineInfo {
     pub os: String,
     pub arch: String,
     /// Median time of a fixed CPU-bound reference query on the server,
-    /// before and after the load: how fast the machine was during this run,
-    /// so a stored baseline from a faster or idler machine is recognised.
+    /// before the load, after it and between sittings: how fast the
+    /// machine was during this run, so a stored baseline from a faster or
+    /// idler machine is recognised.
     #[serde(default)]
     pub reference_ms: Option<f64>,
-    /// Median round trip of a trivial query (`select 1`), µs, before and
-    /// after the load: how long a request waits to be scheduled. A machine
-    /// whose cores other work has taken shows here, not in the reference
-    /// query: with both cores of this machine busy, the reference query
-    /// took 17.9 ms as on the idle machine while requests took 10x longer.
-    #[serde(default)]
-    pub round_trip_us: Option<f64>,
 }
 
 impl MachineInfo {
@@ -134,7 +128,6 @@ impl MachineInfo {
             os: std::env::consts::OS.to_owned(),
             arch: std::env::consts::ARCH.to_owned(),
             reference_ms: None,
-            round_trip_us: None,
         }
     }
 }

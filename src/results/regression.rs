@@ -48,11 +48,6 @@ pub struct Regression {
 /// machine counts as changed.
 pub const MACHINE_DRIFT: f64 = 0.15;
 
-/// How far the median round trip may drift: it is noisier than the
-/// reference query on an idle machine, and moves many times over when
-/// other work takes the cores.
-pub const ROUND_TRIP_DRIFT: f64 = 0.5;
-
 /// Files written before the gate existed judged latency.
 fn latency_gate() -> Gate {
     Gate::Latency
@@ -87,21 +82,18 @@ impl Regression {
         regression
     }
 
-    /// Notes how the machine moved between the runs: the reference query's
-    /// time (its speed) past [`MACHINE_DRIFT`], or a round trip's (how busy
-    /// its cores were) past [`ROUND_TRIP_DRIFT`]. Then latency says as much
-    /// about the machine as about the schema: its called changes become
-    /// inconclusive, with a warning rather than a regression.
+    /// Notes how the machine's speed moved between the runs (reference
+    /// query times then and now). Past [`MACHINE_DRIFT`], latency says as
+    /// much about the machine as about the schema: its called changes
+    /// become inconclusive, with a warning rather than a regression.
     pub fn calibrate(&mut self, then: &MachineInfo, now: &MachineInfo) {
-        let moved = |then: Option<f64>, now: Option<f64>, limit: f64| {
-            let ratio = now? / then?;
-            (ratio.is_finite() && (ratio - 1.0).abs() > limit).then_some(ratio)
-        };
-        let Some(ratio) = moved(then.reference_ms, now.reference_ms, MACHINE_DRIFT)
-            .or_else(|| moved(then.round_trip_us, now.round_trip_us, ROUND_TRIP_DRIFT))
-        else {
+        let (Some(then), Some(now)) = (then.reference_ms, now.reference_ms) else {
             return;
         };
+        let ratio = now / then;
+        if !(ratio.is_finite() && (ratio - 1.0).abs() > MACHINE_DRIFT) {
+            return;
+        }
         self.machine_ratio = Some(ratio);
         for e in self.comparisons.iter_mut().map(|c| &mut c.estimate) {
             if matches!(e.verdict, Verdict::Faster | Verdict::Slower) {

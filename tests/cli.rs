@@ -37,11 +37,31 @@ const RAN: [i32; 2] = [0, 4];
 
 #[test]
 fn check_accepts_the_taleforge_scenario() {
-    schemabench()
+    let checked = schemabench()
         .args(["check", "scenarios/taleforge/scenario.toml"])
         .assert()
         .success()
         .stdout(predicate::str::contains("ok (12 tables"));
+    // The file's header tells a reader the size it seeds: within 5%.
+    let out = String::from_utf8_lossy(&checked.get_output().stdout).to_string();
+    let rows: f64 = out
+        .split(" rows at scale 1")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a row count");
+    let file = std::fs::read_to_string(common::repo_path("scenarios/taleforge/scenario.toml"))
+        .expect("scenario");
+    let said: f64 = file
+        .split("seeds about ")
+        .nth(1)
+        .and_then(|rest| rest.split(" million").next())
+        .and_then(|n| n.parse().ok())
+        .expect("the header's size");
+    assert!(
+        (said * 1e6 / rows - 1.0).abs() < 0.05,
+        "the header says {said} million, check counts {rows}"
+    );
 }
 
 /// Flags that would measure nothing or compute nonsense are refused before

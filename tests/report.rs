@@ -78,6 +78,23 @@ fn report_command_renders_every_output_without_a_database() {
             .as_f64()
             .is_some_and(|t| t > 0.0)
     );
+    // The rounds' range around the run's figure, in the same unit.
+    let p50_rounds: Vec<f64> = results.candidates[0]
+        .round_histograms("story_feed", None)
+        .iter()
+        .map(|h| h.value_at_quantile(0.5) as f64 * 1000.0)
+        .collect();
+    assert_eq!(p50_rounds.len(), 3);
+    assert_eq!(
+        (
+            feed["latency"]["lower_value"].as_f64(),
+            feed["latency"]["upper_value"].as_f64()
+        ),
+        (
+            p50_rounds.iter().copied().reduce(f64::min),
+            p50_rounds.iter().copied().reduce(f64::max)
+        )
+    );
     let smaller = read("benchmark-latency.json");
     let entries = smaller.as_array().expect("array");
     assert_eq!(entries.len(), 4 * results.candidates[0].queries.len());

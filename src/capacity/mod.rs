@@ -337,6 +337,10 @@ fn growth_of(runs: &[(f64, RunResults)], project_scale: f64) -> Vec<QueryGrowth>
         .collect()
 }
 
+/// The coefficient of determination below which a USL fit's peak is not
+/// reported as a finding.
+const USL_TRUSTED: f64 = 0.8;
+
 /// The plain-language findings at the top of the report.
 fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
     let mut out = Vec::new();
@@ -360,7 +364,22 @@ fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
         out.push(format!("The first query to break its objectives is {q}."));
     }
     if let Some(u) = &r.usl {
+        let widest = r
+            .sweep
+            .iter()
+            .map(|s| f64::from(s.clients))
+            .fold(0.0, f64::max);
         out.push(match (u.peak_clients, u.peak_throughput) {
+            // A figure from a fit that explains little of what was measured
+            // is not a finding: say so instead of stating it.
+            _ if u.r_squared < USL_TRUSTED => format!(
+                "The Universal Scalability Law fits these measurements poorly (R² = {:.2}, below {USL_TRUSTED}): the run cannot say where throughput peaks; sweep more client counts, or longer phases, for a curve worth fitting.",
+                u.r_squared
+            ),
+            (Some(n), Some(x)) if n > widest * 1.5 => format!(
+                "The Universal Scalability Law (σ = {:.3}, κ = {:.5}, R² = {:.2}) projects peak throughput at {x:.0} requests/s with {n:.0} concurrent clients, far beyond the {widest:.0} measured: a projection, not a measurement.",
+                u.sigma, u.kappa, u.r_squared
+            ),
             (Some(n), Some(x)) => format!(
                 "The Universal Scalability Law (σ = {:.3}, κ = {:.5}, R² = {:.2}) puts peak throughput at {x:.0} requests/s with {n:.0} concurrent clients; beyond that, more clients lower throughput.",
                 u.sigma, u.kappa, u.r_squared
@@ -400,4 +419,67 @@ fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::capacity::UslFit;
+
+    fn sweep_to(widest: u32, r_squared: f64, peak: f64) -> CapacityResults {
+        CapacityResults {
+            version: 1,
+            schemabench_version: String::new(),
+            started_at: String::new(),
+            elapsed_s: 0.0,
+            scenario: "s".into(),
+            seed: 1,
+            scale: 0.1,
+            objectives: vec!["p99 < 50ms".into()],
+            sweep: [1, widest]
+                .map(|clients| SweepPoint {
+                    clients,
+                    throughput: 100.0,
+                    p50_ms: 1.0,
+                    p95_ms: 2.0,
+                    p99_ms: 3.0,
+                    error_rate: 0.0,
+                })
+                .to_vec(),
+            usl: Some(UslFit {
+                lambda: 100.0,
+                sigma: 0.1,
+                kappa: 0.001,
+                r_squared,
+                peak_clients: Some(peak),
+                peak_throughput: Some(3422.0),
+            }),
+            probes: Vec::new(),
+            max_rate: None,
+            converged: false,
+            first_to_break: None,
+            growth_scales: Vec::new(),
+            project_scale: 5.0,
+            growth: Vec::new(),
+            conclusion: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_usl_peak_is_stated_only_as_far_as_the_fit_and_the_sweep_carry_it() {
+        let usl = |r: &CapacityResults| conclude(r, 5.0).pop().expect("a USL line");
+        let poor = usl(&sweep_to(8, 0.10, 8.0));
+        assert!(
+            poor.contains("fits these measurements poorly (R² = 0.10"),
+            "{poor}"
+        );
+        assert!(!poor.contains("3422"), "no peak from a poor fit: {poor}");
+        let far = usl(&sweep_to(8, 0.95, 40.0));
+        assert!(far.contains("a projection, not a measurement"), "{far}");
+        let within = usl(&sweep_to(8, 0.95, 8.0));
+        assert!(
+            within.contains("puts peak throughput at 3422 requests/s with 8 concurrent clients"),
+            "{within}"
+        );
+    }
 }

@@ -102,12 +102,19 @@ impl Timeline {
         for (path, query) in logs.iter().zip(&queries) {
             let mut file = File::create(path)?;
             let mut serializer = V2DeflateSerializer::new();
+            // HdrHistogram's own header comes first, so its log tools read
+            // the file as written; Interval_Max in the milliseconds they
+            // print (histogram values stay in microseconds: read them with
+            // an output value unit ratio of 1000).
             IntervalLogWriterBuilder::new()
+                .add_comment("[Histogram log format version 1.3]")
                 .add_comment(&format!(
                     "schemabench {} interval log of query {query}",
                     env!("CARGO_PKG_VERSION")
                 ))
-                .add_comment("values in microseconds; each interval is tagged with its load phase")
+                .add_comment(
+                    "histogram values in microseconds, Interval_Max in milliseconds; each interval is tagged with its load phase",
+                )
                 .with_start_time(wall)
                 .with_base_time(wall)
                 .begin_log_with(&mut file, &mut serializer)
@@ -333,9 +340,11 @@ impl Collector {
             return;
         };
         let tag = self.phases.get(phase).and_then(|p| Tag::new(p));
-        // A writer without headers appends one interval line.
-        if let Ok(mut writer) =
-            IntervalLogWriterBuilder::new().begin_log_with(file, &mut self.serializer)
+        // A writer without headers appends one interval line, its maximum
+        // in milliseconds as the header says.
+        if let Ok(mut writer) = IntervalLogWriterBuilder::new()
+            .with_max_value_divisor(1000.0)
+            .begin_log_with(file, &mut self.serializer)
         {
             let _ =
                 writer.write_histogram(h, Duration::from_secs(second), Duration::from_secs(1), tag);
@@ -367,5 +376,24 @@ mod tests {
         assert_eq!(p.count, 100);
         assert!(p.max_us >= 2_490_000, "{p:?}");
         assert!((990..=1_010).contains(&p.p50_us), "{p:?}");
+        // HdrHistogram's log tools read the file: their header first, the
+        // interval's maximum in milliseconds, the histogram in microseconds.
+        let text = std::fs::read_to_string(&log).expect("log");
+        assert_eq!(
+            text.lines().next(),
+            Some("#[Histogram log format version 1.3]")
+        );
+        let intervals: Vec<_> =
+            hdrhistogram::serialization::interval_log::IntervalLogIterator::new(text.as_bytes())
+                .filter_map(|entry| match entry {
+                    Ok(hdrhistogram::serialization::interval_log::LogEntry::Interval(h)) => {
+                        Some((h.tag().map(|t| t.as_str().to_owned()), h.max()))
+                    }
+                    _ => None,
+                })
+                .collect();
+        assert_eq!(intervals.len(), 1, "{text}");
+        assert_eq!(intervals[0].0.as_deref(), Some("steady"));
+        assert!((2499.0..2503.0).contains(&intervals[0].1), "{intervals:?}");
     }
 }

@@ -182,10 +182,14 @@ pub fn html(r: &CapacityResults) -> String {
                     color: charts::color(0),
                     points: probes.iter().map(|p| (p.rate, p.throughput)).collect(),
                 },
+                // The ideal over the probed rates only: nothing below the
+                // lowest probe was measured.
                 Series {
-                    name: "offered".into(),
+                    name: "served = offered".into(),
                     color: charts::color(7),
-                    points: vec![(0.0, 0.0), (top, top)],
+                    points: probes
+                        .first()
+                        .map_or(Vec::new(), |low| vec![(low.rate, low.rate), (top, top)]),
                 },
             ],
         ),
@@ -237,14 +241,14 @@ pub fn html(r: &CapacityResults) -> String {
     let _ = writeln!(out, "</div>");
     let _ = writeln!(
         out,
-        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th><th class=\"l\">of</th>{}{}<th>p99 ms at {}</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
+        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th><th class=\"l\">of</th>{}{}<th>projected p99 ms at {}x</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
         r.growth_scales
             .iter()
-            .map(|s| format!("<th>buffers/call at {s}</th>"))
+            .map(|s| format!("<th>buffers/call at {s}x</th>"))
             .collect::<String>(),
         r.growth_scales
             .iter()
-            .map(|s| format!("<th>p99 ms at {s}</th>"))
+            .map(|s| format!("<th>measured p99 ms at {s}x</th>"))
             .collect::<String>(),
         r.project_scale
     );
@@ -313,7 +317,7 @@ pub fn summary(r: &CapacityResults) -> String {
         "growth",
         "exponent",
         "of",
-        format!("p99@{}", r.project_scale)
+        format!("projected p99@{}x", r.project_scale)
     );
     for g in &r.growth {
         let _ = writeln!(

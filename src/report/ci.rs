@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::measure::duet::min_requests;
 use crate::results::RunResults;
 
 /// One entry of github-action-benchmark's custom formats.
@@ -17,19 +18,39 @@ pub struct GabEntry {
 
 /// The baseline configuration's queries as `<scenario>/<query>` benchmarks:
 /// `latency` is p50 (ns, Bencher's built-in measure), `latency-p95`,
-/// `latency-p99`, `latency-p99-9` likewise, `throughput` requests/s.
+/// `latency-p99`, `latency-p99-9` likewise, `throughput` requests/s. A
+/// latency measured in two rounds or more carries `lower_value` and
+/// `upper_value`: the lowest and highest the rounds measured, so Bencher
+/// shows how much the run itself varied.
 pub fn bencher(results: &RunResults) -> Value {
     let mut out = Map::new();
     if let Some(base) = results.candidates.first() {
         for q in &base.queries {
-            let ns = |us: u64| json!({ "value": us as f64 * 1000.0 });
+            let rounds = base.round_histograms(&q.name, None);
+            let ns = |us: u64, quantile: f64| {
+                let mut entry = json!({ "value": us as f64 * 1000.0 });
+                let per_round: Vec<u64> = rounds
+                    .iter()
+                    .filter(|h| h.len() >= min_requests(quantile))
+                    .map(|h| h.value_at_quantile(quantile))
+                    .collect();
+                if let (true, Some(low), Some(high)) = (
+                    per_round.len() >= 2,
+                    per_round.iter().min(),
+                    per_round.iter().max(),
+                ) {
+                    entry["lower_value"] = json!(*low as f64 * 1000.0);
+                    entry["upper_value"] = json!(*high as f64 * 1000.0);
+                }
+                entry
+            };
             out.insert(
                 format!("{}/{}", results.scenario.name, q.name),
                 json!({
-                    "latency": ns(q.latency.p50),
-                    "latency-p95": ns(q.latency.p95),
-                    "latency-p99": ns(q.latency.p99),
-                    "latency-p99-9": ns(q.latency.p999),
+                    "latency": ns(q.latency.p50, 0.5),
+                    "latency-p95": ns(q.latency.p95, 0.95),
+                    "latency-p99": ns(q.latency.p99, 0.99),
+                    "latency-p99-9": ns(q.latency.p999, 0.999),
                     "throughput": { "value": q.throughput },
                 }),
             );

@@ -37,6 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate a scenario file without touching any database.
+    #[command(after_help = "Example:\n  schemabench check scenarios/taleforge/scenario.toml")]
     Check {
         /// The scenario file.
         #[arg(default_value = DEFAULT_SCENARIO)]
@@ -44,19 +45,34 @@ pub enum Command {
     },
     /// Create a database, apply the Supabase auth set-up and the migrations,
     /// and bulk-load the scenario's synthetic data.
+    #[command(
+        after_help = "Examples:\n  schemabench seed --scale 0.1\n  schemabench seed --database-url postgres://me@localhost/postgres --keep"
+    )]
     Seed(SeedArgs),
     /// Seed (or reuse) the data, run the load phases as real Supabase users,
     /// print a latency summary and write reports/<scenario>/<time>/.
+    #[command(
+        after_help = "Examples:\n  schemabench run --scale 0.1 -T 10s\n  schemabench run -c 32 -R 300 -M prepared -P 5\n  schemabench run --candidates feed_index --budget 5m\n  schemabench run --against-migrations ../main/supabase/migrations --export-markdown pr-comment.md\n  schemabench run --baseline-only --rounds 5 --save-baseline nightly"
+    )]
     Run(RunArgs),
     /// Judge NEW against OLD (two results.json files) with the candidates'
     /// statistics, without a database; exits 5 on a regression.
+    #[command(
+        after_help = "Example:\n  schemabench compare nightly/results.json tonight/results.json --gate both"
+    )]
     Compare(CompareArgs),
     /// Render every report (HTML, Markdown, CI formats, .hgrm) again from a
     /// results.json, without a database.
+    #[command(
+        after_help = "Example:\n  schemabench report reports/taleforge/20261125T101500Z/results.json --out /tmp/again"
+    )]
     Report(ReportArgs),
     /// How far the schema scales: a concurrency sweep with a Universal
     /// Scalability Law fit, a search for the highest arrival rate that meets
     /// the objectives, and latency growth over data scales with projections.
+    #[command(
+        after_help = "Example:\n  schemabench capacity --scale 0.05 --objective \"p99 < 50ms\" --project 100x"
+    )]
     Capacity(CapacityArgs),
 }
 
@@ -208,21 +224,31 @@ impl DataArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Length of every phase ("10s", "2m"), replacing the scenario's.
-    #[arg(long, value_parser = parse_duration_arg)]
+    /// Length of every phase ("10s", "2m"; a bare number is seconds, like
+    /// pgbench -T), replacing the scenario's.
+    #[arg(short = 'T', long, value_parser = parse_duration_arg)]
     pub duration: Option<std::time::Duration>,
-    /// Concurrent clients (closed loop) or the worker cap (open loop) of every phase.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Concurrent clients (closed loop) or the worker cap (open loop) of every phase (pgbench -c).
+    #[arg(short = 'c', long, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: Option<u32>,
-    /// Target arrivals per second of every phase: turns every phase into open loop.
-    #[arg(long)]
+    /// Target arrivals per second of every phase: turns every phase into open loop (pgbench -R).
+    #[arg(short = 'R', long)]
     pub rate: Option<f64>,
     /// How statements are sent, like pgbench -M [default: the scenario's, else prepared].
-    #[arg(long, value_enum)]
+    #[arg(short = 'M', long, value_enum)]
     pub protocol: Option<crate::scenario::workload::Protocol>,
+    /// Without a terminal, a progress line every SECONDS of a phase (pgbench -P) [default: 5].
+    #[arg(short = 'P', long = "progress", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub progress_every: Option<u64>,
     /// The report folder [default: reports/<scenario>/<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write results.json to FILE (like hyperfine's --export-json).
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// Also write summary.md to FILE (for a pull-request comment).
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
     /// Rounds over all candidates [default: 3 with candidates or baselines,
     /// else 1]. In duets each round seats the baseline beside every
     /// candidate once and verdicts pool the paired seconds of all rounds;
@@ -270,7 +296,12 @@ pub struct RunArgs {
 
 /// A length of time greater than zero: a zero-length phase measures nothing.
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    match crate::scenario::units::parse_duration(text) {
+    // A bare number is seconds, as pgbench's -T reads it.
+    let parsed = match text.trim().parse::<u64>() {
+        Ok(seconds) => Ok(std::time::Duration::from_secs(seconds)),
+        Err(_) => crate::scenario::units::parse_duration(text),
+    };
+    match parsed {
         Ok(d) if d.is_zero() => Err("expected a duration greater than 0".to_owned()),
         Ok(d) => Ok(d),
         Err(e) => Err(format!("expected {e}")),
@@ -318,4 +349,50 @@ pub struct ServerArgs {
     /// Leave the throwaway cluster running afterwards and print how to connect.
     #[arg(long)]
     pub keep: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgbench_habits_read_as_pgbench_means_them() {
+        let cli = Cli::try_parse_from([
+            "schemabench",
+            "run",
+            "-c",
+            "8",
+            "-T",
+            "60",
+            "-R",
+            "300",
+            "-M",
+            "prepared",
+            "-P",
+            "5",
+        ])
+        .expect("pgbench's flags parse");
+        let Command::Run(run) = cli.command else {
+            panic!("a run");
+        };
+        assert_eq!(
+            (
+                run.clients,
+                run.duration,
+                run.rate,
+                run.protocol,
+                run.progress_every
+            ),
+            (
+                Some(8),
+                Some(std::time::Duration::from_secs(60)),
+                Some(300.0),
+                Some(crate::scenario::workload::Protocol::Prepared),
+                Some(5)
+            )
+        );
+        for refused in [["-T", "0"], ["-P", "0"]] {
+            assert!(Cli::try_parse_from(["schemabench", "run", refused[0], refused[1]]).is_err());
+        }
+    }
 }

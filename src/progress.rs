@@ -16,8 +16,21 @@ pub fn colours() -> bool {
     on_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// How often a log without a terminal hears from a long step.
-pub const EVERY: Duration = Duration::from_secs(5);
+/// How often a log without a terminal hears from a long step, unless the
+/// command line said otherwise (`-P`).
+const EVERY: Duration = Duration::from_secs(5);
+
+static CHOSEN: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// Sets how often a long step reports to a log: once, from the command line.
+pub fn report_every(interval: Duration) {
+    let _ = CHOSEN.set(interval);
+}
+
+/// How often a long step reports to a log.
+pub fn every() -> Duration {
+    CHOSEN.get().copied().unwrap_or(EVERY)
+}
 
 /// One progress line for a log without a terminal.
 pub fn line(text: impl std::fmt::Display) {

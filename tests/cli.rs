@@ -228,13 +228,33 @@ fn help_teaches_the_commands_and_exit_codes() {
         .stdout(predicate::str::contains("check"))
         .stdout(predicate::str::contains("seed"))
         .stdout(predicate::str::contains("Exit codes"));
+    // Every subcommand shows how it is used.
+    for command in ["check", "seed", "run", "compare", "report", "capacity"] {
+        schemabench()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::is_match(format!("Examples?:\n  schemabench {command} "))
+                    .expect("regex"),
+            );
+    }
 }
 
 #[test]
 fn run_prints_a_summary_and_writes_the_report() {
     let out = tempfile::tempdir().expect("tempdir");
-    small_run(&["--baseline-only", "--seed", "9", "--clients", "2", "--out"])
+    let exported = tempfile::tempdir().expect("tempdir");
+    let (json, markdown) = (
+        exported.path().join("run.json"),
+        exported.path().join("comment.md"),
+    );
+    small_run(&["--baseline-only", "--seed", "9", "-c", "2", "--out"])
         .arg(out.path())
+        .arg("--export-json")
+        .arg(&json)
+        .arg("--export-markdown")
+        .arg(&markdown)
         .assert()
         .code(predicate::in_iter(RAN))
         .stdout(predicate::str::contains(
@@ -249,6 +269,13 @@ fn run_prints_a_summary_and_writes_the_report() {
         "histograms/admin_daily_usage.hgrm",
     ] {
         assert!(out.path().join(file).is_file(), "{file} written");
+    }
+    for (copy, file) in [(&json, "results.json"), (&markdown, "summary.md")] {
+        assert_eq!(
+            std::fs::read(copy).expect("exported"),
+            std::fs::read(out.path().join(file)).expect("written"),
+            "{file} exported as written"
+        );
     }
 }
 

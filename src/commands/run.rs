@@ -10,6 +10,9 @@ use crate::{drive, pipeline, report};
 /// Seeds, runs every configuration, judges and reports.
 pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     let scenario = args.data.load()?;
+    if let Some(seconds) = args.progress_every {
+        crate::progress::report_every(std::time::Duration::from_secs(seconds));
+    }
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -100,6 +103,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
             println!("\nbaseline {name} saved: {}", path.display());
         } else {
             eprintln!("\nbaseline {name} not saved: the run did not complete");
+        }
+    }
+    for (wanted, file) in [
+        (&args.export_json, report::files::RESULTS_FILE),
+        (&args.export_markdown, report::files::SUMMARY_FILE),
+    ] {
+        if let Some(to) = wanted {
+            std::fs::copy(report.path.join(file), to)
+                .with_context(|| format!("exporting {file} to {}", to.display()))?;
         }
     }
     println!(

@@ -540,7 +540,7 @@ impl Watch {
                     Stop::After(_) => watched.started.elapsed().as_millis() as u64,
                     Stop::Transactions(_) => done,
                 });
-                if !terminal && said.elapsed() >= progress::EVERY && !ticker.is_finished() {
+                if !terminal && said.elapsed() >= progress::every() && !ticker.is_finished() {
                     progress::line(format!("{label_text} {text}"));
                     said = Instant::now();
                 }

@@ -58,7 +58,7 @@ pub const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Robot
 h1{margin:24px 0 4px;font-size:26px}h2{margin-top:36px;border-bottom:2px solid #ddd;padding-bottom:4px}h3{margin-top:28px}
 .sub{color:#555;margin:0 0 12px}table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}
 th,td{border-bottom:1px solid #e3e3e3;padding:4px 10px;text-align:right;vertical-align:top}th{background:#f6f6f6}
-td.l,th.l{text-align:left}tr td.l:first-child{white-space:nowrap}.faster{color:#2e8b3e;font-weight:600}.slower{color:#d62728;font-weight:600}.same{color:#777}.inconclusive{color:#b07800;font-weight:600}
+td.l,th.l{text-align:left}td.l{overflow-wrap:anywhere}table{max-width:100%}tr td.l:first-child{white-space:nowrap}.faster{color:#2e8b3e;font-weight:600}.slower{color:#d62728;font-weight:600}.same{color:#777}.inconclusive{color:#b07800;font-weight:600}
 .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
 figure{margin:0}figure svg{width:100%;height:auto}.warn{color:#a15c00}.bad{color:#d62728;font-weight:600}.good{color:#2e8b3e;font-weight:600}

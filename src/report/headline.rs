@@ -160,11 +160,19 @@ pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Adv
     let open = results
         .comparisons
         .iter()
-        .filter(|c| c.candidate == candidate.name && c.estimate.verdict == Verdict::Inconclusive)
+        .map(|c| (&c.candidate, c.estimate.verdict))
+        .chain(
+            results
+                .work_comparisons
+                .iter()
+                .map(|w| (&w.candidate, w.estimate.verdict)),
+        )
+        .filter(|(c, v)| **c == candidate.name && *v == Verdict::Inconclusive)
         .count();
-    if advice == Advice::Unchanged && open > 0 {
+    if open > 0 {
+        let other = if advice == Advice::Unchanged { "" } else { " other" };
         sentence.push_str(&format!(
-            " ({open} ratio(s) moved past the noise threshold but stayed undecided)"
+            " ({open}{other} ratio(s) moved past the noise threshold but stayed undecided)"
         ));
     }
     if let Some(baseline) = results.candidates.first() {

@@ -68,9 +68,12 @@ fn check_accepts_the_taleforge_scenario() {
 /// any work (no server is started: no URL is given), naming the flag.
 #[test]
 fn impossible_flags_are_refused_with_exit_2() {
-    let cases: [&[&str]; 14] = [
+    let cases: [&[&str]; 16] = [
         &["seed", "--scale", "1e12"],
         &["run", "--scale", "1e7"],
+        // Within the row cap, but not within a machine.
+        &["seed", "--scale", "2e5"],
+        &["run", "--scale", "1e5"],
         &["run", "--rate", "0"],
         &["run", "--candidates", "nosuch"],
         &["run", "--against-migrations", "src"],
@@ -99,6 +102,15 @@ fn impossible_flags_are_refused_with_exit_2() {
             .stderr(predicate::str::contains(":0:0").not())
             .stderr(predicate::str::contains("cluster").not());
     }
+    // Refused with the figure it would take.
+    schemabench()
+        .args(["seed", "--scale", "2e5"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::is_match("about [0-9.]+ [GT]B needed, [0-9.]+ [MGT]B available")
+                .expect("regex"),
+        );
 }
 
 /// The error chain is printed once: a cause is not repeated after its

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{finish_server, flag_error, open_server};
+use super::{check_room, finish_server, flag_error, open_server};
 use crate::cli::CapacityArgs;
 use crate::scenario::Scenario;
 use crate::scenario::limit::{Limit, Metric};
@@ -68,6 +68,12 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
             )
     });
     let dir = report::files::ReportDir::at(out.clone())?;
+    // The sweep's database and one per growth scale, each with a copy.
+    check_room(
+        &args.server,
+        &scenario,
+        2.0 * (1.0 + args.growth.iter().sum::<f64>()),
+    )?;
     let server = open_server(&args.server).await?;
     let options = capacity::CapacityOptions {
         clients: args.clients.clone(),

@@ -83,6 +83,48 @@ pub(crate) async fn open_server(args: &ServerArgs) -> anyhow::Result<Server> {
     Ok(server)
 }
 
+/// Refuses, before any server starts, a scale that cannot fit: its data
+/// plan in this machine's memory, or (with the throwaway cluster) its
+/// `databases` seeded databases (the template and the run's copies) on the
+/// disk beside it. An existing server's disk is its own business.
+pub(crate) fn check_room(
+    args: &ServerArgs,
+    scenario: &crate::scenario::Scenario,
+    databases: f64,
+) -> Result<(), crate::scenario::ScenarioError> {
+    use crate::seed::size::{available_memory, estimate, free_bytes, human};
+    let needs = estimate(&scenario.spec);
+    let refuse = |problem: String| crate::scenario::ScenarioError::Flag {
+        flag: "--scale".to_owned(),
+        value: scenario.spec.scale.to_string(),
+        problem,
+    };
+    if let Some(free) = available_memory()
+        && needs.memory_bytes > free
+    {
+        return Err(refuse(format!(
+            "expected a scale whose data plan fits in memory: about {} needed, {} available",
+            human(needs.memory_bytes),
+            human(free)
+        )));
+    }
+    if args.database_url.is_some() {
+        return Ok(());
+    }
+    let needed = (needs.disk_bytes as f64 * databases) as u64;
+    let dir = std::env::temp_dir();
+    match free_bytes(&dir) {
+        Some(free) if needed > free => Err(refuse(format!(
+            "expected a scale whose data fits on disk: about {} needed ({databases} database(s) of {} each), {} free in {}",
+            human(needed),
+            human(needs.disk_bytes),
+            human(free),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Prints how to reach a kept cluster, or lets it be removed on drop.
 pub(crate) fn finish_server(mut server: Server, args: &ServerArgs, database: &str) {
     if let Some(cluster) = server.cluster.as_mut()

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{finish_server, flag_error, open_server};
+use super::{check_room, finish_server, flag_error, open_server};
 use crate::cli::RunArgs;
 use crate::gate::{self, Standing};
 use crate::{drive, pipeline, report};
@@ -82,6 +82,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         None => None,
     };
     pipeline::check_candidates(&scenario, options.only.as_deref())?;
+    // The seeded template(s), a copy per configuration and, in duets, the
+    // baseline's twin beside every candidate after the first.
+    let configurations = match (&options.against, &options.only) {
+        (Some(_), _) => 2,
+        (None, Some(only)) => 1 + only.len(),
+        (None, None) => 1 + scenario.spec.candidates.len(),
+    };
+    let twins = match options.design {
+        crate::results::Design::Duet => configurations.saturating_sub(2),
+        crate::results::Design::Rounds => 0,
+    };
+    let templates = if options.against.is_some() { 2 } else { 1 };
+    check_room(
+        &args.server,
+        &scenario,
+        (templates + configurations + twins) as f64,
+    )?;
     let server = open_server(&args.server).await?;
     let (mut results, report) = pipeline::run(&server, &scenario, &options)
         .await

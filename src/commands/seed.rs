@@ -2,13 +2,14 @@
 
 use anyhow::Context;
 
-use super::{finish_server, open_server};
+use super::{check_room, finish_server, open_server};
 use crate::cli::SeedArgs;
 use crate::seed as seeding;
 
 /// Seeds (or reuses) the scenario's data and prints what it loaded.
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let scenario = args.data.load()?;
+    check_room(&args.server, &scenario, 1.0)?;
     let server = open_server(&args.server).await?;
     let options = seeding::SeedOptions {
         workers: args

@@ -170,7 +170,11 @@ pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Adv
         .filter(|(c, v)| **c == candidate.name && *v == Verdict::Inconclusive)
         .count();
     if open > 0 {
-        let other = if advice == Advice::Unchanged { "" } else { " other" };
+        let other = if advice == Advice::Unchanged {
+            ""
+        } else {
+            " other"
+        };
         sentence.push_str(&format!(
             " ({open}{other} ratio(s) moved past the noise threshold but stayed undecided)"
         ));

@@ -7,6 +7,7 @@ pub mod defer;
 pub mod dist;
 pub mod plan;
 pub mod rng;
+pub mod size;
 pub mod value;
 
 use std::collections::VecDeque;

@@ -45,6 +45,13 @@ async fn main() -> ExitCode {
         Ok(standing) => schemabench::exit_code_for_standing(standing),
         Err(error) => {
             eprintln!("Error: {error:#}");
+            // A half-seeded database or a run's copies on an existing
+            // server go too, whether the run failed or was stopped.
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(15),
+                schemabench::pg::unfinished::drop_unfinished(),
+            )
+            .await;
             schemabench::exit_code_for(&error)
         }
     }

@@ -472,3 +472,76 @@ fn a_failing_migration_names_its_line_and_column() {
             "broken.sql failed at line 3, column 25: type \"nosuchtype\" does not exist",
         ));
 }
+
+/// On a server schemabench does not own, an interrupted run drops the
+/// copies it made (the seeded data stays for the next run to reuse).
+#[test]
+fn sigterm_on_an_existing_server_drops_the_runs_copies() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("schemabench"))
+        .env_remove("DATABASE_URL")
+        .current_dir(common::repo_path(""))
+        .args([
+            "run",
+            "--scale",
+            "0.01",
+            "--seed",
+            "11",
+            "--candidates",
+            "feed_index,feed_index_partial",
+            "-T",
+            "2s",
+            "--database-url",
+        ])
+        .arg(common::database_url())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start schemabench");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    // The copies exist once the first duet's warmup is over.
+    while !line.contains(".r1.warmup done:") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("read stderr") > 0,
+            "schemabench ended before its first phase"
+        );
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("rest of stderr");
+    assert_eq!(child.wait().expect("wait").code(), Some(3), "{rest}");
+    assert!(rest.contains("Error: terminated"), "{rest}");
+    assert!(rest.contains("which this run had not finished"), "{rest}");
+    let scenario = common::taleforge(11, 0.01);
+    let template =
+        schemabench::pg::database::data_db_name(&scenario.spec.name, &scenario.data_fingerprint());
+    let names: Vec<String> = (0..4)
+        .map(|i| schemabench::candidate::copy_name(&template, i))
+        .chain([template.clone()])
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let left: Vec<String> = runtime.block_on(async {
+        let admin = common::server()
+            .await
+            .connect("postgres")
+            .await
+            .expect("admin");
+        admin
+            .query(
+                "select datname::text from pg_database where datname = any($1) order by 1",
+                &[&names],
+            )
+            .await
+            .expect("pg_database")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    });
+    assert_eq!(left, [template], "only the seeded data stays");
+}

@@ -87,6 +87,7 @@ pub async fn create(
         .batch_execute(&format!("create database {}{template}", quote_ident(name)))
         .await
         .context_db(format!("creating database {name}"))?;
+    super::unfinished::started(name);
     set_marker(admin, name, marker).await
 }
 
@@ -110,10 +111,14 @@ pub async fn drop_owned(admin: &Client, name: &str) -> Result<(), PgError> {
         Found::NotOurs => Err(PgError::NotOurs {
             name: name.to_owned(),
         }),
-        Found::Ours(_) => admin
-            .batch_execute(&format!("drop database {} with (force)", quote_ident(name)))
-            .await
-            .context_db(format!("dropping database {name}")),
+        Found::Ours(_) => {
+            admin
+                .batch_execute(&format!("drop database {} with (force)", quote_ident(name)))
+                .await
+                .context_db(format!("dropping database {name}"))?;
+            super::unfinished::finished(name);
+            Ok(())
+        }
     }
 }
 

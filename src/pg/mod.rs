@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod database;
 pub mod tls;
+pub mod unfinished;
 
 use std::str::FromStr;
 
@@ -142,11 +143,17 @@ impl Server {
                         source,
                     })?;
                 config.ssl_mode(split.mode.wire());
-                Ok(Self {
+                let server = Self {
                     config,
                     tls: tls::connector(split.mode, split.root_cert.as_deref())?,
                     cluster: None,
-                })
+                };
+                unfinished::reach(
+                    server.config_for(&server.maintenance_db()),
+                    server.tls.clone(),
+                    server.describe(),
+                );
+                Ok(server)
             }
             None => {
                 let cluster = tokio::task::spawn_blocking(EmbeddedCluster::start)

@@ -144,6 +144,10 @@ pub async fn run(
         if outcome.is_ok() {
             dropped?;
         }
+    } else {
+        for arm in &arms {
+            crate::pg::unfinished::finished(&arm.prepared.database);
+        }
     }
     Ok((outcome?, report))
 }

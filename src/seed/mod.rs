@@ -213,6 +213,8 @@ pub async fn seed(
     marker.state = SeedState::Ready;
     marker.rows = plan.total_rows();
     database::set_marker(&admin, &name, &marker).await?;
+    // Seeded data stays for the runs that reuse it.
+    crate::pg::unfinished::finished(&name);
     Ok(SeedReport {
         database: name,
         reused: false,

@@ -545,3 +545,45 @@ fn sigterm_on_an_existing_server_drops_the_runs_copies() {
     });
     assert_eq!(left, [template], "only the seeded data stays");
 }
+
+/// Two processes seeding the same scenario on one server take turns: one
+/// seeds, the other reuses its data; neither fails on the other's database.
+#[test]
+fn concurrent_seeds_of_one_scenario_take_turns() {
+    let url = common::database_url();
+    let start = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("schemabench"))
+            .env_remove("DATABASE_URL")
+            .current_dir(common::repo_path(""))
+            .args([
+                "seed",
+                "--scale",
+                "0.01",
+                "--seed",
+                "12",
+                "--database-url",
+                &url,
+            ])
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(start);
+        let b = s.spawn(start);
+        (
+            a.join().expect("thread").expect("first seed"),
+            b.join().expect("thread").expect("second seed"),
+        )
+    });
+    for out in [&a, &b] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let reused = [&a, &b]
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stdout).contains("already seeded"))
+        .count();
+    assert_eq!(reused, 1, "one seeds, the other reuses");
+}

@@ -104,6 +104,27 @@ pub async fn set_marker(admin: &Client, name: &str, marker: &Marker) -> Result<(
         .context_db(format!("marking database {name}"))
 }
 
+/// Waits until no other schemabench session holds `what` on this server,
+/// then holds it for as long as `client` stays open: two processes that
+/// seed, or run, the same scenario on one server take turns instead of
+/// dropping each other's databases. Says so when it has to wait.
+pub async fn take_turn(client: &Client, what: &str) -> Result<(), PgError> {
+    let key = format!("schemabench {what}");
+    let free: bool = client
+        .query_one("select pg_try_advisory_lock(hashtext($1))", &[&key])
+        .await
+        .context_db(format!("locking {what}"))?
+        .get(0);
+    if !free {
+        eprintln!("another schemabench is busy with {what} on this server; waiting for it");
+        client
+            .execute("select pg_advisory_lock(hashtext($1))", &[&key])
+            .await
+            .context_db(format!("waiting for {what}"))?;
+    }
+    Ok(())
+}
+
 /// Drops a database, only if it carries schemabench's marker.
 pub async fn drop_owned(admin: &Client, name: &str) -> Result<(), PgError> {
     match find(admin, name).await? {

@@ -116,6 +116,9 @@ pub async fn run(
     let plan = Arc::new(DataPlan::new(spec));
     let protocol = options.protocol.unwrap_or(load.protocol);
     let admin = server.connect(&server.maintenance_db()).await?;
+    // The copies are named after the seeded data: a second run of this
+    // scenario on this server waits rather than drop this one's copies.
+    crate::pg::database::take_turn(&admin, &format!("running on {}", seeded.database)).await?;
     let mut arms = Vec::with_capacity(candidates.len() * 2);
     let setting = Setting {
         server,

@@ -120,6 +120,8 @@ pub async fn seed(
     let fingerprint = scenario.data_fingerprint();
     let name = database::data_db_name(&scenario.data_name, &fingerprint);
     let admin = server.connect(&server.maintenance_db()).await?;
+    // Held until `admin` closes, when this function returns.
+    database::take_turn(&admin, &format!("seeding {name}")).await?;
     let mut marker = Marker {
         scenario: scenario.data_name.clone(),
         fingerprint,

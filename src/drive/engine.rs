@@ -379,8 +379,9 @@ impl<'a> Worker<'a> {
 
     /// Sends the next request and records it. Latency counts from
     /// `intended`, so an open-loop request that queued is not flattered
-    /// by its service time. Returns the query's index.
-    async fn request(&mut self, intended: Instant) -> usize {
+    /// by its service time. Returns the query's index and whether the
+    /// server could not be reached.
+    async fn request(&mut self, intended: Instant) -> (usize, bool) {
         let shared = &self.run.shared;
         let request = shared.workload.next(&mut self.rng);
         let start = Instant::now();
@@ -390,7 +391,32 @@ impl<'a> Worker<'a> {
         self.measurements[request.query].record(latency, end.duration_since(start), &outcome);
         self.recorder
             .record(request.query, micros(latency), outcome != Outcome::Ok);
-        request.query
+        let unreachable = matches!(&outcome, Outcome::Error { code, .. } if code == "connection");
+        (request.query, unreachable)
+    }
+}
+
+/// How long a closed-loop client waits before trying a server it could not
+/// reach again: doubling from 10 ms up to 1 s, back to none once a request
+/// gets through, as a real client's pool retries. Without it, a restart
+/// turned into thousands of failed requests a second per client, counts
+/// that measured the client's loop rather than the outage.
+#[derive(Debug, Default)]
+struct Backoff(Option<Duration>);
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MOST: Duration = Duration::from_secs(1);
+
+    /// The wait after a request that could not reach the server.
+    fn failed(&mut self) -> Duration {
+        let wait = self.0.map_or(Self::FIRST, |w| (w * 2).min(Self::MOST));
+        self.0 = Some(wait);
+        wait
+    }
+
+    fn reached(&mut self) {
+        self.0 = None;
     }
 }
 
@@ -401,8 +427,17 @@ async fn closed_worker(
     seed: u64,
 ) -> Vec<QueryMeasurements> {
     let mut worker = Worker::new(run, pools, recorder, seed);
+    let mut backoff = Backoff::default();
     while run.claim() {
-        let query = worker.request(Instant::now()).await;
+        let (query, unreachable) = worker.request(Instant::now()).await;
+        if unreachable {
+            // Never past the phase's end.
+            let wake = Instant::now() + backoff.failed();
+            let deadline = run.clock.get().and_then(|c| c.deadline);
+            tokio::time::sleep_until(deadline.map_or(wake, |d| wake.min(d)).into()).await;
+        } else {
+            backoff.reached();
+        }
         if let Some(think) = run.shared.workload.queries[query].think {
             tokio::time::sleep(think).await;
         }
@@ -559,5 +594,19 @@ impl Watch {
         if !progress::on_terminal() {
             progress::line(format!("{} done: {}", self.label, self.status.now().1));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_server_is_tried_again_ever_more_slowly_until_it_answers() {
+        let mut backoff = Backoff::default();
+        let waits: Vec<u128> = (0..9).map(|_| backoff.failed().as_millis()).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.reached();
+        assert_eq!(backoff.failed(), Duration::from_millis(10));
     }
 }

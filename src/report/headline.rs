@@ -176,7 +176,7 @@ pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Adv
             " other"
         };
         sentence.push_str(&format!(
-            " ({open}{other} ratio(s) moved past the noise threshold but stayed undecided)"
+            "; {open}{other} ratio(s) moved past the noise threshold but stayed undecided"
         ));
     }
     if let Some(baseline) = results.candidates.first() {

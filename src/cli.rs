@@ -20,7 +20,7 @@ cluster and removes it on exit. Against an existing server it only works inside 
 Exit codes: 0 success; 2 usage or scenario error (also: runs that cannot be compared); \
 3 database or run failure; 4 a threshold failed; 5 slower than the baseline (--baseline, compare); \
 6 against the baseline a ratio moved past the noise threshold but could not be called (inconclusive); \
-7 a phase or query measured nothing.\n\n\
+7 a phase or query measured nothing; 8 lint found a schema breaking a rule.\n\n\
 Examples:\n  schemabench check scenarios/taleforge/scenario.toml\n  \
 schemabench seed --scale 0.1\n  schemabench run --scale 0.1 --duration 10s\n  \
 schemabench run --rate 300 --clients 32\n  schemabench run --baseline-only --rounds 3 --save-baseline nightly\n  \
@@ -74,6 +74,30 @@ pub enum Command {
         after_help = "Example:\n  schemabench capacity --scale 0.05 --objective \"p99 < 50ms\" --project 100x"
     )]
     Capacity(CapacityArgs),
+    /// Check the scenario's migrated schema against Supabase's splinter
+    /// rules that apply to plain PostgreSQL (unindexed foreign keys,
+    /// per-row auth calls in policies, overlapping permissive policies,
+    /// duplicate indexes, mutable function search paths, tables without
+    /// RLS; with --results, indexes no query of that run used); exits 8 on
+    /// a finding.
+    #[command(
+        after_help = "Examples:\n  schemabench lint scenarios/taleforge/scenario.toml\n  schemabench lint --results reports/taleforge/20261125T101500Z/results.json"
+    )]
+    Lint(LintArgs),
+}
+
+/// Flags of `schemabench lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The scenario file.
+    #[arg(default_value = DEFAULT_SCENARIO)]
+    pub scenario: PathBuf,
+    /// A results.json of this scenario: its baseline's index usage feeds
+    /// `unused_index`.
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// Flags of `schemabench capacity`.

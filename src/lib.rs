@@ -14,6 +14,7 @@
 //! measure    per-worker HDR histograms, per-second timelines
 //! drive      the load engine: workers as real users, closed and open loop
 //! observe    plans, statement statistics, index usage of each copy
+//! lint       splinter's schema rules on a migrated database
 //! compare    statistics and verdicts
 //! gate       thresholds and stored baselines
 //! report     terminal, Markdown, HTML/SVG, JSON and CI outputs
@@ -31,6 +32,7 @@ pub mod commands;
 pub mod compare;
 pub mod drive;
 pub mod gate;
+pub mod lint;
 pub mod measure;
 pub mod observe;
 pub mod pg;

@@ -241,7 +241,9 @@ fn help_teaches_the_commands_and_exit_codes() {
         .stdout(predicate::str::contains("seed"))
         .stdout(predicate::str::contains("Exit codes"));
     // Every subcommand shows how it is used.
-    for command in ["check", "seed", "run", "compare", "report", "capacity"] {
+    for command in [
+        "check", "seed", "run", "compare", "report", "capacity", "lint",
+    ] {
         schemabench()
             .args([command, "--help"])
             .assert()
@@ -544,6 +546,18 @@ fn sigterm_on_an_existing_server_drops_the_runs_copies() {
             .collect()
     });
     assert_eq!(left, [template], "only the seeded data stays");
+}
+
+#[test]
+fn lint_passes_taleforge_with_exit_0() {
+    schemabench()
+        .args(["lint", "--database-url"])
+        .arg(common::database_url())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "scenarios/taleforge/scenario.toml: 0 finding(s) against 6 rules",
+        ));
 }
 
 /// Two processes seeding the same scenario on one server take turns: one

@@ -4,6 +4,7 @@
 mod capacity;
 mod check;
 mod compare;
+mod lint;
 mod report;
 mod run;
 mod seed;
@@ -26,6 +27,7 @@ pub fn exit_code_for_standing(standing: Standing) -> ExitCode {
         Standing::Regressed => exit::REGRESSION,
         Standing::Undecided => exit::UNDECIDED,
         Standing::NothingMeasured => exit::NOTHING_MEASURED,
+        Standing::LintFindings => exit::LINT_FINDINGS,
     })
 }
 
@@ -64,6 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Standing> {
         Command::Compare(args) => compare::compare(&args),
         Command::Capacity(args) => capacity::capacity(args).await.map(|()| Standing::Ok),
         Command::Report(args) => report::report(&args).map(|()| Standing::Ok),
+        Command::Lint(args) => lint::lint(args).await,
     }
 }
 

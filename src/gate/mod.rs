@@ -71,6 +71,8 @@ pub enum Standing {
     /// Some phase or query measured nothing ([`RunResults::unmeasured`]):
     /// whatever passed, passed on no data.
     NothingMeasured,
+    /// `lint` found the schema breaking a rule.
+    LintFindings,
 }
 
 impl Standing {

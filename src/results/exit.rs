@@ -18,3 +18,5 @@ pub const UNDECIDED: u8 = 6;
 /// A measured phase or a query completed no request, or the stored run
 /// compared with lacks a query: nothing to judge by, never a pass.
 pub const NOTHING_MEASURED: u8 = 7;
+/// `lint` found the schema breaking a rule.
+pub const LINT_FINDINGS: u8 = 8;

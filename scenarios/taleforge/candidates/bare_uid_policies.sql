@@ -3,19 +3,21 @@
 -- then evaluated per row instead of once per statement (no initPlan), which
 -- costs most on queries that touch many rows.
 
-drop policy "stories: read own" on public.stories;
-create policy "stories: read own" on public.stories
-  for select to authenticated using (user_id = auth.uid() and deleted_at is null);
+drop policy "stories: read own or public" on public.stories;
+create policy "stories: read own or public" on public.stories
+  for select to authenticated using ((user_id = auth.uid() or is_public) and deleted_at is null);
 drop policy "stories: edit own" on public.stories;
 create policy "stories: edit own" on public.stories
   for update to authenticated using (user_id = auth.uid()) with check (user_id = auth.uid());
 
-drop policy "story_segments: read own" on public.story_segments;
-create policy "story_segments: read own" on public.story_segments
-  for select to authenticated using (user_id = auth.uid());
-drop policy "story_images: read own" on public.story_images;
-create policy "story_images: read own" on public.story_images
-  for select to authenticated using (user_id = auth.uid());
+drop policy "story_segments: read own or public" on public.story_segments;
+create policy "story_segments: read own or public" on public.story_segments
+  for select to authenticated using (user_id = auth.uid() or exists (
+    select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
+drop policy "story_images: read own or public" on public.story_images;
+create policy "story_images: read own or public" on public.story_images
+  for select to authenticated using (user_id = auth.uid() or exists (
+    select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
 
 drop policy "characters: read own" on public.characters;
 create policy "characters: read own" on public.characters

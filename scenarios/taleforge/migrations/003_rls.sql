@@ -55,10 +55,12 @@ create policy "character_references: delete own" on public.character_references
 -- "Public" means shared to the community gallery: any signed-in user reads
 -- the story with its pages, illustrations and video; only its owner writes
 -- it, and anon reads nothing.
-create policy "stories: read own" on public.stories
-  for select to authenticated using (user_id = (select auth.uid()) and deleted_at is null);
-create policy "stories: read public" on public.stories
-  for select to authenticated using (is_public and deleted_at is null);
+-- One permissive policy per role and command: PostgreSQL evaluates every
+-- permissive policy of a table for every row (splinter's
+-- multiple_permissive_policies), so "own" and "public" are one condition.
+create policy "stories: read own or public" on public.stories
+  for select to authenticated
+  using ((user_id = (select auth.uid()) or is_public) and deleted_at is null);
 create policy "stories: add own" on public.stories
   for insert to authenticated with check (user_id = (select auth.uid()));
 create policy "stories: edit own" on public.stories
@@ -67,26 +69,20 @@ create policy "stories: edit own" on public.stories
 -- the story's pages and media follow the story's owner; those of a public
 -- story are readable like the story. Writes name the caller as user_id, and
 -- the composite foreign keys tie that user_id to the parent story's owner.
-create policy "story_segments: read own" on public.story_segments
-  for select to authenticated using (user_id = (select auth.uid()));
-create policy "story_segments: read public" on public.story_segments
-  for select to authenticated using (exists (
+create policy "story_segments: read own or public" on public.story_segments
+  for select to authenticated using (user_id = (select auth.uid()) or exists (
     select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
 create policy "story_segments: add own" on public.story_segments
   for insert to authenticated with check (user_id = (select auth.uid()));
 create policy "story_segments: edit own" on public.story_segments
   for update to authenticated using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
-create policy "story_images: read own" on public.story_images
-  for select to authenticated using (user_id = (select auth.uid()));
-create policy "story_images: read public" on public.story_images
-  for select to authenticated using (exists (
+create policy "story_images: read own or public" on public.story_images
+  for select to authenticated using (user_id = (select auth.uid()) or exists (
     select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
 create policy "story_images: add own" on public.story_images
   for insert to authenticated with check (user_id = (select auth.uid()));
-create policy "story_videos: read own" on public.story_videos
-  for select to authenticated using (user_id = (select auth.uid()));
-create policy "story_videos: read public" on public.story_videos
-  for select to authenticated using (exists (
+create policy "story_videos: read own or public" on public.story_videos
+  for select to authenticated using (user_id = (select auth.uid()) or exists (
     select from public.stories s where s.id = story_id and s.is_public and s.deleted_at is null));
 
 -- usage and money: read your own. Generation logs are written by the server

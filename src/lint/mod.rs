@@ -1,0 +1,302 @@
+//! Schema rules on a migrated database, after Supabase's splinter: the
+//! performance and security lints that apply to plain PostgreSQL, each
+//! finding with its object, its rule and its fix.
+
+use tokio_postgres::Client;
+
+use crate::pg::database::{self, Marker, SeedState};
+use crate::pg::{PgError, QueryContext, Server};
+use crate::results::IndexUsage;
+use crate::scenario::Scenario;
+use crate::seed::SeedError;
+
+/// Why a scenario could not be linted.
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error(transparent)]
+    Pg(#[from] PgError),
+    #[error(transparent)]
+    Schema(#[from] SeedError),
+}
+
+/// The scenario's schema (the Supabase set-up and its migrations, no data)
+/// in a scratch database of its own, linted, then dropped.
+pub async fn scenario(
+    server: &Server,
+    scenario: &Scenario,
+    usage: Option<&[IndexUsage]>,
+) -> Result<Vec<Finding>, LintError> {
+    let name = database::data_db_name(
+        &format!("lint_{}", scenario.data_name),
+        &scenario.data_fingerprint(),
+    );
+    let admin = server.connect(&server.maintenance_db()).await?;
+    database::take_turn(&admin, &format!("linting {name}")).await?;
+    database::drop_owned(&admin, &name).await?;
+    let marker = Marker {
+        scenario: format!("lint {}", scenario.data_name),
+        fingerprint: String::new(),
+        seed: 0,
+        scale: 0.0,
+        state: SeedState::Seeding,
+        rows: 0,
+    };
+    database::create(&admin, &name, &marker, None).await?;
+    let linted = async {
+        let client = server.connect(&name).await?;
+        crate::seed::apply_schema(&client, scenario).await?;
+        Ok::<_, LintError>(lint(&client, usage).await?)
+    }
+    .await;
+    database::drop_owned(&admin, &name).await?;
+    linted
+}
+
+/// Schemas that belong to the platform or to extensions, never linted.
+const PLATFORM_SCHEMAS: &str = "('pg_catalog', 'information_schema', 'pg_toast', 'auth', 'extensions', \
+     'storage', 'graphql', 'graphql_public', 'realtime', 'supabase_functions', 'vault', 'pgsodium', 'net', 'cron')";
+
+/// What a rule guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Performance,
+    Security,
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            Level::Performance => "performance",
+            Level::Security => "security",
+        })
+    }
+}
+
+/// One object that breaks one rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// splinter's rule name, e.g. `unindexed_foreign_keys`.
+    pub rule: &'static str,
+    pub level: Level,
+    /// The table, index, policy or function, schema-qualified.
+    pub object: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+/// Every rule's name, for the report of a clean schema.
+pub const RULES: [&str; 7] = [
+    "unindexed_foreign_keys",
+    "auth_rls_initplan",
+    "multiple_permissive_policies",
+    "duplicate_index",
+    "function_search_path_mutable",
+    "rls_disabled_in_public",
+    "unused_index",
+];
+
+async fn rows(client: &Client, sql: &str) -> Result<Vec<tokio_postgres::Row>, PgError> {
+    client
+        .query(sql, &[])
+        .await
+        .context_db("linting the schema")
+}
+
+/// Runs every rule against the database `client` is connected to;
+/// `unused_index` only when the index usage of a run is given. A foreign
+/// key counts as indexed when its first column leads an index: a
+/// tenant-safe key `(story_id, user_id)` is served by the index on
+/// `story_id`, which already narrows a parent's delete to its few rows.
+pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
+    for row in rows(
+        client,
+        &format!(
+            "select c.conrelid::regclass::text, c.conname::text,
+                    (select string_agg(quote_ident(a.attname), ', ' order by k.ord)
+                       from unnest(c.conkey) with ordinality k(attnum, ord)
+                       join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum)
+               from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+              where c.contype = 'f' and n.nspname not in {PLATFORM_SCHEMAS}
+                and not exists (
+                  select from pg_index i
+                   where i.indrelid = c.conrelid
+                     and (string_to_array(i.indkey::text, ' ')::int2[])[1] = c.conkey[1])
+              order by 1, 2"
+        ),
+    )
+    .await?
+    {
+        let (table, name, columns): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        out.push(Finding {
+            rule: "unindexed_foreign_keys",
+            level: Level::Performance,
+            object: format!("{table} ({name})"),
+            fix: format!("create index on {table} ({columns})"),
+        });
+    }
+    for row in rows(
+        client,
+        &format!(
+            "select schemaname || '.' || tablename, policyname::text,
+                    coalesce(qual, '') || ' ' || coalesce(with_check, '')
+               from pg_policies where schemaname not in {PLATFORM_SCHEMAS} order by 1, 2"
+        ),
+    )
+    .await?
+    {
+        let (table, policy, expr): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        if per_row_calls(&expr) > 0 {
+            out.push(Finding {
+                rule: "auth_rls_initplan",
+                level: Level::Performance,
+                object: format!("{table} policy {policy}"),
+                fix: "wrap auth.uid(), auth.jwt(), auth.role() and current_setting() in (select ...), so they run once per statement, not once per row".to_owned(),
+            });
+        }
+    }
+    for row in rows(
+        client,
+        &format!(
+            "select p.schemaname || '.' || p.tablename, r.role::text, c.cmd,
+                    string_agg(p.policyname, ', ' order by p.policyname)
+               from pg_policies p
+              cross join unnest(p.roles) r(role)
+              cross join unnest(case when p.cmd = 'ALL' then array['SELECT', 'INSERT', 'UPDATE', 'DELETE']
+                                     else array[p.cmd] end) c(cmd)
+              where p.permissive = 'PERMISSIVE' and p.schemaname not in {PLATFORM_SCHEMAS}
+              group by 1, 2, 3 having count(*) > 1 order by 1, 2, 3"
+        ),
+    )
+    .await?
+    {
+        let (table, role, cmd, policies): (String, String, String, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        out.push(Finding {
+            rule: "multiple_permissive_policies",
+            level: Level::Performance,
+            object: format!("{table} for {role} on {cmd}: {policies}"),
+            fix: "merge them into one policy (their conditions joined by or): each permissive policy is evaluated for every row".to_owned(),
+        });
+    }
+    for row in rows(
+        client,
+        &format!(
+            "select i.indrelid::regclass::text, string_agg(i.indexrelid::regclass::text, ', ' order by i.indexrelid::regclass::text)
+               from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+              where n.nspname not in {PLATFORM_SCHEMAS}
+              group by i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text,
+                       coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), coalesce(pg_get_expr(i.indpred, i.indrelid), '')
+             having count(*) > 1 order by 1, 2"
+        ),
+    )
+    .await?
+    {
+        let (table, indexes): (String, String) = (row.get(0), row.get(1));
+        out.push(Finding {
+            rule: "duplicate_index",
+            level: Level::Performance,
+            object: format!("{table}: {indexes}"),
+            fix: "drop all but one: each copy costs every write and its size".to_owned(),
+        });
+    }
+    for row in rows(
+        client,
+        &format!(
+            "select p.oid::regprocedure::text
+               from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+              where n.nspname not in {PLATFORM_SCHEMAS} and p.prokind in ('f', 'p')
+                and not exists (select from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+                and not exists (select from unnest(coalesce(p.proconfig, '{{}}')) s where s like 'search_path=%')
+              order by 1"
+        ),
+    )
+    .await?
+    {
+        let function: String = row.get(0);
+        out.push(Finding {
+            rule: "function_search_path_mutable",
+            level: Level::Security,
+            fix: format!("alter function {function} set search_path = ''"),
+            object: function,
+        });
+    }
+    for row in rows(
+        client,
+        "select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relrowsecurity order by 1",
+    )
+    .await?
+    {
+        let table: String = row.get(0);
+        out.push(Finding {
+            rule: "rls_disabled_in_public",
+            level: Level::Security,
+            fix: format!("alter table {table} enable row level security, and give it policies"),
+            object: table,
+        });
+    }
+    if let Some(usage) = usage {
+        let unique: Vec<String> = rows(
+            client,
+            "select indexrelid::regclass::text from pg_index where indisunique or indisprimary",
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        for u in usage
+            .iter()
+            .filter(|u| u.scans == 0 && !unique.contains(&u.index))
+        {
+            out.push(Finding {
+                rule: "unused_index",
+                level: Level::Performance,
+                object: u.index.clone(),
+                fix: format!(
+                    "no query of the run used it: drop index {} if the workload is representative",
+                    u.index
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Calls in a policy expression that PostgreSQL evaluates once per row:
+/// `auth.uid()` and its kin outside a `(select ...)`, which the planner
+/// runs once as an InitPlan. `pg_policies` prints the wrapped form as
+/// `( SELECT auth.uid() AS uid)`.
+fn per_row_calls(expr: &str) -> usize {
+    [
+        "auth.uid()",
+        "auth.jwt()",
+        "auth.role()",
+        "current_setting(",
+    ]
+    .iter()
+    .map(|call| {
+        let all = expr.matches(call).count();
+        let wrapped = expr.matches(&format!("SELECT {call}")).count();
+        all.saturating_sub(wrapped)
+    })
+    .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_calls_outside_a_select_run_once_per_row() {
+        assert_eq!(per_row_calls("(user_id = auth.uid())"), 1);
+        assert_eq!(per_row_calls("(user_id = ( SELECT auth.uid() AS uid))"), 0);
+        assert_eq!(
+            per_row_calls(
+                "((user_id = ( SELECT auth.uid() AS uid)) OR ((auth.jwt() ->> 'role'::text) = 'admin'::text))"
+            ),
+            1
+        );
+        assert_eq!(per_row_calls("is_public"), 0);
+    }
+}

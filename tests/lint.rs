@@ -3,13 +3,14 @@
 
 mod common;
 
-use schemabench::lint::{self, Finding};
+use schemabench::lint;
 use schemabench::results::IndexUsage;
+use schemabench::results::LintFinding as Finding;
 
 fn rules_and_objects(findings: &[Finding]) -> Vec<(&str, &str)> {
     findings
         .iter()
-        .map(|f| (f.rule, f.object.as_str()))
+        .map(|f| (f.rule.as_str(), f.object.as_str()))
         .collect()
 }
 

@@ -6,7 +6,7 @@ use tokio_postgres::Client;
 
 use crate::pg::database::{self, Marker, SeedState};
 use crate::pg::{PgError, QueryContext, Server};
-use crate::results::IndexUsage;
+use crate::results::{IndexUsage, LintFinding as Finding, LintLevel as Level};
 use crate::scenario::Scenario;
 use crate::seed::SeedError;
 
@@ -56,34 +56,6 @@ pub async fn scenario(
 const PLATFORM_SCHEMAS: &str = "('pg_catalog', 'information_schema', 'pg_toast', 'auth', 'extensions', \
      'storage', 'graphql', 'graphql_public', 'realtime', 'supabase_functions', 'vault', 'pgsodium', 'net', 'cron')";
 
-/// What a rule guards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Performance,
-    Security,
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(match self {
-            Level::Performance => "performance",
-            Level::Security => "security",
-        })
-    }
-}
-
-/// One object that breaks one rule.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    /// splinter's rule name, e.g. `unindexed_foreign_keys`.
-    pub rule: &'static str,
-    pub level: Level,
-    /// The table, index, policy or function, schema-qualified.
-    pub object: String,
-    /// What to do about it.
-    pub fix: String,
-}
-
 /// Every rule's name, for the report of a clean schema.
 pub const RULES: [&str; 7] = [
     "unindexed_foreign_keys",
@@ -129,7 +101,7 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
     {
         let (table, name, columns): (String, String, String) = (row.get(0), row.get(1), row.get(2));
         out.push(Finding {
-            rule: "unindexed_foreign_keys",
+            rule: "unindexed_foreign_keys".to_owned(),
             level: Level::Performance,
             object: format!("{table} ({name})"),
             fix: format!("create index on {table} ({columns})"),
@@ -148,7 +120,7 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
         let (table, policy, expr): (String, String, String) = (row.get(0), row.get(1), row.get(2));
         if per_row_calls(&expr) > 0 {
             out.push(Finding {
-                rule: "auth_rls_initplan",
+                rule: "auth_rls_initplan".to_owned(),
                 level: Level::Performance,
                 object: format!("{table} policy {policy}"),
                 fix: "wrap auth.uid(), auth.jwt(), auth.role() and current_setting() in (select ...), so they run once per statement, not once per row".to_owned(),
@@ -173,7 +145,7 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
         let (table, role, cmd, policies): (String, String, String, String) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         out.push(Finding {
-            rule: "multiple_permissive_policies",
+            rule: "multiple_permissive_policies".to_owned(),
             level: Level::Performance,
             object: format!("{table} for {role} on {cmd}: {policies}"),
             fix: "merge them into one policy (their conditions joined by or): each permissive policy is evaluated for every row".to_owned(),
@@ -194,7 +166,7 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
     {
         let (table, indexes): (String, String) = (row.get(0), row.get(1));
         out.push(Finding {
-            rule: "duplicate_index",
+            rule: "duplicate_index".to_owned(),
             level: Level::Performance,
             object: format!("{table}: {indexes}"),
             fix: "drop all but one: each copy costs every write and its size".to_owned(),
@@ -215,7 +187,7 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
     {
         let function: String = row.get(0);
         out.push(Finding {
-            rule: "function_search_path_mutable",
+            rule: "function_search_path_mutable".to_owned(),
             level: Level::Security,
             fix: format!("alter function {function} set search_path = ''"),
             object: function,
@@ -230,16 +202,23 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
     {
         let table: String = row.get(0);
         out.push(Finding {
-            rule: "rls_disabled_in_public",
+            rule: "rls_disabled_in_public".to_owned(),
             level: Level::Security,
             fix: format!("alter table {table} enable row level security, and give it policies"),
             object: table,
         });
     }
     if let Some(usage) = usage {
-        let unique: Vec<String> = rows(
+        // Unique indexes enforce, and an index that serves a foreign key
+        // keeps a parent's delete from scanning: unused by the workload
+        // is no reason to drop either.
+        let needed: Vec<String> = rows(
             client,
-            "select indexrelid::regclass::text from pg_index where indisunique or indisprimary",
+            "select indexrelid::regclass::text from pg_index where indisunique or indisprimary
+             union
+             select i.indexrelid::regclass::text
+               from pg_index i join pg_constraint c on c.conrelid = i.indrelid and c.contype = 'f'
+              where (string_to_array(i.indkey::text, ' ')::int2[])[1] = c.conkey[1]",
         )
         .await?
         .iter()
@@ -247,10 +226,10 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
         .collect();
         for u in usage
             .iter()
-            .filter(|u| u.scans == 0 && !unique.contains(&u.index))
+            .filter(|u| u.scans == 0 && !needed.contains(&u.index))
         {
             out.push(Finding {
-                rule: "unused_index",
+                rule: "unused_index".to_owned(),
                 level: Level::Performance,
                 object: u.index.clone(),
                 fix: format!(

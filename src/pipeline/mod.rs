@@ -219,6 +219,7 @@ async fn measure(
         work_comparisons: Vec::new(),
         thresholds: Vec::new(),
         regression: None,
+        lints: Vec::new(),
     };
     drop(probe);
     // The machine's speed, before the load and (below) after it.
@@ -422,6 +423,12 @@ async fn measure(
             &arms[..configurations],
             &mut results.candidates,
             spec.seed,
+        )
+        .await?;
+        // The baseline's schema, its unused indexes from this run.
+        results.lints = crate::lint::lint(
+            &*arms[0].stats(server).await?,
+            Some(&results.candidates[0].index_usage),
         )
         .await?;
     }

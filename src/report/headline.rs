@@ -236,6 +236,21 @@ pub fn headline(results: &RunResults) -> Vec<String> {
     if !failed.is_empty() {
         out.push(format!("Thresholds failed: {}.", failed.join(", ")));
     }
+    if !results.lints.is_empty() {
+        let mut rules: Vec<(&str, usize)> = Vec::new();
+        for l in &results.lints {
+            match rules.iter_mut().find(|(r, _)| *r == l.rule) {
+                Some((_, n)) => *n += 1,
+                None => rules.push((&l.rule, 1)),
+            }
+        }
+        let counted: Vec<String> = rules.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        out.push(format!(
+            "The baseline's schema has {} lint finding(s): {}.",
+            results.lints.len(),
+            counted.join(", ")
+        ));
+    }
     if let Some(why) = &results.aborted {
         out.push(format!("The run stopped early: {why}."));
     }

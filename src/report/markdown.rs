@@ -122,6 +122,7 @@ pub fn summary(results: &RunResults) -> String {
     }
     work_table(&mut out, &work_caption(results), &results.work_comparisons);
     thresholds(&mut out, results);
+    lints(&mut out, results);
     if let Some(r) = &results.regression {
         regression_table(&mut out, r);
     }
@@ -182,6 +183,29 @@ pub fn summary(results: &RunResults) -> String {
         let _ = writeln!(out, "\n</details>\n");
     }
     out
+}
+
+/// The baseline schema's lint findings, folded.
+fn lints(out: &mut String, results: &RunResults) {
+    if results.lints.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>Schema lints: {} finding(s)</summary>\n\n| rule | level | object | fix |\n|---|---|---|---|",
+        results.lints.len()
+    );
+    for l in &results.lints {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | {} |",
+            l.rule,
+            l.level,
+            l.object.replace('|', "\\|"),
+            l.fix.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
 }
 
 fn thresholds(out: &mut String, results: &RunResults) {

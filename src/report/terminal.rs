@@ -84,6 +84,16 @@ pub fn summary(results: &RunResults) -> String {
             );
         }
     }
+    if !results.lints.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nschema lints (baseline): {} finding(s)",
+            results.lints.len()
+        );
+        for l in &results.lints {
+            let _ = writeln!(out, "  {:<12} {:<30} {}", l.level, l.rule, l.object);
+        }
+    }
     if let Some(r) = &results.regression {
         // Only what the gate judges: the rest is in the reports.
         let with = |verdict: Verdict| -> Vec<String> {

@@ -57,7 +57,8 @@ display_as_serialized!(
     LoadMode,
     super::Design,
     super::Gate,
-    super::capacity::Growth
+    super::capacity::Growth,
+    super::LintLevel
 );
 
 #[cfg(test)]

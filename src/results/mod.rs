@@ -6,6 +6,7 @@ pub mod capacity;
 mod duet;
 pub mod exit;
 mod histogram;
+mod lint;
 mod load;
 mod observed;
 mod regression;
@@ -20,6 +21,7 @@ pub use duet::{DuetSeconds, Recorded, SecondPair};
 pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
 };
+pub use lint::{LintFinding, LintLevel};
 pub use load::{Arrivals, LoadMode, Protocol};
 pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
@@ -79,6 +81,10 @@ pub struct RunResults {
     pub thresholds: Vec<ThresholdResult>,
     /// This run's baseline against a stored run (`--baseline NAME`).
     pub regression: Option<Regression>,
+    /// The baseline's schema against splinter's rules (`unused_index` from
+    /// this run's index usage).
+    #[serde(default)]
+    pub lints: Vec<LintFinding>,
 }
 
 /// A phase as planned.

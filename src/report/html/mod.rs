@@ -228,6 +228,7 @@ fn overview(out: &mut String, r: &RunResults) {
         work(out, r);
         costs(out, r);
     }
+    lints(out, r);
     let warnings = r.warnings();
     if !warnings.is_empty() {
         let _ = writeln!(out, "<h3>Warnings</h3>\n<ul class=\"plain\">");
@@ -237,6 +238,29 @@ fn overview(out: &mut String, r: &RunResults) {
         let _ = writeln!(out, "</ul>");
     }
     errors(out, r);
+}
+
+/// The baseline schema's lint findings with their fixes.
+fn lints(out: &mut String, r: &RunResults) {
+    if r.lints.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Schema lints: {} finding(s)</h3>\n<table><tr><th class=\"l\">rule</th><th class=\"l\">level</th><th class=\"l\">object</th><th class=\"l\">fix</th></tr>",
+        r.lints.len()
+    );
+    for l in &r.lints {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            esc(&l.rule),
+            l.level,
+            esc(&l.object),
+            esc(&l.fix)
+        );
+    }
+    let _ = writeln!(out, "</table>");
 }
 
 /// The work table of the run's candidates.

@@ -59,12 +59,7 @@ impl Change<'_> {
             .map(|c| format!("{} {}", c.percentile, c.estimate.ratio_text()))
             .collect();
         if let Some(w) = self.work {
-            parts.push(format!(
-                "work {} ({:.1} -> {:.1} buffers per call)",
-                w.estimate.ratio_text(),
-                w.baseline_buffers_per_call,
-                w.candidate_buffers_per_call
-            ));
+            parts.push(format!("work {}", w.estimate.ratio_text()));
         }
         format!("{} {}", self.query, parts.join(", "))
     }
@@ -176,7 +171,7 @@ pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Adv
             " other"
         };
         sentence.push_str(&format!(
-            "; {open}{other} ratio(s) moved past the noise threshold but stayed undecided"
+            "; {open}{other} ratio(s) past the noise threshold undecided"
         ));
     }
     if let Some(baseline) = results.candidates.first() {

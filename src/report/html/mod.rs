@@ -63,7 +63,7 @@ td.l,th.l{text-align:left}td.l{overflow-wrap:anywhere}table{max-width:100%}tr td
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
 figure{margin:0}figure svg{width:100%;height:auto}.warn{color:#a15c00}.bad{color:#d62728;font-weight:600}.good{color:#2e8b3e;font-weight:600}
 code{background:#f3f3f3;padding:1px 4px;border-radius:3px}details{margin:6px 0}.kv td{text-align:left}
-nav a{margin-right:12px}.answer .lead{font-size:18px;font-weight:600;margin:12px 0 4px}.answer li{margin:3px 0}ul.plain{padding-left:18px}";
+nav a{margin-right:12px}.answer .lead{font-size:18px;font-weight:600;margin:12px 0 4px}.answer li{margin:3px 0}.answer figure svg{width:auto;max-width:100%}ul.plain{padding-left:18px}";
 
 /// The whole page.
 pub fn render(results: &RunResults) -> String {

@@ -3,6 +3,7 @@
 //! chart shares one code path.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::results::Latencies;
 use crate::results::Verdict;
@@ -186,20 +187,64 @@ pub fn line_chart(
             .map_err(|e| err(e.to_string()))?;
         let (xs, ys) = (x.scale, y.scale);
         let (xf, yf) = (x.format, y.format);
-        chart
-            .configure_mesh()
-            .x_desc(x.title.as_str())
+        let (x_log, y_log) = (matches!(xs, Scale::Log), matches!(ys, Scale::Log));
+        let (x_text, y_text) = (|v: &f64| xf(xs.unplot(*v)), |v: &f64| yf(ys.unplot(*v)));
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(x.title.as_str())
             .y_desc(y.title.as_str())
-            .x_labels(8)
-            .y_labels(8)
-            .x_label_formatter(&|v| xf(xs.unplot(*v)))
-            .y_label_formatter(&|v| yf(ys.unplot(*v)))
+            .x_labels(if x_log { 0 } else { 8 })
+            .y_labels(if y_log { 0 } else { 8 })
+            .x_label_formatter(&x_text)
+            .y_label_formatter(&y_text)
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 16))
             .light_line_style(RGBColor(0xee, 0xee, 0xee))
-            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
-            .draw()
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd));
+        // Log axes tick at values a reader rounds to (1, 2, 5 per decade),
+        // not at plotters' even steps in log space (3.16, 31.6).
+        if x_log {
+            mesh.disable_x_mesh();
+        }
+        if y_log {
+            mesh.disable_y_mesh();
+        }
+        mesh.draw().map_err(|e| err(e.to_string()))?;
+        let rule = RGBColor(0xe6, 0xe6, 0xe6).stroke_width(1);
+        let label = |anchor: (HPos, VPos)| {
+            TextStyle::from((FONT, 15).into_font()).pos(Pos::new(anchor.0, anchor.1))
+        };
+        for v in if x_log { log_ticks(x0, x1) } else { Vec::new() } {
+            let at = v.log10();
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(at, y0), (at, y1)],
+                    rule,
+                )))
+                .map_err(|e| err(e.to_string()))?;
+            let (px, py) = chart.backend_coord(&(at, y0));
+            root.draw(&Text::new(
+                xf(v),
+                (px, py + 8),
+                label((HPos::Center, VPos::Top)),
+            ))
             .map_err(|e| err(e.to_string()))?;
+        }
+        for v in if y_log { log_ticks(y0, y1) } else { Vec::new() } {
+            let at = v.log10();
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x0, at), (x1, at)],
+                    rule,
+                )))
+                .map_err(|e| err(e.to_string()))?;
+            let (px, py) = chart.backend_coord(&(x0, at));
+            root.draw(&Text::new(
+                yf(v),
+                (px - 8, py),
+                label((HPos::Right, VPos::Center)),
+            ))
+            .map_err(|e| err(e.to_string()))?;
+        }
         for (s, points) in series.iter().zip(plotted) {
             chart
                 .draw_series(LineSeries::new(points, s.color.stroke_width(2)))
@@ -489,6 +534,24 @@ pub fn ratios(
     Ok(svg)
 }
 
+/// Ticks of a log axis spanning `lo..hi` (log10): 1, 2 and 5 of every
+/// decade, thinned to whole decades (then every other one) when they would
+/// crowd.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let within = |steps: &[f64], every: i32| -> Vec<f64> {
+        ((lo.floor() as i32)..=(hi.ceil() as i32))
+            .filter(|k| k.rem_euclid(every) == 0)
+            .flat_map(|k| steps.iter().map(move |m| m * 10f64.powi(k)))
+            .filter(|v| (lo..=hi).contains(&v.log10()))
+            .collect()
+    };
+    [(&[1.0, 2.0, 5.0][..], 1), (&[1.0][..], 1), (&[1.0][..], 2)]
+        .into_iter()
+        .map(|(steps, every)| within(steps, every))
+        .find(|ticks| ticks.len() <= 8)
+        .unwrap_or_default()
+}
+
 /// Where a ratio axis may put its ticks, roundest first: values a reader
 /// rounds to.
 const RATIO_TICKS: [f64; 13] = [
@@ -511,6 +574,22 @@ fn ratio_ticks(extent: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_axes_tick_one_two_five_and_thin_out_over_many_decades() {
+        // 0.08 ms to 120 ms: four decades, too many for 1-2-5.
+        assert_eq!(
+            log_ticks(0.08f64.log10(), 120f64.log10()),
+            [0.1, 1.0, 10.0, 100.0]
+        );
+        // 0.3 ms to 9 ms.
+        assert_eq!(
+            log_ticks(0.3f64.log10(), 9f64.log10()),
+            [0.5, 1.0, 2.0, 5.0]
+        );
+        // Ten decades: every other one.
+        assert_eq!(log_ticks(0.0, 10.0).len(), 6);
+    }
 
     #[test]
     fn ratio_axes_tick_round_values_that_do_not_crowd() {

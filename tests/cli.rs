@@ -354,33 +354,53 @@ fn an_unknown_candidate_is_named() {
 /// way Ctrl-C does: a clear message, exit 3, the throwaway cluster removed.
 #[test]
 fn sigterm_stops_a_run_and_removes_its_cluster() {
-    use std::io::{BufRead, BufReader};
     let _shared = common::cluster();
+    let mut cluster = None;
+    // Large enough that seeding is still going when the signal comes.
+    let (code, rest) = terminated_when(&["seed", "--scale", "2"], |line| {
+        let Some(rest) = line.trim().strip_prefix("using throwaway cluster ") else {
+            return false;
+        };
+        let socket = rest.split(':').next().expect("socket path");
+        let folder = std::path::PathBuf::from(socket)
+            .parent()
+            .expect("cluster folder")
+            .to_owned();
+        assert!(folder.exists(), "{}", folder.display());
+        cluster = Some(folder);
+        true
+    });
+    assert_eq!(code, Some(3), "{rest}");
+    assert!(rest.contains("Error: terminated"), "{rest}");
+    let cluster = cluster.expect("a cluster started");
+    assert!(!cluster.exists(), "{} is removed", cluster.display());
+}
+
+/// Starts schemabench with `args`, reads its stderr until `ready` says so
+/// for a line, sends SIGTERM, and returns its exit code and the stderr that
+/// followed.
+fn terminated_when(args: &[&str], mut ready: impl FnMut(&str) -> bool) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("schemabench"))
         .env_remove("DATABASE_URL")
         .current_dir(common::repo_path(""))
-        // Large enough that seeding is still going when the signal comes.
-        .args(["seed", "--scale", "2"])
+        .args(args)
         .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
         .spawn()
         .expect("start schemabench");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut line = String::new();
-    let cluster = loop {
+    loop {
         line.clear();
         assert!(
             stderr.read_line(&mut line).expect("read stderr") > 0,
-            "schemabench ended before starting its cluster"
+            "schemabench ended before the moment to stop it"
         );
-        if let Some(rest) = line.trim().strip_prefix("using throwaway cluster ") {
-            let socket = rest.split(':').next().expect("socket path");
-            break std::path::PathBuf::from(socket)
-                .parent()
-                .expect("cluster folder")
-                .to_owned();
+        if ready(&line) {
+            break;
         }
-    };
-    assert!(cluster.exists(), "{}", cluster.display());
+    }
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -388,10 +408,7 @@ fn sigterm_stops_a_run_and_removes_its_cluster() {
     assert!(killed.success());
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).expect("rest of stderr");
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(3), "{rest}");
-    assert!(rest.contains("Error: terminated"), "{rest}");
-    assert!(!cluster.exists(), "{} is removed", cluster.display());
+    (child.wait().expect("wait").code(), rest)
 }
 
 /// Each phase reaches results.json as it ends, so a run stopped in its last
@@ -479,45 +496,23 @@ fn a_failing_migration_names_its_line_and_column() {
 /// copies it made (the seeded data stays for the next run to reuse).
 #[test]
 fn sigterm_on_an_existing_server_drops_the_runs_copies() {
-    use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("schemabench"))
-        .env_remove("DATABASE_URL")
-        .current_dir(common::repo_path(""))
-        .args([
-            "run",
-            "--scale",
-            "0.01",
-            "--seed",
-            "11",
-            "--candidates",
-            "feed_index,feed_index_partial",
-            "-T",
-            "2s",
-            "--database-url",
-        ])
-        .arg(common::database_url())
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start schemabench");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
+    let url = common::database_url();
+    let run = [
+        "run",
+        "--scale",
+        "0.01",
+        "--seed",
+        "11",
+        "--candidates",
+        "feed_index,feed_index_partial",
+        "-T",
+        "2s",
+        "--database-url",
+        &url,
+    ];
     // The copies exist once the first duet's warmup is over.
-    while !line.contains(".r1.warmup done:") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).expect("read stderr") > 0,
-            "schemabench ended before its first phase"
-        );
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("rest of stderr");
-    assert_eq!(child.wait().expect("wait").code(), Some(3), "{rest}");
+    let (code, rest) = terminated_when(&run, |line| line.contains(".r1.warmup done:"));
+    assert_eq!(code, Some(3), "{rest}");
     assert!(rest.contains("Error: terminated"), "{rest}");
     assert!(rest.contains("which this run had not finished"), "{rest}");
     let scenario = common::taleforge(11, 0.01);

@@ -210,40 +210,40 @@ pub fn line_chart(
         }
         mesh.draw().map_err(|e| err(e.to_string()))?;
         let rule = RGBColor(0xe6, 0xe6, 0xe6).stroke_width(1);
-        let label = |anchor: (HPos, VPos)| {
-            TextStyle::from((FONT, 15).into_font()).pos(Pos::new(anchor.0, anchor.1))
-        };
-        for v in if x_log { log_ticks(x0, x1) } else { Vec::new() } {
-            let at = v.log10();
+        // Each tick: its rule across the plot, where its label hangs, the
+        // label and how it is anchored there.
+        let x_ticks = (if x_log { log_ticks(x0, x1) } else { Vec::new() })
+            .into_iter()
+            .map(|v| {
+                let at = v.log10();
+                (
+                    [(at, y0), (at, y1)],
+                    (at, y0),
+                    xf(v),
+                    (0, 8),
+                    (HPos::Center, VPos::Top),
+                )
+            });
+        let y_ticks = (if y_log { log_ticks(y0, y1) } else { Vec::new() })
+            .into_iter()
+            .map(|v| {
+                let at = v.log10();
+                (
+                    [(x0, at), (x1, at)],
+                    (x0, at),
+                    yf(v),
+                    (-8, 0),
+                    (HPos::Right, VPos::Center),
+                )
+            });
+        for (ends, hang, text, (dx, dy), (h, v)) in x_ticks.chain(y_ticks) {
             chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(at, y0), (at, y1)],
-                    rule,
-                )))
+                .draw_series(std::iter::once(PathElement::new(ends.to_vec(), rule)))
                 .map_err(|e| err(e.to_string()))?;
-            let (px, py) = chart.backend_coord(&(at, y0));
-            root.draw(&Text::new(
-                xf(v),
-                (px, py + 8),
-                label((HPos::Center, VPos::Top)),
-            ))
-            .map_err(|e| err(e.to_string()))?;
-        }
-        for v in if y_log { log_ticks(y0, y1) } else { Vec::new() } {
-            let at = v.log10();
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x0, at), (x1, at)],
-                    rule,
-                )))
+            let (px, py) = chart.backend_coord(&hang);
+            let style = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(h, v));
+            root.draw(&Text::new(text, (px + dx, py + dy), style))
                 .map_err(|e| err(e.to_string()))?;
-            let (px, py) = chart.backend_coord(&(x0, at));
-            root.draw(&Text::new(
-                yf(v),
-                (px - 8, py),
-                label((HPos::Right, VPos::Center)),
-            ))
-            .map_err(|e| err(e.to_string()))?;
         }
         for (s, points) in series.iter().zip(plotted) {
             chart

@@ -5,6 +5,7 @@
 
 use super::analysis::measured;
 use crate::results::{CandidateResult, Comparison, RunResults, Verdict, WorkComparison};
+use crate::seed::size::human;
 
 /// Changes named per candidate before the rest are only counted.
 const SHOWN: usize = 3;
@@ -115,14 +116,7 @@ fn size_change(bytes: i64) -> String {
         return "no size change".to_owned();
     }
     let sign = if bytes < 0 { "-" } else { "+" };
-    let b = bytes.unsigned_abs() as f64;
-    if b >= 1e9 {
-        format!("{sign}{:.1} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{sign}{:.1} MB", b / 1e6)
-    } else {
-        format!("{sign}{:.0} kB", b / 1e3)
-    }
+    format!("{sign}{}", human(bytes.unsigned_abs()))
 }
 
 /// Seconds as the unit a reader expects: `18 ms`, `3.9 s`.

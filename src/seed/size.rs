@@ -120,15 +120,18 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
     Some(stat.blocks_available() * stat.fragment_size())
 }
 
-/// Bytes in a unit a reader takes in at a glance.
+/// Bytes in a unit a reader takes in at a glance: `62.1 GB`, `1.2 MB`,
+/// `172 kB`.
 pub fn human(bytes: u64) -> String {
     let b = bytes as f64;
     if b >= 1e12 {
         format!("{:.1} TB", b / 1e12)
     } else if b >= 1e9 {
         format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
     } else {
-        format!("{:.0} MB", b / 1e6)
+        format!("{:.0} kB", b / 1e3)
     }
 }
 

@@ -84,6 +84,92 @@ pub enum Command {
         after_help = "Examples:\n  schemabench lint scenarios/taleforge/scenario.toml\n  schemabench lint --results reports/taleforge/20261125T101500Z/results.json"
     )]
     Lint(LintArgs),
+    /// Which index to try: run the baseline once, ask HypoPG which indexes
+    /// the planner would use for the slowest queries (multi-column and
+    /// partial included), then measure the best few as candidates (duets,
+    /// rounds, work and latency verdicts) and write the winners as a
+    /// migration (advised_indexes.sql in the report).
+    #[command(
+        after_help = "Needs the HypoPG extension on the server (Debian: apt-get install postgresql-15-hypopg).\n\n\
+Examples:\n  schemabench advise --scale 0.1 -T 10s\n  schemabench advise --queries 3 --indexes 2 --budget 3m --migration supabase/migrations/20261126000000_advised_indexes.sql"
+    )]
+    Advise(AdviseArgs),
+    /// What a migration costs users while it runs: apply a candidate's DDL
+    /// (or a file's) a few seconds into the scenario's load and sample
+    /// pg_locks and pg_stat_activity: DDL time, locks held, requests
+    /// blocked by query, the longest wait, errors, per-second latency.
+    /// Every plain CREATE INDEX is measured again CONCURRENTLY, and the
+    /// report says which to ship. Writes migration.json, .md and .html.
+    #[command(
+        after_help = "Examples:\n  schemabench migrate --candidate feed_index --phase steady\n  schemabench migrate --sql supabase/migrations/20261126_feed_index.sql --at 3s -T 20s"
+    )]
+    Migrate(MigrateArgs),
+}
+
+/// Flags of `schemabench migrate`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("ddl").required(true).args(["candidate", "sql"]))]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The scenario candidate whose SQL to apply.
+    #[arg(long)]
+    pub candidate: Option<String>,
+    /// Or a file of SQL to apply (a migration).
+    #[arg(long, value_name = "FILE")]
+    pub sql: Option<PathBuf>,
+    /// The scenario phase whose load the DDL runs under [default: the first measured one].
+    #[arg(long)]
+    pub phase: Option<String>,
+    /// How long into the load the DDL starts.
+    #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
+    pub at: std::time::Duration,
+    /// Length of the load, replacing the phase's.
+    #[arg(short = 'T', long, value_parser = parse_duration_arg)]
+    pub duration: Option<std::time::Duration>,
+    /// Concurrent clients (closed loop) or the worker cap (open loop).
+    #[arg(short = 'c', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clients: Option<u32>,
+    /// Target arrivals per second: open loop.
+    #[arg(short = 'R', long)]
+    pub rate: Option<f64>,
+    /// The report folder [default: reports/<scenario>/migrate-<UTC time>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// Flags of `schemabench advise`.
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The slowest queries (by total time in the first run) to find indexes for.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub queries: u32,
+    /// Advised indexes to measure, at most (the planner's best first).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub indexes: u32,
+    /// Length of every phase of both runs, replacing the scenario's.
+    #[arg(short = 'T', long, value_parser = parse_duration_arg)]
+    pub duration: Option<std::time::Duration>,
+    /// Rounds of the measuring run [default: 3].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: Option<u32>,
+    /// Measuring time to spend at most: rounds go on while a verdict is open.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub budget: Option<std::time::Duration>,
+    /// The report folder of the measuring run [default: reports/<scenario>/<UTC time>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write the migration of the winners to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub migration: Option<PathBuf>,
+    #[command(flatten)]
+    pub criteria: CriteriaArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// Flags of `schemabench lint`.

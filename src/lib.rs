@@ -21,10 +21,13 @@
 //! pipeline   `run` end to end: seed -> candidates -> drive -> observe ->
 //!            compare -> gate -> write
 //! capacity   sweeps, rate search and growth, made of pipeline runs
+//! advise     indexes HypoPG shows the planner would use, then measured
+//! migrate    DDL applied under live load: lock waits, stalls, CONCURRENTLY
 //! cli        the command line
 //! commands   one file per subcommand, exit codes
 //! ```
 
+pub mod advise;
 pub mod candidate;
 pub mod capacity;
 pub mod cli;
@@ -34,6 +37,7 @@ pub mod drive;
 pub mod gate;
 pub mod lint;
 pub mod measure;
+pub mod migrate;
 pub mod observe;
 pub mod pg;
 pub mod pipeline;

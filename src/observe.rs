@@ -97,7 +97,8 @@ pub async fn plans(client: &Client, shared: &Shared, seed: u64) -> Vec<PlanSumma
         let request = shared
             .workload
             .request(index, &mut cell_rng(seed ^ index as u64));
-        let summary = match explain(client, shared, index, &request).await {
+        let summary = match explain(client, shared, &request, "analyze, buffers, format json").await
+        {
             Ok(json) => summarise(&query.name, &json),
             Err(e) => PlanSummary {
                 query: query.name.clone(),
@@ -110,13 +111,15 @@ pub async fn plans(client: &Client, shared: &Shared, seed: u64) -> Vec<PlanSumma
     out
 }
 
-async fn explain(
+/// `EXPLAIN (options)` of one request, as its query's role with its
+/// claims, in a transaction rolled back afterwards.
+pub async fn explain(
     client: &Client,
     shared: &Shared,
-    index: usize,
     request: &crate::drive::workload::Request,
+    options: &str,
 ) -> Result<serde_json::Value, tokio_postgres::Error> {
-    let query = &shared.workload.queries[index];
+    let query = &shared.workload.queries[request.query];
     client.batch_execute("begin").await?;
     let result = async {
         if query.role != Role::Postgres
@@ -143,10 +146,7 @@ async fn explain(
             .map(|v| v as &(dyn ToSql + Sync))
             .collect();
         let row = client
-            .query_one(
-                &format!("explain (analyze, buffers, format json) {}", query.sql),
-                &params,
-            )
+            .query_one(&format!("explain ({options}) {}", query.sql), &params)
             .await?;
         Ok(row.get::<_, serde_json::Value>(0))
     }

@@ -59,13 +59,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
         }
     }
     let out = args.out.clone().unwrap_or_else(|| {
-        std::path::PathBuf::from("reports")
-            .join(&scenario.spec.name)
-            .join(
-                chrono::Utc::now()
-                    .format("capacity-%Y%m%dT%H%M%SZ")
-                    .to_string(),
-            )
+        report::files::ReportDir::default_path(&scenario.spec.name, "capacity-")
     });
     let dir = report::files::ReportDir::at(out.clone())?;
     // The sweep's database and one per growth scale, each with a copy.

@@ -1,10 +1,12 @@
 //! One file per subcommand; this one dispatches and owns what they share:
 //! the server they open, usage errors about flags, and exit codes.
 
+mod advise;
 mod capacity;
 mod check;
 mod compare;
 mod lint;
+mod migrate;
 mod report;
 mod run;
 mod seed;
@@ -52,6 +54,14 @@ fn error_code(error: &anyhow::Error) -> u8 {
                     e.downcast_ref::<gate::GateError>()
                         .map(gate::GateError::exit_code)
                 })
+                .or_else(|| {
+                    e.downcast_ref::<crate::advise::AdviseError>()
+                        .map(crate::advise::AdviseError::exit_code)
+                })
+                .or_else(|| {
+                    e.downcast_ref::<crate::migrate::MigrateError>()
+                        .map(crate::migrate::MigrateError::exit_code)
+                })
                 .or_else(|| e.downcast_ref::<PgError>().map(PgError::exit_code))
         })
         .unwrap_or(exit::RUN_FAILED)
@@ -67,6 +77,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Standing> {
         Command::Capacity(args) => capacity::capacity(args).await.map(|()| Standing::Ok),
         Command::Report(args) => report::report(&args).map(|()| Standing::Ok),
         Command::Lint(args) => lint::lint(args).await,
+        Command::Advise(args) => advise::advise(args).await,
+        Command::Migrate(args) => migrate::migrate(args).await,
     }
 }
 

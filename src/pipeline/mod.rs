@@ -220,6 +220,7 @@ async fn measure(
         thresholds: Vec::new(),
         regression: None,
         lints: Vec::new(),
+        advice: Vec::new(),
     };
     drop(probe);
     // The machine's speed, before the load and (below) after it.
@@ -494,7 +495,8 @@ async fn observe_arms(
     Ok(())
 }
 
-fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
+/// What results files record of the scenario and its seeded data.
+pub fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
     ScenarioInfo {
         name: scenario.spec.name.clone(),
         file: scenario.path.display().to_string(),

@@ -62,6 +62,10 @@ pub const OUTPUTS: &[Output] = &[
         },
     },
     Output {
+        file: super::advice::MIGRATION_FILE,
+        render: super::advice::migration,
+    },
+    Output {
         file: "bencher.json",
         render: |r| json(&super::ci::bencher(r)),
     },
@@ -112,9 +116,7 @@ impl ReportDir {
     ) -> Result<Self, ReportError> {
         let path = match out {
             Some(p) => p.to_owned(),
-            None => PathBuf::from("reports")
-                .join(scenario)
-                .join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()),
+            None => Self::default_path(scenario, ""),
         };
         let dir = Self::at(path)?;
         for sub in [HISTOGRAMS_DIR, INTERVALS_DIR] {
@@ -130,6 +132,15 @@ impl ReportDir {
             }
         }
         Ok(dir)
+    }
+
+    /// `reports/<scenario>/<kind><UTC time>/`, where a command's outputs
+    /// go unless it is told otherwise.
+    pub fn default_path(scenario: &str, kind: &str) -> PathBuf {
+        PathBuf::from("reports").join(scenario).join(format!(
+            "{kind}{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        ))
     }
 
     /// An existing or new folder to render into (`schemabench report`).
@@ -192,6 +203,17 @@ impl ReportDir {
             &self.path.join(CAPACITY_HTML_FILE),
             &super::capacity::html(results),
         )
+    }
+
+    /// Writes a migration's results and its reports.
+    pub fn write_migration(
+        &self,
+        results: &crate::results::MigrationResults,
+    ) -> Result<(), ReportError> {
+        use super::migration::{MIGRATION_HTML, MIGRATION_JSON, MIGRATION_MD, html, markdown};
+        self.put_json(MIGRATION_JSON, results)?;
+        self.put(&self.path.join(MIGRATION_MD), &markdown(results))?;
+        self.put(&self.path.join(MIGRATION_HTML), &html(results))
     }
 
     /// Rewrites `results.json` alone: after every phase, so an interrupted

@@ -120,7 +120,7 @@ fn size_change(bytes: i64) -> String {
 }
 
 /// Seconds as the unit a reader expects: `18 ms`, `3.9 s`.
-fn duration(seconds: f64) -> String {
+pub fn duration(seconds: f64) -> String {
     if seconds < 1.0 {
         format!("{:.0} ms", seconds * 1000.0)
     } else {

@@ -122,6 +122,7 @@ pub fn summary(results: &RunResults) -> String {
     }
     work_table(&mut out, &work_caption(results), &results.work_comparisons);
     thresholds(&mut out, results);
+    advice(&mut out, results);
     lints(&mut out, results);
     if let Some(r) = &results.regression {
         regression_table(&mut out, r);
@@ -186,6 +187,28 @@ pub fn summary(results: &RunResults) -> String {
 }
 
 /// The baseline schema's lint findings, folded.
+/// The advised indexes, the planner's estimate beside the measurement.
+fn advice(out: &mut String, results: &RunResults) {
+    let rows = super::advice::rows(results);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### Advised indexes\n\nHypoPG showed the planner would use these on the slowest queries; each was then measured as a candidate. The winners are in `{}`.\n\n| {} |\n|{}",
+        super::advice::MIGRATION_FILE,
+        super::advice::HEADER.join(" | "),
+        "---|".repeat(super::advice::HEADER.len())
+    );
+    for row in &rows {
+        let mut cells = row.cells();
+        cells[0] = format!("`{}`", cells[0]);
+        cells[1] = format!("`{}`", cells[1]);
+        let _ = writeln!(out, "| {} |", cells.join(" | ").replace('\n', " "));
+    }
+    out.push('\n');
+}
+
 fn lints(out: &mut String, results: &RunResults) {
     if results.lints.is_empty() {
         return;

@@ -1,5 +1,6 @@
 //! Outputs of a run, each rendered from the one result model.
 
+pub mod advice;
 pub mod analysis;
 pub mod capacity;
 pub mod charts;
@@ -8,4 +9,5 @@ pub mod files;
 pub mod headline;
 pub mod html;
 pub mod markdown;
+pub mod migration;
 pub mod terminal;

@@ -84,6 +84,24 @@ pub fn summary(results: &RunResults) -> String {
             );
         }
     }
+    let advised = super::advice::rows(results);
+    if !advised.is_empty() {
+        let _ = writeln!(out, "\nadvised indexes (planner estimate, then measured):");
+        for row in &advised {
+            let _ = writeln!(
+                out,
+                "  {}\n    {:<22} planner {:<7} work {:<32} p50 {:<32} {} {}: {}",
+                row.index.definition,
+                row.gain.query,
+                row.planned,
+                row.work,
+                row.p50,
+                row.size,
+                row.built,
+                row.outcome_text()
+            );
+        }
+    }
     if !results.lints.is_empty() {
         let _ = writeln!(
             out,

@@ -2,12 +2,14 @@
 //! `results.json` holds and every other output is rendered from. Versioned,
 //! and pinned by `schemas/results.schema.json`.
 
+mod advice;
 pub mod capacity;
 mod duet;
 pub mod exit;
 mod histogram;
 mod lint;
 mod load;
+pub mod migration;
 mod observed;
 mod regression;
 mod verdict;
@@ -17,12 +19,14 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use advice::{AdvisedIndex, PlannedGain};
 pub use duet::{DuetSeconds, Recorded, SecondPair};
 pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
 };
 pub use lint::{LintFinding, LintLevel};
 pub use load::{Arrivals, LoadMode, Protocol};
+pub use migration::{BlockedQuery, MigrationResults, MigrationVariant, StaticWarning};
 pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
     StatementStats, WorkRound,
@@ -85,6 +89,9 @@ pub struct RunResults {
     /// this run's index usage).
     #[serde(default)]
     pub lints: Vec<LintFinding>,
+    /// Indexes `advise` proposed, each measured as the candidate of its name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advice: Vec<AdvisedIndex>,
 }
 
 /// A phase as planned.
@@ -392,6 +399,10 @@ mod tests {
             (
                 "capacity.schema.json",
                 schemars::schema_for!(capacity::CapacityResults),
+            ),
+            (
+                "migration.schema.json",
+                schemars::schema_for!(migration::MigrationResults),
             ),
         ];
         for (file, schema) in schemas {

@@ -228,6 +228,7 @@ fn overview(out: &mut String, r: &RunResults) {
         work(out, r);
         costs(out, r);
     }
+    advice(out, r);
     lints(out, r);
     let warnings = r.warnings();
     if !warnings.is_empty() {
@@ -238,6 +239,32 @@ fn overview(out: &mut String, r: &RunResults) {
         let _ = writeln!(out, "</ul>");
     }
     errors(out, r);
+}
+
+/// The advised indexes, the planner's estimate beside the measurement.
+fn advice(out: &mut String, r: &RunResults) {
+    let rows = crate::report::advice::rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Advised indexes</h3>\n<p>HypoPG showed the planner would use these on the slowest queries; each was then measured as a candidate. The winners are in <code>{}</code>.</p>\n<table><tr>{}</tr>",
+        crate::report::advice::MIGRATION_FILE,
+        crate::report::advice::HEADER
+            .iter()
+            .map(|h| format!("<th class=\"l\">{h}</th>"))
+            .collect::<String>()
+    );
+    for row in &rows {
+        let cells: String = row
+            .cells()
+            .iter()
+            .map(|c| format!("<td class=\"l\">{}</td>", esc(c)))
+            .collect();
+        let _ = writeln!(out, "<tr>{cells}</tr>");
+    }
+    let _ = writeln!(out, "</table>");
 }
 
 /// The baseline schema's lint findings with their fixes.

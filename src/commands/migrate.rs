@@ -1,0 +1,87 @@
+//! `migrate`: a migration's DDL under the scenario's live load.
+
+use anyhow::Context;
+
+use super::{check_room, finish_server, flag_error, open_server};
+use crate::cli::MigrateArgs;
+use crate::gate::Standing;
+use crate::migrate::{self, MigrateOptions};
+use crate::report;
+
+/// Measures the DDL as written and (for index builds) concurrently, prints
+/// what users felt and which to ship; exits 3 when the DDL failed.
+pub async fn migrate(args: MigrateArgs) -> anyhow::Result<Standing> {
+    let scenario = args.data.load()?;
+    let (sql, source) = match (&args.candidate, &args.sql) {
+        (Some(name), _) => {
+            let Some(spec) = scenario.spec.candidates.iter().find(|c| &c.name == name) else {
+                let known: Vec<&str> = scenario
+                    .spec
+                    .candidates
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                return Err(flag_error(
+                    "--candidate",
+                    name.clone(),
+                    &format!(
+                        "expected one of the scenario's candidates: {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            let dir = scenario.path.parent().unwrap_or(std::path::Path::new("."));
+            let candidate = crate::candidate::Candidate::from_spec(spec, dir)
+                .with_context(|| format!("reading candidate {name}'s SQL"))?;
+            (candidate.sql, format!("candidate {name}"))
+        }
+        (None, Some(path)) => (
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        (None, None) => {
+            return Err(flag_error(
+                "--candidate",
+                String::new(),
+                "expected --candidate or --sql",
+            ));
+        }
+    };
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(flag_error(
+            "--rate",
+            rate.to_string(),
+            "expected arrivals per second greater than 0",
+        ));
+    }
+    let options = MigrateOptions {
+        phase: args.phase.clone(),
+        overrides: crate::drive::engine::PhaseOverrides {
+            duration: args.duration,
+            clients: args.clients,
+            rate: args.rate,
+        },
+        at: args.at,
+        out: args.out.clone(),
+        progress: true,
+    };
+    migrate::check(&scenario, &sql, &options)?;
+    // The template and one copy at a time.
+    check_room(&args.server, &scenario, 2.0)?;
+    let server = open_server(&args.server).await?;
+    let (results, dir) = migrate::migrate(&server, &scenario, &sql, &source, &options)
+        .await
+        .with_context(|| format!("measuring {source} under load"))?;
+    print!("{}", report::migration::terminal(&results));
+    println!(
+        "\nreport: {}",
+        dir.path.join(report::migration::MIGRATION_HTML).display()
+    );
+    finish_server(server, &args.server, &results.scenario.database);
+    if let Some(failed) = results.variants.iter().find_map(|v| v.ddl_error.as_ref()) {
+        anyhow::bail!("the migration failed: {failed}");
+    }
+    Ok(Standing::Ok)
+}

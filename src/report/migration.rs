@@ -1,0 +1,202 @@
+//! The report of a migration under load: the advice first, the static
+//! warnings, then per way of applying it what users felt (blocked
+//! requests by query, the longest wait, errors) and the per-second
+//! latency around the DDL.
+
+use std::fmt::Write;
+
+use super::charts::{self, Axis, Scale, Series};
+use super::html::{STYLE, esc, figure};
+use crate::results::{MigrationResults, MigrationVariant};
+
+pub const MIGRATION_JSON: &str = "migration.json";
+pub const MIGRATION_MD: &str = "migration.md";
+pub const MIGRATION_HTML: &str = "migration.html";
+
+/// One line per fact of a way, shared by the terminal and Markdown.
+fn facts(v: &MigrationVariant) -> Vec<String> {
+    let mut out = vec![format!(
+        "DDL {} ({}){}",
+        super::headline::duration(v.ddl_seconds),
+        if v.one_transaction {
+            "one transaction"
+        } else {
+            "statement by statement"
+        },
+        match &v.ddl_error {
+            Some(e) => format!(", FAILED: {e}"),
+            None => String::new(),
+        }
+    )];
+    if !v.locks_held.is_empty() {
+        out.push(format!("held {}", v.locks_held.join(", ")));
+    }
+    if v.ddl_waited_ms > 0.0 {
+        out.push(format!(
+            "the DDL itself waited {:.0} ms for its lock",
+            v.ddl_waited_ms
+        ));
+    }
+    out.push(if v.samples == 0 {
+        format!(
+            "the DDL finished before the first look at the lock tables (every {} ms)",
+            crate::results::migration::SAMPLE_EVERY_MS
+        )
+    } else {
+        format!(
+            "{} request(s) blocked (at most {} at once, longest wait {:.0} ms; {} looks at the lock tables)",
+            v.blocked_requests(),
+            v.most_blocked_at_once,
+            v.longest_wait_ms,
+            v.samples
+        )
+    });
+    for b in &v.blocked {
+        out.push(format!(
+            "  {}: {} blocked, longest {:.0} ms",
+            b.query, b.requests, b.longest_wait_ms
+        ));
+    }
+    out.push(format!(
+        "{} requests in the phase, {} errors, {} timeouts",
+        v.requests, v.errors, v.timeouts
+    ));
+    out
+}
+
+/// The worst latency of each second, all queries together, ms.
+fn worst_per_second(v: &MigrationVariant) -> Vec<(f64, f64)> {
+    let mut by_second: std::collections::BTreeMap<u64, u64> = Default::default();
+    for p in &v.timeline {
+        let worst = by_second.entry(p.second).or_insert(0);
+        *worst = (*worst).max(p.max_us);
+    }
+    by_second
+        .into_iter()
+        .map(|(s, us)| (s as f64, us as f64 / 1000.0))
+        .collect()
+}
+
+/// The terminal's account.
+pub fn terminal(r: &MigrationResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "migration {} under {} ({} clients), DDL at {:.1} s:",
+        r.source, r.load.name, r.load.clients, r.ddl_at_s
+    );
+    for w in &r.warnings {
+        let _ = writeln!(out, "  warning line {}: {}: {}", w.line, w.rule, w.message);
+    }
+    for v in &r.variants {
+        let _ = writeln!(out, "\n{}:", v.name);
+        for f in facts(v) {
+            let _ = writeln!(out, "  {f}");
+        }
+    }
+    let _ = writeln!(out, "\nanswer:\n  {}", r.advice);
+    out
+}
+
+/// `migration.md`.
+pub fn markdown(r: &MigrationResults) -> String {
+    let mut out = format!(
+        "# Migration under load: {}\n\n**{}**\n\n{} at scale {}, load `{}` ({} clients), the DDL {:.1} s into it.\n",
+        r.source,
+        r.advice,
+        r.scenario.name,
+        r.scenario.scale,
+        r.load.name,
+        r.load.clients,
+        r.ddl_at_s
+    );
+    if !r.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Static warnings\n\n| line | rule | statement | why |\n|---|---|---|---|"
+        );
+        for w in &r.warnings {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | `{}` | {} |",
+                w.line,
+                w.rule,
+                w.statement.replace('|', "\\|"),
+                w.message
+            );
+        }
+    }
+    for v in &r.variants {
+        let _ = writeln!(out, "\n## {}\n\n```sql\n{}\n```\n", v.name, v.sql);
+        for f in facts(v) {
+            let _ = writeln!(out, "- {}", f.trim_start());
+        }
+    }
+    out
+}
+
+/// `migration.html`: the same, with the worst latency of each second.
+pub fn html(r: &MigrationResults) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>schemabench migration: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Migration under load: {}</h1>\n<p class=\"sub\">{} at scale {} · load {} ({} clients) · DDL at {:.1} s</p>\n<p><strong>{}</strong></p>",
+        esc(&r.source),
+        esc(&r.source),
+        esc(&r.scenario.name),
+        r.scenario.scale,
+        esc(&r.load.name),
+        r.load.clients,
+        r.ddl_at_s,
+        esc(&r.advice)
+    );
+    let series: Vec<Series> = r
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Series {
+            name: format!(
+                "{} (DDL {:.1}-{:.1} s)",
+                v.name,
+                r.ddl_at_s,
+                r.ddl_at_s + v.ddl_seconds
+            ),
+            color: charts::color(i),
+            points: worst_per_second(v),
+        })
+        .collect();
+    figure(
+        &mut out,
+        charts::line_chart(
+            "Worst latency of each second, all queries",
+            &Axis::new("seconds into the load", Scale::Linear, charts::format_count),
+            &Axis::new("max latency (ms, log scale)", Scale::Log, charts::format_ms),
+            &series,
+        ),
+    );
+    if !r.warnings.is_empty() {
+        let _ = writeln!(out, "<h3>Static warnings</h3>\n<ul class=\"plain\">");
+        for w in &r.warnings {
+            let _ = writeln!(
+                out,
+                "<li class=\"warn\">line {}: <code>{}</code>: {}</li>",
+                w.line,
+                esc(&w.rule),
+                esc(&w.message)
+            );
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+    for v in &r.variants {
+        let _ = writeln!(
+            out,
+            "<h3>{}</h3>\n<pre>{}</pre>\n<ul class=\"plain\">",
+            esc(&v.name),
+            esc(&v.sql)
+        );
+        for f in facts(v) {
+            let _ = writeln!(out, "<li>{}</li>", esc(f.trim_start()));
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}

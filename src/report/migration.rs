@@ -44,7 +44,7 @@ fn facts(v: &MigrationVariant) -> Vec<String> {
         )
     } else {
         format!(
-            "{} request(s) blocked (at most {} at once, longest wait {:.0} ms; {} looks at the lock tables)",
+            "{} request(s) blocked (at most {} at once, longest wait {:.0} ms; lock tables read {} times)",
             v.blocked_requests(),
             v.most_blocked_at_once,
             v.longest_wait_ms,

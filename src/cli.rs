@@ -52,7 +52,7 @@ pub enum Command {
     /// Seed (or reuse) the data, run the load phases as real Supabase users,
     /// print a latency summary and write reports/<scenario>/<time>/.
     #[command(
-        after_help = "Examples:\n  schemabench run --scale 0.1 -T 10s\n  schemabench run -c 32 -R 300 -M prepared -P 5\n  schemabench run --candidates feed_index --budget 5m\n  schemabench run --against-migrations ../main/supabase/migrations --export-markdown pr-comment.md\n  schemabench run --baseline-only --rounds 5 --save-baseline nightly"
+        after_help = "Examples:\n  schemabench run --scale 0.1 -T 10s\n  schemabench run -c 32 -R 300 -M prepared -P 5\n  schemabench run --candidates feed_index --budget 5m\n  schemabench run --candidates group:pagination\n  schemabench run --against-migrations ../main/supabase/migrations --export-markdown pr-comment.md\n  schemabench run --baseline-only --rounds 5 --save-baseline nightly"
     )]
     Run(RunArgs),
     /// Judge NEW against OLD (two results.json files) with the candidates'
@@ -383,7 +383,9 @@ pub struct RunArgs {
     /// would overrun the budget.
     #[arg(long, value_parser = parse_duration_arg)]
     pub budget: Option<std::time::Duration>,
-    /// Run only these candidates (comma-separated; the baseline always runs).
+    /// Run only these candidates (comma-separated; the baseline always
+    /// runs); `group:NAME` names every candidate of a group. Without it,
+    /// the candidates outside any group run.
     #[arg(long, value_delimiter = ',')]
     pub candidates: Option<Vec<String>>,
     /// Compare nothing: run the baseline only.

@@ -344,7 +344,7 @@ fn an_unknown_candidate_is_named() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--candidates nope: no candidate of that name",
+            "--candidates nope: no candidate or group of that name",
         ))
         .stderr(predicate::str::contains("feed_index"))
         .stderr(predicate::str::contains("using server").not());

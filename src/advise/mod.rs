@@ -146,6 +146,7 @@ pub async fn advise(
             file: None,
             settings: Default::default(),
             queries: Default::default(),
+            group: None,
         })
         .collect();
     let measuring = RunOptions {

@@ -81,13 +81,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         }
         None => None,
     };
-    pipeline::check_candidates(&scenario, options.only.as_deref())?;
+    let chosen = pipeline::chosen(&scenario, options.only.as_deref())?.len();
     // The seeded template(s), a copy per configuration and, in duets, the
     // baseline's twin beside every candidate after the first.
     let configurations = match (&options.against, &options.only) {
         (Some(_), _) => 2,
-        (None, Some(only)) => 1 + only.len(),
-        (None, None) => 1 + scenario.spec.candidates.len(),
+        (None, _) => 1 + chosen,
     };
     let twins = match options.design {
         crate::results::Design::Duet => configurations.saturating_sub(2),

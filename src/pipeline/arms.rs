@@ -13,6 +13,7 @@ use crate::drive::session::Shared;
 use crate::pg::{PgError, Server};
 use crate::report::files::ReportDir;
 use crate::scenario::Scenario;
+use crate::scenario::spec::CandidateSpec;
 use crate::scenario::workload::{Protocol, WorkloadSpec};
 use crate::seed::SeedReport;
 use crate::seed::plan::DataPlan;
@@ -177,37 +178,50 @@ pub(super) fn select_candidates(
     only: Option<&[String]>,
 ) -> Result<Vec<Candidate>, RunError> {
     let dir = scenario.path.parent().unwrap_or(std::path::Path::new("."));
-    check_candidates(scenario, only)?;
     let mut out = vec![Candidate::baseline()];
-    for spec in &scenario.spec.candidates {
-        if only.is_none_or(|o| o.contains(&spec.name)) {
-            out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
-        }
+    for spec in chosen(scenario, only)? {
+        out.push(Candidate::from_spec(spec, dir).map_err(RunError::Timeline)?);
     }
     Ok(out)
 }
 
-/// Refuses a name in `only` that is neither the baseline nor one of the
-/// scenario's candidates: callable before any server is touched.
-pub fn check_candidates(scenario: &Scenario, only: Option<&[String]>) -> Result<(), RunError> {
-    if let Some(only) = only
-        && let Some(unknown) = only.iter().find(|n| {
-            n.as_str() != candidate::BASELINE
-                && !scenario.spec.candidates.iter().any(|c| &c.name == *n)
-        })
+/// The scenario candidates a run measures: by default those outside any
+/// group; with `only`, the named ones and every member of each
+/// `group:NAME`. Refuses a name or group the scenario lacks: callable
+/// before any server is touched.
+pub fn chosen<'a>(
+    scenario: &'a Scenario,
+    only: Option<&[String]>,
+) -> Result<Vec<&'a CandidateSpec>, RunError> {
+    let all = &scenario.spec.candidates;
+    let Some(only) = only else {
+        return Ok(all.iter().filter(|c| c.group.is_none()).collect());
+    };
+    let picks = |c: &CandidateSpec, n: &str| match n.strip_prefix("group:") {
+        Some(group) => c.group.as_deref() == Some(group),
+        None => c.name == n,
+    };
+    if let Some(unknown) = only
+        .iter()
+        .find(|n| n.as_str() != candidate::BASELINE && !all.iter().any(|c| picks(c, n)))
     {
-        let known: Vec<&str> = scenario
-            .spec
-            .candidates
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
+        let mut known: Vec<String> = all.iter().map(|c| c.name.clone()).collect();
+        for c in all {
+            if let Some(g) = &c.group
+                && !known.contains(&format!("group:{g}"))
+            {
+                known.push(format!("group:{g}"));
+            }
+        }
         return Err(RunError::UnknownCandidate(
             unknown.clone(),
             known.join(", "),
         ));
     }
-    Ok(())
+    Ok(all
+        .iter()
+        .filter(|c| only.iter().any(|n| picks(c, n)))
+        .collect())
 }
 
 /// The workload with a candidate's query replacements.
@@ -219,4 +233,48 @@ fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
         }
     }
     spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> Scenario {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("m.sql"), "create table t (id int);").expect("migration");
+        let text = "name = \"groups\"\nmigrations = [\"m.sql\"]\n\
+                    [tables.t]\nrows = 1\n[tables.t.columns]\nid = { gen = \"int\", min = 1, max = 9 }\n\
+                    [[candidates]]\nname = \"a\"\nsql = \"select 1\"\n\
+                    [[candidates]]\nname = \"b\"\ngroup = \"pages\"\nsql = \"select 1\"\n\
+                    [[candidates]]\nname = \"c\"\ngroup = \"pages\"\nsql = \"select 1\"\n\
+                    [[candidates]]\nname = \"d\"\ngroup = \"costs\"\nsql = \"select 1\"\n";
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).expect("scenario");
+        Scenario::load(&path).expect("valid")
+    }
+
+    fn names(picked: Vec<&CandidateSpec>) -> Vec<&str> {
+        picked.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    #[test]
+    fn groups_run_only_when_asked_and_unknown_names_are_refused() {
+        let s = scenario();
+        assert_eq!(names(chosen(&s, None).expect("default")), ["a"]);
+        let ask = |only: &[&str]| {
+            let only: Vec<String> = only.iter().map(|n| n.to_string()).collect();
+            chosen(&s, Some(&only)).map(names)
+        };
+        assert_eq!(ask(&["group:pages"]).expect("group"), ["b", "c"]);
+        assert_eq!(ask(&["d", "a"]).expect("names"), ["a", "d"]);
+        assert_eq!(
+            ask(&["baseline"]).expect("baseline only"),
+            Vec::<&str>::new()
+        );
+        let err = ask(&["group:nope"]).expect_err("no such group");
+        assert_eq!(
+            err.to_string(),
+            "--candidates group:nope: no candidate or group of that name in the scenario (known: a, b, c, d, group:pages, group:costs)"
+        );
+    }
 }

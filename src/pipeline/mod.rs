@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 
-pub use arms::check_candidates;
+pub use arms::chosen;
 use arms::{Arm, Setting, prepare_arms, renew, reopened, select_candidates};
 pub use options::{Against, RunError, RunOptions, run_key};
 use schedule::sittings;

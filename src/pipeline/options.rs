@@ -29,7 +29,7 @@ pub enum RunError {
     Report(#[from] ReportError),
     #[error("cannot start the timeline collector or read a candidate file: {0}")]
     Timeline(std::io::Error),
-    #[error("--candidates {0}: no candidate of that name in the scenario (candidates: {1})")]
+    #[error("--candidates {0}: no candidate or group of that name in the scenario (known: {1})")]
     UnknownCandidate(String, String),
     #[error(transparent)]
     Candidate(#[from] CandidateError),

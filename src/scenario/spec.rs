@@ -84,6 +84,10 @@ pub struct CandidateSpec {
     /// (same parameters), e.g. to read a materialized view.
     #[serde(default)]
     pub queries: BTreeMap<String, String>,
+    /// A named group (lowercase letters, digits, underscores): grouped
+    /// candidates run only when asked (`--candidates group:NAME`), so a
+    /// scenario can keep more questions than its default run answers.
+    pub group: Option<String>,
 }
 
 fn default_seed() -> u64 {

@@ -144,6 +144,15 @@ fn check_candidates(spec: &ScenarioSpec, dir: &Path, path: &KeyPath) -> Check {
             return Err(Problem::new(cp.key("name"), "expected a unique name of lowercase letters, digits and underscores, other than `baseline`")
                 .with_value(format!("{:?}", c.name)));
         }
+        if let Some(group) = &c.group
+            && !is_identifier(group)
+        {
+            return Err(Problem::new(
+                cp.key("group"),
+                "expected a group name of lowercase letters, digits and underscores",
+            )
+            .with_value(format!("{group:?}")));
+        }
         if let Some(file) = &c.file {
             if !c.sql.is_empty() {
                 return Err(Problem::new(

@@ -64,7 +64,7 @@ pub enum Command {
     /// Render every report (HTML, Markdown, CI formats, .hgrm) again from a
     /// results.json, without a database.
     #[command(
-        after_help = "Example:\n  schemabench report reports/taleforge/20261125T101500Z/results.json --out /tmp/again"
+        after_help = "Examples:\n  schemabench report reports/taleforge/20261125T101500Z/results.json --out /tmp/again\n  schemabench report reports/taleforge/20261125T101500Z/results.json --playbook scenarios/taleforge/README.md"
     )]
     Report(ReportArgs),
     /// How far the schema scales: a concurrency sweep with a Universal
@@ -101,7 +101,7 @@ Examples:\n  schemabench advise --scale 0.1 -T 10s\n  schemabench advise --queri
     /// Every plain CREATE INDEX is measured again CONCURRENTLY, and the
     /// report says which to ship. Writes migration.json, .md and .html.
     #[command(
-        after_help = "Examples:\n  schemabench migrate --candidate feed_index --phase steady\n  schemabench migrate --sql supabase/migrations/20261126_feed_index.sql --at 3s -T 20s"
+        after_help = "Examples:\n  schemabench migrate --candidate feed_index --phase steady\n  schemabench migrate --sql supabase/migrations/20261126_feed_index.sql --at 3s -T 20s\n  schemabench migrate --on usage_matview --sql refresh.sql"
     )]
     Migrate(MigrateArgs),
 }
@@ -118,6 +118,10 @@ pub struct MigrateArgs {
     /// Or a file of SQL to apply (a migration).
     #[arg(long, value_name = "FILE")]
     pub sql: Option<PathBuf>,
+    /// Apply it to this candidate's copy (its SQL applied first, its query
+    /// replacements in the load) instead of the baseline's.
+    #[arg(long, value_name = "CANDIDATE")]
+    pub on: Option<String>,
     /// The scenario phase whose load the DDL runs under [default: the first measured one].
     #[arg(long)]
     pub phase: Option<String>,
@@ -266,6 +270,10 @@ pub struct ReportArgs {
     /// Where to write the outputs [default: beside RESULTS].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also rewrite the playbook table in FILE (between its markers) with
+    /// this run's candidates: their rows replaced or added, others kept.
+    #[arg(long, value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
 }
 
 /// When a difference counts (candidates, baselines, compare).

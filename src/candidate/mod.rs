@@ -12,6 +12,7 @@ use crate::pg::database::{self, Marker, SeedState};
 use crate::pg::{PgError, QueryContext, Server, quote_ident};
 use crate::results::{CandidateCost, RelationSize};
 use crate::scenario::spec::CandidateSpec;
+use crate::scenario::workload::WorkloadSpec;
 
 /// The name of the unchanged configuration.
 pub const BASELINE: &str = "baseline";
@@ -38,10 +39,16 @@ impl Candidate {
         }
     }
 
-    /// From a validated spec, reading its SQL file (relative to `dir`).
+    /// From a validated spec: its SQL file (relative to `dir`), then its
+    /// `sql`, so a variant of a file's change adds only what differs.
     pub fn from_spec(spec: &CandidateSpec, dir: &Path) -> std::io::Result<Self> {
         let sql = match &spec.file {
-            Some(file) => std::fs::read_to_string(dir.join(file))?,
+            Some(file) if spec.sql.trim().is_empty() => std::fs::read_to_string(dir.join(file))?,
+            Some(file) => format!(
+                "{}\n;\n{}",
+                std::fs::read_to_string(dir.join(file))?,
+                spec.sql
+            ),
             None => spec.sql.clone(),
         };
         Ok(Self {
@@ -51,6 +58,17 @@ impl Candidate {
             settings: spec.settings.clone(),
             queries: spec.queries.clone(),
         })
+    }
+
+    /// The workload as this candidate runs it: its query replacements in.
+    pub fn workload(&self, spec: &WorkloadSpec) -> WorkloadSpec {
+        let mut spec = spec.clone();
+        for q in &mut spec.queries {
+            if let Some(sql) = self.queries.get(&q.name) {
+                q.sql = sql.clone();
+            }
+        }
+        spec
     }
 }
 

@@ -79,6 +79,10 @@ pub struct MigrateOptions {
     pub at: Duration,
     pub out: Option<std::path::PathBuf>,
     pub progress: bool,
+    /// The configuration the DDL runs on [default: the baseline]: a
+    /// candidate's copy, with its query replacements in the load (to
+    /// refresh its materialized view under load, say).
+    pub on: Option<Candidate>,
 }
 
 /// One way to apply the DDL.
@@ -171,6 +175,8 @@ pub async fn migrate(
             scenario.path.display().to_string(),
         ));
     };
+    let on = options.on.clone().unwrap_or_else(Candidate::baseline);
+    let workload = &on.workload(workload);
     let names: Vec<String> = workload.queries.iter().map(|q| q.name.clone()).collect();
     let ways = ways(&statements);
     let dir = ReportDir::at(
@@ -244,6 +250,7 @@ pub async fn migrate(
         started_at: chrono::Utc::now().to_rfc3339(),
         scenario: crate::pipeline::scenario_info(scenario, &seeded),
         source: source.to_owned(),
+        on: on.name.clone(),
         load: phase.planned(),
         ddl_at_s: options.at.as_secs_f64(),
         warnings: statements.iter().flat_map(Statement::warnings).collect(),

@@ -72,7 +72,7 @@ async fn arm(
     let shared = drive::shared(
         server,
         &prepared.database,
-        &with_overrides(workload, &prepared.candidate),
+        &prepared.candidate.workload(workload),
         Arc::clone(plan),
         protocol,
     )
@@ -222,17 +222,6 @@ pub fn chosen<'a>(
         .iter()
         .filter(|c| only.iter().any(|n| picks(c, n)))
         .collect())
-}
-
-/// The workload with a candidate's query replacements.
-fn with_overrides(spec: &WorkloadSpec, candidate: &Candidate) -> WorkloadSpec {
-    let mut spec = spec.clone();
-    for q in &mut spec.queries {
-        if let Some(sql) = candidate.queries.get(&q.name) {
-            q.sql = sql.clone();
-        }
-    }
-    spec
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! beside what the run measured on the same queries, and the winners as a
 //! migration ready to commit.
 
-use crate::results::{AdvisedIndex, CandidateResult, PlannedGain, RunResults, Verdict};
-use crate::seed::size::human;
+use crate::results::{AdvisedIndex, PlannedGain, RunResults, Verdict};
 
 /// The migration `advise` writes beside its report.
 pub const MIGRATION_FILE: &str = "advised_indexes.sql";
@@ -53,7 +52,6 @@ fn verdict_text(ratio: String, verdict: Verdict) -> String {
 
 /// Every advised index's rows, in the order advised.
 pub fn rows(results: &RunResults) -> Vec<Row<'_>> {
-    let baseline = results.candidates.first();
     let mut out = Vec::new();
     for index in &results.advice {
         let candidate = results
@@ -103,7 +101,9 @@ pub fn rows(results: &RunResults) -> Vec<Row<'_>> {
                 (true, false) => Outcome::Mixed,
                 (false, _) => Outcome::NotFaster,
             };
-            let (size, built) = cost(candidate, baseline);
+            let (size, built) = candidate
+                .map(|c| super::headline::cost(results, c))
+                .unwrap_or_else(|| ("?".to_owned(), "?".to_owned()));
             out.push(Row {
                 index,
                 gain,
@@ -121,27 +121,6 @@ pub fn rows(results: &RunResults) -> Vec<Row<'_>> {
         }
     }
     out
-}
-
-/// The measured size change and build time of an index's candidate.
-fn cost(
-    candidate: Option<&CandidateResult>,
-    baseline: Option<&CandidateResult>,
-) -> (String, String) {
-    match (candidate, baseline) {
-        (Some(c), Some(b)) => {
-            let grew = c.cost.database_bytes - b.cost.database_bytes;
-            (
-                format!(
-                    "{}{}",
-                    if grew < 0 { "-" } else { "+" },
-                    human(grew.unsigned_abs())
-                ),
-                format!("{:.0} ms", c.cost.ddl_seconds * 1000.0),
-            )
-        }
-        _ => ("?".to_owned(), "?".to_owned()),
-    }
 }
 
 /// The header and cells of the advice table, shared by every format.

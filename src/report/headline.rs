@@ -128,25 +128,36 @@ pub fn duration(seconds: f64) -> String {
     }
 }
 
-/// The advice on one candidate and the sentence that gives it.
-pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Advice, String) {
-    let gains = changes(results, &candidate.name, Verdict::Faster);
-    let costs = changes(results, &candidate.name, Verdict::Slower);
+/// What a run called for one candidate: the advice, its called gains and
+/// costs as text, and how many ratios stayed undecided.
+pub struct Called {
+    pub advice: Advice,
+    pub faster: String,
+    pub slower: String,
+    pub undecided: usize,
+}
+
+impl Advice {
+    /// The advice as a verdict column reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Advice::Unchanged => "No measured change",
+            other => other.word(),
+        }
+    }
+}
+
+/// The called changes of one candidate.
+pub fn called(results: &RunResults, candidate: &str) -> Called {
+    let gains = changes(results, candidate, Verdict::Faster);
+    let costs = changes(results, candidate, Verdict::Slower);
     let advice = match (gains.is_empty(), costs.is_empty()) {
         (false, true) => Advice::Ship,
         (false, false) => Advice::Weigh,
         (true, false) => Advice::Reject,
         (true, true) => Advice::Unchanged,
     };
-    let mut sentence = format!("{} {}", advice.word(), candidate.name);
-    if !gains.is_empty() {
-        sentence.push_str(&format!(": faster {}", listed(&gains)));
-    }
-    if !costs.is_empty() {
-        let lead = if gains.is_empty() { ":" } else { "; but" };
-        sentence.push_str(&format!("{lead} slower {}", listed(&costs)));
-    }
-    let open = results
+    let undecided = results
         .comparisons
         .iter()
         .map(|c| (&c.candidate, c.estimate.verdict))
@@ -156,24 +167,55 @@ pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Adv
                 .iter()
                 .map(|w| (&w.candidate, w.estimate.verdict)),
         )
-        .filter(|(c, v)| **c == candidate.name && *v == Verdict::Inconclusive)
+        .filter(|(c, v)| *c == candidate && *v == Verdict::Inconclusive)
         .count();
-    if open > 0 {
+    Called {
+        advice,
+        faster: listed(&gains),
+        slower: listed(&costs),
+        undecided,
+    }
+}
+
+/// The measured size change and build time of a candidate, as text.
+pub fn cost(results: &RunResults, candidate: &CandidateResult) -> (String, String) {
+    let size = results
+        .candidates
+        .first()
+        .map(|b| size_change(candidate.cost.database_bytes - b.cost.database_bytes))
+        .unwrap_or_default();
+    (size, duration(candidate.cost.ddl_seconds))
+}
+
+/// The advice on one candidate and the sentence that gives it.
+pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Advice, String) {
+    let Called {
+        advice,
+        faster,
+        slower,
+        undecided,
+    } = called(results, &candidate.name);
+    let mut sentence = format!("{} {}", advice.word(), candidate.name);
+    if !faster.is_empty() {
+        sentence.push_str(&format!(": faster {faster}"));
+    }
+    if !slower.is_empty() {
+        let lead = if faster.is_empty() { ":" } else { "; but" };
+        sentence.push_str(&format!("{lead} slower {slower}"));
+    }
+    if undecided > 0 {
         let other = if advice == Advice::Unchanged {
             ""
         } else {
             " other"
         };
         sentence.push_str(&format!(
-            "; {open}{other} ratio(s) past the noise threshold undecided"
+            "; {undecided}{other} ratio(s) past the noise threshold undecided"
         ));
     }
-    if let Some(baseline) = results.candidates.first() {
-        sentence.push_str(&format!(
-            "; {}, built in {}.",
-            size_change(candidate.cost.database_bytes - baseline.cost.database_bytes),
-            duration(candidate.cost.ddl_seconds)
-        ));
+    if results.candidates.first().is_some() {
+        let (size, built) = cost(results, candidate);
+        sentence.push_str(&format!("; {size}, built in {built}."));
     }
     (advice, sentence)
 }

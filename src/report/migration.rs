@@ -82,8 +82,8 @@ pub fn terminal(r: &MigrationResults) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "migration {} under {} ({} clients), DDL at {:.1} s:",
-        r.source, r.load.name, r.load.clients, r.ddl_at_s
+        "migration {} on {} under {} ({} clients), DDL at {:.1} s:",
+        r.source, r.on, r.load.name, r.load.clients, r.ddl_at_s
     );
     for w in &r.warnings {
         let _ = writeln!(out, "  warning line {}: {}: {}", w.line, w.rule, w.message);
@@ -138,11 +138,12 @@ pub fn markdown(r: &MigrationResults) -> String {
 /// `migration.html`: the same, with the worst latency of each second.
 pub fn html(r: &MigrationResults) -> String {
     let mut out = format!(
-        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>schemabench migration: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Migration under load: {}</h1>\n<p class=\"sub\">{} at scale {} · load {} ({} clients) · DDL at {:.1} s</p>\n<p><strong>{}</strong></p>",
+        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>schemabench migration: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Migration under load: {}</h1>\n<p class=\"sub\">{} at scale {} · on {} · load {} ({} clients) · DDL at {:.1} s</p>\n<p><strong>{}</strong></p>",
         esc(&r.source),
         esc(&r.source),
         esc(&r.scenario.name),
         r.scenario.scale,
+        esc(&r.on),
         esc(&r.load.name),
         r.load.clients,
         r.ddl_at_s,

@@ -10,4 +10,5 @@ pub mod headline;
 pub mod html;
 pub mod markdown;
 pub mod migration;
+pub mod playbook;
 pub mod terminal;

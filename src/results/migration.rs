@@ -22,6 +22,8 @@ pub struct MigrationResults {
     pub scenario: ScenarioInfo,
     /// Where the DDL came from: a candidate's name or a file.
     pub source: String,
+    /// The configuration whose copy it ran on: `baseline`, or a candidate.
+    pub on: String,
     /// The load the DDL ran under.
     pub load: PhaseLoad,
     /// Seconds into the load when the DDL started.

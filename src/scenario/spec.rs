@@ -75,7 +75,8 @@ pub struct CandidateSpec {
     /// partitioning, materialized views...).
     #[serde(default)]
     pub sql: String,
-    /// Or: a file of such SQL, relative to the scenario.
+    /// Or: a file of such SQL, relative to the scenario (with `sql` too,
+    /// the file runs first).
     pub file: Option<PathBuf>,
     /// Planner settings for the candidate's database (`work_mem = "64MB"`).
     #[serde(default)]

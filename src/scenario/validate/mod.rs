@@ -154,12 +154,6 @@ fn check_candidates(spec: &ScenarioSpec, dir: &Path, path: &KeyPath) -> Check {
             .with_value(format!("{group:?}")));
         }
         if let Some(file) = &c.file {
-            if !c.sql.is_empty() {
-                return Err(Problem::new(
-                    cp.key("file"),
-                    "expected either `sql` or `file`, not both",
-                ));
-            }
             if !dir.join(file).is_file() {
                 return Err(Problem::new(
                     cp.key("file"),

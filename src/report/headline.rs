@@ -213,7 +213,7 @@ pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Adv
             "; {undecided}{other} ratio(s) past the noise threshold undecided"
         ));
     }
-    if results.candidates.first().is_some() {
+    if !results.candidates.is_empty() {
         let (size, built) = cost(results, candidate);
         sentence.push_str(&format!("; {size}, built in {built}."));
     }

@@ -153,17 +153,17 @@ fn check_candidates(spec: &ScenarioSpec, dir: &Path, path: &KeyPath) -> Check {
             )
             .with_value(format!("{group:?}")));
         }
-        if let Some(file) = &c.file {
-            if !dir.join(file).is_file() {
-                return Err(Problem::new(
-                    cp.key("file"),
-                    format!(
-                        "expected an SQL file; {} does not exist",
-                        dir.join(file).display()
-                    ),
-                )
-                .with_value(format!("{:?}", file.display().to_string())));
-            }
+        if let Some(file) = &c.file
+            && !dir.join(file).is_file()
+        {
+            return Err(Problem::new(
+                cp.key("file"),
+                format!(
+                    "expected an SQL file; {} does not exist",
+                    dir.join(file).display()
+                ),
+            )
+            .with_value(format!("{:?}", file.display().to_string())));
         }
         for (name, value) in &c.settings {
             let plain = |t: &str| {

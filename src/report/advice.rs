@@ -36,16 +36,6 @@ pub enum Outcome {
     NotFaster,
 }
 
-impl Outcome {
-    pub fn text(self) -> &'static str {
-        match self {
-            Outcome::Faster => "measured faster",
-            Outcome::Mixed => "faster here, slower elsewhere: weigh",
-            Outcome::NotFaster => "planner only: not measured faster",
-        }
-    }
-}
-
 fn verdict_text(ratio: String, verdict: Verdict) -> String {
     format!("{ratio} {}", verdict.word())
 }
@@ -139,8 +129,9 @@ impl Row<'_> {
     /// The outcome, naming what it made slower.
     pub fn outcome_text(&self) -> String {
         match self.outcome {
+            Outcome::Faster => "measured faster".to_owned(),
             Outcome::Mixed => format!("faster here, slower on {}: weigh", self.slower.join(", ")),
-            other => other.text().to_owned(),
+            Outcome::NotFaster => "planner only: not measured faster".to_owned(),
         }
     }
 
@@ -228,19 +219,73 @@ pub fn migration(results: &RunResults) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::PlannedGain;
 
-    #[test]
-    fn a_run_without_advice_writes_no_migration() {
-        let results: RunResults = serde_json::from_str(
+    fn fixture() -> RunResults {
+        serde_json::from_str(
             &std::fs::read_to_string(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/fixtures/results.json"
             ))
             .expect("fixture"),
         )
-        .expect("results");
-        assert!(results.advice.is_empty());
-        assert_eq!(migration(&results), None);
-        assert!(rows(&results).is_empty());
+        .expect("results")
+    }
+
+    fn advised(query: &str) -> AdvisedIndex {
+        AdvisedIndex {
+            candidate: "feed_index".into(),
+            definition: "create index stories_user_id_created_at_idx on public.stories (user_id, created_at desc)".into(),
+            gains: vec![PlannedGain {
+                query: query.into(),
+                cost_before: 200.0,
+                cost_after: 50.0,
+                time_share: 0.3,
+            }],
+            estimated_bytes: 8192,
+        }
+    }
+
+    #[test]
+    fn only_an_index_measured_faster_and_slower_nowhere_enters_the_migration() {
+        let mut results = fixture();
+        assert_eq!(migration(&results), None, "no advice, no migration");
+        // The fixture's feed_index: story_feed p50 faster, but open_story,
+        // public_gallery and admin_daily_usage tails slower.
+        results.advice = vec![advised("story_feed")];
+        let rows = rows(&results);
+        assert_eq!(rows[0].outcome, Outcome::Mixed);
+        assert_eq!(rows[0].planned, "0.25x");
+        assert_eq!(
+            rows[0].outcome_text(),
+            "faster here, slower on open_story, public_gallery, admin_daily_usage: weigh"
+        );
+        let sql = migration(&results).expect("a migration");
+        assert!(!sql.contains("create index if not exists"), "{sql}");
+        assert!(sql.contains("-- Left out:\n-- create index stories_user_id_created_at_idx on public.stories (user_id, created_at desc): measured faster, but slower on open_story"), "{sql}");
+        // Nothing slower: it ships, with its evidence.
+        results
+            .comparisons
+            .retain(|c| c.estimate.verdict != Verdict::Slower);
+        assert_eq!(rows_outcomes(&results), [Outcome::Faster]);
+        let sql = migration(&results).expect("a migration");
+        assert!(sql.contains("\n-- feed_index ("), "{sql}");
+        assert!(
+            sql.contains("--   story_feed: planner 0.25x, work not measured, p50 "),
+            "{sql}"
+        );
+        assert!(sql.contains("create index if not exists stories_user_id_created_at_idx on public.stories (user_id, created_at desc);"), "{sql}");
+        // The planner's favourite that the run did not call faster.
+        results.advice = vec![advised("character_gallery")];
+        assert_eq!(rows_outcomes(&results), [Outcome::NotFaster]);
+        assert!(
+            migration(&results)
+                .expect("a migration")
+                .contains("the planner liked it, the run did not measure it faster")
+        );
+    }
+
+    fn rows_outcomes(results: &RunResults) -> Vec<Outcome> {
+        rows(results).iter().map(|r| r.outcome).collect()
     }
 }

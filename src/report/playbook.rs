@@ -199,4 +199,36 @@ mod tests {
             Err(PlaybookError::NoMarkers(_))
         ));
     }
+
+    #[test]
+    fn taleforge_playbook_has_the_renderers_format_and_every_candidate() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("scenarios/taleforge/README.md"))
+            .expect("the playbook");
+        let (header, rows) = parse(&text).expect("a table between the markers");
+        assert_eq!(header, HEADER);
+        assert!(rows.iter().all(|r| r.len() == HEADER.len()), "{rows:?}");
+        let scenario =
+            crate::scenario::Scenario::load(&root.join("scenarios/taleforge/scenario.toml"))
+                .expect("TaleForge loads");
+        let mut listed: Vec<&str> = rows.iter().map(|r| r[0].trim_matches('`')).collect();
+        let mut candidates: Vec<&str> = scenario
+            .spec
+            .candidates
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        listed.sort_unstable();
+        candidates.sort_unstable();
+        assert_eq!(
+            listed, candidates,
+            "regenerate it: schemabench report RESULTS --playbook scenarios/taleforge/README.md"
+        );
+        let answers = ["Ship", "Weigh", "Do not ship", "No measured change"];
+        assert!(
+            rows.iter()
+                .all(|r| answers.iter().any(|a| r[2].starts_with(a)) && r[7].contains("scale")),
+            "{rows:?}"
+        );
+    }
 }

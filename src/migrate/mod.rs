@@ -204,14 +204,8 @@ pub async fn migrate(
     let data = Arc::new(DataPlan::new(&scenario.spec));
     let mut variants = Vec::new();
     for (index, way) in ways.iter().enumerate() {
-        let prepared = candidate::prepare(
-            server,
-            &admin,
-            &seeded.database,
-            index,
-            Candidate::baseline(),
-        )
-        .await?;
+        let prepared =
+            candidate::prepare(server, &admin, &seeded.database, index, on.clone()).await?;
         let measured = async {
             let shared = Arc::new(
                 crate::drive::shared(

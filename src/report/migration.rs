@@ -13,8 +13,32 @@ pub const MIGRATION_JSON: &str = "migration.json";
 pub const MIGRATION_MD: &str = "migration.md";
 pub const MIGRATION_HTML: &str = "migration.html";
 
+/// Requests a second before the DDL, while it ran and after it: whole
+/// seconds only, the load's first (it starts mid-second) left out.
+fn throughput(v: &MigrationVariant, at: f64) -> [Option<f64>; 3] {
+    let mut per: std::collections::BTreeMap<u64, u64> = Default::default();
+    for p in &v.timeline {
+        *per.entry(p.second).or_insert(0) += p.count;
+    }
+    let end = at + v.ddl_seconds;
+    let mean = |keep: &dyn Fn(f64) -> bool| {
+        let picked: Vec<u64> = per
+            .iter()
+            .filter(|(s, _)| **s > 0 && keep(**s as f64))
+            .map(|(_, n)| *n)
+            .collect();
+        (!picked.is_empty()).then(|| picked.iter().sum::<u64>() as f64 / picked.len() as f64)
+    };
+    [
+        mean(&|s| s + 1.0 <= at),
+        // A DDL shorter than a second: the second it started in.
+        mean(&|s| s + 1.0 > at && s < end.max(at.floor() + 1.0)),
+        mean(&|s| s >= end.ceil()),
+    ]
+}
+
 /// One line per fact of a way, shared by the terminal and Markdown.
-fn facts(v: &MigrationVariant) -> Vec<String> {
+fn facts(v: &MigrationVariant, at: f64) -> Vec<String> {
     let mut out = vec![format!(
         "DDL {} ({}){}",
         super::headline::duration(v.ddl_seconds),
@@ -61,6 +85,14 @@ fn facts(v: &MigrationVariant) -> Vec<String> {
         "{} requests in the phase, {} errors, {} timeouts",
         v.requests, v.errors, v.timeouts
     ));
+    let rate = |r: Option<f64>| r.map_or("-".to_owned(), |r| format!("{r:.0}"));
+    let [before, during, after] = throughput(v, at);
+    out.push(format!(
+        "requests a second: {} before the DDL, {} while it ran, {} after",
+        rate(before),
+        rate(during),
+        rate(after)
+    ));
     out
 }
 
@@ -90,7 +122,7 @@ pub fn terminal(r: &MigrationResults) -> String {
     }
     for v in &r.variants {
         let _ = writeln!(out, "\n{}:", v.name);
-        for f in facts(v) {
+        for f in facts(v, r.ddl_at_s) {
             let _ = writeln!(out, "  {f}");
         }
     }
@@ -128,7 +160,7 @@ pub fn markdown(r: &MigrationResults) -> String {
     }
     for v in &r.variants {
         let _ = writeln!(out, "\n## {}\n\n```sql\n{}\n```\n", v.name, v.sql);
-        for f in facts(v) {
+        for f in facts(v, r.ddl_at_s) {
             let _ = writeln!(out, "- {}", f.trim_start());
         }
     }
@@ -193,11 +225,62 @@ pub fn html(r: &MigrationResults) -> String {
             esc(&v.name),
             esc(&v.sql)
         );
-        for f in facts(v) {
+        for f in facts(v, r.ddl_at_s) {
             let _ = writeln!(out, "<li>{}</li>", esc(f.trim_start()));
         }
         let _ = writeln!(out, "</ul>");
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::IntervalPoint;
+
+    fn way(ddl_seconds: f64, counts: &[u64]) -> MigrationVariant {
+        MigrationVariant {
+            name: "as written".into(),
+            sql: String::new(),
+            one_transaction: true,
+            ddl_seconds,
+            ddl_error: None,
+            locks_held: Vec::new(),
+            ddl_waited_ms: 0.0,
+            samples: 1,
+            blocked: Vec::new(),
+            most_blocked_at_once: 0,
+            longest_wait_ms: 0.0,
+            requests: counts.iter().sum(),
+            errors: 0,
+            timeouts: 0,
+            timeline: counts
+                .iter()
+                .enumerate()
+                .map(|(s, &count)| IntervalPoint {
+                    second: s as u64,
+                    query: "q".into(),
+                    count,
+                    p50_us: 0,
+                    p99_us: 0,
+                    max_us: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn throughput_splits_at_the_ddl_and_skips_the_first_second() {
+        let counts = [5, 100, 40, 50, 60, 90, 110];
+        assert_eq!(
+            throughput(&way(3.0, &counts), 2.0),
+            [Some(100.0), Some(50.0), Some(100.0)]
+        );
+        // A DDL of 50 ms: the second it started in stands for "while".
+        assert_eq!(
+            throughput(&way(0.05, &counts), 2.0),
+            [Some(100.0), Some(40.0), Some(77.5)]
+        );
+    }
 }

@@ -314,9 +314,10 @@ async fn no_user_reads_or_writes_another_users_data_on_any_candidate() {
     candidate::drop_copies(&admin, &prepared)
         .await
         .expect("drop the copies");
+    // The default set and the groups: a new candidate must face them too.
     assert_eq!(
         prepared.len(),
-        6,
+        13,
         "every TaleForge candidate faced the attacks"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));

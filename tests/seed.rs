@@ -334,6 +334,18 @@ async fn supabase_roles_and_auth_functions_match_supabase() {
         legacy, "00000000-0000-4000-8000-00000000000a",
         "the legacy per-claim setting wins, as on Supabase"
     );
+
+    // What real Supabase migrations take for granted runs unchanged.
+    db.batch_execute(
+        "begin;
+         grant usage on schema public to supabase_auth_admin, supabase_storage_admin, dashboard_user;
+         alter default privileges in schema public grant select on tables to supabase_realtime_admin;
+         alter publication supabase_realtime add table public.stories;
+         select extensions.uuid_generate_v4(), extensions.gen_random_bytes(4), extensions.crypt('x', extensions.gen_salt('bf', 4));
+         rollback;",
+    )
+    .await
+    .expect("Supabase roles, the realtime publication and extensions");
 }
 
 #[tokio::test]

@@ -15,7 +15,13 @@ begin
       ('anon',          'nologin noinherit',           '3s'),
       ('authenticated', 'nologin noinherit',           '8s'),
       ('service_role',  'nologin noinherit bypassrls', null),
-      ('authenticator', 'login noinherit',             null)
+      ('authenticator', 'login noinherit',             null),
+      -- Roles real Supabase migrations grant to or alter default privileges
+      -- for: present, so such migrations run unchanged.
+      ('supabase_auth_admin',     'nologin noinherit', null),
+      ('supabase_storage_admin',  'nologin noinherit', null),
+      ('supabase_realtime_admin', 'nologin noinherit', null),
+      ('dashboard_user',          'nologin noinherit', null)
     ) as v(name, options, timeout)
   loop
     if not exists (select from pg_roles where rolname = r.name) then
@@ -132,5 +138,25 @@ begin
   revoke execute on function extensions.pg_stat_statements(boolean) from public, anon, authenticated;
 exception when others then
   raise notice 'pg_stat_statements is not available: %', sqlerrm;
+end
+$ext$;
+
+-- What every Supabase project has before its migrations: the Realtime
+-- publication (`alter publication supabase_realtime add table ...`) and
+-- uuid-ossp and pgcrypto in `extensions` (where the server has contrib).
+do $realtime$
+begin
+  if not exists (select from pg_publication where pubname = 'supabase_realtime') then
+    create publication supabase_realtime;
+  end if;
+end
+$realtime$;
+
+do $ext$
+begin
+  create extension if not exists "uuid-ossp" with schema extensions;
+  create extension if not exists pgcrypto with schema extensions;
+exception when others then
+  raise notice 'uuid-ossp or pgcrypto is not available: %', sqlerrm;
 end
 $ext$;

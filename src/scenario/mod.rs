@@ -132,19 +132,12 @@ impl Scenario {
             });
         }
         validate::validate(&spec, dir, false).map_err(locate_problem)?;
-        let migrations = spec
-            .migrations
-            .iter()
-            .map(|m| {
-                let full = dir.join(m);
-                std::fs::read_to_string(&full)
-                    .map(|sql| Migration {
-                        path: full.clone(),
-                        sql,
-                    })
-                    .map_err(|source| ScenarioError::Read { path: full, source })
-            })
-            .collect::<Result<_, _>>()?;
+        let mut files = Vec::new();
+        for m in &spec.migrations {
+            // Validated: every entry names at least one file.
+            files.extend(migration_files(dir, m).unwrap_or_default());
+        }
+        let migrations = read_migrations(files)?;
         Ok(Self {
             data_name: spec.name.clone(),
             spec,
@@ -193,33 +186,13 @@ impl Scenario {
             path: dir.to_owned(),
             source,
         };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(unreadable)?
-            .map(|entry| entry.map(|e| e.path()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(unreadable)?
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-            .collect();
-        files.sort();
-        if files.is_empty() {
-            return Err(ScenarioError::Flag {
+        let files =
+            migration_files(dir, Path::new("*.sql")).map_err(|problem| ScenarioError::Flag {
                 flag: "--against-migrations".to_owned(),
                 value: dir.display().to_string(),
-                problem: "expected a folder holding *.sql migrations".to_owned(),
-            });
-        }
-        let migrations = files
-            .into_iter()
-            .map(|path| {
-                std::fs::read_to_string(&path)
-                    .map(|sql| Migration {
-                        path: path.clone(),
-                        sql,
-                    })
-                    .map_err(|source| ScenarioError::Read { path, source })
-            })
-            .collect::<Result<_, _>>()?;
+                problem,
+            })?;
+        let migrations = read_migrations(files)?;
         Ok(Self {
             migrations,
             ..self.clone()
@@ -239,6 +212,53 @@ impl Scenario {
         env!("CARGO_PKG_VERSION").hash(&mut h);
         format!("{:016x}", h.finish())
     }
+}
+
+/// The files a `migrations` entry names, relative to `dir`: one path, or a
+/// glob pattern (`../supabase/migrations/*.sql`) whose files are taken in
+/// name order, as the Supabase CLI applies its `<timestamp>_<name>.sql`
+/// migrations. What is wrong, in words, if it names no file.
+pub fn migration_files(dir: &Path, entry: &Path) -> Result<Vec<PathBuf>, String> {
+    let full = dir.join(entry);
+    let text = full.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        return if full.is_file() {
+            Ok(vec![full])
+        } else {
+            Err(format!(
+                "expected an SQL file; {} does not exist",
+                full.display()
+            ))
+        };
+    }
+    let paths = glob::glob(&text).map_err(|e| format!("expected a glob pattern: {e}"))?;
+    let mut files: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()).then(a.cmp(b)));
+    if files.is_empty() {
+        return Err(format!(
+            "expected SQL files; {} matches none",
+            full.display()
+        ));
+    }
+    Ok(files)
+}
+
+/// Reads migration files, naming the one that cannot be read.
+fn read_migrations(files: Vec<PathBuf>) -> Result<Vec<Migration>, ScenarioError> {
+    files
+        .into_iter()
+        .map(|path| {
+            std::fs::read_to_string(&path)
+                .map(|sql| Migration {
+                    path: path.clone(),
+                    sql,
+                })
+                .map_err(|source| ScenarioError::Read { path, source })
+        })
+        .collect()
 }
 
 /// serde's messages name Rust types; say it in the file's own terms.

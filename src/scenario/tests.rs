@@ -325,6 +325,45 @@ fn missing_migration_file() {
 }
 
 #[test]
+fn migration_globs_apply_in_name_order_and_one_that_matches_nothing_is_located() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let migrations = dir.path().join("supabase").join("migrations");
+    std::fs::create_dir_all(&migrations).expect("folder");
+    for (file, sql) in [
+        ("20240102000000_b.sql", "select 2;"),
+        ("20240101000000_a.sql", "create table users (id uuid);"),
+        ("README.txt", "not a migration"),
+    ] {
+        std::fs::write(migrations.join(file), sql).expect("write");
+    }
+    let path = dir.path().join("scenario.toml");
+    let text = GOOD.replacen(
+        r#"migrations = ["m.sql"]"#,
+        r#"migrations = ["supabase/migrations/*.sql"]"#,
+        1,
+    );
+    std::fs::write(&path, &text).expect("write scenario");
+    let scenario = Scenario::load(&path).expect("a glob of migrations");
+    let names: Vec<String> = scenario
+        .migrations
+        .iter()
+        .map(|m| {
+            m.path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, ["20240101000000_a.sql", "20240102000000_b.sql"]);
+    std::fs::write(&path, text.replace("*.sql", "*.pgsql")).expect("write scenario");
+    let message = Scenario::load(&path)
+        .expect_err("no file matches")
+        .to_string();
+    assert_names(&message, 3, &["migrations[0]", "*.pgsql", "matches none"]);
+}
+
+#[test]
 fn rows_and_per_together() {
     let m = error_with(r#"per = "users""#, "rows = 5\nper = \"users\"");
     assert_names(&m, 14, &["tables.posts", "not both"]);

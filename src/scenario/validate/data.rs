@@ -17,15 +17,9 @@ pub(super) fn validate_data(spec: &ScenarioSpec, dir: &Path) -> Check {
         ));
     }
     for (i, file) in spec.migrations.iter().enumerate() {
-        if !dir.join(file).is_file() {
-            return Err(Problem::new(
-                root.key("migrations").index(i),
-                format!(
-                    "expected an SQL file; {} does not exist",
-                    dir.join(file).display()
-                ),
-            )
-            .with_value(format!("{:?}", file.display().to_string())));
+        if let Err(problem) = crate::scenario::migration_files(dir, file) {
+            return Err(Problem::new(root.key("migrations").index(i), problem)
+                .with_value(format!("{:?}", file.display().to_string())));
         }
     }
     if spec.tables.is_empty() {

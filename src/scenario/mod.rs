@@ -182,10 +182,6 @@ impl Scenario {
     /// file-name order (the order the Supabase CLI applies
     /// `supabase/migrations/`), instead of its own migrations.
     pub fn with_migrations_from(&self, dir: &Path) -> Result<Self, ScenarioError> {
-        let unreadable = |source| ScenarioError::Read {
-            path: dir.to_owned(),
-            source,
-        };
         let files =
             migration_files(dir, Path::new("*.sql")).map_err(|problem| ScenarioError::Flag {
                 flag: "--against-migrations".to_owned(),

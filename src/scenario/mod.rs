@@ -216,8 +216,7 @@ impl Scenario {
 /// migrations. What is wrong, in words, if it names no file.
 pub fn migration_files(dir: &Path, entry: &Path) -> Result<Vec<PathBuf>, String> {
     let full = dir.join(entry);
-    let text = full.to_string_lossy();
-    if !text.contains(['*', '?', '[']) {
+    if !entry.to_string_lossy().contains(['*', '?', '[']) {
         return if full.is_file() {
             Ok(vec![full])
         } else {
@@ -227,7 +226,16 @@ pub fn migration_files(dir: &Path, entry: &Path) -> Result<Vec<PathBuf>, String>
             ))
         };
     }
-    let paths = glob::glob(&text).map_err(|e| format!("expected a glob pattern: {e}"))?;
+    // Only the entry is a pattern: the scenario's own folder is taken as named.
+    let pattern = if entry.is_absolute() {
+        entry.to_string_lossy().into_owned()
+    } else {
+        Path::new(&glob::Pattern::escape(&dir.to_string_lossy()))
+            .join(entry)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let paths = glob::glob(&pattern).map_err(|e| format!("expected a glob pattern: {e}"))?;
     let mut files: Vec<PathBuf> = paths
         .filter_map(Result::ok)
         .filter(|p| p.is_file())

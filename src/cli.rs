@@ -355,6 +355,10 @@ pub struct RunArgs {
     /// How statements are sent, like pgbench -M [default: the scenario's, else prepared].
     #[arg(short = 'M', long, value_enum)]
     pub protocol: Option<crate::scenario::workload::Protocol>,
+    /// Driver threads of the load generator, at most, like pgbench -j
+    /// [default: one per CPU, never more than clients].
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
     /// Without a terminal, a progress line every SECONDS of a phase (pgbench -P) [default: 5].
     #[arg(short = 'P', long = "progress", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub progress_every: Option<u64>,

@@ -8,6 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemabench::drive::engine::PhaseOverrides;
 use schemabench::pipeline::{RunOptions, run};
 use schemabench::results::{Design, Verdict};
 use schemabench::results::{QueryResult, RunResults};
@@ -477,4 +478,66 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
         .find(|s| s.query == "pages")
         .expect("pg_stat_statements");
     assert!(stats.calls > 100, "{stats:?}");
+}
+
+/// The generator's own load: one driver thread flooded with arrivals it
+/// cannot send is busy (on a CPU or waiting for one) all the time, and the
+/// run says the generator, not the database, limited the phase; clients
+/// that mostly wait for the database leave their threads idle, and no
+/// such warning appears. Busy counts waiting for a CPU too, so a loaded
+/// machine does not hide a saturated generator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saturated_generator_is_named_and_an_idle_one_is_not() {
+    let _machine = MACHINE.lock().await;
+    let server = common::server().await;
+    let run_with = |workload: &str, seed: u64| {
+        let scenario = probe("generator_probe", seed, workload);
+        let server = &server;
+        async move {
+            let out = tempfile::tempdir().expect("tempdir");
+            let options = RunOptions {
+                out: Some(out.path().to_owned()),
+                overrides: PhaseOverrides {
+                    threads: Some(1),
+                    ..PhaseOverrides::default()
+                },
+                ..RunOptions::default()
+            };
+            run(server, &scenario, &options).await.expect("run").0
+        }
+    };
+    let flood = run_with(
+        "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"ping\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\nsql = \"select 1\"\n\
+         [load]\n[[load.phases]]\nname = \"flood\"\nduration = \"2s\"\nclients = 32\nrate = 200000\n",
+        206,
+    )
+    .await;
+    let generator = flood.candidates[0].phases[0]
+        .generator
+        .expect("Linux schedstat");
+    assert_eq!(generator.threads, 1);
+    assert!(generator.busy >= 0.9, "{generator:?}");
+    assert!(
+        flood
+            .warnings()
+            .iter()
+            .any(|w| w.starts_with("baseline: phase flood: the load generator, not the database, limited it in 1 of 1 round(s)")),
+        "{:?}",
+        flood.warnings()
+    );
+    let calm = run_with(
+        "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"nap\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\nsql = \"select pg_sleep(0.01)\"\n\
+         [load]\n[[load.phases]]\nname = \"calm\"\nduration = \"2s\"\nclients = 2\n",
+        207,
+    )
+    .await;
+    let generator = calm.candidates[0].phases[0]
+        .generator
+        .expect("Linux schedstat");
+    assert!(generator.busy < 0.9, "{generator:?}");
+    assert!(
+        !calm.warnings().iter().any(|w| w.contains("load generator")),
+        "{:?}",
+        calm.warnings()
+    );
 }

@@ -204,6 +204,9 @@ pub async fn plan(
         let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
         // Holding a rate means serving it, not only answering fast.
         let passed = meets(&limits, &f) && p.throughput >= rate * SERVED_SHARE;
+        let generator_limited = !passed
+            && p.generator
+                .is_some_and(|g| g.busy >= crate::report::analysis::GENERATOR_SATURATED);
         probes.push(Probe {
             rate,
             throughput: p.throughput,
@@ -215,7 +218,12 @@ pub async fn plan(
             dropped: p.dropped,
             passed,
             failing_queries: failing_queries(&limits, &p.queries),
+            generator_limited,
         });
+        if generator_limited {
+            // A faster database would not have passed it either.
+            break;
+        }
         next = search.record(rate, passed);
     }
     let mut by_rate: Vec<&Probe> = probes.iter().collect();
@@ -360,6 +368,12 @@ fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
         )),
         (None, false) => out.push("No rate was probed.".to_owned()),
     }
+    if let Some(p) = r.probes.iter().find(|p| p.generator_limited) {
+        out.push(format!(
+            "The search stopped at {:.0} requests/s: the load generator, not the database, could not send faster (its driver threads were saturated); the database's limit lies above what one schemabench process sends here.",
+            p.rate
+        ));
+    }
     if let Some(q) = &r.first_to_break {
         out.push(format!("The first query to break its objectives is {q}."));
     }
@@ -480,6 +494,37 @@ mod tests {
         assert!(
             within.contains("puts peak throughput at 3422 requests/s with 8 concurrent clients"),
             "{within}"
+        );
+    }
+
+    #[test]
+    fn a_probe_the_generator_could_not_send_is_not_blamed_on_the_database() {
+        let mut r = sweep_to(8, 0.95, 8.0);
+        let probe = |rate: f64, passed: bool, generator_limited: bool| Probe {
+            rate,
+            throughput: rate * 0.6,
+            p50_ms: 1.0,
+            p95_ms: 2.0,
+            p99_ms: 3.0,
+            error_rate: 0.0,
+            late: 0,
+            dropped: 0,
+            passed,
+            failing_queries: Vec::new(),
+            generator_limited,
+        };
+        r.probes = vec![probe(1000.0, true, false), probe(1400.0, false, true)];
+        r.max_rate = Some(1000.0);
+        let lines = conclude(&r, 5.0);
+        assert!(
+            lines[0].starts_with("This configuration holds 1000 requests/s"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with(
+                "The search stopped at 1400 requests/s: the load generator, not the database"
+            ),
+            "{lines:?}"
         );
     }
 }

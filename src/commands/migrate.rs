@@ -50,6 +50,7 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<Standing> {
             duration: args.duration,
             clients: args.clients,
             rate: args.rate,
+            threads: None,
         },
         at: args.at,
         out: args.out.clone(),

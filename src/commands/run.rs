@@ -41,6 +41,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
             duration: args.duration,
             clients: args.clients,
             rate: args.rate,
+            threads: args.threads,
         },
         protocol: args.protocol,
         out: args.out.clone(),

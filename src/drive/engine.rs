@@ -17,7 +17,7 @@ use crate::measure::timeline::{IntervalRecorder, Live, Second, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
 use crate::progress;
 use crate::results::IntervalPoint;
-use crate::results::{LoadMode, PhaseLoad};
+use crate::results::{GeneratorLoad, LoadMode, PhaseLoad};
 use crate::scenario::workload::{Arrivals, PhaseSpec};
 use crate::seed::rng::{CellRng, cell_rng, combine};
 
@@ -54,6 +54,8 @@ pub struct Phase {
     pub warmup: bool,
     pub stop: Stop,
     pub mode: Mode,
+    /// Driver threads at most [default: one per CPU].
+    pub threads: Option<u32>,
 }
 
 /// Command-line overrides of every phase.
@@ -62,6 +64,8 @@ pub struct PhaseOverrides {
     pub duration: Option<Duration>,
     pub clients: Option<u32>,
     pub rate: Option<f64>,
+    /// Driver threads at most.
+    pub threads: Option<u32>,
 }
 
 impl Phase {
@@ -86,6 +90,7 @@ impl Phase {
             warmup: spec.warmup,
             stop,
             mode,
+            threads: overrides.threads,
         }
     }
 
@@ -137,6 +142,8 @@ pub struct PhaseOutcome {
     pub timeline: Vec<IntervalPoint>,
     /// The phase's seconds as histograms, for pairing with a partner's.
     pub seconds: Vec<Second>,
+    /// What driving it cost the generator (Linux only).
+    pub generator: Option<GeneratorLoad>,
 }
 
 /// Shared state of one running phase.
@@ -225,6 +232,7 @@ pub async fn run_phase(
     let workers = phase.connections() as usize;
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
+        .min(phase.threads.map_or(usize::MAX, |t| t as usize))
         .min(workers)
         .max(1);
     let queries = run.shared.workload.queries.len();
@@ -287,11 +295,21 @@ pub async fn run_phase(
     }
     let elapsed = started.elapsed();
     let mut parts = Vec::new();
+    let mut times = Some(ThreadTime::default());
     for part in joined {
         // A driver thread that panicked loses its own samples; the rest count.
         let Ok(part) = part else { continue };
-        parts.push(part?);
+        let (measured, time) = part?;
+        parts.push(measured);
+        times = times.zip(time).map(|(a, b)| a.add(b));
     }
+    let generator = times.map(|t| GeneratorLoad {
+        threads: threads as u32,
+        cpu_s: t.cpu_ns as f64 / 1e9,
+        busy: (t.cpu_ns + t.wait_ns) as f64
+            / 1e9
+            / (threads as f64 * elapsed.as_secs_f64()).max(1e-9),
+    });
     let measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
     let series = timeline.end_phase(index);
     Ok(PhaseOutcome {
@@ -302,7 +320,42 @@ pub async fn run_phase(
         dropped,
         timeline: series.points,
         seconds: series.seconds,
+        generator,
     })
+}
+
+/// A thread's time on a CPU and runnable waiting for one, from Linux's
+/// `/proc/thread-self/schedstat` (ns).
+#[derive(Debug, Clone, Copy, Default)]
+struct ThreadTime {
+    cpu_ns: u64,
+    wait_ns: u64,
+}
+
+impl ThreadTime {
+    /// The calling thread's, or `None` off Linux or without schedstat.
+    fn now() -> Option<Self> {
+        let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+        Some(Self {
+            cpu_ns: fields.next()??,
+            wait_ns: fields.next()??,
+        })
+    }
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            cpu_ns: self.cpu_ns + other.cpu_ns,
+            wait_ns: self.wait_ns + other.wait_ns,
+        }
+    }
+
+    fn since(self, earlier: Self) -> Self {
+        Self {
+            cpu_ns: self.cpu_ns.saturating_sub(earlier.cpu_ns),
+            wait_ns: self.wait_ns.saturating_sub(earlier.wait_ns),
+        }
+    }
 }
 
 /// One driver thread: opens its connections, waits for the others, runs
@@ -313,7 +366,7 @@ fn drive_thread(
     feed: Feed,
     recorders: Vec<IntervalRecorder>,
     seeds: Vec<u64>,
-) -> Result<Vec<QueryMeasurements>, DriveError> {
+) -> Result<(Vec<QueryMeasurements>, Option<ThreadTime>), DriveError> {
     // Whatever fails, the barrier is passed once, or the phase would wait
     // for this thread forever.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -337,6 +390,7 @@ fn drive_thread(
         let opened = pools.open(&run.shared, seeds.len()).await;
         ready.wait();
         opened?;
+        let start = ThreadTime::now();
         let workers = recorders.into_iter().zip(seeds).map(|(recorder, seed)| {
             let (run, pools) = (&run, &pools);
             let feed = match &feed {
@@ -351,7 +405,11 @@ fn drive_thread(
             }
         });
         let parts = futures_util::future::join_all(workers).await;
-        Ok(run.shared.workload.merge(parts.iter().map(Vec::as_slice)))
+        let time = start.zip(ThreadTime::now()).map(|(a, b)| b.since(a));
+        Ok((
+            run.shared.workload.merge(parts.iter().map(Vec::as_slice)),
+            time,
+        ))
     })
 }
 

@@ -153,6 +153,7 @@ pub fn phase_result(
         throughput: requests as f64 / elapsed_s.max(1e-9),
         late: outcome.late,
         dropped: outcome.dropped,
+        generator: outcome.generator,
         queries: query_results(workload, &outcome.queries, elapsed_s),
         timeline: outcome.timeline.clone(),
     }

@@ -14,6 +14,10 @@ const NOISY_ROUND: f64 = 0.15;
 /// of its requests missed its target rate.
 const MISSED_ARRIVALS: f64 = 0.01;
 
+/// Busy share of the driver threads past which the generator, not the
+/// database, set the pace.
+pub const GENERATOR_SATURATED: f64 = 0.9;
+
 impl RunResults {
     /// What a reader should double-check before trusting the figures: new
     /// indexes no query used, open-loop phases that missed their rate,
@@ -57,6 +61,26 @@ impl RunResults {
                         sum(|p| p.late),
                         sum(|p| p.requests),
                         sum(|p| p.dropped)
+                    ));
+                }
+            }
+            let mut phases: Vec<&PhaseResult> = c.phases.iter().filter(|p| !p.warmup).collect();
+            phases.sort_by(|a, b| a.name.cmp(&b.name));
+            for same in phases.chunk_by(|a, b| a.name == b.name) {
+                let saturated: Vec<_> = same
+                    .iter()
+                    .filter_map(|p| p.generator)
+                    .filter(|g| g.busy >= GENERATOR_SATURATED)
+                    .collect();
+                if let Some(worst) = saturated.iter().max_by(|a, b| a.busy.total_cmp(&b.busy)) {
+                    out.push(format!(
+                        "{}: phase {}: the load generator, not the database, limited it in {} of {} round(s): its {} driver thread(s) were busy {:.0}% of the time (on a CPU or waiting for one); give it more CPU (-j, fewer other processes, another machine) before reading this phase's figures as the database's",
+                        c.name,
+                        same[0].name,
+                        saturated.len(),
+                        same.len(),
+                        worst.threads,
+                        worst.busy * 100.0
                     ));
                 }
             }

@@ -167,7 +167,7 @@ pub fn summary(results: &RunResults) -> String {
 }
 
 fn load(phase: &PhaseResult) -> String {
-    match phase.rate {
+    let mode = match phase.rate {
         Some(rate) => format!(
             "open loop, {rate} req/s {} arrivals, up to {} connections; late {}, dropped {}",
             phase.arrivals.unwrap_or_default(),
@@ -176,6 +176,15 @@ fn load(phase: &PhaseResult) -> String {
             phase.dropped
         ),
         None => format!("closed loop, {} clients", phase.clients),
+    };
+    match phase.generator {
+        Some(g) => format!(
+            "{mode}; generator {} thread(s), {:.2} CPU s, busy {:.0}%",
+            g.threads,
+            g.cpu_s,
+            g.busy * 100.0
+        ),
+        None => mode,
     }
 }
 

@@ -38,6 +38,10 @@ pub struct Probe {
     pub passed: bool,
     /// Queries whose own latency or error rate broke an objective.
     pub failing_queries: Vec<String>,
+    /// The load generator's threads were saturated: a failure that says
+    /// nothing about the database, so the search stopped there.
+    #[serde(default)]
+    pub generator_limited: bool,
 }
 
 /// One query across data scales.

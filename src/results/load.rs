@@ -74,3 +74,18 @@ mod tests {
         assert_eq!(json, r#"["open"]"#);
     }
 }
+
+/// What driving a phase cost the load generator itself: its driver
+/// threads' CPU, and how much of the phase they were busy, on a CPU or
+/// waiting for one (Linux's per-thread schedstat). A thread that waits for
+/// the database is idle; one busy all the time could not send faster, so
+/// the phase measured the generator, not the database.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GeneratorLoad {
+    pub threads: u32,
+    /// CPU seconds of the driver threads together.
+    pub cpu_s: f64,
+    /// Busy time (on a CPU, or runnable and waiting for one) over the
+    /// threads' wall time: 1.0 is saturated.
+    pub busy: f64,
+}

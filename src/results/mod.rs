@@ -25,7 +25,7 @@ pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
 };
 pub use lint::{LintFinding, LintLevel};
-pub use load::{Arrivals, LoadMode, Protocol};
+pub use load::{Arrivals, GeneratorLoad, LoadMode, Protocol};
 pub use migration::{BlockedQuery, MigrationResults, MigrationVariant, StaticWarning};
 pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
@@ -257,6 +257,9 @@ pub struct PhaseResult {
     pub late: u64,
     /// Open loop: arrivals never served.
     pub dropped: u64,
+    /// The load generator's own load (absent where Linux's schedstat is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorLoad>,
     pub queries: Vec<QueryResult>,
     /// One point per query and second.
     pub timeline: Vec<IntervalPoint>,

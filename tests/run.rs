@@ -541,3 +541,44 @@ async fn a_saturated_generator_is_named_and_an_idle_one_is_not() {
         calm.warnings()
     );
 }
+
+/// Custom JWT claims, as a Supabase custom access token hook adds them:
+/// every signed-in request carries the actor's `user_role` from its
+/// profile, and `auth.jwt()` reads it, here into the titles it writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_claims_come_from_the_actors_row() {
+    let _machine = MACHINE.lock().await;
+    let workload = "[workload.actor]\ntable = \"profiles\"\nclaims = { user_role = \"role\" }\n\
+                    [[workload.queries]]\nname = \"tag\"\nweight = 1\naccess = \"write\"\n\
+                    sql = \"insert into public.stories (user_id, title, genre, age_group) values ($1, 'claim:' || (auth.jwt() ->> 'user_role'), 'bedtime', '5-7') returning id\"\n\
+                    params = [{ from = \"actor\", column = \"id\" }]\n\
+                    [load]\n[[load.phases]]\nname = \"tagging\"\ntransactions = 200\nclients = 2\n";
+    let (results, _) = run_quietly(&probe("claims_probe", 208, workload)).await;
+    assert_eq!(query(&results, "tag").errors, 0);
+    let server = common::server().await;
+    let copy = &results.candidates[0].database;
+    let db = server.connect(copy).await.expect("the kept copy");
+    let row = db
+        .query_one(
+            "select count(*), count(*) filter (where s.title = 'claim:' || p.role),
+                    count(*) filter (where p.role <> 'parent')
+               from public.stories s join public.profiles p on p.id = s.user_id
+              where s.title like 'claim:%'",
+            &[],
+        )
+        .await
+        .expect("the tagged stories");
+    let (tagged, matching, not_parents): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!(tagged, 200);
+    assert_eq!(matching, tagged, "every claim is its actor's own role");
+    // About one in ten: a teacher's or an admin's claim differs from a parent's.
+    assert!(not_parents > 0, "actors of more than one role");
+    drop(db);
+    let admin = server
+        .connect(&server.maintenance_db())
+        .await
+        .expect("admin");
+    schemabench::pg::database::drop_owned(&admin, copy)
+        .await
+        .expect("drop the copy");
+}

@@ -64,6 +64,8 @@ pub struct Workload {
     actor_table: usize,
     actor_column: usize,
     actor_email: Option<usize>,
+    /// Custom claims: name and column of the actor's table.
+    actor_claims: Vec<(String, usize)>,
     actor_rows: u64,
     activity: Option<Zipf<f64>>,
 }
@@ -183,6 +185,12 @@ impl Workload {
                 .email_column
                 .as_deref()
                 .map(|e| column(actor_table, e)),
+            actor_claims: spec
+                .actor
+                .claims
+                .iter()
+                .map(|(claim, c)| (claim.clone(), column(actor_table, c)))
+                .collect(),
             actor_table,
             actor_rows,
             activity,
@@ -284,6 +292,12 @@ impl Workload {
                 claims.insert(
                     "email".into(),
                     self.plan.value(self.actor_table, email, actor).to_json(),
+                );
+            }
+            for (claim, column) in &self.actor_claims {
+                claims.insert(
+                    claim.clone(),
+                    self.plan.value(self.actor_table, *column, actor).to_json(),
                 );
             }
         }

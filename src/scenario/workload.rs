@@ -29,6 +29,11 @@ pub struct ActorSpec {
     pub activity_exponent: f64,
     /// The `email` column for the JWT claims, when the table has one.
     pub email_column: Option<String>,
+    /// Custom JWT claims, as a Supabase custom access token hook adds them:
+    /// claim name -> column of the actor's table (`user_role = "role"`),
+    /// read by policies through `auth.jwt() ->> 'user_role'`.
+    #[serde(default)]
+    pub claims: std::collections::BTreeMap<String, String>,
 }
 
 fn id_column() -> String {

@@ -23,6 +23,16 @@ pub(super) fn check_workload(spec: &ScenarioSpec, w: &WorkloadSpec, path: &KeyPa
             &actor_path.key("email_column"),
         )?;
     }
+    for (claim, column) in &w.actor.claims {
+        let claim_path = actor_path.key("claims").key(claim);
+        if ["sub", "role", "aud", "email"].contains(&claim.as_str()) {
+            return Err(Problem::new(
+                claim_path,
+                "expected a custom claim: sub, role, aud and email are set from the actor and the query's role",
+            ));
+        }
+        check_column_ref(spec, &format!("{}.{column}", w.actor.table), &claim_path)?;
+    }
     if !(w.actor.activity_exponent.is_finite() && w.actor.activity_exponent >= 0.0) {
         return Err(Problem::new(
             actor_path.key("activity_exponent"),

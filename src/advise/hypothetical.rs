@@ -51,7 +51,8 @@ pub struct Priced {
 }
 
 /// Explains `queries` in a scratch copy of `template` with and without
-/// each proposed index; the copy is dropped afterwards, whatever happened.
+/// each proposed index, and lists the relation names already taken; the
+/// copy is dropped afterwards, whatever happened.
 pub async fn plan(
     server: &Server,
     template: &str,
@@ -59,7 +60,7 @@ pub async fn plan(
     data: Arc<DataPlan>,
     seed: u64,
     queries: &[usize],
-) -> Result<Vec<Planned>, AdviseError> {
+) -> Result<(Vec<Planned>, Vec<String>), AdviseError> {
     let name = format!("{template}_hypo");
     let admin = server.connect(&server.maintenance_db()).await?;
     database::drop_owned(&admin, &name).await?;
@@ -86,7 +87,19 @@ pub async fn plan(
         for &query in queries {
             out.push(plan_query(&client, &shared, seed, query).await?);
         }
-        Ok(out)
+        // Names an advised index must not take.
+        let taken = client
+            .query(
+                "select relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                  where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')",
+                &[],
+            )
+            .await
+            .context_db("listing relation names")?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        Ok((out, taken))
     }
     .await;
     database::drop_owned(&admin, &name).await?;

@@ -110,7 +110,7 @@ pub async fn advise(
         return Err(RunError::NoWorkload(scenario.path.display().to_string()).into());
     };
     let data = std::sync::Arc::new(crate::seed::plan::DataPlan::new(&scenario.spec));
-    let planned = hypothetical::plan(
+    let (planned, taken) = hypothetical::plan(
         server,
         &baseline.scenario.database,
         workload,
@@ -129,7 +129,7 @@ pub async fn advise(
             used: p.used.len(),
         })
         .collect();
-    let advice = choose(&planned, &names, &shares, options.indexes);
+    let advice = choose(&planned, &names, &shares, options.indexes, &taken);
     if advice.is_empty() {
         return Ok(Advised {
             examined,
@@ -190,6 +190,7 @@ pub fn choose(
     names: &[String],
     shares: &[f64],
     most: usize,
+    taken: &[String],
 ) -> Vec<AdvisedIndex> {
     let mut chosen: Vec<AdvisedIndex> = Vec::new();
     for p in planned {
@@ -223,12 +224,29 @@ pub fn choose(
         let definition = pick.proposal.definition();
         match chosen.iter_mut().find(|a| a.definition == definition) {
             Some(a) => a.gains.push(gain),
-            None => chosen.push(AdvisedIndex {
-                candidate: pick.proposal.name(),
-                definition,
-                gains: vec![gain],
-                estimated_bytes: pick.bytes,
-            }),
+            None => {
+                // A name the schema (or another advised index) holds gets a number.
+                let base = pick.proposal.name();
+                let used = |n: &str| {
+                    taken.iter().any(|t| t == n) || chosen.iter().any(|a| a.candidate == n)
+                };
+                let name = (1..)
+                    .map(|i| {
+                        if i == 1 {
+                            base.clone()
+                        } else {
+                            format!("{}_{i}_idx", base.trim_end_matches("_idx"))
+                        }
+                    })
+                    .find(|n| !used(n))
+                    .unwrap_or(base);
+                chosen.push(AdvisedIndex {
+                    definition: definition.replacen(&pick.proposal.name(), &name, 1),
+                    candidate: name,
+                    gains: vec![gain],
+                    estimated_bytes: pick.bytes,
+                })
+            }
         }
     }
     let saved = |a: &AdvisedIndex| -> f64 {
@@ -292,7 +310,7 @@ mod tests {
                 used: vec![],
             },
         ];
-        let advice = choose(&planned, &names, &[0.6, 0.3, 0.1], 3);
+        let advice = choose(&planned, &names, &[0.6, 0.3, 0.1], 3, &[]);
         assert_eq!(advice.len(), 1);
         assert_eq!(
             advice[0].definition,
@@ -336,16 +354,22 @@ mod tests {
                 used: vec![priced(&["user_id"], None, 20.0, 10)],
             },
         ];
-        let advice = choose(&planned, &names, &[0.5, 0.2, 0.3], 3);
+        let taken = vec!["stories_title_idx".to_owned()];
+        let advice = choose(&planned, &names, &[0.5, 0.2, 0.3], 3, &taken);
         let order: Vec<(&str, usize)> = advice
             .iter()
             .map(|a| (a.candidate.as_str(), a.gains.len()))
             .collect();
-        // user_id saves 0.5*0.5 + 0.3*0.8 = 0.49; title 0.2*0.9 = 0.18.
+        // user_id saves 0.5*0.5 + 0.3*0.8 = 0.49; title 0.2*0.9 = 0.18; the
+        // schema already has an index named stories_title_idx.
         assert_eq!(
             order,
-            [("stories_user_id_idx", 2), ("stories_title_idx", 1)]
+            [("stories_user_id_idx", 2), ("stories_title_2_idx", 1)]
         );
-        assert_eq!(choose(&planned, &names, &[0.5, 0.2, 0.3], 1).len(), 1);
+        assert_eq!(
+            advice[1].definition,
+            "create index stories_title_2_idx on public.stories (title)"
+        );
+        assert_eq!(choose(&planned, &names, &[0.5, 0.2, 0.3], 1, &[]).len(), 1);
     }
 }

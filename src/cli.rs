@@ -27,6 +27,7 @@ schemabench run --rate 300 --clients 32\n  schemabench run --baseline-only --rou
 schemabench run --baseline-only --baseline nightly\n  schemabench compare old/results.json new/results.json\n  \
 schemabench report reports/taleforge/20261125T101500Z/results.json\n  \
 schemabench capacity --scale 0.05 --objective \"p99 < 50ms\" --project 100x\n  \
+schemabench lint\n  schemabench advise --scale 0.1 -T 10s\n  schemabench migrate --candidate feed_index\n  \
 schemabench seed --database-url postgres://me@localhost/postgres --keep"
 )]
 pub struct Cli {

@@ -272,7 +272,7 @@ fn run_prints_a_summary_and_writes_the_report() {
         .assert()
         .code(predicate::in_iter(RAN))
         .stdout(predicate::str::contains(
-            "phase steady (closed loop, 2 clients)",
+            "phase steady (closed loop, 2 clients; generator ",
         ))
         .stdout(predicate::str::contains("story_feed"))
         .stdout(predicate::str::contains("p99.9"));

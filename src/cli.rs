@@ -129,15 +129,8 @@ pub struct MigrateArgs {
     /// How long into the load the DDL starts.
     #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
     pub at: std::time::Duration,
-    /// Length of the load, replacing the phase's.
-    #[arg(short = 'T', long, value_parser = parse_duration_arg)]
-    pub duration: Option<std::time::Duration>,
-    /// Concurrent clients (closed loop) or the worker cap (open loop).
-    #[arg(short = 'c', long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub clients: Option<u32>,
-    /// Target arrivals per second: open loop.
-    #[arg(short = 'R', long)]
-    pub rate: Option<f64>,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// The report folder [default: reports/<scenario>/migrate-<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -156,9 +149,8 @@ pub struct AdviseArgs {
     /// Advised indexes to measure, at most (the planner's best first).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub indexes: u32,
-    /// Length of every phase of both runs, replacing the scenario's.
-    #[arg(short = 'T', long, value_parser = parse_duration_arg)]
-    pub duration: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Rounds of the measuring run [default: 3].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: Option<u32>,
@@ -343,23 +335,11 @@ impl DataArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Length of every phase ("10s", "2m"; a bare number is seconds, like
-    /// pgbench -T), replacing the scenario's.
-    #[arg(short = 'T', long, value_parser = parse_duration_arg)]
-    pub duration: Option<std::time::Duration>,
-    /// Concurrent clients (closed loop) or the worker cap (open loop) of every phase (pgbench -c).
-    #[arg(short = 'c', long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub clients: Option<u32>,
-    /// Target arrivals per second of every phase: turns every phase into open loop (pgbench -R).
-    #[arg(short = 'R', long)]
-    pub rate: Option<f64>,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// How statements are sent, like pgbench -M [default: the scenario's, else prepared].
     #[arg(short = 'M', long, value_enum)]
     pub protocol: Option<crate::scenario::workload::Protocol>,
-    /// Driver threads of the load generator, at most, like pgbench -j
-    /// [default: one per CPU, never more than clients].
-    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub threads: Option<u32>,
     /// Without a terminal, a progress line every SECONDS of a phase (pgbench -P) [default: 5].
     #[arg(short = 'P', long = "progress", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub progress_every: Option<u64>,
@@ -417,6 +397,48 @@ pub struct RunArgs {
     pub keep_copies: bool,
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+/// The load of every phase, replacing the scenario's (run, advise, migrate).
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Length of every phase ("10s", "2m"; a bare number is seconds, like
+    /// pgbench -T), replacing the scenario's.
+    #[arg(short = 'T', long, value_parser = parse_duration_arg)]
+    pub duration: Option<std::time::Duration>,
+    /// Concurrent clients (closed loop) or the worker cap (open loop) of every phase (pgbench -c).
+    #[arg(short = 'c', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clients: Option<u32>,
+    /// Target arrivals per second of every phase: turns every phase into open loop (pgbench -R).
+    #[arg(short = 'R', long)]
+    pub rate: Option<f64>,
+    /// Driver threads of the load generator, at most, like pgbench -j
+    /// [default: one per CPU, never more than clients].
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+}
+
+impl LoadArgs {
+    /// The phase overrides, or a usage error for a rate that is no rate.
+    pub fn overrides(
+        &self,
+    ) -> Result<crate::drive::engine::PhaseOverrides, crate::scenario::ScenarioError> {
+        if let Some(rate) = self.rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(crate::scenario::ScenarioError::Flag {
+                flag: "--rate".to_owned(),
+                value: rate.to_string(),
+                problem: "expected arrivals per second greater than 0".to_owned(),
+            });
+        }
+        Ok(crate::drive::engine::PhaseOverrides {
+            duration: self.duration,
+            clients: self.clients,
+            rate: self.rate,
+            threads: self.threads,
+        })
+    }
 }
 
 /// A length of time greater than zero: a zero-length phase measures nothing.
@@ -502,9 +524,9 @@ mod tests {
         };
         assert_eq!(
             (
-                run.clients,
-                run.duration,
-                run.rate,
+                run.load.clients,
+                run.load.duration,
+                run.load.rate,
                 run.protocol,
                 run.progress_every
             ),

@@ -35,23 +35,9 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<Standing> {
         Some(name) => Some(candidate(&scenario, "--on", name)?),
         None => None,
     };
-    if let Some(rate) = args.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(flag_error(
-            "--rate",
-            rate.to_string(),
-            "expected arrivals per second greater than 0",
-        ));
-    }
     let options = MigrateOptions {
         phase: args.phase.clone(),
-        overrides: crate::drive::engine::PhaseOverrides {
-            duration: args.duration,
-            clients: args.clients,
-            rate: args.rate,
-            threads: None,
-        },
+        overrides: args.load.overrides()?,
         at: args.at,
         out: args.out.clone(),
         progress: true,

@@ -5,7 +5,7 @@ use anyhow::Context;
 use super::{check_room, finish_server, flag_error, open_server};
 use crate::cli::RunArgs;
 use crate::gate::{self, Standing};
-use crate::{drive, pipeline, report};
+use crate::{pipeline, report};
 
 /// Seeds, runs every configuration, judges and reports.
 pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
@@ -13,15 +13,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     if let Some(seconds) = args.progress_every {
         crate::progress::report_every(std::time::Duration::from_secs(seconds));
     }
-    if let Some(rate) = args.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(flag_error(
-            "--rate",
-            rate.to_string(),
-            "expected arrivals per second greater than 0",
-        ));
-    }
+    let overrides = args.load.overrides()?;
     let against = match &args.against_migrations {
         Some(dir) if args.candidates.is_some() || args.baseline_only => {
             return Err(flag_error(
@@ -37,12 +29,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         None => None,
     };
     let options = pipeline::RunOptions {
-        overrides: drive::engine::PhaseOverrides {
-            duration: args.duration,
-            clients: args.clients,
-            rate: args.rate,
-            threads: args.threads,
-        },
+        overrides,
         protocol: args.protocol,
         out: args.out.clone(),
         progress: true,

@@ -219,18 +219,8 @@ pub fn migration(results: &RunResults) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::fixture;
     use crate::results::PlannedGain;
-
-    fn fixture() -> RunResults {
-        serde_json::from_str(
-            &std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fixtures/results.json"
-            ))
-            .expect("fixture"),
-        )
-        .expect("results")
-    }
 
     fn advised(query: &str) -> AdvisedIndex {
         AdvisedIndex {

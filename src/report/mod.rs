@@ -12,3 +12,16 @@ pub mod markdown;
 pub mod migration;
 pub mod playbook;
 pub mod terminal;
+
+/// The stored run of `tests/fixtures/results.json`, for the reports' unit tests.
+#[cfg(test)]
+pub(crate) fn fixture() -> crate::results::RunResults {
+    serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/results.json"
+        ))
+        .expect("the fixture"),
+    )
+    .expect("a run's results")
+}

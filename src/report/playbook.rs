@@ -156,17 +156,7 @@ pub fn parse(text: &str) -> Option<(Vec<String>, Vec<Vec<String>>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture() -> RunResults {
-        serde_json::from_str(
-            &std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fixtures/results.json"
-            ))
-            .expect("fixture"),
-        )
-        .expect("results")
-    }
+    use crate::report::fixture;
 
     #[test]
     fn a_run_replaces_its_rows_keeps_the_others_and_is_idempotent() {

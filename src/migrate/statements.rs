@@ -23,7 +23,7 @@ pub struct Statement {
 #[error("cannot read the migration's SQL: {0}")]
 pub struct SplitError(String);
 
-/// The statements of `sql`, comments and blank space between them dropped.
+/// The statements of `sql`, comments and blank space around them dropped.
 pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
     let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
         .tokenize_with_location()
@@ -40,6 +40,15 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
             return;
         };
         let start = offsets.byte(first.span.start.line, first.span.start.column);
+        // Up to the last token that is not blank space or a comment: a
+        // `-- note` before the semicolon must not swallow the `;` joined on.
+        let last = current
+            .iter()
+            .rposition(|t| !matches!(t.token, Token::Whitespace(_)))
+            .unwrap_or(0);
+        let end = current.get(last + 1).map_or(end, |t| {
+            offsets.byte(t.span.start.line, t.span.start.column)
+        });
         let words = current
             .iter()
             .filter_map(|t| match &t.token {
@@ -66,8 +75,6 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         }
     }
     flush(&mut current, sql.len());
-    // A trailing comment alone is no statement.
-    out.retain(|s| !s.words.is_empty() || !s.sql.starts_with("--"));
     Ok(out)
 }
 
@@ -210,7 +217,8 @@ mod tests {
     fn statements_split_at_top_level_semicolons_only() {
         let sql = "-- add the feed index\ncreate index stories_feed on public.stories (user_id, created_at desc);\n\
                    create function f() returns int language sql as $$ select 1; $$;\n\
-                   insert into t values ('a;b'); /* trailing */";
+                   insert into t values ('a;b'); /* trailing */\n\
+                   analyze t -- why\n;";
         let found = split(sql).expect("splits");
         let texts: Vec<(&str, u64)> = found.iter().map(|s| (s.sql.as_str(), s.line)).collect();
         assert_eq!(
@@ -225,6 +233,7 @@ mod tests {
                     3
                 ),
                 ("insert into t values ('a;b')", 4),
+                ("analyze t", 5),
             ]
         );
     }

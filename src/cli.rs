@@ -62,6 +62,14 @@ pub enum Command {
         after_help = "Example:\n  schemabench compare nightly/results.json tonight/results.json --gate both"
     )]
     Compare(CompareArgs),
+    /// Add up the shards of one run (`run --shard I/N` on N machines) into
+    /// the run one process would have recorded: histograms added exactly,
+    /// interval logs aligned by second, verdicts and thresholds judged on
+    /// the whole. Exits like `run`.
+    #[command(
+        after_help = "Example:\n  schemabench merge shard-0/ shard-1/ shard-2/ --out reports/taleforge/sharded\n\nEach argument is a shard's report folder (or its results.json); the\nfolders' intervals/*.hlog are read too."
+    )]
+    Merge(MergeArgs),
     /// Render every report (HTML, Markdown, CI formats, .hgrm) again from a
     /// results.json, without a database.
     #[command(
@@ -255,6 +263,17 @@ pub struct CompareArgs {
     pub criteria: CriteriaArgs,
 }
 
+/// Flags of `schemabench merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Every shard's report folder or results.json, in any order.
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// The merged report folder [default: reports/<scenario>/merged-<UTC time>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 /// Flags of `schemabench report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -395,6 +414,19 @@ pub struct RunArgs {
     /// Keep the candidates' database copies afterwards.
     #[arg(long)]
     pub keep_copies: bool,
+    /// Drive share I of N of the load, beside N-1 other schemabench
+    /// processes (other machines, a Kubernetes Indexed Job) against one
+    /// server given by --database-url. Shard 0 seeds, prepares the copies
+    /// and leads; all start every phase together; each runs the clients
+    /// and arrivals numbered I modulo N. Add the shards' results up with
+    /// `schemabench merge`.
+    #[arg(
+        long,
+        value_name = "I/N",
+        requires = "database_url",
+        conflicts_with_all = ["against_migrations", "baseline", "save_baseline", "keep_copies"]
+    )]
+    pub shard: Option<crate::results::Shard>,
     #[command(flatten)]
     pub server: ServerArgs,
 }

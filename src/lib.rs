@@ -20,6 +20,7 @@
 //! report     terminal, Markdown, HTML/SVG, JSON and CI outputs
 //! pipeline   `run` end to end: seed -> candidates -> drive -> observe ->
 //!            compare -> gate -> write
+//! merge      the shards of one run added up: histograms, logs, verdicts
 //! capacity   sweeps, rate search and growth, made of pipeline runs
 //! advise     indexes HypoPG shows the planner would use, then measured
 //! migrate    DDL applied under live load: lock waits, stalls, CONCURRENTLY
@@ -37,6 +38,7 @@ pub mod drive;
 pub mod gate;
 pub mod lint;
 pub mod measure;
+pub mod merge;
 pub mod migrate;
 pub mod observe;
 pub mod pg;

@@ -6,6 +6,7 @@ mod capacity;
 mod check;
 mod compare;
 mod lint;
+mod merge;
 mod migrate;
 mod report;
 mod run;
@@ -62,6 +63,10 @@ fn error_code(error: &anyhow::Error) -> u8 {
                     e.downcast_ref::<crate::migrate::MigrateError>()
                         .map(crate::migrate::MigrateError::exit_code)
                 })
+                .or_else(|| {
+                    e.downcast_ref::<crate::merge::MergeError>()
+                        .map(crate::merge::MergeError::exit_code)
+                })
                 .or_else(|| e.downcast_ref::<PgError>().map(PgError::exit_code))
         })
         .unwrap_or(exit::RUN_FAILED)
@@ -76,6 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Standing> {
         Command::Compare(args) => compare::compare(&args),
         Command::Capacity(args) => capacity::capacity(args).await.map(|()| Standing::Ok),
         Command::Report(args) => report::report(&args).map(|()| Standing::Ok),
+        Command::Merge(args) => merge::merge(&args),
         Command::Lint(args) => lint::lint(args).await,
         Command::Advise(args) => advise::advise(args).await,
         Command::Migrate(args) => migrate::migrate(args).await,

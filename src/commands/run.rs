@@ -47,7 +47,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         gate: args.criteria.gate,
         against,
         budget: args.budget,
+        shard: args.shard.unwrap_or_default(),
     };
+    if let (Some(shard), Some(key)) = (args.shard, pipeline::run_key(&scenario, &options))
+        && let Some(few) = key.load.iter().find(|p| p.clients < shard.count)
+    {
+        return Err(flag_error(
+            "--shard",
+            shard.to_string(),
+            &format!(
+                "expected at most as many shards as clients: phase {} has {} client(s), so shards past them would send nothing (raise --clients)",
+                few.name, few.clients
+            ),
+        ));
+    }
     // A bad baseline name or an incomparable stored run fails before any work.
     if let Some(name) = &args.save_baseline {
         gate::baseline::path_of(name)?;
@@ -99,6 +112,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
             args.criteria.gate,
         )?);
         report.write(&results)?;
+    }
+    if let Some(shard) = results.shard {
+        println!(
+            "shard {shard} done: {}\nadd every shard up with `schemabench merge` (one shard's share alone decides nothing)",
+            report.results_path().display()
+        );
+        return Ok(Standing::Ok);
     }
     print!("{}", report::terminal::summary(&results));
     if let Some(name) = &args.save_baseline {

@@ -291,6 +291,7 @@ mod tests {
                     )
                 };
                 SecondPair {
+                    second: s,
                     baseline: side(1.0),
                     candidate: side(factor),
                 }
@@ -361,9 +362,10 @@ mod tests {
         (0..rounds)
             .map(|_| {
                 (0..seconds)
-                    .map(|_| {
+                    .map(|second| {
                         let load = 1.0 + 2.0 * rng.random::<f64>().powi(3);
                         SecondPair {
+                            second: second as u64,
                             baseline: side(load, rng),
                             candidate: side(load, rng),
                         }

@@ -17,6 +17,7 @@ use crate::measure::timeline::{IntervalRecorder, Live, Second, Timeline};
 use crate::measure::{Outcome, QueryMeasurements, micros};
 use crate::progress;
 use crate::results::IntervalPoint;
+use crate::results::Shard;
 use crate::results::{GeneratorLoad, LoadMode, PhaseLoad};
 use crate::scenario::workload::{Arrivals, PhaseSpec};
 use crate::seed::rng::{CellRng, cell_rng, combine};
@@ -56,6 +57,8 @@ pub struct Phase {
     pub mode: Mode,
     /// Driver threads at most [default: one per CPU].
     pub threads: Option<u32>,
+    /// This process's share of the clients, arrivals and transactions.
+    pub shard: Shard,
 }
 
 /// Command-line overrides of every phase.
@@ -91,6 +94,7 @@ impl Phase {
             stop,
             mode,
             threads: overrides.threads,
+            shard: Shard::default(),
         }
     }
 
@@ -152,6 +156,9 @@ struct PhaseRun {
     /// Set once every driver thread has its connections open.
     clock: OnceLock<Clock>,
     budget: Option<u64>,
+    /// The phase's seed: open-loop arrival `n` sends the request it seeds
+    /// with `n`, whichever worker (or shard) serves it.
+    seed: u64,
     issued: AtomicU64,
     late: AtomicU64,
     /// Set when the phase is abandoned (Ctrl-C drops the run).
@@ -200,15 +207,20 @@ impl PhaseRun {
 enum Feed {
     /// Closed loop: each worker sends back to back.
     Closed,
-    /// Open loop: workers take intended start times from the schedule.
-    Open(async_channel::Receiver<Instant>),
+    /// Open loop: workers take arrivals (number, intended start) from the schedule.
+    Open(async_channel::Receiver<(u64, Instant)>),
 }
 
-/// Runs one phase to completion; `index` is its slot in the timeline and
-/// `seed` fixes its request sequence. The workers run on driver threads (one per
-/// core), each a single-threaded runtime with its own connections; the
-/// clock starts once every connection is open. Of phases run side by side
-/// only one shows a progress bar (`show_progress`).
+/// Waited for once every connection of a phase is open; the phase's clock
+/// starts when it resolves (sharded runs start together this way).
+pub type Start = std::pin::Pin<Box<dyn Future<Output = Result<(), DriveError>> + Send>>;
+
+/// Runs one phase (this process's shard of it) to completion; `index` is
+/// its slot in the timeline and `seed` fixes its request sequence. The
+/// workers run on driver threads (one per core), each a single-threaded
+/// runtime with its own connections; the clock starts once every
+/// connection is open and `start`, if any, has resolved. Of phases run side
+/// by side only one shows a progress bar (`show_progress`).
 pub async fn run_phase(
     shared: Arc<Shared>,
     timeline: &Timeline,
@@ -216,20 +228,25 @@ pub async fn run_phase(
     phase: &Phase,
     seed: u64,
     show_progress: bool,
+    start: Option<Start>,
 ) -> Result<PhaseOutcome, DriveError> {
+    let shard = phase.shard;
     let run = Arc::new(PhaseRun {
         shared,
         clock: OnceLock::new(),
         budget: match phase.stop {
-            Stop::Transactions(n) => Some(n),
+            Stop::Transactions(n) => Some(shard.share(n)),
             Stop::After(_) => None,
         },
+        seed,
         issued: AtomicU64::new(0),
         late: AtomicU64::new(0),
         stopped: AtomicBool::new(false),
     });
     let _stop_on_drop = StopOnDrop(Arc::clone(&run));
-    let workers = phase.connections() as usize;
+    // Workers keep their number across shards: it seeds their requests.
+    let ours = shard.clients(phase.connections());
+    let workers = ours.len();
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(phase.threads.map_or(usize::MAX, |t| t as usize))
@@ -237,22 +254,25 @@ pub async fn run_phase(
         .max(1);
     let queries = run.shared.workload.queries.len();
     let open = match phase.mode {
-        Mode::Open { rate, .. } => Some(async_channel::bounded::<Instant>(
-            (rate.ceil() as usize).max(workers * 4),
+        Mode::Open { rate, .. } => Some(async_channel::bounded::<(u64, Instant)>(
+            ((rate / f64::from(shard.count)).ceil() as usize).max(workers * 4),
         )),
         Mode::Closed { .. } => None,
     };
     let ready = Arc::new(Barrier::new(threads + 1));
     let mut handles = Vec::with_capacity(threads);
     for t in 0..threads {
-        let ids: Vec<usize> = (t..workers).step_by(threads).collect();
+        let ids: Vec<u32> = ours.iter().skip(t).step_by(threads).copied().collect();
         let recorders: Vec<IntervalRecorder> = ids
             .iter()
             .map(|_| timeline.recorder(index, queries))
             .collect();
         // The seed alone fixes each worker's sequence: the timeline slot
         // must not, or every round and candidate would send other requests.
-        let seeds: Vec<u64> = ids.iter().map(|w| combine(&[seed, *w as u64])).collect();
+        let seeds: Vec<u64> = ids
+            .iter()
+            .map(|w| combine(&[seed, u64::from(*w)]))
+            .collect();
         let feed = || match &open {
             Some((_, rx)) => Feed::Open(rx.clone()),
             None => Feed::Closed,
@@ -266,6 +286,17 @@ pub async fn run_phase(
     }
     let waiting = Arc::clone(&ready);
     let _ = tokio::task::spawn_blocking(move || waiting.wait()).await;
+    if let Some(start) = start {
+        // Let the threads go (they wait for the clock) before failing.
+        if let Err(e) = start.await {
+            run.stopped.store(true, Ordering::Relaxed);
+            let _ = run.clock.set(Clock {
+                started: Instant::now(),
+                deadline: Some(Instant::now()),
+            });
+            return Err(e);
+        }
+    }
     let started = Instant::now();
     let _ = run.clock.set(Clock {
         started,
@@ -278,7 +309,17 @@ pub async fn run_phase(
         show_progress.then(|| Watch::start(phase, timeline.label(index), timeline, started));
     let dropped = match (phase.mode, open) {
         (Mode::Open { rate, arrivals, .. }, Some((tx, rx))) => {
-            let dropped = schedule(&run, tx, rate, arrivals, combine(&[seed, 0x5C4E])).await;
+            let dropped = schedule(
+                &run,
+                tx,
+                Schedule {
+                    rate,
+                    arrivals,
+                    seed: combine(&[seed, 0x5C4E]),
+                    shard,
+                },
+            )
+            .await;
             let leftover = rx.len() as u64;
             rx.close();
             dropped + leftover
@@ -507,13 +548,13 @@ async fn open_worker(
     run: &PhaseRun,
     pools: &Pools,
     recorder: IntervalRecorder,
-    arrivals: async_channel::Receiver<Instant>,
+    arrivals: async_channel::Receiver<(u64, Instant)>,
     seed: u64,
 ) -> Vec<QueryMeasurements> {
     let mut worker = Worker::new(run, pools, recorder, seed);
     loop {
-        let intended = match tokio::time::timeout(IDLE_FLUSH, arrivals.recv()).await {
-            Ok(Ok(intended)) => intended,
+        let (n, intended) = match tokio::time::timeout(IDLE_FLUSH, arrivals.recv()).await {
+            Ok(Ok(arrival)) => arrival,
             Ok(Err(_)) => break,
             Err(_) => {
                 worker.recorder.tick();
@@ -526,39 +567,67 @@ async fn open_worker(
         if intended.elapsed() > LATE_AFTER {
             run.late.fetch_add(1, Ordering::Relaxed);
         }
+        // The arrival, not the worker that happens to take it, decides the
+        // request: both sides of a duet, and one process or N shards, send
+        // the same requests.
+        worker.rng = cell_rng(combine(&[run.seed, n]));
         worker.request(intended).await;
     }
     worker.measurements
 }
 
-/// Emits arrivals at their intended times, apart from the workers; an
-/// arrival that finds the backlog full is dropped and counted. Returns the
-/// number dropped.
-async fn schedule(
-    run: &PhaseRun,
-    tx: async_channel::Sender<Instant>,
+/// The arrival process of an open-loop phase.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    /// Of all shards together.
     rate: f64,
     arrivals: Arrivals,
     seed: u64,
+    shard: Shard,
+}
+
+impl Schedule {
+    /// Every arrival's offset from the phase's start, in order, whichever
+    /// shard sends it: each shard draws the same sequence and sends every
+    /// `count`-th, so together they send one process's arrivals.
+    fn offsets(self) -> impl Iterator<Item = (u64, Duration)> {
+        let mut rng = cell_rng(self.seed);
+        let exp = Exp::new(self.rate).ok();
+        let mean_gap = 1.0 / self.rate;
+        let mut at = 0.0;
+        (0..).map(move |n| {
+            let this = at;
+            at += match (self.arrivals, &exp) {
+                (Arrivals::Poisson, Some(exp)) => exp.sample(&mut rng),
+                _ => mean_gap,
+            };
+            (n, Duration::from_secs_f64(this))
+        })
+    }
+}
+
+/// Emits this shard's arrivals at their intended times, apart from the
+/// workers; an arrival that finds the backlog full is dropped and counted.
+/// Returns the number dropped.
+async fn schedule(
+    run: &PhaseRun,
+    tx: async_channel::Sender<(u64, Instant)>,
+    schedule: Schedule,
 ) -> u64 {
-    let mut rng = cell_rng(seed);
-    let mean_gap = 1.0 / rate;
-    let exp = Exp::new(rate).ok();
+    let started = run.clock().started;
     let mut dropped = 0;
-    let mut next = run.clock().started;
-    loop {
+    for (n, offset) in schedule.offsets() {
+        if !schedule.shard.owns(n) {
+            continue;
+        }
         if !run.claim() {
             break;
         }
+        let next = started + offset;
         tokio::time::sleep_until(next.into()).await;
-        if tx.try_send(next).is_err() {
+        if tx.try_send((n, next)).is_err() {
             dropped += 1;
         }
-        let gap = match (arrivals, &exp) {
-            (Arrivals::Poisson, Some(exp)) => exp.sample(&mut rng),
-            _ => mean_gap,
-        };
-        next += Duration::from_secs_f64(gap);
     }
     dropped
 }
@@ -658,6 +727,36 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_send_every_arrival_of_one_process_once_at_the_same_moment() {
+        let one = |shard| Schedule {
+            rate: 50.0,
+            arrivals: Arrivals::Poisson,
+            seed: 7,
+            shard,
+        };
+        let whole: Vec<(u64, Duration)> = one(Shard::default()).offsets().take(30).collect();
+        let mut sharded: Vec<(u64, Duration)> = (0..3)
+            .flat_map(|index| {
+                let shard = Shard { index, count: 3 };
+                one(shard)
+                    .offsets()
+                    .take(30)
+                    .filter(move |(n, _)| shard.owns(*n))
+            })
+            .collect();
+        sharded.sort();
+        assert_eq!(sharded, whole);
+        // Poisson: the gaps vary; uniform: every gap is 1/rate.
+        assert!(whole.windows(2).any(|w| w[1].1 - w[0].1 != whole[1].1));
+        let fixed = Schedule {
+            arrivals: Arrivals::Uniform,
+            ..one(Shard::default())
+        };
+        let gaps: Vec<Duration> = fixed.offsets().take(4).map(|(_, d)| d).collect();
+        assert_eq!(gaps[3], Duration::from_secs_f64(3.0 / 50.0));
+    }
 
     #[test]
     fn an_unreachable_server_is_tried_again_ever_more_slowly_until_it_answers() {

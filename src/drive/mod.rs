@@ -37,6 +37,8 @@ pub enum DriveError {
     Connections(String),
     #[error("cannot start the load's driver threads")]
     Threads(#[source] std::io::Error),
+    #[error("the shards could not start a phase together: {0}")]
+    Start(String),
     #[error("a driver thread failed")]
     Join(#[source] tokio::task::JoinError),
 }
@@ -139,14 +141,16 @@ pub fn phase_result(
     let elapsed_s = outcome.elapsed.as_secs_f64();
     let requests: u64 = outcome.queries.iter().map(QueryMeasurements::count).sum();
     let planned = outcome.phase.planned();
+    // This process's share, so shards add up to the whole.
+    let shard = outcome.phase.shard;
     PhaseResult {
         name: planned.name,
         round,
         partner: partner.map(str::to_owned),
         warmup: planned.warmup,
         mode: planned.mode,
-        clients: planned.clients,
-        rate: planned.rate,
+        clients: shard.clients(planned.clients).len() as u32,
+        rate: planned.rate.map(|r| r / f64::from(shard.count)),
         arrivals: planned.arrivals,
         elapsed_s,
         requests,

@@ -41,6 +41,7 @@ pub fn pair(base: &[Second], other: &[Second], query: usize) -> Vec<SecondPair> 
     };
     (first..=last)
         .map(|second| SecondPair {
+            second,
             baseline: side(base, second),
             candidate: side(other, second),
         })
@@ -78,6 +79,8 @@ mod tests {
         let cand = vec![second(10, 12, 200), second(12, 1, 900), second(13, 3, 50)];
         let pairs = pair(&base, &cand, 0);
         assert_eq!(pairs.len(), 3, "{pairs:?}");
+        let seconds: Vec<u64> = pairs.iter().map(|p| p.second).collect();
+        assert_eq!(seconds, [10, 12, 13]);
         assert_eq!(pairs[0].baseline.0, vec![(100, 6)]);
         assert_eq!(pairs[0].candidate.0, vec![(200, 12)]);
         assert_eq!(pairs[1].baseline.0, vec![(300, 2)]);
@@ -85,7 +88,10 @@ mod tests {
         assert!(pairs[2].baseline.0.is_empty());
         assert_eq!(pairs[2].candidate.0, vec![(50, 3)]);
         let text = serde_json::to_string(&pairs[0]).expect("json");
-        assert_eq!(text, r#"{"baseline":"100*6","candidate":"200*12"}"#);
+        assert_eq!(
+            text,
+            r#"{"second":10,"baseline":"100*6","candidate":"200*12"}"#
+        );
         let back: SecondPair = serde_json::from_str(&text).expect("round trip");
         assert_eq!(back, pairs[0]);
         assert!(

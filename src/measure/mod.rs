@@ -4,6 +4,7 @@
 
 pub mod duet;
 pub mod hgrm;
+pub mod intervals;
 pub mod timeline;
 
 use std::collections::BTreeMap;
@@ -127,6 +128,7 @@ impl QueryMeasurements {
             service: LatencySummary::of(&self.service),
             errors_by_sqlstate: self.errors.clone(),
             histogram: Histogram::from(&self.latency),
+            service_histogram: Histogram::from(&self.service),
         }
     }
 }

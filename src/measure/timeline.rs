@@ -5,8 +5,6 @@
 //! seconds are held as histograms.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,8 +12,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, channel, s
 use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+
+use super::intervals::IntervalLog;
 
 use crate::results::{IntervalPoint, SIGNIFICANT_DIGITS};
 
@@ -41,6 +39,24 @@ pub struct Second {
 pub struct PhaseSeries {
     pub points: Vec<IntervalPoint>,
     pub seconds: Vec<Second>,
+}
+
+/// The name interval logs tag a phase slot with: `feed_index+baseline.r2.steady`
+/// for `configuration` beside `partner` in round 2, `baseline.r2.steady`
+/// alone, or the phase's name in a `simple` run (one configuration, one
+/// round).
+pub fn slot_label(
+    configuration: &str,
+    partner: Option<&str>,
+    round: u32,
+    phase: &str,
+    simple: bool,
+) -> String {
+    match partner {
+        _ if simple => phase.to_owned(),
+        Some(p) => format!("{configuration}+{p}.r{round}.{phase}"),
+        None => format!("{configuration}.r{round}.{phase}"),
+    }
 }
 
 /// Live figures for the progress bar, updated by the collector as seconds
@@ -91,47 +107,28 @@ pub struct IntervalRecorder {
 
 impl Timeline {
     /// Starts the collector; `logs` holds one interval-log path per query.
+    /// Seconds count from `started` (now, or the moment the shards of a
+    /// run agreed on, so their seconds line up).
     pub fn start(
         queries: Vec<String>,
         phases: Vec<String>,
         logs: Vec<PathBuf>,
+        started: Instant,
     ) -> std::io::Result<Self> {
-        let started = Instant::now();
-        let wall = SystemTime::now();
-        let mut files = Vec::with_capacity(logs.len());
-        for (path, query) in logs.iter().zip(&queries) {
-            let mut file = File::create(path)?;
-            let mut serializer = V2DeflateSerializer::new();
-            // HdrHistogram's own header comes first, so its log tools read
-            // the file as written; Interval_Max in the milliseconds they
-            // print (histogram values stay in microseconds: read them with
-            // an output value unit ratio of 1000).
-            IntervalLogWriterBuilder::new()
-                .add_comment("[Histogram log format version 1.3]")
-                .add_comment(&format!(
-                    "schemabench {} interval log of query {query}",
-                    env!("CARGO_PKG_VERSION")
-                ))
-                .add_comment(
-                    "histogram values in microseconds, Interval_Max in milliseconds; each interval is tagged with its load phase",
-                )
-                .with_start_time(wall)
-                .with_base_time(wall)
-                .begin_log_with(&mut file, &mut serializer)
-                .map_err(std::io::Error::other)?;
-            writeln!(
-                file,
-                "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
-            )?;
-            files.push(file);
-        }
+        let wall = SystemTime::now()
+            .checked_sub(started.elapsed())
+            .unwrap_or_else(SystemTime::now);
+        let files = logs
+            .iter()
+            .zip(&queries)
+            .map(|(path, query)| IntervalLog::create(path, query, wall))
+            .collect::<std::io::Result<Vec<_>>>()?;
         let (tx, rx) = channel();
         let live = Arc::new(Live::default());
         let collector = Collector {
             queries,
             phases: phases.clone(),
             files,
-            serializer: V2DeflateSerializer::new(),
             open: BTreeMap::new(),
             finalized_up_to: BTreeMap::new(),
             series: BTreeMap::new(),
@@ -229,8 +226,7 @@ impl Drop for IntervalRecorder {
 struct Collector {
     queries: Vec<String>,
     phases: Vec<String>,
-    files: Vec<File>,
-    serializer: V2DeflateSerializer,
+    files: Vec<IntervalLog>,
     open: BTreeMap<(usize, u64), Vec<Option<IntervalHistogram>>>,
     /// Per phase: seconds below this are final; late data goes to this one.
     finalized_up_to: BTreeMap<usize, u64>,
@@ -336,18 +332,8 @@ impl Collector {
     }
 
     fn write_log(&mut self, query: usize, phase: usize, second: u64, h: &IntervalHistogram) {
-        let Some(file) = self.files.get_mut(query) else {
-            return;
-        };
-        let tag = self.phases.get(phase).and_then(|p| Tag::new(p));
-        // A writer without headers appends one interval line, its maximum
-        // in milliseconds as the header says.
-        if let Ok(mut writer) = IntervalLogWriterBuilder::new()
-            .with_max_value_divisor(1000.0)
-            .begin_log_with(file, &mut self.serializer)
-        {
-            let _ =
-                writer.write_histogram(h, Duration::from_secs(second), Duration::from_secs(1), tag);
+        if let (Some(log), Some(tag)) = (self.files.get_mut(query), self.phases.get(phase)) {
+            log.append(tag, second, h);
         }
     }
 }
@@ -362,8 +348,13 @@ mod tests {
     fn slow_requests_keep_their_latency_in_the_time_series() {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("q.hlog");
-        let timeline = Timeline::start(vec!["q".into()], vec!["steady".into()], vec![log.clone()])
-            .expect("timeline");
+        let timeline = Timeline::start(
+            vec!["q".into()],
+            vec!["steady".into()],
+            vec![log.clone()],
+            Instant::now(),
+        )
+        .expect("timeline");
         let mut recorder = timeline.recorder(0, 1);
         for _ in 0..99 {
             recorder.record(0, 1_000, false);

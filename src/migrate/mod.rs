@@ -200,7 +200,8 @@ pub async fn migrate(
     let hlogs = names.iter().map(|q| dir.hlog_path(q)).collect();
     std::fs::create_dir_all(dir.path.join(crate::report::files::INTERVALS_DIR))
         .map_err(MigrateError::Timeline)?;
-    let timeline = Timeline::start(names.clone(), slots, hlogs).map_err(MigrateError::Timeline)?;
+    let timeline = Timeline::start(names.clone(), slots, hlogs, std::time::Instant::now())
+        .map_err(MigrateError::Timeline)?;
     let data = Arc::new(DataPlan::new(&scenario.spec));
     let mut variants = Vec::new();
     for (index, way) in ways.iter().enumerate() {
@@ -288,6 +289,7 @@ async fn under_load(
         setting.phase,
         setting.seed,
         true,
+        None,
     );
     let running = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&running);

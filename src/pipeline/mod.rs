@@ -3,6 +3,8 @@
 //! this one only decides their order and carries results between them.
 
 mod arms;
+mod board;
+mod follow;
 mod options;
 mod schedule;
 mod tally;
@@ -13,8 +15,9 @@ use futures_util::future::join_all;
 
 pub use arms::chosen;
 use arms::{Arm, Setting, prepare_arms, renew, reopened, select_candidates};
+use board::{Board, RunPlan};
 pub use options::{Against, RunError, RunOptions, run_key};
-use schedule::sittings;
+use schedule::{Sitting, sittings};
 use tally::{
     failed_abort_threshold, measured_seconds, median, merge, merge_rounds, pair_seconds,
     record_work, settled, update_queries,
@@ -22,11 +25,13 @@ use tally::{
 
 use crate::candidate::{self, Candidate, Prepared};
 use crate::compare::{self, Pairing};
-use crate::drive::engine::{Phase, PhaseOutcome, run_phase};
+use crate::drive::DriveError;
+use crate::drive::engine::{Phase, PhaseOutcome, Start, run_phase};
+use crate::drive::session::Shared;
 use crate::drive::{phase_result, query_results};
 use crate::gate::threshold::evaluate;
 use crate::measure::QueryMeasurements;
-use crate::measure::timeline::Timeline;
+use crate::measure::timeline::{Timeline, slot_label};
 use crate::observe;
 use crate::pg::{Server, catalog};
 use crate::report::files::ReportDir;
@@ -83,7 +88,10 @@ pub async fn run(
     let phases: Vec<Phase> = load
         .phases
         .iter()
-        .map(|p| Phase::from_spec(p, options.overrides))
+        .map(|p| Phase {
+            shard: options.shard,
+            ..Phase::from_spec(p, options.overrides)
+        })
         .collect();
     let query_names: Vec<String> = workload_spec
         .queries
@@ -98,6 +106,24 @@ pub async fn run(
         &candidate_names,
     )?;
 
+    let plan = Arc::new(DataPlan::new(spec));
+    let protocol = options.protocol.unwrap_or(load.protocol);
+    if !options.shard.leads() {
+        let results = follow::follow(follow::Follower {
+            server,
+            scenario,
+            options,
+            candidates,
+            phases: &phases,
+            query_names: &query_names,
+            report: &report,
+            workload: workload_spec,
+            protocol,
+            plan: &plan,
+        })
+        .await?;
+        return Ok((results, report));
+    }
     let seed_options = SeedOptions {
         progress: options.progress,
         ..SeedOptions::default()
@@ -113,8 +139,6 @@ pub async fn run(
         ],
         None => vec![seeded.database.clone(); candidates.len()],
     };
-    let plan = Arc::new(DataPlan::new(spec));
-    let protocol = options.protocol.unwrap_or(load.protocol);
     let admin = server.connect(&server.maintenance_db()).await?;
     // The copies are named after the seeded data: a second run of this
     // scenario on this server waits rather than drop this one's copies.
@@ -138,6 +162,14 @@ pub async fn run(
         Ok(configurations) => measure(&setting, &mut arms, configurations).await,
         Err(e) => Err(e),
     };
+    // A board left by a run that failed goes with it.
+    if !options.shard.whole() {
+        let _ = board::drop_board(
+            server,
+            &board::board_name(&spec.name, &scenario.data_fingerprint()),
+        )
+        .await;
+    }
     // The copies go whatever happened: kept only when asked, after a run
     // that finished. Their connections close with the arms.
     if outcome.is_err() || !options.keep_copies {
@@ -177,86 +209,63 @@ async fn measure(
         plan: _,
     } = *setting;
     let spec = &scenario.spec;
-    let rounds = options
-        .rounds
-        .unwrap_or(if configurations > 1 { 3 } else { 1 })
-        .max(1);
-    let probe = server.connect(&arms[0].prepared.database).await?;
-    let mut results = RunResults {
-        version: RESULTS_VERSION,
-        schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at: chrono::Utc::now().to_rfc3339(),
-        finished_at: None,
-        elapsed_s: 0.0,
-        complete: false,
-        aborted: None,
-        scenario: scenario_info(scenario, seeded),
-        server: catalog::server_info(&probe, server.cluster.is_some()).await?,
-        machine: MachineInfo::current(),
+    let rounds = first_rounds(options, configurations);
+    let mut results = begun(
+        server,
+        &arms[0].prepared.database,
+        scenario_info(scenario, seeded),
+        options,
+        phases,
         protocol,
-        load: phases.iter().map(Phase::planned).collect(),
-        rounds,
-        design: options.design,
-        criteria: options.criteria,
-        candidates: arms[..configurations]
+        arms[..configurations]
             .iter()
-            .map(|arm| CandidateResult {
-                name: arm.prepared.candidate.name.clone(),
-                description: arm.prepared.candidate.description.clone(),
-                database: arm.prepared.database.clone(),
-                cost: arm.prepared.cost.clone(),
-                phases: Vec::new(),
-                queries: Vec::new(),
-                plans: Vec::new(),
-                statements: Vec::new(),
-                duet_seconds: Vec::new(),
-                work: Vec::new(),
-                index_usage: Vec::new(),
-                unused_new_indexes: Vec::new(),
+            .map(|arm| {
+                let (prepared, c) = (&arm.prepared, &arm.prepared.candidate);
+                CandidateResult {
+                    cost: prepared.cost.clone(),
+                    ..CandidateResult::unmeasured(&c.name, &c.description, &prepared.database)
+                }
             })
             .collect(),
-        comparisons: Vec::new(),
-        work_comparisons: Vec::new(),
-        thresholds: Vec::new(),
-        regression: None,
-        lints: Vec::new(),
-        advice: Vec::new(),
-    };
-    drop(probe);
+    )
+    .await?;
+    results.rounds = rounds;
     // The machine's speed, before the load and (below) after it.
     let mut reference =
         observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await;
-    report.write(&results)?;
+    write(report, &results)?;
 
-    // With a budget, rounds go on past `rounds` until every verdict settles.
-    let most_rounds = if options.budget.is_some() && configurations > 1 {
-        rounds.max(MOST_ROUNDS)
-    } else {
-        rounds
-    };
+    let most_rounds = most_rounds(options, configurations);
     let sittings = sittings(configurations, most_rounds, options.design);
-    let measuring = std::time::Instant::now();
     let names: Vec<String> = arms[..configurations]
         .iter()
         .map(|arm| arm.prepared.candidate.name.clone())
         .collect();
     let name = |a: usize| names[a].as_str();
-    let simple = configurations == 1 && rounds == 1;
-    let mut slots = Vec::new();
-    for sitting in &sittings {
-        for phase in phases {
-            for &a in &sitting.arms {
-                slots.push(match sitting.partner(a) {
-                    _ if simple => phase.name.clone(),
-                    Some(p) => format!("{}+{}.r{}.{}", name(a), name(p), sitting.round, phase.name),
-                    None => format!("{}.r{}.{}", name(a), sitting.round, phase.name),
-                });
-            }
-        }
-    }
+    let board = match options.shard.whole() {
+        true => None,
+        false => Some(Arc::new(
+            Board::open(
+                server,
+                options.shard,
+                RunPlan {
+                    copies: arms.iter().map(|a| a.prepared.database.clone()).collect(),
+                    ..run_plan(scenario, &names, phases, rounds, most_rounds)
+                },
+            )
+            .await?,
+        )),
+    };
+    let measuring = std::time::Instant::now();
+    let slots = slot_labels(&sittings, phases, &names, rounds);
     let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
-    let timeline =
-        Timeline::start(query_names.to_vec(), slots, hlogs).map_err(RunError::Timeline)?;
+    let timeline = Timeline::start(
+        query_names.to_vec(),
+        slots,
+        hlogs,
+        board.as_ref().map_or(measuring, |b| b.anchor),
+    )
+    .map_err(RunError::Timeline)?;
     // [configuration][sitting][query]: each sitting's measured phases merged.
     let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> =
         (0..configurations).map(|_| Vec::new()).collect();
@@ -287,45 +296,35 @@ async fn measure(
             for &copy in &sitting.copies {
                 drop(arms[copy].stats(server).await?);
             }
-            // Which side starts first (spawns its threads, sends its
-            // arrivals, is polled) alternates from phase to phase, so an
-            // edge of going first cannot side with one configuration.
-            let flip = (round as usize + p).is_multiple_of(2);
-            let mut sides: Vec<usize> = (0..sitting.copies.len()).collect();
-            if flip {
-                sides.reverse();
+            if let Some(board) = &board {
+                board.post(slot).await?;
             }
-            let outcomes = join_all(sides.iter().map(|&i| {
-                let shared = Arc::clone(&arms[sitting.copies[i]].shared);
-                run_phase(shared, &timeline, slot + i, phase, seed, i == 0)
-            }))
-            .await;
+            let sides: Vec<Arc<Shared>> = sitting
+                .copies
+                .iter()
+                .map(|&copy| Arc::clone(&arms[copy].shared))
+                .collect();
+            let outcomes = drive_slot(
+                &SlotRun {
+                    timeline: &timeline,
+                    slot,
+                    phase,
+                    p,
+                    seed,
+                    sitting,
+                    names: &names,
+                    board: board.as_ref(),
+                },
+                &sides,
+                &mut results,
+            )
+            .await?;
             slot += sitting.arms.len();
-            let mut outcomes: Vec<PhaseOutcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
-            if flip {
-                outcomes.reverse();
+            if let Some(board) = &board {
+                board.all_done(slot - sitting.arms.len()).await?;
             }
-            if let ([_, c], [base, other]) = (sitting.arms.as_slice(), outcomes.as_mut_slice())
-                && !phase.warmup
-            {
-                results.candidates[*c].duet_seconds.extend(pair_seconds(
-                    &arms[0].shared.workload,
-                    base,
-                    other,
-                    round,
-                ));
-            }
-            for ((i, &a), mut outcome) in sitting.arms.iter().enumerate().zip(outcomes) {
-                // Paired already: a phase's second-by-second histograms
-                // are not kept any longer than that.
-                outcome.seconds = Vec::new();
-                results.candidates[a].phases.push(phase_result(
-                    &arms[a].shared.workload,
-                    &outcome,
-                    round,
-                    partner(a),
-                ));
-                if !phase.warmup {
+            if !phase.warmup {
+                for (i, outcome) in outcomes.into_iter().enumerate() {
                     measured[i].push(outcome);
                 }
             }
@@ -390,7 +389,7 @@ async fn measure(
         reference.extend(
             observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_BETWEEN).await,
         );
-        report.write(&results)?;
+        write(report, &results)?;
         if results.aborted.is_some() {
             break;
         }
@@ -415,6 +414,9 @@ async fn measure(
         }
     }
     drop(timeline);
+    if let Some(board) = board {
+        board.close(server).await?;
+    }
     reference
         .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
@@ -453,8 +455,221 @@ async fn measure(
     results.complete = results.aborted.is_none();
     results.finished_at = Some(chrono::Utc::now().to_rfc3339());
     results.elapsed_s = started.elapsed().as_secs_f64();
-    report.write(&results)?;
+    write(report, &results)?;
     Ok(results)
+}
+
+/// Writes a run's results and, unless it is one shard's share (which
+/// alone decides nothing: `merge` renders the whole), its reports.
+fn write(report: &ReportDir, results: &RunResults) -> Result<(), RunError> {
+    match results.shard {
+        Some(_) => report.write_results(results)?,
+        None => report.write(results)?,
+    }
+    Ok(())
+}
+
+/// Rounds a run measures before a budget may add more [default: 3 with
+/// candidates, else 1].
+fn first_rounds(options: &RunOptions, configurations: usize) -> u32 {
+    options
+        .rounds
+        .unwrap_or(if configurations > 1 { 3 } else { 1 })
+        .max(1)
+}
+
+/// Rounds a run may reach: with a budget, rounds go on past the first ones
+/// until every verdict settles.
+fn most_rounds(options: &RunOptions, configurations: usize) -> u32 {
+    let rounds = first_rounds(options, configurations);
+    if options.budget.is_some() && configurations > 1 {
+        rounds.max(MOST_ROUNDS)
+    } else {
+        rounds
+    }
+}
+
+/// A run's results before its first phase, with the server as `database`
+/// shows it.
+async fn begun(
+    server: &Server,
+    database: &str,
+    scenario: ScenarioInfo,
+    options: &RunOptions,
+    phases: &[Phase],
+    protocol: crate::results::Protocol,
+    candidates: Vec<CandidateResult>,
+) -> Result<RunResults, RunError> {
+    let probe = server.connect(database).await?;
+    Ok(RunResults {
+        version: RESULTS_VERSION,
+        schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at: chrono::Utc::now().to_rfc3339(),
+        finished_at: None,
+        elapsed_s: 0.0,
+        complete: false,
+        aborted: None,
+        scenario,
+        server: catalog::server_info(&probe, server.cluster.is_some()).await?,
+        machine: MachineInfo::current(),
+        protocol,
+        load: phases.iter().map(Phase::planned).collect(),
+        rounds: 1,
+        design: options.design,
+        criteria: options.criteria,
+        candidates,
+        comparisons: Vec::new(),
+        work_comparisons: Vec::new(),
+        thresholds: Vec::new(),
+        regression: None,
+        lints: Vec::new(),
+        advice: Vec::new(),
+        shard: (!options.shard.whole()).then_some(options.shard),
+    })
+}
+
+/// The timeline's name of every phase slot of `sittings`:
+/// `feed_index+baseline.r2.steady`, or the phase's name alone in a run of
+/// one configuration and one round.
+fn slot_labels(
+    sittings: &[Sitting],
+    phases: &[Phase],
+    names: &[String],
+    rounds: u32,
+) -> Vec<String> {
+    let simple = names.len() == 1 && rounds == 1;
+    let mut slots = Vec::new();
+    for sitting in sittings {
+        for phase in phases {
+            for &a in &sitting.arms {
+                slots.push(slot_label(
+                    &names[a],
+                    sitting.partner(a).map(|p| names[p].as_str()),
+                    sitting.round,
+                    &phase.name,
+                    simple,
+                ));
+            }
+        }
+    }
+    slots
+}
+
+/// What every shard of a run must agree on (the copies aside).
+fn run_plan(
+    scenario: &Scenario,
+    names: &[String],
+    phases: &[Phase],
+    rounds: u32,
+    most_rounds: u32,
+) -> RunPlan {
+    RunPlan {
+        scenario: scenario.spec.name.clone(),
+        fingerprint: scenario.data_fingerprint(),
+        shards: phases.first().map_or(1, |p| p.shard.count),
+        candidates: names.to_vec(),
+        load: phases.iter().map(Phase::planned).collect(),
+        rounds,
+        most_rounds,
+        copies: Vec::new(),
+    }
+}
+
+/// One phase of a sitting.
+struct SlotRun<'a> {
+    timeline: &'a Timeline,
+    /// The timeline slot of the sitting's first side (and the board's
+    /// number for the phase).
+    slot: usize,
+    phase: &'a Phase,
+    /// The phase's place in the load.
+    p: usize,
+    seed: u64,
+    sitting: &'a Sitting,
+    names: &'a [String],
+    board: Option<&'a Arc<Board>>,
+}
+
+/// Drives one phase of a sitting on every side at once (`sides` by
+/// position in the sitting) and records it: each configuration's phase
+/// and, in duets, both sides' seconds paired. Returns the outcomes by
+/// position. In a sharded run the sides start with every other shard's
+/// and report done on the board.
+async fn drive_slot(
+    run: &SlotRun<'_>,
+    sides: &[Arc<Shared>],
+    results: &mut RunResults,
+) -> Result<Vec<PhaseOutcome>, RunError> {
+    let SlotRun {
+        timeline,
+        slot,
+        phase,
+        p,
+        seed,
+        sitting,
+        names,
+        board,
+    } = *run;
+    let round = sitting.round;
+    // Which side starts first (spawns its threads, sends its arrivals, is
+    // polled) alternates from phase to phase, so an edge of going first
+    // cannot side with one configuration.
+    let flip = (round as usize + p).is_multiple_of(2);
+    let mut order: Vec<usize> = (0..sides.len()).collect();
+    if flip {
+        order.reverse();
+    }
+    let outcomes = join_all(order.iter().map(|&i| {
+        let start = board.map(|board| {
+            let (board, count) = (Arc::clone(board), sides.len());
+            Box::pin(async move {
+                board
+                    .start(slot, i, count)
+                    .await
+                    .map_err(|e| DriveError::Start(e.to_string()))
+            }) as Start
+        });
+        run_phase(
+            Arc::clone(&sides[i]),
+            timeline,
+            slot + i,
+            phase,
+            seed,
+            i == 0,
+            start,
+        )
+    }))
+    .await;
+    let mut outcomes: Vec<PhaseOutcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
+    if let Some(board) = board {
+        board.done(slot).await?;
+    }
+    if flip {
+        outcomes.reverse();
+    }
+    if let ([_, c], [base, other]) = (sitting.arms.as_slice(), outcomes.as_mut_slice())
+        && !phase.warmup
+    {
+        results.candidates[*c].duet_seconds.extend(pair_seconds(
+            &sides[0].workload,
+            base,
+            other,
+            round,
+        ));
+    }
+    for ((i, &a), outcome) in sitting.arms.iter().enumerate().zip(outcomes.iter_mut()) {
+        // Paired already: a phase's second-by-second histograms are not
+        // kept any longer than that.
+        outcome.seconds = Vec::new();
+        let partner = sitting.partner(a).map(|p| names[p].as_str());
+        results.candidates[a].phases.push(phase_result(
+            &sides[i].workload,
+            outcome,
+            round,
+            partner,
+        ));
+    }
+    Ok(outcomes)
 }
 
 /// Statement statistics, index usage and plans of every candidate, after

@@ -9,6 +9,7 @@ use crate::drive::engine::{Phase, PhaseOverrides};
 use crate::gate::baseline::RunKey;
 use crate::pg::PgError;
 use crate::report::files::ReportError;
+use crate::results::Shard;
 use crate::results::{Criteria, Design, Gate, exit};
 use crate::scenario::Scenario;
 use crate::scenario::workload::Protocol;
@@ -33,6 +34,8 @@ pub enum RunError {
     UnknownCandidate(String, String),
     #[error(transparent)]
     Candidate(#[from] CandidateError),
+    #[error("sharded run: {0}")]
+    Shards(String),
 }
 
 impl RunError {
@@ -69,6 +72,8 @@ pub struct RunOptions {
     /// Keep adding rounds past `rounds` until no verdict is inconclusive,
     /// or until another round would overrun this much measuring time.
     pub budget: Option<std::time::Duration>,
+    /// This process's share of the load when several drive one server.
+    pub shard: Shard,
 }
 
 /// A one-run comparison of two schemas, for CI: the baseline is the same

@@ -60,6 +60,10 @@ pub struct DuetSeconds {
 /// Both sides of a duet in the same second.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SecondPair {
+    /// Seconds since the run started (since the board's epoch on every
+    /// shard of a sharded run, so shards' seconds add up).
+    #[serde(default)]
+    pub second: u64,
     #[schemars(with = "String")]
     pub baseline: Recorded,
     #[schemars(with = "String")]

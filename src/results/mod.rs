@@ -12,6 +12,7 @@ mod load;
 pub mod migration;
 mod observed;
 mod regression;
+mod shard;
 mod verdict;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ pub use observed::{
     StatementStats, WorkRound,
 };
 pub use regression::{MACHINE_DRIFT, Regression, ThresholdResult};
+pub use shard::Shard;
 pub use verdict::{Criteria, Design, Estimate, Gate, MIN_SAMPLES, Verdict};
 
 /// Bumped whenever the meaning or shape of `results.json` changes.
@@ -92,6 +94,10 @@ pub struct RunResults {
     /// Indexes `advise` proposed, each measured as the candidate of its name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advice: Vec<AdvisedIndex>,
+    /// Which share of the load this process drove, in a sharded run
+    /// (`schemabench merge` adds the shards up into a whole run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 /// A phase as planned.
@@ -270,6 +276,91 @@ impl QueryResult {
     pub fn succeeded(&self) -> u64 {
         self.count.saturating_sub(self.errors + self.timeouts)
     }
+
+    /// Adds another measurement of the same query (another shard's, another
+    /// phase's): histograms, counts and errors exactly; the summaries and
+    /// throughput are those of the sum over `elapsed_s`.
+    pub fn add(&mut self, other: &QueryResult, elapsed_s: f64) {
+        // One range and precision for every histogram: adding cannot fail.
+        let _ = self.histogram.0.add(&other.histogram.0);
+        let _ = self.service_histogram.0.add(&other.service_histogram.0);
+        self.count += other.count;
+        self.errors += other.errors;
+        self.timeouts += other.timeouts;
+        for (code, e) in &other.errors_by_sqlstate {
+            self.errors_by_sqlstate
+                .entry(code.clone())
+                .or_insert_with(|| ErrorCount {
+                    count: 0,
+                    sample: e.sample.clone(),
+                })
+                .count += e.count;
+        }
+        self.throughput = self.count as f64 / elapsed_s.max(1e-9);
+        self.error_rate = if self.count == 0 {
+            0.0
+        } else {
+            (self.errors + self.timeouts) as f64 / self.count as f64
+        };
+        self.latency = LatencySummary::of(&self.histogram.0);
+        self.service = LatencySummary::of(&self.service_histogram.0);
+    }
+
+    /// The same query with nothing measured yet.
+    pub fn empty(&self) -> Self {
+        Self {
+            count: 0,
+            throughput: 0.0,
+            errors: 0,
+            timeouts: 0,
+            error_rate: 0.0,
+            latency: LatencySummary::default(),
+            service: LatencySummary::default(),
+            errors_by_sqlstate: BTreeMap::new(),
+            histogram: Histogram::default(),
+            service_histogram: Histogram::default(),
+            ..self.clone()
+        }
+    }
+}
+
+impl CandidateResult {
+    /// A configuration named and described, nothing measured yet.
+    pub fn unmeasured(name: &str, description: &str, database: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            database: database.to_owned(),
+            cost: CandidateCost::default(),
+            phases: Vec::new(),
+            queries: Vec::new(),
+            plans: Vec::new(),
+            statements: Vec::new(),
+            duet_seconds: Vec::new(),
+            work: Vec::new(),
+            index_usage: Vec::new(),
+            unused_new_indexes: Vec::new(),
+        }
+    }
+
+    /// Every query's figures over the measured (not warmup) phases, from
+    /// the phases alone.
+    pub fn queries_from_phases(&self) -> Vec<QueryResult> {
+        let measured: Vec<&PhaseResult> = self.phases.iter().filter(|p| !p.warmup).collect();
+        let elapsed: f64 = measured.iter().map(|p| p.elapsed_s).sum();
+        let mut out: Vec<QueryResult> = Vec::new();
+        for q in measured.iter().flat_map(|p| &p.queries) {
+            let i = match out.iter().position(|o| o.name == q.name) {
+                Some(i) => i,
+                None => {
+                    out.push(q.empty());
+                    out.len() - 1
+                }
+            };
+            out[i].add(q, elapsed);
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -294,6 +385,11 @@ pub struct QueryResult {
     /// reports and comparisons can be rebuilt from this file alone.
     #[schemars(with = "String")]
     pub histogram: Histogram,
+    /// Service times (from the actual start), so shards' summaries add up
+    /// exactly; empty in results of versions before it.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub service_histogram: Histogram,
 }
 
 impl RunResults {

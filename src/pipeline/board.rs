@@ -1,0 +1,476 @@
+//! The board through which the shards of one run meet: a small database of
+//! schemabench's own on the server they all drive. Shard 0 (the leader)
+//! creates it once its copies are ready and posts every phase slot there;
+//! each shard checks in when its connections are open, and all start the
+//! slot at one moment of the server's clock, a whole second after the
+//! board's epoch, so their per-second data line up. The leader reads the
+//! server's statistics only once every shard is done with the slot.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use super::RunError;
+use crate::pg::database::{self, Found, Marker, SeedState};
+use crate::pg::{PgError, QueryContext, Server, quote_ident};
+use crate::results::PhaseLoad;
+use crate::results::Shard;
+
+/// How long the shards wait for one another (the leader may still be
+/// seeding) before giving up.
+const MEET_WITHIN: Duration = Duration::from_secs(30 * 60);
+/// How often a waiting shard looks at the board.
+const POLL: Duration = Duration::from_millis(20);
+/// How long the leader waits for the others to say goodbye.
+const FAREWELL_WITHIN: Duration = Duration::from_secs(60);
+
+/// What the shards must agree on, posted by the leader.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunPlan {
+    pub scenario: String,
+    pub fingerprint: String,
+    pub shards: u32,
+    pub candidates: Vec<String>,
+    pub load: Vec<PhaseLoad>,
+    pub rounds: u32,
+    /// Rounds a budget may extend the run to.
+    pub most_rounds: u32,
+    /// The database each copy of the run is, by copy.
+    pub copies: Vec<String>,
+}
+
+impl RunPlan {
+    /// What differs between the leader's plan and a follower's, in words.
+    fn differences(&self, mine: &RunPlan) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut differ = |what: &str, theirs: String, ours: String| {
+            if theirs != ours {
+                out.push(format!(
+                    "{what}: the leader's {theirs}, this shard's {ours}"
+                ));
+            }
+        };
+        differ("scenario", self.scenario.clone(), mine.scenario.clone());
+        differ(
+            "data (fingerprint of migrations, tables, seed and scale)",
+            self.fingerprint.clone(),
+            mine.fingerprint.clone(),
+        );
+        differ("shards", self.shards.to_string(), mine.shards.to_string());
+        differ(
+            "candidates",
+            self.candidates.join(", "),
+            mine.candidates.join(", "),
+        );
+        differ(
+            "phases",
+            format!("{:?}", self.load),
+            format!("{:?}", mine.load),
+        );
+        differ(
+            "rounds",
+            format!("{} (up to {})", self.rounds, self.most_rounds),
+            format!("{} (up to {})", mine.rounds, mine.most_rounds),
+        );
+        out
+    }
+}
+
+/// One shard's connection to the board.
+pub struct Board {
+    client: Client,
+    name: String,
+    shard: Shard,
+    /// This machine's moment of the board's epoch: phase seconds count
+    /// from it on every shard.
+    pub anchor: Instant,
+    pub plan: RunPlan,
+}
+
+/// The board's database for a run of this data.
+pub fn board_name(scenario: &str, fingerprint: &str) -> String {
+    format!("{}_board", database::data_db_name(scenario, fingerprint))
+}
+
+impl Board {
+    /// The leader's: a fresh board (a stale one of a stopped run goes),
+    /// then waits for every other shard to check in.
+    pub async fn open(server: &Server, shard: Shard, plan: RunPlan) -> Result<Self, RunError> {
+        let name = board_name(&plan.scenario, &plan.fingerprint);
+        let admin = server.connect(&server.maintenance_db()).await?;
+        database::drop_owned(&admin, &name).await?;
+        let marker = Marker {
+            scenario: plan.scenario.clone(),
+            fingerprint: plan.fingerprint.clone(),
+            seed: 0,
+            scale: 0.0,
+            state: SeedState::Ready,
+            rows: 0,
+        };
+        database::create(&admin, &name, &marker, None).await?;
+        admin
+            .batch_execute(&format!(
+                "revoke all on database {} from public",
+                quote_ident(&name)
+            ))
+            .await
+            .context_db("closing the shards' board to other roles")?;
+        let client = server.connect(&name).await?;
+        let info = serde_json::to_value(&plan).unwrap_or_default();
+        client
+            .batch_execute(
+                "create table run (info jsonb not null, epoch timestamptz not null, finished boolean not null default false);
+                 create table shard (shard int primary key, bye boolean not null default false);
+                 create table slot (slot int primary key, start_at timestamptz);
+                 create table ready (slot int, shard int, side int, primary key (slot, shard, side));
+                 create table done (slot int, shard int, primary key (slot, shard));",
+            )
+            .await
+            .context_db("setting up the shards' board")?;
+        client
+            .execute(
+                "insert into run (info, epoch) values ($1, date_trunc('second', clock_timestamp()))",
+                &[&info],
+            )
+            .await
+            .context_db("posting the run on the board")?;
+        let board = Self::joined(client, name, shard, plan).await?;
+        board.check_in().await?;
+        let others = i64::from(shard.count - 1);
+        let mut wait = board.patience("every shard to check in", MEET_WITHIN);
+        loop {
+            let row = board
+                .client
+                .query_one("select count(*) from shard where shard > 0", &[])
+                .await
+                .context_db("counting the shards")?;
+            let here: i64 = row.get(0);
+            if here >= others {
+                break;
+            }
+            if wait.first() {
+                crate::progress::line(format!(
+                    "waiting for {} more shard(s) to join on {}",
+                    others - here,
+                    board.name
+                ));
+            }
+            wait.next().await?;
+        }
+        Ok(board)
+    }
+
+    /// A follower's: waits for the leader's board, checks that it runs the
+    /// same plan, and checks in.
+    pub async fn join(server: &Server, shard: Shard, mine: &RunPlan) -> Result<Self, RunError> {
+        let name = board_name(&mine.scenario, &mine.fingerprint);
+        let admin = server.connect(&server.maintenance_db()).await?;
+        let waited = Instant::now();
+        let mut said = false;
+        let client = loop {
+            if let Found::Ours(_) = database::find(&admin, &name).await?
+                && let Ok(client) = server.connect(&name).await
+                && let Ok(Some(_)) = client.query_opt("select 1 from run", &[]).await
+            {
+                break client;
+            }
+            if waited.elapsed() > MEET_WITHIN {
+                return Err(RunError::Shards(format!(
+                    "shard 0 (the leader) did not open the run on {name} within {} minutes",
+                    MEET_WITHIN.as_secs() / 60
+                )));
+            }
+            if !said {
+                crate::progress::line(format!(
+                    "shard {shard}: waiting for shard 0 (the leader) to seed and open {name}"
+                ));
+                said = true;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        let row = client
+            .query_one("select info from run", &[])
+            .await
+            .context_db("reading the run off the board")?;
+        let info: serde_json::Value = row.get(0);
+        let theirs: RunPlan = serde_json::from_value(info)
+            .map_err(|e| RunError::Shards(format!("the board's run does not read: {e}")))?;
+        let differences = theirs.differences(mine);
+        if !differences.is_empty() {
+            return Err(RunError::Shards(format!(
+                "shard {shard} does not run what the leader runs: {}",
+                differences.join("; ")
+            )));
+        }
+        let board = Self::joined(client, name, shard, theirs).await?;
+        board.check_in().await?;
+        Ok(board)
+    }
+
+    async fn joined(
+        client: Client,
+        name: String,
+        shard: Shard,
+        plan: RunPlan,
+    ) -> Result<Self, PgError> {
+        let row = client
+            .query_one(
+                "select extract(epoch from clock_timestamp() - epoch)::float8 from run",
+                &[],
+            )
+            .await
+            .context_db("reading the board's clock")?;
+        let since: f64 = row.get(0);
+        let now = Instant::now();
+        let anchor = now
+            .checked_sub(Duration::from_secs_f64(since.max(0.0)))
+            .unwrap_or(now);
+        Ok(Self {
+            client,
+            name,
+            shard,
+            anchor,
+            plan,
+        })
+    }
+
+    async fn check_in(&self) -> Result<(), PgError> {
+        self.client
+            .execute(
+                "insert into shard (shard) values ($1) on conflict (shard) do update set bye = false",
+                &[&(self.shard.index as i32)],
+            )
+            .await
+            .context_db("checking in on the board")?;
+        Ok(())
+    }
+
+    /// A wait on the board for `what`, for at most `within`.
+    fn patience(&self, what: &'static str, within: Duration) -> Patience {
+        Patience {
+            what,
+            within,
+            began: Instant::now(),
+            polls: 0,
+            who: format!("shard {} on {}", self.shard, self.name),
+        }
+    }
+
+    /// The leader: slot `slot` may start once its shards are ready.
+    pub async fn post(&self, slot: usize) -> Result<(), PgError> {
+        self.client
+            .execute(
+                "insert into slot (slot) values ($1) on conflict do nothing",
+                &[&(slot as i32)],
+            )
+            .await
+            .context_db("posting a phase on the board")?;
+        Ok(())
+    }
+
+    /// A follower: waits for the leader to post slot `slot`; false when
+    /// the run ended before it.
+    pub async fn posted(&self, slot: usize) -> Result<bool, RunError> {
+        let mut wait = self.patience("the leader's next phase", MEET_WITHIN);
+        loop {
+            let row = self
+                .client
+                .query_one(
+                    "select exists (select 1 from slot where slot = $1), (select finished from run)",
+                    &[&(slot as i32)],
+                )
+                .await
+                .context_db("reading the board")?;
+            let (posted, finished): (bool, bool) = (row.get(0), row.get(1));
+            if posted || finished {
+                return Ok(posted);
+            }
+            wait.next().await?;
+        }
+    }
+
+    /// Side `side` of slot `slot` has its connections open: waits for every
+    /// side of every shard (`sides` per shard), then until the slot's
+    /// start, a whole second of the board's clock every shard reads alike.
+    pub async fn start(&self, slot: usize, side: usize, sides: usize) -> Result<(), RunError> {
+        let (slot, expected) = (slot as i32, (sides as u32 * self.shard.count) as i64);
+        self.client
+            .execute(
+                "insert into ready (slot, shard, side) values ($1, $2, $3) on conflict do nothing",
+                &[&slot, &(self.shard.index as i32), &(side as i32)],
+            )
+            .await
+            .context_db("checking in for a phase")?;
+        let mut wait = self.patience("every shard's connections", MEET_WITHIN);
+        let delay = loop {
+            // Whoever sees everyone ready sets the start; the rest read it.
+            self.client
+                .execute(
+                    "update slot set start_at = (select epoch from run)
+                       + ceil(extract(epoch from clock_timestamp() - (select epoch from run)) + 0.5) * interval '1 second'
+                     where slot = $1 and start_at is null
+                       and (select count(*) from ready where slot = $1) >= $2",
+                    &[&slot, &expected],
+                )
+                .await
+                .context_db("starting a phase")?;
+            let row = self
+                .client
+                .query_one(
+                    "select extract(epoch from start_at - clock_timestamp())::float8 from slot where slot = $1",
+                    &[&slot],
+                )
+                .await
+                .context_db("reading a phase's start")?;
+            if let Some(delay) = row.get::<_, Option<f64>>(0) {
+                break delay;
+            }
+            wait.next().await?;
+        };
+        if delay > 0.0 {
+            tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+        }
+        Ok(())
+    }
+
+    /// This shard finished slot `slot`.
+    pub async fn done(&self, slot: usize) -> Result<(), PgError> {
+        self.client
+            .execute(
+                "insert into done (slot, shard) values ($1, $2) on conflict do nothing",
+                &[&(slot as i32), &(self.shard.index as i32)],
+            )
+            .await
+            .context_db("reporting a phase done")?;
+        Ok(())
+    }
+
+    /// The leader: waits for every shard to finish slot `slot`, so the
+    /// statistics it reads next hold all of the slot's requests.
+    pub async fn all_done(&self, slot: usize) -> Result<(), RunError> {
+        let mut wait = self.patience("every shard to finish the phase", MEET_WITHIN);
+        loop {
+            let row = self
+                .client
+                .query_one(
+                    "select count(*) from done where slot = $1",
+                    &[&(slot as i32)],
+                )
+                .await
+                .context_db("counting the shards done")?;
+            if row.get::<_, i64>(0) >= i64::from(self.shard.count) {
+                return Ok(());
+            }
+            wait.next().await?;
+        }
+    }
+
+    /// A follower leaves: the leader may drop the board.
+    pub async fn leave(&self) -> Result<(), PgError> {
+        self.client
+            .execute(
+                "update shard set bye = true where shard = $1",
+                &[&(self.shard.index as i32)],
+            )
+            .await
+            .context_db("leaving the board")?;
+        Ok(())
+    }
+
+    /// The leader: the run is over; waits (bounded) for the others to
+    /// leave, then drops the board.
+    pub async fn close(&self, server: &Server) -> Result<(), RunError> {
+        self.client
+            .execute("update run set finished = true", &[])
+            .await
+            .context_db("ending the run on the board")?;
+        let mut wait = self.patience("every shard to leave", FAREWELL_WITHIN);
+        let farewell = loop {
+            let row = self
+                .client
+                .query_one("select bool_and(bye) from shard where shard > 0", &[])
+                .await
+                .context_db("reading who left")?;
+            if row.get::<_, Option<bool>>(0).unwrap_or(true) {
+                break Ok(());
+            }
+            if let Err(e) = wait.next().await {
+                break Err(e);
+            }
+        };
+        drop_board(server, &self.name).await?;
+        farewell
+    }
+}
+
+/// A bounded wait on the board.
+struct Patience {
+    what: &'static str,
+    within: Duration,
+    began: Instant,
+    polls: u64,
+    who: String,
+}
+
+impl Patience {
+    /// Nothing polled yet.
+    fn first(&self) -> bool {
+        self.polls == 0
+    }
+
+    /// Sleeps until the next look, or fails once waited long enough.
+    async fn next(&mut self) -> Result<(), RunError> {
+        if self.began.elapsed() > self.within {
+            return Err(RunError::Shards(format!(
+                "{} waited {} s for {}",
+                self.who,
+                self.within.as_secs(),
+                self.what
+            )));
+        }
+        self.polls += 1;
+        tokio::time::sleep(POLL).await;
+        Ok(())
+    }
+}
+
+/// Drops a run's board, if it is there.
+pub async fn drop_board(server: &Server, name: &str) -> Result<(), PgError> {
+    let admin = server.connect(&server.maintenance_db()).await?;
+    database::drop_owned(&admin, name).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_follower_is_told_every_way_its_run_differs_from_the_leaders() {
+        let leader = RunPlan {
+            scenario: "s".into(),
+            fingerprint: "f".into(),
+            shards: 3,
+            candidates: vec!["baseline".into(), "a".into()],
+            load: Vec::new(),
+            rounds: 3,
+            most_rounds: 3,
+            copies: vec!["x".into()],
+        };
+        assert!(leader.differences(&leader.clone()).is_empty());
+        let follower = RunPlan {
+            candidates: vec!["baseline".into()],
+            rounds: 1,
+            most_rounds: 1,
+            copies: Vec::new(),
+            ..leader.clone()
+        };
+        assert_eq!(
+            leader.differences(&follower),
+            [
+                "candidates: the leader's baseline, a, this shard's baseline",
+                "rounds: the leader's 3 (up to 3), this shard's 1 (up to 1)"
+            ]
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! A shard other than the leader: it seeds nothing and changes nothing on
+//! the server. It reads the leader's plan off the board, drives its share
+//! of every phase the leader posts on the leader's copies, starting with
+//! the other shards, and writes results of its own for `merge`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::board::Board;
+use super::{
+    RunError, RunOptions, SlotRun, begun, drive_slot, first_rounds, most_rounds, run_plan,
+    sittings, slot_labels,
+};
+use crate::candidate::Candidate;
+use crate::drive;
+use crate::drive::engine::Phase;
+use crate::drive::session::Shared;
+use crate::measure::timeline::Timeline;
+use crate::pg::Server;
+use crate::pg::database::data_db_name;
+use crate::report::files::ReportDir;
+use crate::results::{CandidateResult, Protocol, RunResults, ScenarioInfo};
+use crate::scenario::Scenario;
+use crate::scenario::workload::WorkloadSpec;
+use crate::seed::plan::DataPlan;
+use crate::seed::rng::combine;
+
+/// What a follower needs of the run it joins.
+pub(super) struct Follower<'a> {
+    pub(super) server: &'a Server,
+    pub(super) scenario: &'a Scenario,
+    pub(super) options: &'a RunOptions,
+    pub(super) candidates: Vec<Candidate>,
+    pub(super) phases: &'a [Phase],
+    pub(super) query_names: &'a [String],
+    pub(super) report: &'a ReportDir,
+    pub(super) workload: &'a WorkloadSpec,
+    pub(super) protocol: Protocol,
+    pub(super) plan: &'a Arc<DataPlan>,
+}
+
+/// Follows the leader's run to its end.
+pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
+    let started = std::time::Instant::now();
+    let (server, options, phases) = (f.server, f.options, f.phases);
+    let configurations = f.candidates.len();
+    let names: Vec<String> = f.candidates.iter().map(|c| c.name.clone()).collect();
+    let rounds = first_rounds(options, configurations);
+    let most = most_rounds(options, configurations);
+    let board = Arc::new(
+        Board::join(
+            server,
+            options.shard,
+            &run_plan(f.scenario, &names, phases, rounds, most),
+        )
+        .await?,
+    );
+    let copies = board.plan.copies.clone();
+    let spec = &f.scenario.spec;
+    let mut results = begun(
+        server,
+        &copies[0],
+        ScenarioInfo {
+            name: spec.name.clone(),
+            file: f.scenario.path.display().to_string(),
+            seed: spec.seed,
+            scale: spec.scale,
+            data_fingerprint: f.scenario.data_fingerprint(),
+            database: data_db_name(&spec.name, &f.scenario.data_fingerprint()),
+            tables: Vec::new(),
+        },
+        options,
+        phases,
+        f.protocol,
+        f.candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CandidateResult::unmeasured(&c.name, &c.description, &copies[i]))
+            .collect(),
+    )
+    .await?;
+    results.rounds = rounds;
+    let sittings = sittings(configurations, most, options.design);
+    let hlogs = f
+        .query_names
+        .iter()
+        .map(|q| f.report.hlog_path(q))
+        .collect();
+    let timeline = Timeline::start(
+        f.query_names.to_vec(),
+        slot_labels(&sittings, phases, &names, rounds),
+        hlogs,
+        board.anchor,
+    )
+    .map_err(RunError::Timeline)?;
+    // Each copy's workload, prepared once: a renewed copy is the same schema.
+    let mut prepared: HashMap<usize, Arc<Shared>> = HashMap::new();
+    let mut slot = 0;
+    'run: for sitting in &sittings {
+        for (p, phase) in phases.iter().enumerate() {
+            if !board.posted(slot).await? {
+                break 'run;
+            }
+            let mut sides = Vec::with_capacity(sitting.copies.len());
+            for &copy in &sitting.copies {
+                let shared = match prepared.get(&copy) {
+                    Some(shared) => Arc::clone(shared),
+                    None => {
+                        // Copies past the configurations are the baseline's twins.
+                        let candidate = &f.candidates[if copy < configurations { copy } else { 0 }];
+                        let shared = Arc::new(
+                            drive::shared(
+                                server,
+                                &copies[copy],
+                                &candidate.workload(f.workload),
+                                Arc::clone(f.plan),
+                                f.protocol,
+                            )
+                            .await?,
+                        );
+                        prepared.insert(copy, Arc::clone(&shared));
+                        shared
+                    }
+                };
+                sides.push(shared);
+            }
+            drive_slot(
+                &SlotRun {
+                    timeline: &timeline,
+                    slot,
+                    phase,
+                    p,
+                    seed: combine(&[spec.seed, p as u64]),
+                    sitting,
+                    names: &names,
+                    board: Some(&board),
+                },
+                &sides,
+                &mut results,
+            )
+            .await?;
+            slot += sitting.arms.len();
+        }
+        results.rounds = sitting.round;
+        for &a in &sitting.arms {
+            let queries = results.candidates[a].queries_from_phases();
+            results.candidates[a].queries = queries;
+        }
+        f.report.write_results(&results)?;
+    }
+    drop(timeline);
+    results.complete = true;
+    results.finished_at = Some(chrono::Utc::now().to_rfc3339());
+    results.elapsed_s = started.elapsed().as_secs_f64();
+    super::write(f.report, &results)?;
+    // Written first: once every shard has left, the leader may merge.
+    board.leave().await?;
+    Ok(results)
+}

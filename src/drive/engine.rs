@@ -410,8 +410,11 @@ fn drive_thread(
 ) -> Result<(Vec<QueryMeasurements>, Option<ThreadTime>), DriveError> {
     // Whatever fails, the barrier is passed once, or the phase would wait
     // for this thread forever.
+    // Sockets and timers only: no signal or child-process driver polled
+    // between requests.
     let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_io()
+        .enable_time()
         .build()
     {
         Ok(rt) => rt,
@@ -477,19 +480,19 @@ impl<'a> Worker<'a> {
     }
 
     /// Sends the next request and records it. Latency counts from
-    /// `intended`, so an open-loop request that queued is not flattered
-    /// by its service time. Returns the query's index and whether the
-    /// server could not be reached.
-    async fn request(&mut self, intended: Instant) -> (usize, bool) {
+    /// `intended` (open loop), so a request that queued is not flattered by
+    /// its service time; from its start in a closed loop (`None`). Returns
+    /// the query's index and whether the server could not be reached.
+    async fn request(&mut self, intended: Option<Instant>) -> (usize, bool) {
         let shared = &self.run.shared;
         let request = shared.workload.next(&mut self.rng);
         let start = Instant::now();
         let outcome = self.connections.execute(shared, self.pools, &request).await;
         let end = Instant::now();
-        let latency = end.duration_since(intended);
+        let latency = end.duration_since(intended.unwrap_or(start));
         self.measurements[request.query].record(latency, end.duration_since(start), &outcome);
         self.recorder
-            .record(request.query, micros(latency), outcome != Outcome::Ok);
+            .record(request.query, micros(latency), outcome != Outcome::Ok, end);
         let unreachable = matches!(&outcome, Outcome::Error { code, .. } if code == "connection");
         (request.query, unreachable)
     }
@@ -528,7 +531,7 @@ async fn closed_worker(
     let mut worker = Worker::new(run, pools, recorder, seed);
     let mut backoff = Backoff::default();
     while run.claim() {
-        let (query, unreachable) = worker.request(Instant::now()).await;
+        let (query, unreachable) = worker.request(None).await;
         if unreachable {
             // Never past the phase's end.
             let wake = Instant::now() + backoff.failed();
@@ -571,7 +574,7 @@ async fn open_worker(
         // request: both sides of a duet, and one process or N shards, send
         // the same requests.
         worker.rng = cell_rng(combine(&[run.seed, n]));
-        worker.request(intended).await;
+        worker.request(Some(intended)).await;
     }
     worker.measurements
 }

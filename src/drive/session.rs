@@ -260,7 +260,7 @@ impl Conn {
             &query.path,
         ];
         values.extend(pre.role_settings.iter().map(|s| s as &(dyn ToSql + Sync)));
-        self.client.query(&settings, &values).await?;
+        self.client.execute(&settings, &values).await?;
         self.statement(shared, request).await?;
         self.client.batch_execute("commit").await
     }
@@ -287,7 +287,9 @@ impl Conn {
                         s
                     }
                 };
-                self.client.query(&statement, &params).await.map(drop)
+                // Every row arrives and is skipped rather than decoded: the
+                // server's work is measured, not the client's row handling.
+                self.client.execute(&statement, &params).await.map(drop)
             }
             Protocol::Extended => {
                 let typed: Vec<(&(dyn ToSql + Sync), Type)> = params

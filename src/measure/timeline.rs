@@ -175,9 +175,10 @@ impl Timeline {
 }
 
 impl IntervalRecorder {
-    /// Records one latency (µs) of query `query`.
-    pub fn record(&mut self, query: usize, latency_us: u64, failed: bool) {
-        let second = self.started.elapsed().as_secs();
+    /// Records one latency (µs) of query `query`, of a request that ended
+    /// at `end` (the clock is read once per request, by the caller).
+    pub fn record(&mut self, query: usize, latency_us: u64, failed: bool, end: Instant) {
+        let second = end.saturating_duration_since(self.started).as_secs();
         if second != self.second {
             self.flush();
             self.second = second;
@@ -357,9 +358,9 @@ mod tests {
         .expect("timeline");
         let mut recorder = timeline.recorder(0, 1);
         for _ in 0..99 {
-            recorder.record(0, 1_000, false);
+            recorder.record(0, 1_000, false, Instant::now());
         }
-        recorder.record(0, 2_500_000, false);
+        recorder.record(0, 2_500_000, false, Instant::now());
         drop(recorder);
         let points = timeline.end_phase(0).points;
         assert_eq!(points.len(), 1, "{points:?}");

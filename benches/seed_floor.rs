@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
     };
     database::create(&admin, &floor_db, &marker, None).await?;
     let client = server.connect(&floor_db).await?;
-    apply_schema(&client, &scenario).await?;
+    apply_schema(&client, &scenario.migrations).await?;
     let targets = load_targets(&client, &plan).await?;
     Deferred::take(
         &client,

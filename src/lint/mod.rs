@@ -44,7 +44,7 @@ pub async fn scenario(
     database::create(&admin, &name, &marker, None).await?;
     let linted = async {
         let client = server.connect(&name).await?;
-        crate::seed::apply_schema(&client, scenario).await?;
+        crate::seed::apply_schema(&client, &scenario.migrations).await?;
         Ok::<_, LintError>(lint(&client, usage).await?)
     }
     .await;

@@ -163,10 +163,12 @@ pub enum Generator {
         column: String,
     },
     /// A column of a random row of another table under the same ancestor,
-    /// e.g. one of the same user's characters. NULL when there is none.
+    /// e.g. one of the same user's characters (NULL when there is none);
+    /// without `within`, of any row of that table (a lookup table, a
+    /// self-reference).
     Pick {
         column: String,
-        within: String,
+        within: Option<String>,
     },
     /// The sum of a column over this row's child rows (a ledger balance).
     Sum {
@@ -179,6 +181,9 @@ pub enum Generator {
     },
     /// The row's 1-based position under its parent (segment numbers).
     Position {},
+    /// The row's 1-based number in its table: what an identity or serial
+    /// key holds (the sequence is moved past it after seeding).
+    Serial {},
     /// A generator chosen by the text value of another column of this row or
     /// an ancestor (`kind = "purchase"` gives a positive amount).
     Case {

@@ -161,7 +161,7 @@ pub async fn seed(
     database::create(&admin, &name, &marker, None).await?;
 
     let client = server.connect(&name).await?;
-    apply_schema(&client, scenario).await?;
+    apply_schema(&client, &scenario.migrations).await?;
     let schema_time = started.elapsed();
 
     let plan = Arc::new(
@@ -202,6 +202,7 @@ pub async fn seed(
         .batch_execute(&deferred.enable_triggers_sql())
         .await
         .context_db("re-enabling triggers")?;
+    advance_sequences(&client, &targets).await?;
     let constraint_time = constraints_started.elapsed();
 
     let analyze_started = Instant::now();
@@ -234,8 +235,44 @@ pub async fn seed(
     })
 }
 
+/// Moves every sequence behind a loaded column (identity, serial) past the
+/// largest value loaded: COPY writes such columns without drawing from
+/// their sequences, and the workload's first insert would collide with a
+/// seeded row.
+async fn advance_sequences(client: &Client, targets: &[LoadTarget]) -> Result<(), SeedError> {
+    let tables: Vec<String> = targets.iter().map(|t| quote_ident(&t.name)).collect();
+    let rows = client
+        .query(
+            "select s.seq, c.oid::regclass::text, quote_ident(a.attname)
+               from pg_class c
+               join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+               cross join lateral (select pg_get_serial_sequence(c.oid::regclass::text, a.attname) as seq) s
+              where c.oid = any($1::text[]::regclass[]) and s.seq is not null",
+            &[&tables],
+        )
+        .await
+        .context_db("finding the loaded tables' sequences")?;
+    for row in rows {
+        let (sequence, table, column): (String, String, String) =
+            (row.get(0), row.get(1), row.get(2));
+        client
+            .execute(
+                &format!(
+                    "select setval($1::text::regclass, coalesce((select max({column}) from {table}), 0) + 1, false)"
+                ),
+                &[&sequence],
+            )
+            .await
+            .context_db(format!("moving sequence {sequence} past the loaded rows"))?;
+    }
+    Ok(())
+}
+
 /// The Supabase platform set-up, then the scenario's migrations in order.
-pub async fn apply_schema(client: &Client, scenario: &Scenario) -> Result<(), SeedError> {
+pub async fn apply_schema(
+    client: &Client,
+    migrations: &[crate::scenario::Migration],
+) -> Result<(), SeedError> {
     client
         .batch_execute(SUPABASE_AUTH_SQL)
         .await
@@ -244,7 +281,7 @@ pub async fn apply_schema(client: &Client, scenario: &Scenario) -> Result<(), Se
             at: crate::pg::error_position(SUPABASE_AUTH_SQL, &error),
             error,
         })?;
-    for migration in &scenario.migrations {
+    for migration in migrations {
         client
             .batch_execute(&migration.sql)
             .await

@@ -141,6 +141,11 @@ impl ToSql for Value {
                 out.put_slice(u.to_string().as_bytes());
                 Ok(IsNull::No)
             }
+            // A number into text: unique codes numbered like their rows.
+            Value::Int(i) if is_text_like(ty) => {
+                out.put_slice(i.to_string().as_bytes());
+                Ok(IsNull::No)
+            }
             Value::Text(s) if is_text_like(ty) => {
                 out.put_slice(s.as_bytes());
                 Ok(IsNull::No)

@@ -247,6 +247,9 @@ pub(super) fn check_generator(
         }
         Generator::Pick { column, within } => {
             let (target, _) = check_column_ref(spec, column, &path.key("column"))?;
+            let Some(within) = within else {
+                return Ok(());
+            };
             if !lineage.contains(&within.as_str()) && within != table {
                 return Err(Problem::new(
                     path.key("within"),
@@ -281,7 +284,7 @@ pub(super) fn check_generator(
             check_generator(spec, table, first, &path.key("first"))?;
             check_generator(spec, table, rest, &path.key("rest"))
         }
-        Generator::Position {} => Ok(()),
+        Generator::Position {} | Generator::Serial {} => Ok(()),
         Generator::Case {
             column,
             cases,

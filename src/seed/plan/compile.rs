@@ -35,7 +35,7 @@ impl DataPlan {
                 Gen::Pick {
                     table,
                     column,
-                    within: self.by_name[within],
+                    within: within.as_ref().map(|w| self.by_name[w]),
                 }
             }
             Generator::Sum { column } => {
@@ -57,6 +57,7 @@ impl DataPlan {
                 rest: Box::new(self.compile(rest, ci)),
             },
             Generator::Position {} => Gen::Position,
+            Generator::Serial {} => Gen::Serial,
             Generator::Case {
                 column,
                 cases,

@@ -44,8 +44,13 @@ impl DataPlan {
                 column,
                 within,
             } => {
-                let owner = self.ancestor_row(table, row, *within);
-                let (a, b) = self.rows_under(*target, *within, owner);
+                let (a, b) = match within {
+                    Some(within) => {
+                        let owner = self.ancestor_row(table, row, *within);
+                        self.rows_under(*target, *within, owner)
+                    }
+                    None => (0, self.tables[*target].rows()),
+                };
                 if a == b {
                     Value::Null
                 } else {
@@ -84,6 +89,7 @@ impl DataPlan {
                 self.eval(table, row, chosen, rng)
             }
             Gen::Position => Value::Int(self.position(table, row) as i64 + 1),
+            Gen::Serial => Value::Int(row as i64 + 1),
             Gen::Case {
                 table: target,
                 column,

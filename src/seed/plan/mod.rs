@@ -30,7 +30,8 @@ pub enum Gen {
     Pick {
         table: usize,
         column: usize,
-        within: usize,
+        /// None: any row of `table`.
+        within: Option<usize>,
     },
     Sum {
         table: usize,
@@ -41,6 +42,7 @@ pub enum Gen {
         rest: Box<Gen>,
     },
     Position,
+    Serial,
     Case {
         table: usize,
         column: usize,

@@ -62,6 +62,15 @@ pub enum Command {
         after_help = "Example:\n  schemabench compare nightly/results.json tonight/results.json --gate both"
     )]
     Compare(CompareArgs),
+    /// Write a scenario for your own schema: the migrations applied to a
+    /// scratch database, then a generator inferred for every column (from
+    /// its type, constraints and name), a `per` tree that keeps foreign keys
+    /// consistent, the acting users and one read per table, each choice
+    /// commented. The file checks, seeds and runs without edits.
+    #[command(
+        after_help = "Example:\n  schemabench init --from-migrations ../story-app/supabase/migrations\n  schemabench run scenarios/story_app/scenario.toml --scale 0.1"
+    )]
+    Init(InitArgs),
     /// Add up the shards of one run (`run --shard I/N` on N machines) into
     /// the run one process would have recorded: histograms added exactly,
     /// interval logs aligned by second, verdicts and thresholds judged on
@@ -261,6 +270,26 @@ pub struct CompareArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub criteria: CriteriaArgs,
+}
+
+/// Flags of `schemabench init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// A folder of *.sql migrations (a Supabase project's
+    /// `supabase/migrations`), applied in name order to a scratch database.
+    #[arg(long, value_name = "DIR")]
+    pub from_migrations: PathBuf,
+    /// The scenario's folder [default: scenarios/<name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The scenario's name [default: from the migrations' folder].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replace an existing scenario.toml.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// Flags of `schemabench merge`.

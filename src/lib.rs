@@ -24,6 +24,7 @@
 //! capacity   sweeps, rate search and growth, made of pipeline runs
 //! advise     indexes HypoPG shows the planner would use, then measured
 //! migrate    DDL applied under live load: lock waits, stalls, CONCURRENTLY
+//! init       a commented scenario inferred from a team's own migrations
 //! cli        the command line
 //! commands   one file per subcommand, exit codes
 //! ```
@@ -36,6 +37,7 @@ pub mod commands;
 pub mod compare;
 pub mod drive;
 pub mod gate;
+pub mod init;
 pub mod lint;
 pub mod measure;
 pub mod merge;

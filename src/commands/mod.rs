@@ -5,6 +5,7 @@ mod advise;
 mod capacity;
 mod check;
 mod compare;
+mod init;
 mod lint;
 mod merge;
 mod migrate;
@@ -64,6 +65,10 @@ fn error_code(error: &anyhow::Error) -> u8 {
                         .map(crate::migrate::MigrateError::exit_code)
                 })
                 .or_else(|| {
+                    e.downcast_ref::<crate::init::InitError>()
+                        .map(crate::init::InitError::exit_code)
+                })
+                .or_else(|| {
                     e.downcast_ref::<crate::merge::MergeError>()
                         .map(crate::merge::MergeError::exit_code)
                 })
@@ -82,6 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Standing> {
         Command::Capacity(args) => capacity::capacity(args).await.map(|()| Standing::Ok),
         Command::Report(args) => report::report(&args).map(|()| Standing::Ok),
         Command::Merge(args) => merge::merge(&args),
+        Command::Init(args) => init::init(args).await.map(|()| Standing::Ok),
         Command::Lint(args) => lint::lint(args).await,
         Command::Advise(args) => advise::advise(args).await,
         Command::Migrate(args) => migrate::migrate(args).await,

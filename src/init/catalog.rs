@@ -1,0 +1,310 @@
+//! What `init` reads of a migrated database: the app's tables, their
+//! columns, keys, checks and policies, as small typed structs.
+
+use tokio_postgres::Client;
+
+use crate::pg::{PgError, QueryContext};
+
+/// Schemas that belong to the platform, not to the app.
+const PLATFORM_SCHEMAS: &[&str] = &[
+    "pg_catalog",
+    "information_schema",
+    "pg_toast",
+    "auth",
+    "storage",
+    "extensions",
+    "realtime",
+    "_realtime",
+    "graphql",
+    "graphql_public",
+    "vault",
+    "pgsodium",
+    "pgsodium_masks",
+    "supabase_functions",
+    "supabase_migrations",
+    "net",
+    "cron",
+    "pgbouncer",
+    "_analytics",
+    "schemabench_hypopg",
+];
+
+/// One column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    /// As `format_type` prints it: `character varying(80)`, `numeric(10,2)`.
+    pub type_name: String,
+    /// The base type's name, through domains: `int4`, `text`, `timestamptz`.
+    pub base: String,
+    /// Labels of an enum type, in order.
+    pub labels: Vec<String>,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub identity: bool,
+    pub generated: bool,
+    /// CHECKs of its domain, on `VALUE`.
+    pub domain_checks: Vec<String>,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    /// `public.stories`, or `auth.users`.
+    pub target: String,
+    pub target_columns: Vec<String>,
+}
+
+/// One table of the app.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Qualified unless in `public`: `profiles`, `auth.users`, `app.items`.
+    pub name: String,
+    pub rls: bool,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+    pub uniques: Vec<Vec<String>>,
+    pub foreign_keys: Vec<ForeignKey>,
+    /// `CHECK (...)` as `pg_get_constraintdef` prints it.
+    pub checks: Vec<String>,
+    /// Each policy's USING and WITH CHECK expressions.
+    pub policies: Vec<String>,
+    /// Numbers a CHECK ties to another column's value, as PostgreSQL
+    /// evaluated them.
+    pub rules: Vec<Rule>,
+}
+
+/// A CHECK across two columns, resolved: for each value of `by` (a column
+/// with a fixed set of values), the range of `column` it allows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub by: String,
+    pub column: String,
+    pub cases: Vec<(String, i64, i64)>,
+}
+
+/// Ranges tried for a number a rule constrains.
+const RANGES: [(i64, i64); 3] = [(1, 1000), (-1000, -1), (0, 0)];
+
+/// For each value of `by`, the first of [`RANGES`] whose ends and middle
+/// every check in `checks` (on `by` and `column` only) accepts, asked of
+/// the server itself; None when a value has none.
+pub async fn resolve_rule(
+    client: &Client,
+    table: &Table,
+    checks: &[&str],
+    by: &str,
+    values: &[String],
+    column: &str,
+) -> Result<Option<Rule>, PgError> {
+    let (Some(by_type), Some(column_type)) = (table.column(by), table.column(column)) else {
+        return Ok(None);
+    };
+    let condition: Vec<String> = checks
+        .iter()
+        .map(|c| {
+            let body = c
+                .trim_start_matches("CHECK ")
+                .trim_end_matches(" NOT VALID");
+            format!("coalesce({body}, true)")
+        })
+        .collect();
+    let sql = format!(
+        "select bool_and({}) from (values ($1::text::{}, $2::int8::{}), ($1::text::{}, $3::int8::{}), ($1::text::{}, $4::int8::{})) as t({}, {})",
+        condition.join(" and "),
+        by_type.type_name,
+        column_type.type_name,
+        by_type.type_name,
+        column_type.type_name,
+        by_type.type_name,
+        column_type.type_name,
+        crate::pg::quote_ident(by),
+        crate::pg::quote_ident(column),
+    );
+    let mut cases = Vec::new();
+    for value in values {
+        let mut found = None;
+        for (lo, hi) in RANGES {
+            let mid = lo + (hi - lo) / 2;
+            let ok: Option<bool> = client
+                .query_one(&sql, &[value, &lo, &hi, &mid])
+                .await
+                .map(|r| r.get(0))
+                .unwrap_or(None);
+            if ok == Some(true) {
+                found = Some((lo, hi));
+                break;
+            }
+        }
+        match found {
+            Some((lo, hi)) => cases.push((value.clone(), lo, hi)),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(Rule {
+        by: by.to_owned(),
+        column: column.to_owned(),
+        cases,
+    }))
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// The name a scenario file gives a table: bare in `public`.
+fn scenario_name(schema: &str, table: &str) -> String {
+    if schema == "public" {
+        table.to_owned()
+    } else {
+        format!("{schema}.{table}")
+    }
+}
+
+/// The app's tables, and `auth.users` when one of them references it.
+pub async fn read(client: &Client) -> Result<Vec<Table>, PgError> {
+    let rows = client
+        .query(
+            "select c.oid, n.nspname, c.relname, c.relrowsecurity
+               from pg_class c join pg_namespace n on n.oid = c.relnamespace
+              where c.relkind in ('r', 'p') and not c.relispartition
+                and (n.nspname <> all($1) or (n.nspname = 'auth' and c.relname = 'users'))
+                and n.nspname not like 'pg\\_%'
+              order by n.nspname <> 'auth', n.nspname, c.relname",
+            &[&PLATFORM_SCHEMAS],
+        )
+        .await
+        .context_db("listing the migrated tables")?;
+    let mut tables = Vec::with_capacity(rows.len());
+    for row in rows {
+        let oid: u32 = row.get(0);
+        let (schema, name): (String, String) = (row.get(1), row.get(2));
+        tables.push(Table {
+            name: scenario_name(&schema, &name),
+            rls: row.get(3),
+            columns: columns(client, oid).await?,
+            primary_key: Vec::new(),
+            uniques: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            policies: policies(client, oid).await?,
+            rules: Vec::new(),
+        });
+        let table = tables.last_mut().expect("just pushed");
+        constraints(client, oid, table).await?;
+        // A domain's CHECK binds its columns as a table CHECK would.
+        let domain_checks: Vec<String> = table
+            .columns
+            .iter()
+            .flat_map(|c| {
+                c.domain_checks
+                    .iter()
+                    .map(move |check| check.replace("VALUE", &c.name))
+            })
+            .collect();
+        table.checks.extend(domain_checks);
+    }
+    // auth.users only when the app's tables point at it.
+    let referenced = tables
+        .iter()
+        .any(|t| t.foreign_keys.iter().any(|f| f.target == "auth.users"));
+    if !referenced {
+        tables.retain(|t| t.name != "auth.users");
+    }
+    Ok(tables)
+}
+
+async fn columns(client: &Client, table: u32) -> Result<Vec<Column>, PgError> {
+    let rows = client
+        .query(
+            "select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                    pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '', a.attgenerated <> '',
+                    coalesce(bt.typname, t.typname)::text,
+                    coalesce((select array_agg(e.enumlabel::text order by e.enumsortorder)
+                                from pg_enum e where e.enumtypid = coalesce(bt.oid, t.oid)), '{}'),
+                    coalesce((select array_agg(pg_get_constraintdef(k.oid) order by k.conname)
+                                from pg_constraint k where t.typtype = 'd' and k.contypid = t.oid), '{}')
+               from pg_attribute a
+               join pg_type t on t.oid = a.atttypid
+               left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
+               left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+              where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped
+              order by a.attnum",
+            &[&table],
+        )
+        .await
+        .context_db("reading columns")?;
+    Ok(rows
+        .iter()
+        .map(|r| Column {
+            domain_checks: r.get(8),
+            name: r.get(0),
+            type_name: r.get(1),
+            not_null: r.get(2),
+            default: r.get(3),
+            identity: r.get(4),
+            generated: r.get(5),
+            base: r.get(6),
+            labels: r.get(7),
+        })
+        .collect())
+}
+
+async fn constraints(client: &Client, oid: u32, table: &mut Table) -> Result<(), PgError> {
+    let rows = client
+        .query(
+            "select c.contype::text,
+                    array(select a.attname::text from unnest(c.conkey) with ordinality k(n, i)
+                          join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.i),
+                    case when c.contype = 'f' then
+                      (select case when n.nspname = 'public' then r.relname::text
+                                   else n.nspname || '.' || r.relname end
+                         from pg_class r join pg_namespace n on n.oid = r.relnamespace
+                        where r.oid = c.confrelid) end,
+                    array(select a.attname::text from unnest(c.confkey) with ordinality k(n, i)
+                          join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.i),
+                    pg_get_constraintdef(c.oid)
+               from pg_constraint c
+              where c.conrelid = $1
+              order by c.conname",
+            &[&oid],
+        )
+        .await
+        .context_db("reading constraints")?;
+    for r in rows {
+        let kind: String = r.get(0);
+        let columns: Vec<String> = r.get(1);
+        match kind.as_str() {
+            "p" => table.primary_key = columns,
+            "u" => table.uniques.push(columns),
+            "f" => table.foreign_keys.push(ForeignKey {
+                columns,
+                target: r.get::<_, Option<String>>(2).unwrap_or_default(),
+                target_columns: r.get(3),
+            }),
+            "c" => table.checks.push(r.get(4)),
+            _ => {}
+        }
+    }
+    // Keys in column order, so choices do not depend on constraint names.
+    let position = |c: &String| table.columns.iter().position(|x| &x.name == c);
+    table
+        .foreign_keys
+        .sort_by_key(|f| f.columns.iter().map(position).min().flatten());
+    Ok(())
+}
+
+async fn policies(client: &Client, table: u32) -> Result<Vec<String>, PgError> {
+    let rows = client
+        .query(
+            "select concat_ws(' ', pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid))
+               from pg_policy where polrelid = $1 order by polname",
+            &[&table],
+        )
+        .await
+        .context_db("reading policies")?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

@@ -143,6 +143,12 @@ pub enum Distribution {
     Bernoulli {
         p: f64,
     },
+    /// The floor or the ceiling of `mean` for each parent, spread evenly,
+    /// so the total is `mean` times the parents exactly (a live table's
+    /// row count, reproduced).
+    Even {
+        mean: f64,
+    },
 }
 
 impl std::hash::Hash for Distribution {

@@ -14,6 +14,7 @@ pub enum Dist {
     Exponential(Exp<f64>, u64),
     Zipf(Zipf<f64>),
     Bernoulli(f64),
+    Even(f64),
 }
 
 impl Dist {
@@ -39,11 +40,24 @@ impl Dist {
                 Dist::Zipf(Zipf::new(*max as f64, *exponent).ok()?)
             }
             Distribution::Bernoulli { p } => Dist::Bernoulli(*p),
+            Distribution::Even { mean } => Dist::Even(*mean),
         })
+    }
+
+    /// The count for parent row `parent` (only `even` looks at it).
+    pub fn count<R: Rng + ?Sized>(&self, parent: u64, rng: &mut R) -> u64 {
+        match self {
+            Dist::Even(mean) => {
+                let upto = |n: u64| (n as f64 * mean).floor() as u64;
+                upto(parent + 1) - upto(parent)
+            }
+            _ => self.sample(rng),
+        }
     }
 
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         match self {
+            Dist::Even(mean) => mean.round() as u64,
             Dist::Fixed(v) => *v,
             Dist::Uniform(lo, hi) => rng.random_range(*lo..=*hi),
             Dist::Normal(n, lo, hi) => (n.sample(rng).round().max(0.0) as u64).clamp(*lo, *hi),
@@ -73,6 +87,18 @@ mod tests {
         let big = draws.iter().filter(|v| **v > 50).count();
         assert!(ones > 3_000, "rank 1 should dominate, got {ones}");
         assert!(big < ones / 10, "the tail should be thin, got {big}");
+    }
+
+    #[test]
+    fn even_counts_add_up_to_the_mean_exactly() {
+        let d = Dist::new(&Distribution::Even { mean: 1.48 }).expect("valid");
+        let mut rng = cell_rng(1);
+        let counts: Vec<u64> = (0..125).map(|p| d.count(p, &mut rng)).collect();
+        assert_eq!(counts.iter().sum::<u64>(), 185);
+        assert!(counts.iter().all(|c| [1, 2].contains(c)), "{counts:?}");
+        let none = Dist::new(&Distribution::Even { mean: 0.3 }).expect("valid");
+        let some: u64 = (0..1000).map(|p| none.count(p, &mut rng)).sum();
+        assert_eq!(some, 300);
     }
 
     #[test]

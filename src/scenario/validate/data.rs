@@ -167,6 +167,10 @@ pub(super) fn check_distribution(d: &Distribution, path: &KeyPath) -> Check {
         }
         Distribution::Zipf { .. } => Ok(()),
         Distribution::Bernoulli { p } => check_probability(*p, path.key("p")),
+        Distribution::Even { mean } if !(mean.is_finite() && *mean >= 0.0) => {
+            Err(Problem::new(path.key("mean"), "expected a mean >= 0").with_value(mean))
+        }
+        Distribution::Even { .. } => Ok(()),
     }
 }
 

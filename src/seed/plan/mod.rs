@@ -180,9 +180,10 @@ impl DataPlan {
                     let mut total = 0;
                     offsets.push(0);
                     for parent_row in 0..parent_rows {
-                        total += dist.sample(&mut cell_rng(combine(&[
-                            spec.seed, key, COUNT_KEY, parent_row,
-                        ])));
+                        total += dist.count(
+                            parent_row,
+                            &mut cell_rng(combine(&[spec.seed, key, COUNT_KEY, parent_row])),
+                        );
                         offsets.push(total);
                     }
                     offsets

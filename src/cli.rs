@@ -68,7 +68,7 @@ pub enum Command {
     /// consistent, the acting users and one read per table, each choice
     /// commented. The file checks, seeds and runs without edits.
     #[command(
-        after_help = "Example:\n  schemabench init --from-migrations ../story-app/supabase/migrations\n  schemabench run scenarios/story_app/scenario.toml --scale 0.1"
+        after_help = "Examples:\n  schemabench init --from-migrations ../story-app/supabase/migrations\n  schemabench init --from-database \"$PROD_READONLY_URL\" --name story_app\n  schemabench run scenarios/story_app/scenario.toml --scale 0.1"
     )]
     Init(InitArgs),
     /// Add up the shards of one run (`run --shard I/N` on N machines) into
@@ -274,11 +274,18 @@ pub struct CompareArgs {
 
 /// Flags of `schemabench init`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["from_migrations", "from_database"])))]
 pub struct InitArgs {
     /// A folder of *.sql migrations (a Supabase project's
     /// `supabase/migrations`), applied in name order to a scratch database.
     #[arg(long, value_name = "DIR")]
-    pub from_migrations: PathBuf,
+    pub from_migrations: Option<PathBuf>,
+    /// A live database to learn from, read-only: its schema (pg_dump
+    /// --schema-only, into the scenario's migrations/), row counts and
+    /// column statistics (pg_stats: NULL shares, most common values), so
+    /// the synthetic data follows its distributions. No row is copied.
+    #[arg(long, value_name = "URL")]
+    pub from_database: Option<String>,
     /// The scenario's folder [default: scenarios/<name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,

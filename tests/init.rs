@@ -248,3 +248,142 @@ fn a_plain_postgres_schema_runs_as_its_owner() {
     let results = check_and_run(&out);
     every_query_answered(&results);
 }
+
+/// A fingerprint of what a database holds that no read may change: its
+/// schema (relations, columns, constraints, indexes, policies) and the rows
+/// the server counted inserted, updated and deleted in it.
+async fn untouchable(server: &schemabench::pg::Server, database: &str) -> (String, i64) {
+    let client = server.connect(database).await.expect("connect");
+    let schema: String = client
+        .query_one(
+            "select md5(string_agg(x, ',' order by x)) from (
+               select c.relname::text || ':' || c.relkind::text || ':' || coalesce(pg_get_indexdef(c.oid), '') as x
+                 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+               union all select conname::text || pg_get_constraintdef(oid) from pg_constraint
+               union all select polname::text || coalesce(pg_get_expr(polqual, polrelid), '') from pg_policy
+               union all select attrelid::regclass::text || '.' || attname::text || ':' || atttypid::text
+                 from pg_attribute a join pg_class c on c.oid = a.attrelid
+                where c.relnamespace = 'public'::regnamespace and a.attnum > 0) t",
+            &[],
+        )
+        .await
+        .expect("schema fingerprint")
+        .get(0);
+    let writes: i64 = client
+        .query_one(
+            "select (tup_inserted + tup_updated + tup_deleted)::int8 from pg_stat_database where datname = $1",
+            &[&database],
+        )
+        .await
+        .expect("writes")
+        .get(0);
+    (schema, writes)
+}
+
+/// Most common values of a column, from a fresh ANALYZE: (value, share).
+async fn common(client: &tokio_postgres::Client, table: &str, column: &str) -> Vec<(String, f64)> {
+    let row = client
+        .query_one(
+            "select most_common_vals::text::text[], most_common_freqs::float8[]
+               from pg_stats where schemaname = 'public' and tablename = $1 and attname = $2",
+            &[&table, &column],
+        )
+        .await
+        .expect("pg_stats");
+    let values: Vec<String> = row.get(0);
+    let shares: Vec<f64> = row.get(1);
+    values.into_iter().zip(shares).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouched() {
+    let server = common::server().await;
+    let source = schemabench::seed::seed(&server, &common::taleforge(9117, 0.05), &common::quiet())
+        .await
+        .expect("the source database");
+    let before = untouchable(&server, &source.database).await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("live");
+    let url = common::url_as("postgres", &source.database);
+    let init = schemabench()
+        .args([
+            "init",
+            "--from-database",
+            &url,
+            "--name",
+            "tf_live",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--database-url")
+        .arg(common::database_url())
+        .output()
+        .expect("init");
+    assert!(init.status.success(), "{init:?}");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&init.stdout),
+        String::from_utf8_lossy(&init.stderr)
+    );
+    assert!(
+        !said.contains(common::cluster().password()),
+        "no password in the output"
+    );
+    // Read-only: the same schema, no row written.
+    let after = untouchable(&server, &source.database).await;
+    assert_eq!(after, before, "the source database changed");
+
+    // Its schema came along as the scenario's migration; its row counts
+    // within 5% and its enum-like columns' common values came along too.
+    assert!(out.join("migrations/0001_schema.sql").is_file());
+    let scenario =
+        schemabench::scenario::Scenario::load(&out.join("scenario.toml")).expect("valid");
+    let seeded = schemabench::seed::seed(&server, &scenario, &common::quiet())
+        .await
+        .expect("the inferred scenario seeds unedited");
+    for (table, rows) in &source.tables {
+        let ours = seeded
+            .tables
+            .iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, r)| *r)
+            .unwrap_or_else(|| panic!("{table} seeded"));
+        let ratio = ours as f64 / (*rows).max(1) as f64;
+        assert!(
+            (0.95..=1.05).contains(&ratio),
+            "{table}: {ours} rows seeded for {rows} live ({ratio:.3})"
+        );
+    }
+    let copy = server.connect(&seeded.database).await.expect("connect");
+    for (table, column) in [
+        ("stories", "genre"),
+        ("stories", "status"),
+        ("profiles", "role"),
+        ("generation_logs", "kind"),
+        ("subscriptions", "plan"),
+    ] {
+        let live = common(
+            &server.connect(&source.database).await.expect("source"),
+            table,
+            column,
+        )
+        .await;
+        let ours = common(&copy, table, column).await;
+        let values = |c: &[(String, f64)]| -> std::collections::BTreeSet<String> {
+            c.iter().map(|(v, _)| v.clone()).collect()
+        };
+        assert_eq!(values(&ours), values(&live), "{table}.{column}");
+        for (value, share) in &live {
+            let theirs = ours
+                .iter()
+                .find(|(v, _)| v == value)
+                .map_or(0.0, |(_, s)| *s);
+            assert!(
+                (theirs - share).abs() < 0.03,
+                "{table}.{column} = {value}: {theirs:.3} seeded, {share:.3} live"
+            );
+        }
+    }
+}

@@ -6,15 +6,26 @@ use anyhow::Context;
 
 use super::{finish_server, flag_error, open_server};
 use crate::cli::InitArgs;
-use crate::init::{self, InitOptions};
+use crate::init::{self, InitOptions, Source};
 use crate::seed::plan::DataPlan;
 
 /// Infers, writes and validates the scenario, and says what to run next.
 pub async fn init(args: InitArgs) -> anyhow::Result<()> {
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| init::suggested_name(&args.from_migrations));
+    let source = match (&args.from_migrations, &args.from_database) {
+        (Some(dir), _) => Source::Migrations(dir.clone()),
+        (None, Some(url)) => Source::Database(url.clone()),
+        (None, None) => {
+            return Err(flag_error(
+                "--from-migrations",
+                String::new(),
+                "expected --from-migrations DIR or --from-database URL",
+            ));
+        }
+    };
+    let name = args.name.clone().unwrap_or_else(|| match &source {
+        Source::Migrations(dir) => init::suggested_name(dir),
+        Source::Database(url) => init::suggested_name(std::path::Path::new(&database_name(url))),
+    });
     if name.is_empty()
         || !name
             .chars()
@@ -34,19 +45,14 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     let report = init::init(
         &server,
         &InitOptions {
-            migrations: args.from_migrations.clone(),
+            source,
             out,
             name,
             force: args.force,
         },
     )
     .await
-    .with_context(|| {
-        format!(
-            "inferring a scenario from {}",
-            args.from_migrations.display()
-        )
-    })?;
+    .context("inferring a scenario")?;
     let rows = DataPlan::new(&report.scenario.spec).total_rows();
     let file = report.file.display();
     println!(
@@ -61,4 +67,20 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     println!("next:\n  schemabench check {file}\n  schemabench run {file} --scale 0.1");
     finish_server(server, &args.server, "postgres");
     Ok(())
+}
+
+/// The database a connection string names (`.../app?sslmode=...` or
+/// `dbname=app`).
+fn database_name(url: &str) -> String {
+    match url.split_once("://") {
+        Some((_, rest)) => rest
+            .split_once('/')
+            .map(|(_, path)| path.split('?').next().unwrap_or_default().to_owned())
+            .unwrap_or_default(),
+        None => url
+            .split_whitespace()
+            .find_map(|p| p.strip_prefix("dbname="))
+            .unwrap_or_default()
+            .to_owned(),
+    }
 }

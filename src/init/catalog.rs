@@ -45,6 +45,16 @@ pub struct Column {
     pub generated: bool,
     /// CHECKs of its domain, on `VALUE`.
     pub domain_checks: Vec<String>,
+    /// What the planner's statistics say of it (a live database's).
+    pub stats: Option<ColumnStats>,
+}
+
+/// A column's `pg_stats`.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnStats {
+    pub null_frac: f64,
+    /// The most common values and their shares of the rows.
+    pub common: Vec<(String, f64)>,
 }
 
 /// A foreign key.
@@ -73,6 +83,50 @@ pub struct Table {
     /// Numbers a CHECK ties to another column's value, as PostgreSQL
     /// evaluated them.
     pub rules: Vec<Rule>,
+    /// The planner's row estimate (`pg_class.reltuples`), when analyzed.
+    pub rows: Option<f64>,
+}
+
+/// Adds the planner's statistics: each table's row estimate and each
+/// column's NULL share and most common values. Reads only the catalog.
+pub async fn read_statistics(client: &Client, tables: &mut [Table]) -> Result<(), PgError> {
+    for table in tables.iter_mut() {
+        let (schema, name) = table
+            .name
+            .split_once('.')
+            .unwrap_or(("public", table.name.as_str()));
+        let row = client
+            .query_opt(
+                "select c.reltuples::float8 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                  where n.nspname = $1 and c.relname = $2",
+                &[&schema, &name],
+            )
+            .await
+            .context_db("reading row estimates")?;
+        table.rows = row.map(|r| r.get::<_, f64>(0)).filter(|r| *r >= 0.0);
+        let stats = client
+            .query(
+                "select attname::text, null_frac::float8,
+                        coalesce(most_common_vals::text::text[], '{}'),
+                        coalesce(most_common_freqs::float8[], '{}')
+                   from pg_stats where schemaname = $1 and tablename = $2",
+                &[&schema, &name],
+            )
+            .await
+            .context_db("reading column statistics")?;
+        for r in stats {
+            let column: String = r.get(0);
+            let values: Vec<String> = r.get(2);
+            let shares: Vec<f64> = r.get(3);
+            if let Some(c) = table.columns.iter_mut().find(|c| c.name == column) {
+                c.stats = Some(ColumnStats {
+                    null_frac: r.get(1),
+                    common: values.into_iter().zip(shares).collect(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A CHECK across two columns, resolved: for each value of `by` (a column
@@ -192,6 +246,7 @@ pub async fn read(client: &Client) -> Result<Vec<Table>, PgError> {
             checks: Vec::new(),
             policies: policies(client, oid).await?,
             rules: Vec::new(),
+            rows: None,
         });
         let table = tables.last_mut().expect("just pushed");
         constraints(client, oid, table).await?;
@@ -241,6 +296,7 @@ async fn columns(client: &Client, table: u32) -> Result<Vec<Column>, PgError> {
         .iter()
         .map(|r| Column {
             domain_checks: r.get(8),
+            stats: None,
             name: r.get(0),
             type_name: r.get(1),
             not_null: r.get(2),

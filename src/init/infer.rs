@@ -104,7 +104,24 @@ pub fn infer(tables: &[Table]) -> Inferred {
     for table in order(tables, &parents) {
         let parent = parents.get(table.name.as_str()).cloned().flatten();
         let ancestors = lineage(&table.name);
+        let parent_rows = parent
+            .as_deref()
+            .and_then(|p| by_name.get(p))
+            .and_then(|p| p.rows);
         let (rows, count, why) = match &parent {
+            None if table.rows.is_some() => {
+                let rows = table.rows.unwrap_or_default().round().max(1.0) as u64;
+                (
+                    Some(rows),
+                    None,
+                    format!("{rows} rows, as the live table has (its row estimate)"),
+                )
+            }
+            Some(p) if table.rows.is_some() && parent_rows.is_some_and(|r| r > 0.0) => {
+                let mean = table.rows.unwrap_or_default() / parent_rows.unwrap_or(1.0);
+                let (count, why) = measured_fan_out(mean, p);
+                (None, Some(count), why)
+            }
             None if table.name == "auth.users" => (
                 Some(USERS),
                 None,
@@ -297,6 +314,50 @@ fn parent_key<'a>(table: &'a Table, parent: &str) -> Option<&'a ForeignKey> {
         .max_by_key(|f| f.columns.len())
 }
 
+/// Rows per parent row with the live tables' mean, `mean`: what a live
+/// database says, so the seeded counts match its own.
+fn measured_fan_out(mean: f64, parent: &str) -> (String, String) {
+    let why =
+        format!("{mean:.2} per {parent} row on average, as the live tables' row counts have it");
+    (
+        format!("{{ dist = \"even\", mean = {:.4} }}", mean.max(0.0)),
+        why,
+    )
+}
+
+/// The share of NULLs a nullable column gets: the live share when known.
+fn null_share(column: &Column, otherwise: f64) -> f64 {
+    column
+        .stats
+        .as_ref()
+        .map_or(otherwise, |s| (s.null_frac * 1000.0).round() / 1000.0)
+}
+
+/// A text column's most common values and their weights, when they
+/// cover nearly all of its (non-NULL) rows: the live distribution.
+fn common_values(column: &Column) -> Option<Choice> {
+    let stats = column.stats.as_ref()?;
+    let covered: f64 = stats.common.iter().map(|(_, s)| s).sum();
+    let non_null = 1.0 - stats.null_frac;
+    if stats.common.is_empty() || stats.common.len() > 100 || covered < 0.95 * non_null {
+        return None;
+    }
+    let values: Vec<String> = stats.common.iter().map(|(v, _)| v.clone()).collect();
+    let weights: Vec<String> = stats
+        .common
+        .iter()
+        .map(|(_, s)| format!("{:.4}", s / covered))
+        .collect();
+    Some(Choice::new(
+        format!(
+            "{{ gen = \"enum\", values = {}, weights = [{}] }}",
+            toml_list(&values),
+            weights.join(", ")
+        ),
+        "the live column's most common values and their shares (pg_stats)",
+    ))
+}
+
 /// How many rows each parent row gets.
 fn fan_out(
     table: &Table,
@@ -425,8 +486,14 @@ fn foreign_key_columns(
                 format!("any {} row", key.target),
             ),
         };
-        let choice = if nullable {
-            choice.nullable(0.3, "optional: 30% NULL")
+        let share = key
+            .columns
+            .iter()
+            .filter_map(|c| table.column(c))
+            .find(|c| !c.not_null)
+            .map_or(0.3, |c| null_share(c, 0.3));
+        let choice = if nullable && share > 0.0 {
+            choice.nullable(share, &format!("optional: {:.0}% NULL", share * 100.0))
         } else {
             choice
         };
@@ -620,6 +687,13 @@ fn column_choice(table: &Table, column: &Column, parent: Option<&Table>) -> Opti
             "{ gen = \"serial\" }",
             "an identity/serial key: 1, 2, 3... (its sequence moves past them)",
         )
+    } else if let Some(common) = (["text", "varchar", "bpchar", "citext"]
+        .contains(&column.base.as_str())
+        || !column.labels.is_empty())
+    .then(|| common_values(column))
+    .flatten()
+    {
+        common
     } else if !column.labels.is_empty() {
         Choice::new(
             format!(
@@ -668,6 +742,13 @@ fn column_choice(table: &Table, column: &Column, parent: Option<&Table>) -> Opti
     };
     Some(if column.not_null || column.identity {
         choice
+    } else if column.stats.is_some() {
+        let share = null_share(column, 0.0);
+        if share > 0.0 {
+            choice.nullable(share, &format!("{:.0}% NULL, as live", share * 100.0))
+        } else {
+            choice
+        }
     } else if w.last() == Some(&"at")
         && w.first()
             .is_some_and(|f| ["deleted", "archived"].contains(f))
@@ -1108,6 +1189,7 @@ mod tests {
             identity: false,
             generated: false,
             domain_checks: Vec::new(),
+            stats: None,
         }
     }
 
@@ -1122,6 +1204,7 @@ mod tests {
             checks: Vec::new(),
             policies: Vec::new(),
             rules: Vec::new(),
+            rows: None,
         }
     }
 

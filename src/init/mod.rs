@@ -1,9 +1,12 @@
 //! `schemabench init`: a complete, commented scenario for a team's own
-//! schema. The migrations are applied to a scratch database (after the same
-//! Supabase set-up a run uses), the catalog is read, and the file is
-//! written with a generator for every column, a `per` tree that keeps
-//! foreign keys consistent, the acting users and one read per table; then it
-//! is loaded back and validated, as `check` would.
+//! schema. From migrations: they are applied to a scratch database (after
+//! the same Supabase set-up a run uses) and its catalog is read. From a
+//! live database: its catalog and planner statistics are read in a
+//! read-only session and its schema dumped (`pg_dump --schema-only`) as the
+//! scenario's migration; no row leaves it. Either way the file is written
+//! with a generator for every column, a `per` tree that keeps foreign keys
+//! consistent, the acting users and one read per table, then loaded back
+//! and validated, as `check` would.
 
 mod catalog;
 pub mod infer;
@@ -21,6 +24,8 @@ use crate::seed::SeedError;
 pub enum InitError {
     #[error("--from-migrations {dir}: {problem}")]
     Migrations { dir: String, problem: String },
+    #[error("cannot dump the schema of the source database: {0}")]
+    Dump(String),
     #[error("{0} exists: give --force to replace it, or another --out")]
     Exists(String),
     #[error("cannot write {path}")]
@@ -50,11 +55,19 @@ impl InitError {
     }
 }
 
+/// Where the schema comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A folder of `*.sql` migrations, applied in name order.
+    Migrations(PathBuf),
+    /// A live database's URL: read, never written.
+    Database(String),
+}
+
 /// What to infer from and where to write.
 #[derive(Debug, Clone)]
 pub struct InitOptions {
-    /// A folder of `*.sql` migrations, applied in name order.
-    pub migrations: PathBuf,
+    pub source: Source,
     /// The folder the scenario goes to (`scenario.toml` in it).
     pub out: PathBuf,
     pub name: String,
@@ -100,43 +113,39 @@ pub fn suggested_name(migrations: &Path) -> String {
     }
 }
 
-/// Infers and writes the scenario.
+/// Infers and writes the scenario; `server` holds the scratch database
+/// when the source is migrations.
 pub async fn init(server: &Server, options: &InitOptions) -> Result<InitReport, InitError> {
-    let bad = |problem: String| InitError::Migrations {
-        dir: options.migrations.display().to_string(),
-        problem,
-    };
-    let files =
-        crate::scenario::migration_files(&options.migrations, Path::new("*.sql")).map_err(&bad)?;
-    let migrations = files
-        .iter()
-        .map(|path| {
-            std::fs::read_to_string(path)
-                .map(|sql| Migration {
-                    path: path.clone(),
-                    sql,
-                })
-                .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let file = options.out.join("scenario.toml");
     if file.exists() && !options.force {
         return Err(InitError::Exists(file.display().to_string()));
     }
-    let tables = read_schema(server, &options.name, &migrations).await?;
-    let inferred = infer::infer(&tables);
     let write_error = |source| InitError::Write {
         path: file.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(&options.out).map_err(write_error)?;
+    let (tables, migrations_dir, command) = match &options.source {
+        Source::Migrations(dir) => {
+            let migrations = read_migrations(dir)?;
+            let tables = read_schema(server, &options.name, &migrations).await?;
+            std::fs::create_dir_all(&options.out).map_err(write_error)?;
+            let command = format!("schemabench init --from-migrations {}", dir.display());
+            (tables, dir.clone(), command)
+        }
+        Source::Database(url) => {
+            let dir = options.out.join("migrations");
+            let tables = read_live(url, &dir).await?;
+            let command = format!(
+                "schemabench init --from-database {}",
+                crate::pg::redact_url(url)
+            );
+            (tables, dir, command)
+        }
+    };
+    let inferred = infer::infer(&tables);
     let entry = format!(
         "{}/*.sql",
-        relative(&options.out, &options.migrations).display()
-    );
-    let command = format!(
-        "schemabench init --from-migrations {}",
-        options.migrations.display()
+        relative(&options.out, &migrations_dir).display()
     );
     let text = render::scenario(
         &inferred,
@@ -153,6 +162,133 @@ pub async fn init(server: &Server, options: &InitOptions) -> Result<InitReport, 
         scenario,
         inferred,
     })
+}
+
+/// Every `*.sql` file of `dir`, in name order, with its SQL.
+fn read_migrations(dir: &Path) -> Result<Vec<Migration>, InitError> {
+    let bad = |problem: String| InitError::Migrations {
+        dir: dir.display().to_string(),
+        problem,
+    };
+    let files = crate::scenario::migration_files(dir, Path::new("*.sql")).map_err(&bad)?;
+    files
+        .iter()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map(|sql| Migration {
+                    path: path.clone(),
+                    sql,
+                })
+                .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))
+        })
+        .collect()
+}
+
+/// CHECK rules across two columns, resolved by the server `client` is on.
+async fn resolve_rules(
+    client: &tokio_postgres::Client,
+    tables: &mut [catalog::Table],
+) -> Result<(), PgError> {
+    for table in tables.iter_mut() {
+        for (checks, by, values, column) in infer::rule_candidates(table) {
+            let checks: Vec<&str> = checks.iter().map(String::as_str).collect();
+            if let Some(rule) =
+                catalog::resolve_rule(client, table, &checks, &by, &values, &column).await?
+            {
+                table.rules.push(rule);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A live database's tables with their statistics, read in a read-only
+/// session, and its schema dumped into `dir` as the scenario's migration.
+async fn read_live(url: &str, dir: &Path) -> Result<Vec<catalog::Table>, InitError> {
+    let source = Server::open(Some(url)).await?;
+    let client = source.connect(&source.maintenance_db()).await?;
+    // Every statement of this session is refused any write.
+    client
+        .batch_execute("set default_transaction_read_only = on")
+        .await
+        .map_err(|error| PgError::Query {
+            context: "making the session read-only".to_owned(),
+            error,
+        })?;
+    let mut tables = catalog::read(&client).await?;
+    resolve_rules(&client, &mut tables).await?;
+    catalog::read_statistics(&client, &mut tables).await?;
+    let mut schemas: Vec<&str> = tables
+        .iter()
+        .filter(|t| t.name != "auth.users")
+        .map(|t| t.name.split_once('.').map_or("public", |(s, _)| s))
+        .collect();
+    schemas.sort_unstable();
+    schemas.dedup();
+    std::fs::create_dir_all(dir).map_err(|e| InitError::Dump(format!("{}: {e}", dir.display())))?;
+    dump_schema(url, &schemas, &dir.join("0001_schema.sql"))?;
+    Ok(tables)
+}
+
+/// `pg_dump --schema-only` of `schemas` into `file`, the password through
+/// the environment rather than the command line.
+fn dump_schema(url: &str, schemas: &[&str], file: &Path) -> Result<(), InitError> {
+    let bin = crate::pg::cluster::find_server_binaries()
+        .map_err(|e| InitError::Dump(e.to_string()))?
+        .join("pg_dump");
+    let (dbname, password) = crate::pg::password_apart(url);
+    let mut command = std::process::Command::new(&bin);
+    command
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--no-publications",
+            "--no-subscriptions",
+            "--no-security-labels",
+            "--no-tablespaces",
+        ])
+        .arg("--file")
+        .arg(file)
+        .arg("--dbname")
+        .arg(&dbname);
+    for schema in schemas {
+        command.arg("--schema").arg(schema);
+    }
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let output = command
+        .output()
+        .map_err(|e| InitError::Dump(format!("{}: {e}", bin.display())))?;
+    if !output.status.success() {
+        return Err(InitError::Dump(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    }
+    let dumped = std::fs::read_to_string(file)
+        .map_err(|e| InitError::Dump(format!("{}: {e}", file.display())))?;
+    std::fs::write(file, as_migration(&dumped))
+        .map_err(|e| InitError::Dump(format!("{}: {e}", file.display())))
+}
+
+/// A schema dump as a migration applied after the Supabase set-up: psql's
+/// meta-commands (`\restrict`) out, schemas created only where missing
+/// (`public` always is), and the dump's session settings (an empty
+/// search_path) undone at its end.
+fn as_migration(dump: &str) -> String {
+    let mut out: String = dump
+        .lines()
+        .filter(|l| !l.starts_with('\\'))
+        .map(|l| match l.strip_prefix("CREATE SCHEMA ") {
+            Some(rest) if !rest.starts_with("IF NOT EXISTS") => {
+                format!("CREATE SCHEMA IF NOT EXISTS {rest}\n")
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    out.push_str("\nRESET ALL;\n");
+    out
 }
 
 /// The migrated schema's tables, read from a scratch database that is
@@ -181,16 +317,7 @@ async fn read_schema(
         let client = server.connect(&scratch).await?;
         crate::seed::apply_schema(&client, migrations).await?;
         let mut tables = catalog::read(&client).await?;
-        for table in &mut tables {
-            for (checks, by, values, column) in infer::rule_candidates(table) {
-                let checks: Vec<&str> = checks.iter().map(String::as_str).collect();
-                if let Some(rule) =
-                    catalog::resolve_rule(&client, table, &checks, &by, &values, &column).await?
-                {
-                    table.rules.push(rule);
-                }
-            }
-        }
+        resolve_rules(&client, &mut tables).await?;
         Ok::<_, InitError>(tables)
     }
     .await;
@@ -233,6 +360,15 @@ fn relative(from: &Path, to: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dump_becomes_a_migration() {
+        let dump = "\\restrict abc\nSELECT pg_catalog.set_config('search_path', '', false);\nCREATE SCHEMA public;\nCREATE SCHEMA IF NOT EXISTS app;\nCREATE TABLE public.t (id int);\n\\unrestrict abc\n";
+        assert_eq!(
+            as_migration(dump),
+            "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE SCHEMA IF NOT EXISTS public;\nCREATE SCHEMA IF NOT EXISTS app;\nCREATE TABLE public.t (id int);\n\nRESET ALL;\n"
+        );
+    }
 
     #[test]
     fn names_and_paths_come_from_the_folders() {

@@ -121,6 +121,39 @@ pub fn redact_url(url: &str) -> String {
         .to_owned()
 }
 
+/// A connection string without its password, and the password: for
+/// handing a server to a libpq tool through the environment (`PGPASSWORD`)
+/// rather than its command line, which other users of the machine can read.
+pub fn password_apart(url: &str) -> (String, Option<String>) {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, tail) = match rest.find(['/', '?']) {
+            Some(at) => rest.split_at(at),
+            None => (rest, ""),
+        };
+        if let Some((userinfo, host)) = authority.rsplit_once('@')
+            && let Some((user, password)) = userinfo.split_once(':')
+        {
+            let password = percent_encoding::percent_decode_str(password)
+                .decode_utf8_lossy()
+                .into_owned();
+            return (format!("{scheme}://{user}@{host}{tail}"), Some(password));
+        }
+        return (url.to_owned(), None);
+    }
+    let mut password = None;
+    let kept: Vec<&str> = url
+        .split_whitespace()
+        .filter(|part| match part.strip_prefix("password=") {
+            Some(p) => {
+                password = Some(p.trim_matches('\'').to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    (kept.join(" "), password)
+}
+
 /// A server to work in, and how to reach it.
 pub struct Server {
     config: Config,
@@ -317,6 +350,28 @@ pub fn quote_ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_is_taken_out_of_a_connection_string() {
+        assert_eq!(
+            password_apart("postgres://me:s%40cret@db.example.com:5432/app?sslmode=verify-full"),
+            (
+                "postgres://me@db.example.com:5432/app?sslmode=verify-full".to_owned(),
+                Some("s@cret".to_owned())
+            )
+        );
+        assert_eq!(
+            password_apart("postgresql://me@db/app"),
+            ("postgresql://me@db/app".to_owned(), None)
+        );
+        assert_eq!(
+            password_apart("host=db user=me password=xy dbname=app"),
+            (
+                "host=db user=me dbname=app".to_owned(),
+                Some("xy".to_owned())
+            )
+        );
+    }
 
     #[test]
     fn passwords_are_redacted() {

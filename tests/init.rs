@@ -302,6 +302,47 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
     let source = schemabench::seed::seed(&server, &common::taleforge(9117, 0.05), &common::quiet())
         .await
         .expect("the source database");
+    // The app's own reads, as PostgREST sends them: what the query mix
+    // is learned from.
+    let app = server.connect(&source.database).await.expect("connect");
+    let users: Vec<uuid::Uuid> = app
+        .query(
+            "select user_id from public.stories group by user_id order by count(*) desc limit 10",
+            &[],
+        )
+        .await
+        .expect("users")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for user in &users {
+        app.batch_execute("begin; set local role authenticated")
+            .await
+            .expect("as the user");
+        app.execute(
+            "select set_config('request.jwt.claims', json_build_object('sub', $1::text, 'role', 'authenticated')::text, true)",
+            &[&user.to_string()],
+        )
+        .await
+        .expect("claims");
+        let feed = app
+            .query(
+                "select id, title from public.stories where user_id = $1 order by created_at desc limit 20",
+                &[user],
+            )
+            .await
+            .expect("the feed");
+        let story: uuid::Uuid = feed[0].get(0);
+        for _ in 0..3 {
+            app.query(
+                "select position, content from public.story_segments where story_id = $1 order by position",
+                &[&story],
+            )
+            .await
+            .expect("a story's pages");
+        }
+        app.batch_execute("commit").await.expect("commit");
+    }
     let before = untouchable(&server, &source.database).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -356,6 +397,53 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
             "{table}: {ours} rows seeded for {rows} live ({ratio:.3})"
         );
     }
+    // The query mix is the app's: both reads, bound to the acting user and
+    // to one of the user's stories, as the role that ran them, weighted by
+    // their calls (3 page reads per feed read).
+    let text = std::fs::read_to_string(out.join("scenario.toml")).expect("scenario");
+    let workload = &scenario.spec.workload.as_ref().expect("a workload").queries;
+    let read = |table: &str| {
+        workload
+            .iter()
+            .find(|q| q.name == format!("top_{table}"))
+            .unwrap_or_else(|| panic!("top_{table} in {text}"))
+    };
+    let (feed, pages) = (read("stories"), read("story_segments"));
+    assert!(
+        feed.sql.contains("from public.stories where user_id = $1"),
+        "{}",
+        feed.sql
+    );
+    assert_eq!(
+        feed.role,
+        schemabench::scenario::workload::Role::Authenticated
+    );
+    assert_eq!(
+        (feed.weight, pages.weight),
+        (33.0, 100.0),
+        "weights from the calls"
+    );
+    assert!(
+        text.contains("params = [{ from = \"actor\", column = \"id\" }, { from = \"value\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("params = [{ from = \"owned\", column = \"stories.id\" }]"),
+        "{text}"
+    );
+    let report = out.join("report");
+    schemabench()
+        .arg("run")
+        .arg(out.join("scenario.toml"))
+        .args(["-T", "1s", "--out"])
+        .arg(&report)
+        .arg("--database-url")
+        .arg(common::database_url())
+        .assert()
+        .success();
+    every_query_answered(
+        &schemabench::gate::baseline::load(&report.join("results.json")).expect("results"),
+    );
     let copy = server.connect(&seeded.database).await.expect("connect");
     for (table, column) in [
         ("stories", "genre"),

@@ -87,6 +87,63 @@ pub struct Table {
     pub rows: Option<f64>,
 }
 
+/// A statement the source ran, as `pg_stat_statements` keeps it.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// Normalized: constants as `$1`, `$2`...
+    pub query: String,
+    pub calls: i64,
+    pub mean_ms: f64,
+    /// The role that ran it (`authenticated` through PostgREST).
+    pub role: String,
+}
+
+/// The reads that took most of the source's time (top `limit` by total
+/// time), when `pg_stat_statements` is there; none otherwise.
+pub async fn read_statements(client: &Client, limit: i64) -> Result<Vec<Statement>, PgError> {
+    let schema: Option<String> = client
+        .query_opt(
+            "select n.nspname::text from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+              where e.extname = 'pg_stat_statements'",
+            &[],
+        )
+        .await
+        .context_db("looking for pg_stat_statements")?
+        .map(|r| r.get(0));
+    let Some(schema) = schema else {
+        return Ok(Vec::new());
+    };
+    let rows = client
+        .query(
+            &format!(
+                "select s.query, s.calls, s.mean_exec_time, r.rolname::text
+                   from {}.pg_stat_statements s join pg_roles r on r.oid = s.userid
+                  where s.dbid = (select oid from pg_database where datname = current_database())
+                    and s.query ~* '^\\s*(select|with)\\s'
+                    and s.query !~* '(pg_catalog|pg_stat|information_schema|set_config|pg_class|pg_namespace)'
+                  order by s.total_exec_time desc
+                  limit $1",
+                crate::pg::quote_ident(&schema)
+            ),
+            &[&limit],
+        )
+        .await;
+    // Reading the view needs pg_read_all_stats or the statements' owner: a
+    // role without it gets no query mix, not a failed init.
+    let Ok(rows) = rows else {
+        return Ok(Vec::new());
+    };
+    Ok(rows
+        .iter()
+        .map(|r| Statement {
+            query: r.get(0),
+            calls: r.get(1),
+            mean_ms: r.get(2),
+            role: r.get(3),
+        })
+        .collect())
+}
+
 /// Adds the planner's statistics: each table's row estimate and each
 /// column's NULL share and most common values. Reads only the catalog.
 pub async fn read_statistics(client: &Client, tables: &mut [Table]) -> Result<(), PgError> {

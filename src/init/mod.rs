@@ -64,6 +64,10 @@ pub enum Source {
     Database(String),
 }
 
+/// The source's statements looked at, by their time (the catalog reads of
+/// tools among them are passed over).
+const STATEMENTS: i64 = 200;
+
 /// What to infer from and where to write.
 #[derive(Debug, Clone)]
 pub struct InitOptions {
@@ -124,25 +128,25 @@ pub async fn init(server: &Server, options: &InitOptions) -> Result<InitReport, 
         path: file.display().to_string(),
         source,
     };
-    let (tables, migrations_dir, command) = match &options.source {
+    let (tables, statements, migrations_dir, command) = match &options.source {
         Source::Migrations(dir) => {
             let migrations = read_migrations(dir)?;
             let tables = read_schema(server, &options.name, &migrations).await?;
             std::fs::create_dir_all(&options.out).map_err(write_error)?;
             let command = format!("schemabench init --from-migrations {}", dir.display());
-            (tables, dir.clone(), command)
+            (tables, Vec::new(), dir.clone(), command)
         }
         Source::Database(url) => {
             let dir = options.out.join("migrations");
-            let tables = read_live(url, &dir).await?;
+            let (tables, statements) = read_live(url, &dir).await?;
             let command = format!(
                 "schemabench init --from-database {}",
                 crate::pg::redact_url(url)
             );
-            (tables, dir, command)
+            (tables, statements, dir, command)
         }
     };
-    let inferred = infer::infer(&tables);
+    let inferred = infer::infer(&tables, &statements);
     let entry = format!(
         "{}/*.sql",
         relative(&options.out, &migrations_dir).display()
@@ -204,7 +208,10 @@ async fn resolve_rules(
 
 /// A live database's tables with their statistics, read in a read-only
 /// session, and its schema dumped into `dir` as the scenario's migration.
-async fn read_live(url: &str, dir: &Path) -> Result<Vec<catalog::Table>, InitError> {
+async fn read_live(
+    url: &str,
+    dir: &Path,
+) -> Result<(Vec<catalog::Table>, Vec<catalog::Statement>), InitError> {
     let source = Server::open(Some(url)).await?;
     let client = source.connect(&source.maintenance_db()).await?;
     // Every statement of this session is refused any write.
@@ -227,7 +234,8 @@ async fn read_live(url: &str, dir: &Path) -> Result<Vec<catalog::Table>, InitErr
     schemas.dedup();
     std::fs::create_dir_all(dir).map_err(|e| InitError::Dump(format!("{}: {e}", dir.display())))?;
     dump_schema(url, &schemas, &dir.join("0001_schema.sql"))?;
-    Ok(tables)
+    let statements = catalog::read_statements(&client, STATEMENTS).await?;
+    Ok((tables, statements))
 }
 
 /// `pg_dump --schema-only` of `schemas` into `file`, the password through

@@ -116,5 +116,16 @@ pub fn scenario(inferred: &Inferred, origin: &Origin) -> String {
          [[thresholds]]\n\
          limits = [\"error_rate < 1%\"]"
     );
+    for q in &inferred.queries {
+        if let Some(limit) = &q.limit {
+            let _ = writeln!(
+                out,
+                "\n# Ten times the source's own mean, so a schema change that slows it that much fails.\n\
+                 [[thresholds]]\nquery = {}\nlimits = [{}]",
+                string(&q.name),
+                string(limit)
+            );
+        }
+    }
     out
 }

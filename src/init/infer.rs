@@ -806,6 +806,14 @@ fn text_choice(column: &Column, w: &[&str], unique: bool) -> Option<Choice> {
             "{ gen = \"uuid\" }",
             "unique text: a UUID's text keeps every row distinct",
         )
+    } else if ["phone", "mobile", "tel", "telephone"]
+        .iter()
+        .any(|n| has(n))
+    {
+        Choice::new(
+            "{ gen = \"int\", min = 2000000000, max = 9999999999 }",
+            "a ten-digit phone number (by its name)",
+        )
     } else if ["first", "given"].iter().any(|n| has(n)) {
         Choice::new("{ gen = \"first_name\" }", "a first name (by its name)")
     } else if has("name") || has("username") || last == "by" {

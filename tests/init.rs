@@ -432,15 +432,22 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
         "{text}"
     );
     let report = out.join("report");
-    schemabench()
+    // The inferred p99 limits are the source's own means times ten: a
+    // busy machine may miss one (exit 4); the run still completed.
+    let ran = schemabench()
         .arg("run")
         .arg(out.join("scenario.toml"))
         .args(["-T", "1s", "--out"])
         .arg(&report)
         .arg("--database-url")
         .arg(common::database_url())
-        .assert()
-        .success();
+        .output()
+        .expect("run");
+    assert!(
+        matches!(ran.status.code(), Some(0 | 4)),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
     every_query_answered(
         &schemabench::gate::baseline::load(&report.join("results.json")).expect("results"),
     );

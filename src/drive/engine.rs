@@ -320,7 +320,12 @@ pub async fn run_phase(
                 },
             )
             .await;
-            let leftover = rx.len() as u64;
+            // At a deadline the workers stop: what is still queued is never
+            // sent. With a budget they serve the queue to its end.
+            let leftover = match phase.stop {
+                Stop::After(_) => rx.len() as u64,
+                Stop::Transactions(_) => 0,
+            };
             rx.close();
             dropped + leftover
         }

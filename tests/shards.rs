@@ -140,6 +140,10 @@ fn three_shards_add_up_to_the_run_one_process_makes() {
             "{at}: each shard sends its third"
         );
         assert_eq!(phase.clients, 3, "{at}");
+        assert_eq!(
+            phase.dropped, 0,
+            "{at}: a budget's queue is served to its end"
+        );
         let timeline: u64 = phase.timeline.iter().map(|p| p.count).sum();
         assert_eq!(timeline, planned, "{at}: the merged per-second series");
         for q in &phase.queries {
@@ -247,4 +251,66 @@ fn more_shards_than_clients_is_refused_before_any_work() {
         "{said}"
     );
     assert!(!said.contains("using "), "no server touched: {said}");
+}
+
+#[test]
+fn a_shard_that_dies_stops_the_others_with_its_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = common::taleforge_variant(dir.path(), "shard_lost", "lost", None, WORKLOAD);
+    let spawn = |i: u32| {
+        run(
+            &scenario,
+            &dir.path().join(format!("s{i}")),
+            &["--shard", &format!("{i}/2"), "-T", "60s"],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn a shard")
+    };
+    let mut follower = spawn(1);
+    let mut leader = spawn(0);
+    // Once the follower is on the board, it dies.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let on_board = || {
+        runtime.block_on(async {
+            let server = common::server().await;
+            let admin = server.connect("postgres").await.expect("connect");
+            let board: Option<String> = admin
+                .query_opt(
+                    "select datname::text from pg_database where datname like 'schemabench\\_shard\\_lost\\_%\\_board'",
+                    &[],
+                )
+                .await
+                .expect("databases")
+                .map(|r| r.get(0));
+            let Some(board) = board else { return false };
+            let Ok(client) = server.connect(&board).await else {
+                return false;
+            };
+            client
+                .query_one("select count(*) from shard where shard = 1", &[])
+                .await
+                .is_ok_and(|row| row.get::<_, i64>(0) == 1)
+        })
+    };
+    while !on_board() {
+        if let Some(status) = leader.try_wait().expect("the leader") {
+            let out = leader.wait_with_output().expect("output");
+            panic!(
+                "the leader ended first ({status}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    follower.kill().expect("kill the follower");
+    let _ = follower.wait();
+    let out = leader.wait_with_output().expect("the leader ends");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("shard 1/2 left the run"), "{said}");
 }

@@ -22,6 +22,8 @@ use crate::results::Shard;
 const MEET_WITHIN: Duration = Duration::from_secs(30 * 60);
 /// How often a waiting shard looks at the board.
 const POLL: Duration = Duration::from_millis(20);
+/// Polls between two looks for shards that vanished (about a second).
+const PRESENCE_EVERY: u64 = 50;
 /// How long the leader waits for the others to say goodbye.
 const FAREWELL_WITHIN: Duration = Duration::from_secs(60);
 
@@ -156,7 +158,7 @@ impl Board {
                     board.name
                 ));
             }
-            wait.next().await?;
+            board.wait(&mut wait).await?;
         }
         Ok(board)
     }
@@ -235,15 +237,18 @@ impl Board {
         })
     }
 
+    /// Inserts this shard's row and names its session in one round trip,
+    /// so a shard on the board always has a session the others can look for.
     async fn check_in(&self) -> Result<(), PgError> {
         self.client
-            .execute(
-                "insert into shard (shard) values ($1) on conflict (shard) do update set bye = false",
-                &[&(self.shard.index as i32)],
-            )
+            .batch_execute(&format!(
+                "set application_name = '{}';
+                 insert into shard (shard) values ({}) on conflict (shard) do update set bye = false",
+                session_name(self.shard),
+                self.shard.index
+            ))
             .await
-            .context_db("checking in on the board")?;
-        Ok(())
+            .context_db("checking in on the board")
     }
 
     /// A wait on the board for `what`, for at most `within`.
@@ -255,6 +260,38 @@ impl Board {
             polls: 0,
             who: format!("shard {} on {}", self.shard, self.name),
         }
+    }
+
+    /// Sleeps until the next look at the board; fails once waited too long,
+    /// or as soon as a shard that joined and did not leave lost its board
+    /// session (it crashed, or was killed): the others would wait for it
+    /// in vain.
+    async fn wait(&self, patience: &mut Patience) -> Result<(), RunError> {
+        if patience.polls % PRESENCE_EVERY == PRESENCE_EVERY - 1 {
+            let gone: Vec<i32> = self
+                .client
+                .query(
+                    "select s.shard from shard s
+                      where not s.bye and not exists (
+                            select 1 from pg_stat_activity a
+                             where a.datname = current_database()
+                               and a.application_name = 'schemabench shard ' || s.shard || '/' || $1::int)
+                      order by s.shard",
+                    &[&(self.shard.count as i32)],
+                )
+                .await
+                .context_db("looking for the other shards")?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            if let Some(first) = gone.first() {
+                return Err(RunError::Shards(format!(
+                    "shard {first}/{} left the run (its connection to {} closed) while {} waited for {}",
+                    self.shard.count, self.name, patience.who, patience.what
+                )));
+            }
+        }
+        patience.next().await
     }
 
     /// The leader: slot `slot` may start once its shards are ready.
@@ -286,7 +323,7 @@ impl Board {
             if posted || finished {
                 return Ok(posted);
             }
-            wait.next().await?;
+            self.wait(&mut wait).await?;
         }
     }
 
@@ -326,7 +363,7 @@ impl Board {
             if let Some(delay) = row.get::<_, Option<f64>>(0) {
                 break delay;
             }
-            wait.next().await?;
+            self.wait(&mut wait).await?;
         };
         if delay > 0.0 {
             tokio::time::sleep(Duration::from_secs_f64(delay)).await;
@@ -362,7 +399,7 @@ impl Board {
             if row.get::<_, i64>(0) >= i64::from(self.shard.count) {
                 return Ok(());
             }
-            wait.next().await?;
+            self.wait(&mut wait).await?;
         }
     }
 
@@ -395,7 +432,7 @@ impl Board {
             if row.get::<_, Option<bool>>(0).unwrap_or(true) {
                 break Ok(());
             }
-            if let Err(e) = wait.next().await {
+            if let Err(e) = self.wait(&mut wait).await {
                 break Err(e);
             }
         };
@@ -433,6 +470,11 @@ impl Patience {
         tokio::time::sleep(POLL).await;
         Ok(())
     }
+}
+
+/// The application name of a shard's board session.
+fn session_name(shard: Shard) -> String {
+    format!("schemabench shard {shard}")
 }
 
 /// Drops a run's board, if it is there.

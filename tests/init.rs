@@ -53,27 +53,26 @@ fn check_and_run(out: &Path) -> schemabench::results::RunResults {
     schemabench::gate::baseline::load(&report.join("results.json")).expect("results")
 }
 
-/// The line of `text` that sets `key` in table `table`'s columns.
-fn column_line<'a>(text: &'a str, table: &str, key: &str) -> &'a str {
-    let section = format!("[tables.{table}.columns]");
-    let start = text.find(&section).unwrap_or_else(|| panic!("{section}"));
+/// The line of `text` that sets `key` in TOML section `section`.
+fn line_in<'a>(text: &'a str, section: &str, key: &str) -> &'a str {
+    let header = format!("[{section}]");
+    let start = text.find(&header).unwrap_or_else(|| panic!("{header}"));
     text[start..]
         .lines()
         .skip(1)
         .take_while(|l| !l.starts_with('['))
         .find(|l| l.starts_with(&format!("{key} = ")))
-        .unwrap_or_else(|| panic!("{table}.{key}"))
+        .unwrap_or_else(|| panic!("{section}: {key}"))
 }
 
+/// The line of `text` that sets column `key` of table `table`.
+fn column_line<'a>(text: &'a str, table: &str, key: &str) -> &'a str {
+    line_in(text, &format!("tables.{table}.columns"), key)
+}
+
+/// The line of `text` that sets `key` of table `table` (rows, per, count).
 fn table_line<'a>(text: &'a str, table: &str, key: &str) -> &'a str {
-    let section = format!("[tables.{table}]");
-    let start = text.find(&section).unwrap_or_else(|| panic!("{section}"));
-    text[start..]
-        .lines()
-        .skip(1)
-        .take_while(|l| !l.starts_with('['))
-        .find(|l| l.starts_with(&format!("{key} = ")))
-        .unwrap_or_else(|| panic!("{table}: {key}"))
+    line_in(text, &format!("tables.{table}"), key)
 }
 
 fn every_query_answered(results: &schemabench::results::RunResults) {
@@ -200,31 +199,23 @@ fn the_bookclub_example_is_what_init_writes_and_its_keys_and_sequences_hold() {
         .find(|t| t.name == "books")
         .expect("books")
         .rows;
-    let next = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async {
-                let server = common::server().await;
-                let client = server.connect(&database).await.expect("connect");
-                let id: i64 = client
-                    .query_one(
-                        "insert into public.books (title, author_name) values ('t', 'a') returning id",
-                        &[],
-                    )
-                    .await
-                    .expect("an insert after seeding")
-                    .get(0);
-                client
-                    .execute("delete from public.books where id = $1", &[&id])
-                    .await
-                    .expect("undo");
-                id
-            })
-    })
-    .join()
-    .expect("insert");
+    let next = common::block_on(async {
+        let server = common::server().await;
+        let client = server.connect(&database).await.expect("connect");
+        let id: i64 = client
+            .query_one(
+                "insert into public.books (title, author_name) values ('t', 'a') returning id",
+                &[],
+            )
+            .await
+            .expect("an insert after seeding")
+            .get(0);
+        client
+            .execute("delete from public.books where id = $1", &[&id])
+            .await
+            .expect("undo");
+        id
+    });
     assert_eq!(next as u64, books + 1);
 }
 

@@ -197,26 +197,18 @@ fn three_shards_add_up_to_the_run_one_process_makes() {
     );
 
     // The board the shards met on is gone.
-    let boards = std::thread::spawn(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async {
-                let server = common::server().await;
-                let admin = server.connect("postgres").await.expect("connect");
-                admin
-                    .query_one(
-                        "select count(*) from pg_database where datname like '%\\_board'",
-                        &[],
-                    )
-                    .await
-                    .expect("count")
-                    .get::<_, i64>(0)
-            })
-    })
-    .join()
-    .expect("boards");
+    let boards = common::block_on(async {
+        let server = common::server().await;
+        let admin = server.connect("postgres").await.expect("connect");
+        admin
+            .query_one(
+                "select count(*) from pg_database where datname like '%\\_board'",
+                &[],
+            )
+            .await
+            .expect("count")
+            .get::<_, i64>(0)
+    });
     assert_eq!(boards, 0);
 
     // What merge refuses, and why.
@@ -271,12 +263,8 @@ fn a_shard_that_dies_stops_the_others_with_its_name() {
     let mut follower = spawn(1);
     let mut leader = spawn(0);
     // Once the follower is on the board, it dies.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let on_board = || {
-        runtime.block_on(async {
+        common::block_on(async {
             let server = common::server().await;
             let admin = server.connect("postgres").await.expect("connect");
             let board: Option<String> = admin

@@ -1075,7 +1075,7 @@ fn queries(
         }
     };
     let mut out = vec![QueryChoice {
-        name: format!("read_{}", query_name(&actor.table)),
+        name: format!("read_{}", identifier(&actor.table)),
         weight: 2,
         role: role_of(&actor.table),
         sql: format!(
@@ -1139,7 +1139,7 @@ fn queries(
         };
         let limit = if parent == actor.table { 20 } else { 50 };
         out.push(QueryChoice {
-            name: format!("read_{}", query_name(&t.name)),
+            name: format!("read_{}", identifier(&t.name)),
             weight: if parent == actor.table { 3 } else { 1 },
             role,
             sql: format!(
@@ -1196,7 +1196,7 @@ fn measured_queries(
             "service_role" => "service_role",
             _ => "postgres",
         };
-        let base = format!("top_{}", query_name(&first.name));
+        let base = format!("top_{}", identifier(&first.name));
         let name = (1..)
             .map(|i| {
                 if i == 1 {
@@ -1344,10 +1344,10 @@ fn bind(
         .then(|| format!("{{ from = \"value\", of = {} }}", choice.generator))
 }
 
-/// A query name from a table's: lowercase letters, digits, underscores.
-fn query_name(table: &str) -> String {
-    table
-        .chars()
+/// A name of lowercase letters, digits and underscores from any text (a
+/// table's, a folder's): what scenario and query names must be.
+pub fn identifier(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()

@@ -101,16 +101,7 @@ pub fn suggested_name(migrations: &Path) -> String {
         .find(|p| !["migrations", "supabase", "db", "sql", "schema"].contains(&p.as_str()))
         .cloned()
         .unwrap_or_else(|| "app".to_owned());
-    let name: String = pick
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = infer::identifier(&pick);
     match name.chars().next() {
         Some(c) if c.is_ascii_lowercase() => name,
         _ => format!("app_{name}"),

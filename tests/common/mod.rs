@@ -23,23 +23,29 @@ pub fn cluster() -> &'static EmbeddedCluster {
         );
         // Its own thread and runtime: the caller may be inside one.
         std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(async {
-                    Server::open(Some(&url))
-                        .await
-                        .expect("connect")
-                        .admit_api_login()
-                        .await
-                        .expect("admit authenticator")
-                })
+            block_on(async {
+                Server::open(Some(&url))
+                    .await
+                    .expect("connect")
+                    .admit_api_login()
+                    .await
+                    .expect("admit authenticator")
+            })
         })
         .join()
         .expect("admitting the API login role");
         cluster
     })
+}
+
+/// Runs `work` to its end on a runtime of its own (for tests that are not
+/// async themselves).
+pub fn block_on<F: std::future::Future>(work: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(work)
 }
 
 /// A superuser URL of the shared cluster, with its password.

@@ -245,6 +245,15 @@ pub struct CapacityArgs {
     /// The report folder [default: reports/<scenario>/capacity-<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Drive share I of N of every sweep step, probe and growth
+    /// measurement, beside N-1 other `capacity --shard` processes given
+    /// the same flags, against one server given by --database-url (to
+    /// offer more load than one machine generates). Each measurement is a
+    /// sharded run: shard 0 seeds and leads, the shards add up their
+    /// results through the server, and every shard judges the same whole,
+    /// so all take the same next step and write the same capacity.json.
+    #[arg(long, value_name = "I/N", requires = "database_url")]
+    pub shard: Option<crate::results::Shard>,
     #[command(flatten)]
     pub server: ServerArgs,
 }

@@ -302,3 +302,91 @@ fn a_shard_that_dies_stops_the_others_with_its_name() {
     assert_eq!(out.status.code(), Some(3), "{said}");
     assert!(said.contains("shard 1/2 left the run"), "{said}");
 }
+
+#[test]
+fn capacity_shards_judge_one_whole_and_take_the_same_steps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario =
+        common::taleforge_variant(dir.path(), "shard_capacity", "shardcap", None, WORKLOAD);
+    let out = |i: usize| -> PathBuf { dir.path().join(format!("cap{i}")) };
+    let shards: Vec<std::process::Child> = (0..2)
+        .map(|i| {
+            schemabench()
+                .arg("capacity")
+                .arg(&scenario)
+                .args(["--scale", "0.01", "--seed", "312", "--clients", "2,4"])
+                .args(["--step", "1s", "--warmup", "500ms", "--workers", "4"])
+                .args([
+                    "--max-probes",
+                    "2",
+                    "--growth",
+                    "1",
+                    "--growth-clients",
+                    "2",
+                ])
+                .arg("--database-url")
+                .arg(common::database_url())
+                .arg("--out")
+                .arg(out(i))
+                .args(["--shard", &format!("{i}/2")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn a capacity shard")
+        })
+        .collect();
+    for (i, child) in shards.into_iter().enumerate() {
+        ok(
+            child.wait_with_output().expect("capacity shard"),
+            &format!("capacity shard {i}"),
+        );
+    }
+    let capacity = |i: usize| -> schemabench::results::capacity::CapacityResults {
+        let text = std::fs::read_to_string(out(i).join("capacity.json")).expect("capacity.json");
+        serde_json::from_str(&text).expect("capacity.json reads")
+    };
+    let (lead, follower) = (capacity(0), capacity(1));
+    // Each shard judged the same whole, so both took the same steps.
+    let sweep = |c: &schemabench::results::capacity::CapacityResults| -> Vec<(u32, f64)> {
+        c.sweep.iter().map(|s| (s.clients, s.throughput)).collect()
+    };
+    assert_eq!(sweep(&lead), sweep(&follower));
+    assert_eq!(
+        lead.sweep.iter().map(|s| s.clients).collect::<Vec<_>>(),
+        [2, 4],
+        "each step's clients are both shards' together"
+    );
+    let rates = |c: &schemabench::results::capacity::CapacityResults| -> Vec<(f64, bool)> {
+        c.probes.iter().map(|p| (p.rate, p.passed)).collect()
+    };
+    assert_eq!(rates(&lead), rates(&follower));
+    assert_eq!(lead.probes.len(), 2, "{:?}", lead.probes);
+    assert_eq!(lead.max_rate, follower.max_rate);
+    // Every measurement of both shards holds the same whole: the requests
+    // of both shares, every request in a query's histogram.
+    let mut measured: Vec<String> = vec!["sweep".into(), "growth_1x".into()];
+    measured.extend(
+        lead.probes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("probe_{i}_{:.0}", p.rate)),
+    );
+    for name in &measured {
+        let (a, b) = (results(&out(0).join(name)), results(&out(1).join(name)));
+        assert!(
+            a.shard.is_none() && b.shard.is_none(),
+            "{name}: a whole run"
+        );
+        for (pa, pb) in a.candidates[0].phases.iter().zip(&b.candidates[0].phases) {
+            assert_eq!(
+                (pa.requests, pa.clients, &pa.rate),
+                (pb.requests, pb.clients, &pb.rate),
+                "{name} {}",
+                pa.name
+            );
+            assert!(pa.requests > 0, "{name} {}", pa.name);
+            let histograms: u64 = pa.queries.iter().map(|q| q.count).sum();
+            assert_eq!(histograms, pa.requests, "{name} {}", pa.name);
+        }
+    }
+}

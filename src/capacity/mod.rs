@@ -17,7 +17,7 @@ use crate::pipeline::{self, RunError, RunOptions};
 use crate::results::capacity::{
     CAPACITY_VERSION, CapacityResults, Growth, GrowthBasis, Probe, QueryGrowth, SweepPoint, Trust,
 };
-use crate::results::{QueryResult, RunResults};
+use crate::results::{QueryResult, RunResults, Shard};
 use crate::scenario::Scenario;
 use crate::scenario::limit::{Limit, Metric};
 use crate::scenario::units::Length;
@@ -51,6 +51,8 @@ pub struct CapacityOptions {
     pub project: f64,
     pub out: PathBuf,
     pub progress: bool,
+    /// This process's share of every measurement's load.
+    pub shard: Shard,
 }
 
 fn phase(name: &str, warmup: bool, length: Duration, clients: u32, rate: Option<f64>) -> PhaseSpec {
@@ -65,13 +67,14 @@ fn phase(name: &str, warmup: bool, length: Duration, clients: u32, rate: Option<
     }
 }
 
-/// One ordinary run of the workload with these phases, baseline only.
+/// One ordinary run of the workload with these phases, baseline only;
+/// sharded, the whole run every shard drove.
 async fn measure(
     server: &Server,
     scenario: &Scenario,
     phases: Vec<PhaseSpec>,
     out: PathBuf,
-    progress: bool,
+    options: &CapacityOptions,
 ) -> Result<RunResults, RunError> {
     let mut scenario = scenario.clone();
     let protocol = scenario
@@ -83,16 +86,16 @@ async fn measure(
     scenario.spec.load = Some(LoadSpec { protocol, phases });
     scenario.spec.candidates.clear();
     scenario.spec.thresholds.clear();
-    let options = RunOptions {
+    let run = RunOptions {
         out: Some(out),
-        progress,
+        progress: options.progress,
         rounds: Some(1),
         only: Some(Vec::new()),
+        shard: options.shard,
+        share: true,
         ..RunOptions::default()
     };
-    pipeline::run(server, &scenario, &options)
-        .await
-        .map(|(r, _)| r)
+    pipeline::run(server, &scenario, &run).await.map(|(r, _)| r)
 }
 
 fn limits(objectives: &[String]) -> Vec<Limit> {
@@ -136,7 +139,8 @@ pub async fn plan(
         "warmup",
         true,
         options.warmup,
-        widest.div_ceil(2),
+        // Every shard gets a client of the warmup too.
+        widest.div_ceil(2).max(options.shard.count),
         None,
     )];
     phases.extend(
@@ -145,14 +149,7 @@ pub async fn plan(
             .iter()
             .map(|c| phase(&format!("clients_{c}"), false, options.step, *c, None)),
     );
-    let swept = measure(
-        server,
-        scenario,
-        phases,
-        options.out.join("sweep"),
-        options.progress,
-    )
-    .await?;
+    let swept = measure(server, scenario, phases, options.out.join("sweep"), options).await?;
     let sweep: Vec<SweepPoint> = swept.candidates[0]
         .phases
         .iter()
@@ -195,7 +192,7 @@ pub async fn plan(
                 phase("probe", false, options.step, options.workers, Some(rate)),
             ],
             options.out.join(format!("probe_{i}_{rate:.0}")),
-            options.progress,
+            options,
         )
         .await?;
         let Some(p) = run.candidates[0].phases.iter().find(|p| !p.warmup) else {
@@ -246,7 +243,7 @@ pub async fn plan(
                 phase("measure", false, options.step, options.growth_clients, None),
             ],
             options.out.join(format!("growth_{m}x")),
-            options.progress,
+            options,
         )
         .await?;
         growth_runs.push((scale, run));

@@ -58,6 +58,21 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
             ));
         }
     }
+    let shard = args.shard.unwrap_or_default();
+    let fewest = [args.workers.max(1), args.growth_clients.max(1)]
+        .into_iter()
+        .chain(args.clients.iter().copied())
+        .min()
+        .unwrap_or(1);
+    if fewest < shard.count {
+        return Err(flag_error(
+            "--shard",
+            shard.to_string(),
+            &format!(
+                "expected at most as many shards as the fewest clients of any measurement ({fewest}): shards past them would send nothing (raise --clients, --workers or --growth-clients)"
+            ),
+        ));
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         report::files::ReportDir::default_path(&scenario.spec.name, "capacity-")
     });
@@ -81,6 +96,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
         project: args.project,
         out,
         progress: true,
+        shard,
     };
     let results = capacity::plan(&server, &scenario, &options)
         .await

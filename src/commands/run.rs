@@ -48,6 +48,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         against,
         budget: args.budget,
         shard: args.shard.unwrap_or_default(),
+        share: false,
     };
     if let (Some(shard), Some(key)) = (args.shard, pipeline::run_key(&scenario, &options))
         && let Some(few) = key.load.iter().find(|p| p.clients < shard.count)

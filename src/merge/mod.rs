@@ -83,12 +83,34 @@ pub struct Merged {
     logs: Logs,
 }
 
-/// Adds up the shards of one run; refuses parts of different runs, or a
-/// set with a shard missing or given twice.
-pub fn merge(mut parts: Vec<Part>) -> Result<Merged, MergeError> {
+/// Adds up the shards of one run and their interval logs; refuses parts of
+/// different runs, or a set with a shard missing or given twice.
+pub fn merge(parts: Vec<Part>) -> Result<Merged, MergeError> {
+    check(&parts)?;
+    let logs = read_logs(&parts)?;
+    let mut results = add_up(parts)?;
+    let simple = results.candidates.len() == 1 && results.rounds == 1;
+    for c in &mut results.candidates {
+        for phase in &mut c.phases {
+            let tag = slot_label(
+                &c.name,
+                phase.partner.as_deref(),
+                phase.round,
+                &phase.name,
+                simple,
+            );
+            phase.timeline = points(&logs, &tag);
+        }
+    }
+    Ok(Merged { results, logs })
+}
+
+/// Adds up the shards' results alone (no interval logs, so no per-second
+/// series) and judges the whole: what shards that meet on a board, with
+/// no files in common, each get of a run (capacity's measurements).
+pub fn add_up(mut parts: Vec<Part>) -> Result<RunResults, MergeError> {
     check(&parts)?;
     parts.sort_by_key(|p| p.results.shard.map(|s| s.index));
-    let logs = read_logs(&parts)?;
     let (leader, followers) = parts.split_first().ok_or_else(|| {
         MergeError::Mismatch("no results given: name every shard's results.json".into())
     })?;
@@ -107,17 +129,10 @@ pub fn merge(mut parts: Vec<Part>) -> Result<Merged, MergeError> {
         merged.rounds = merged.rounds.min(follower.results.rounds);
     }
     merged.shard = None;
-    let simple = merged.candidates.len() == 1 && merged.rounds == 1;
     for c in &mut merged.candidates {
         for phase in &mut c.phases {
-            let tag = slot_label(
-                &c.name,
-                phase.partner.as_deref(),
-                phase.round,
-                &phase.name,
-                simple,
-            );
-            phase.timeline = points(&logs, &tag);
+            // The leader's seconds alone are a share, not the run's.
+            phase.timeline = Vec::new();
         }
         c.queries = c.queries_from_phases();
     }
@@ -128,10 +143,7 @@ pub fn merge(mut parts: Vec<Part>) -> Result<Merged, MergeError> {
         merged.criteria,
     );
     merged.thresholds = evaluate(&thresholds(&merged), &merged.candidates[0].queries);
-    Ok(Merged {
-        results: merged,
-        logs,
-    })
+    Ok(merged)
 }
 
 /// Writes the merged run's reports and interval logs into `report`.

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 
 use super::RunError;
+use crate::merge::Part;
 use crate::pg::database::{self, Found, Marker, SeedState};
 use crate::pg::{PgError, QueryContext, Server, quote_ident};
-use crate::results::PhaseLoad;
-use crate::results::Shard;
+use crate::results::{PhaseLoad, RunResults, Shard};
 
 /// How long the shards wait for one another (the leader may still be
 /// seeding) before giving up.
@@ -126,7 +126,8 @@ impl Board {
                  create table shard (shard int primary key, bye boolean not null default false);
                  create table slot (slot int primary key, start_at timestamptz);
                  create table ready (slot int, shard int, side int, primary key (slot, shard, side));
-                 create table done (slot int, shard int, primary key (slot, shard));",
+                 create table done (slot int, shard int, primary key (slot, shard));
+                 create table part (shard int primary key, results text not null);",
             )
             .await
             .context_db("setting up the shards' board")?;
@@ -403,6 +404,50 @@ impl Board {
         }
     }
 
+    /// Posts this shard's results and waits for every other shard's: each
+    /// shard then adds up the same parts into the same whole run.
+    pub async fn share(&self, mine: &RunResults) -> Result<Vec<Part>, RunError> {
+        let text = serde_json::to_string(mine)
+            .map_err(|e| RunError::Shards(format!("this shard's results do not write: {e}")))?;
+        self.client
+            .execute(
+                "insert into part (shard, results) values ($1, $2)
+                 on conflict (shard) do update set results = excluded.results",
+                &[&(self.shard.index as i32), &text],
+            )
+            .await
+            .context_db("posting this shard's results")?;
+        let mut wait = self.patience("every shard's results", MEET_WITHIN);
+        loop {
+            let rows = self
+                .client
+                .query(
+                    "select shard, results from part where shard <> $1 order by shard",
+                    &[&(self.shard.index as i32)],
+                )
+                .await
+                .context_db("reading the shards' results")?;
+            if rows.len() + 1 >= self.shard.count as usize {
+                return rows
+                    .iter()
+                    .map(|row| {
+                        let (index, text): (i32, String) = (row.get(0), row.get(1));
+                        let from = format!("shard {index}/{} on {}", self.shard.count, self.name);
+                        serde_json::from_str(&text)
+                            .map(|results| Part {
+                                file: from.clone().into(),
+                                results,
+                            })
+                            .map_err(|e| {
+                                RunError::Shards(format!("the results of {from} do not read: {e}"))
+                            })
+                    })
+                    .collect();
+            }
+            self.wait(&mut wait).await?;
+        }
+    }
+
     /// A follower leaves: the leader may drop the board.
     pub async fn leave(&self) -> Result<(), PgError> {
         self.client
@@ -415,13 +460,19 @@ impl Board {
         Ok(())
     }
 
-    /// The leader: the run is over; waits (bounded) for the others to
-    /// leave, then drops the board.
-    pub async fn close(&self, server: &Server) -> Result<(), RunError> {
+    /// The leader: no slot comes after the last posted.
+    pub async fn finish(&self) -> Result<(), PgError> {
         self.client
             .execute("update run set finished = true", &[])
             .await
             .context_db("ending the run on the board")?;
+        Ok(())
+    }
+
+    /// The leader: the run is over; waits (bounded) for the others to
+    /// leave, then drops the board.
+    pub async fn close(&self, server: &Server) -> Result<(), RunError> {
+        self.finish().await?;
         let mut wait = self.patience("every shard to leave", FAREWELL_WITHIN);
         let farewell = loop {
             let row = self

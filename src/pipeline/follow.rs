@@ -152,6 +152,12 @@ pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
     results.complete = true;
     results.finished_at = Some(chrono::Utc::now().to_rfc3339());
     results.elapsed_s = started.elapsed().as_secs_f64();
+    let results = if options.share {
+        let others = board.share(&results).await?;
+        super::whole(results, others)?
+    } else {
+        results
+    };
     super::write(f.report, &results)?;
     // Written first: once every shard has left, the leader may merge.
     board.leave().await?;

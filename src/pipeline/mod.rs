@@ -414,9 +414,6 @@ async fn measure(
         }
     }
     drop(timeline);
-    if let Some(board) = board {
-        board.close(server).await?;
-    }
     reference
         .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
@@ -455,8 +452,34 @@ async fn measure(
     results.complete = results.aborted.is_none();
     results.finished_at = Some(chrono::Utc::now().to_rfc3339());
     results.elapsed_s = started.elapsed().as_secs_f64();
+    // Shared once observed, so every shard adds up the leader's work too.
+    let mut others = Vec::new();
+    if let Some(board) = board {
+        if options.share {
+            // Followers waiting for a further round must stop first.
+            board.finish().await?;
+            others = board.share(&results).await?;
+        }
+        board.close(server).await?;
+    }
+    let results = whole(results, others)?;
     write(report, &results)?;
     Ok(results)
+}
+
+/// This shard's results added up with the others' shared on the board
+/// (the work figures stay the leader's); alone, as they are.
+fn whole(mine: RunResults, others: Vec<crate::merge::Part>) -> Result<RunResults, RunError> {
+    if others.is_empty() {
+        return Ok(mine);
+    }
+    let own = crate::merge::Part {
+        file: format!("shard {}", mine.shard.unwrap_or_default()).into(),
+        results: mine,
+    };
+    Ok(crate::merge::add_up(
+        std::iter::once(own).chain(others).collect(),
+    )?)
 }
 
 /// Writes a run's results and, unless it is one shard's share (which

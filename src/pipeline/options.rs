@@ -36,6 +36,8 @@ pub enum RunError {
     Candidate(#[from] CandidateError),
     #[error("sharded run: {0}")]
     Shards(String),
+    #[error("sharded run: adding up the shards: {0}")]
+    Merge(#[from] crate::merge::MergeError),
 }
 
 impl RunError {
@@ -74,6 +76,9 @@ pub struct RunOptions {
     pub budget: Option<std::time::Duration>,
     /// This process's share of the load when several drive one server.
     pub shard: Shard,
+    /// Sharded: every shard ends with the whole run's results, added up
+    /// through the board (capacity judges each measurement on them all).
+    pub share: bool,
 }
 
 /// A one-run comparison of two schemas, for CI: the baseline is the same

@@ -196,13 +196,13 @@ fn three_shards_add_up_to_the_run_one_process_makes() {
         "verdicts judged on the whole"
     );
 
-    // The board the shards met on is gone.
+    // The board the shards met on is gone (other tests' may be in use).
     let boards = common::block_on(async {
         let server = common::server().await;
         let admin = server.connect("postgres").await.expect("connect");
         admin
             .query_one(
-                "select count(*) from pg_database where datname like '%\\_board'",
+                "select count(*) from pg_database where datname like 'schemabench\\_shard\\_probe\\_%\\_board'",
                 &[],
             )
             .await
@@ -360,7 +360,12 @@ fn capacity_shards_judge_one_whole_and_take_the_same_steps() {
         c.probes.iter().map(|p| (p.rate, p.passed)).collect()
     };
     assert_eq!(rates(&lead), rates(&follower));
-    assert_eq!(lead.probes.len(), 2, "{:?}", lead.probes);
+    // Two probes, or one the generator limited (the search stops there).
+    assert!(
+        lead.probes.len() == 2 || lead.probes.first().is_some_and(|p| p.generator_limited),
+        "{:?}",
+        lead.probes
+    );
     assert_eq!(lead.max_rate, follower.max_rate);
     // Every measurement of both shards holds the same whole: the requests
     // of both shares, every request in a query's histogram.

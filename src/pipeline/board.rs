@@ -174,7 +174,9 @@ impl Board {
         let client = loop {
             if let Found::Ours(_) = database::find(&admin, &name).await?
                 && let Ok(client) = server.connect(&name).await
-                && let Ok(Some(_)) = client.query_opt("select 1 from run", &[]).await
+                // A finished run's board is the last measurement's (capacity
+                // runs one after another), about to go: not this run's.
+                && let Ok(Some(_)) = client.query_opt("select 1 from run where not finished", &[]).await
             {
                 break client;
             }

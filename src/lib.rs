@@ -18,9 +18,9 @@
 //! compare    statistics and verdicts
 //! gate       thresholds and stored baselines
 //! report     terminal, Markdown, HTML/SVG, JSON and CI outputs
-//! pipeline   `run` end to end: seed -> candidates -> drive -> observe ->
-//!            compare -> gate -> write
 //! merge      the shards of one run added up: histograms, logs, verdicts
+//! pipeline   `run` end to end: seed -> candidates -> drive -> observe ->
+//!            compare -> gate -> write; shards meet on a board
 //! capacity   sweeps, rate search and growth, made of pipeline runs
 //! advise     indexes HypoPG shows the planner would use, then measured
 //! migrate    DDL applied under live load: lock waits, stalls, CONCURRENTLY

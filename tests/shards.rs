@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use schemabench::results::{PhaseResult, RunResults, new_histogram};
 
@@ -44,6 +44,20 @@ fn run(scenario: &Path, out: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
+/// A shard started in the background, its output kept for `ok`.
+trait SpawnQuietly {
+    fn spawn_quietly(&mut self) -> Child;
+}
+
+impl SpawnQuietly for Command {
+    fn spawn_quietly(&mut self) -> Child {
+        self.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn a shard")
+    }
+}
+
 fn ok(output: Output, what: &str) -> String {
     let text = format!(
         "{}{}",
@@ -77,17 +91,14 @@ fn three_shards_add_up_to_the_run_one_process_makes() {
         run(&scenario, &out("whole"), &[]).output().expect("run"),
         "the unsharded run",
     );
-    let shards: Vec<std::process::Child> = (0..3)
+    let shards: Vec<Child> = (0..3)
         .map(|i| {
             run(
                 &scenario,
                 &out(&format!("s{i}")),
                 &["--shard", &format!("{i}/3")],
             )
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn a shard")
+            .spawn_quietly()
         })
         .collect();
     for (i, child) in shards.into_iter().enumerate() {
@@ -255,10 +266,7 @@ fn a_shard_that_dies_stops_the_others_with_its_name() {
             &dir.path().join(format!("s{i}")),
             &["--shard", &format!("{i}/2"), "-T", "60s"],
         )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn a shard")
+        .spawn_quietly()
     };
     let mut follower = spawn(1);
     let mut leader = spawn(0);
@@ -309,7 +317,7 @@ fn capacity_shards_judge_one_whole_and_take_the_same_steps() {
     let scenario =
         common::taleforge_variant(dir.path(), "shard_capacity", "shardcap", None, WORKLOAD);
     let out = |i: usize| -> PathBuf { dir.path().join(format!("cap{i}")) };
-    let shards: Vec<std::process::Child> = (0..2)
+    let shards: Vec<Child> = (0..2)
         .map(|i| {
             schemabench()
                 .arg("capacity")
@@ -329,10 +337,7 @@ fn capacity_shards_judge_one_whole_and_take_the_same_steps() {
                 .arg("--out")
                 .arg(out(i))
                 .args(["--shard", &format!("{i}/2")])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn a capacity shard")
+                .spawn_quietly()
         })
         .collect();
     for (i, child) in shards.into_iter().enumerate() {

@@ -47,9 +47,18 @@ pub fn load(path: &Path) -> Result<RunResults, GateError> {
         path: path.to_owned(),
         source,
     })?;
-    let version = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64));
+    let value = serde_json::from_str::<serde_json::Value>(&text).ok();
+    // A run writes `{}` first, to know the folder takes its results.
+    if value
+        .as_ref()
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|o| o.is_empty())
+    {
+        return Err(GateError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    let version = value.and_then(|v| v.get("version").and_then(serde_json::Value::as_u64));
     let readable = u64::from(OLDEST_READABLE_VERSION)..=u64::from(RESULTS_VERSION);
     if version.is_some_and(|v| !readable.contains(&v)) {
         return Err(GateError::Version {
@@ -183,5 +192,17 @@ mod tests {
         for bad in ["", "../etc", "a/b", ".hidden", "x y"] {
             assert!(path_of(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_run_that_stopped_before_measuring_is_named_not_misparsed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("results.json");
+        std::fs::write(&file, "{}\n").expect("write");
+        let e = load(&file).expect_err("nothing to load");
+        assert!(matches!(e, GateError::Empty { .. }), "{e:?}");
+        assert!(e.to_string().contains("stopped before its first phase"));
+        std::fs::write(&file, "{\"version\": 3}").expect("write");
+        assert!(matches!(load(&file), Err(GateError::Parse { .. })));
     }
 }

@@ -21,6 +21,8 @@ pub enum GateError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("{} holds no results: the run that writes it stopped before its first phase (its output says why)", path.display())]
+    Empty { path: PathBuf },
     #[error("{} has results version {found}; this schemabench reads version {}", path.display(), crate::results::RESULTS_VERSION)]
     Version { path: PathBuf, found: u64 },
     #[error("cannot write {}", path.display())]

@@ -89,7 +89,7 @@ pub enum Command {
     /// Scalability Law fit, a search for the highest arrival rate that meets
     /// the objectives, and latency growth over data scales with projections.
     #[command(
-        after_help = "Example:\n  schemabench capacity --scale 0.05 --objective \"p99 < 50ms\" --project 100x"
+        after_help = "Examples:\n  schemabench capacity --scale 0.05 --objective \"p99 < 50ms\" --project 100x\n  schemabench capacity --database-url \"$DATABASE_URL\" --shard 0/2   # and --shard 1/2 on a second machine"
     )]
     Capacity(CapacityArgs),
     /// Check the scenario's migrated schema against Supabase's splinter

@@ -88,7 +88,7 @@ pub struct Merged {
 pub fn merge(parts: Vec<Part>) -> Result<Merged, MergeError> {
     check(&parts)?;
     let logs = read_logs(&parts)?;
-    let mut results = add_up(parts)?;
+    let mut results = sum(parts)?;
     let simple = results.candidates.len() == 1 && results.rounds == 1;
     for c in &mut results.candidates {
         for phase in &mut c.phases {
@@ -108,8 +108,13 @@ pub fn merge(parts: Vec<Part>) -> Result<Merged, MergeError> {
 /// Adds up the shards' results alone (no interval logs, so no per-second
 /// series) and judges the whole: what shards that meet on a board, with
 /// no files in common, each get of a run (capacity's measurements).
-pub fn add_up(mut parts: Vec<Part>) -> Result<RunResults, MergeError> {
+pub fn add_up(parts: Vec<Part>) -> Result<RunResults, MergeError> {
     check(&parts)?;
+    sum(parts)
+}
+
+/// The checked parts added up and judged.
+fn sum(mut parts: Vec<Part>) -> Result<RunResults, MergeError> {
     parts.sort_by_key(|p| p.results.shard.map(|s| s.index));
     let (leader, followers) = parts.split_first().ok_or_else(|| {
         MergeError::Mismatch("no results given: name every shard's results.json".into())

@@ -1,0 +1,195 @@
+//! What a table's CHECK constraints say of a column: the values it may
+//! take, its bounds, a column it must come after, and the rules across two
+//! columns the server is asked to resolve.
+
+use std::collections::BTreeSet;
+
+use super::super::catalog::Table;
+
+/// The columns of `table` a CHECK names (quoted literals aside).
+pub fn mentioned<'a>(table: &'a Table, check: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut unquoted = String::new();
+    for (i, part) in check.split('\'').enumerate() {
+        if i % 2 == 0 {
+            unquoted.push_str(part);
+            unquoted.push(' ');
+        }
+    }
+    for word in unquoted.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if let Some(c) = table.column(word)
+            && !out.contains(&c.name.as_str())
+        {
+            out.push(c.name.as_str());
+        }
+    }
+    out
+}
+
+/// The CHECKs of `table` that name exactly `columns`.
+pub(super) fn checks_on<'a>(
+    table: &'a Table,
+    columns: &[&str],
+) -> impl Iterator<Item = &'a String> {
+    let wanted: BTreeSet<&str> = columns.iter().copied().collect();
+    table
+        .checks
+        .iter()
+        .filter(move |c| mentioned(table, c).into_iter().collect::<BTreeSet<_>>() == wanted)
+}
+
+/// CHECKs across a column with fixed values and a number, for the server
+/// to resolve into ranges: (the checks on the two, the column with values,
+/// its values, the number column).
+pub fn rule_candidates(table: &Table) -> Vec<(Vec<String>, String, Vec<String>, String)> {
+    let mut out = Vec::new();
+    for check in &table.checks {
+        let [a, b] = mentioned(table, check)[..] else {
+            continue;
+        };
+        for (by, number) in [(a, b), (b, a)] {
+            let values = table
+                .column(by)
+                .filter(|c| !c.labels.is_empty())
+                .map(|c| c.labels.clone())
+                .or_else(|| check_values(table, by));
+            let numeric = table
+                .column(number)
+                .is_some_and(|c| ["int2", "int4", "int8", "numeric"].contains(&c.base.as_str()));
+            if let (Some(values), true) = (values, numeric) {
+                let checks = table
+                    .checks
+                    .iter()
+                    .filter(|c| mentioned(table, c).iter().all(|m| *m == by || *m == number))
+                    .cloned()
+                    .collect();
+                out.push((checks, by.to_owned(), values, number.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// Values a CHECK allows a column to take: `col IN ('a', 'b')`.
+pub(super) fn check_values(table: &Table, column: &str) -> Option<Vec<String>> {
+    checks_on(table, &[column]).find_map(|check| {
+        let at = check.find("= ANY (")?;
+        let before = &check[..at];
+        let named =
+            before.ends_with(&format!("({column} ")) || before.contains(&format!("(({column})::"));
+        if !named {
+            return None;
+        }
+        let array = at + check[at..].find("ARRAY[")?;
+        let inside = &check[array + "ARRAY[".len()..];
+        let inside = &inside[..inside.find(']')?];
+        let values: Vec<String> = inside
+            .split(", ")
+            .filter_map(|item| {
+                let start = item.find('\'')?;
+                let end = item.rfind('\'')?;
+                (end > start).then(|| item[start + 1..end].replace("''", "'"))
+            })
+            .collect();
+        (!values.is_empty()).then_some(values)
+    })
+}
+
+/// Bounds a CHECK puts on a numeric column: `col >= 2`, `col > 0`, `col <= 14`.
+pub(super) fn check_bounds(table: &Table, column: &str) -> (Option<i64>, Option<i64>) {
+    let (mut lo, mut hi) = (None, None);
+    for check in checks_on(table, &[column]) {
+        for part in check.split(['(', ')']) {
+            let part = part.trim();
+            let Some(rest) = part.strip_prefix(column).map(str::trim) else {
+                continue;
+            };
+            let (op, value) = match rest.split_once(' ') {
+                Some((op, v)) => (op, v.trim()),
+                None => continue,
+            };
+            let Ok(value) = value.parse::<i64>() else {
+                continue;
+            };
+            match op {
+                ">=" => lo = Some(lo.map_or(value, |l: i64| l.max(value))),
+                ">" => lo = Some(lo.map_or(value + 1, |l: i64| l.max(value + 1))),
+                "<=" => hi = Some(hi.map_or(value, |h: i64| h.min(value))),
+                "<" => hi = Some(hi.map_or(value - 1, |h: i64| h.min(value - 1))),
+                "<>" if value == 0 => lo = Some(lo.map_or(1, |l: i64| l.max(1))),
+                _ => {}
+            }
+        }
+    }
+    (lo, hi)
+}
+
+/// Another column this one must come after: `CHECK (ends_at > starts_at)`.
+pub(super) fn later_than(table: &Table, column: &str) -> Option<String> {
+    table
+        .checks
+        .iter()
+        .filter(|c| mentioned(table, c).len() == 2)
+        .find_map(|check| {
+            for op in [" > ", " >= "] {
+                let needle = format!("({column}{op}");
+                if let Some(at) = check.find(&needle) {
+                    let rest = &check[at + needle.len()..];
+                    let other: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if table.column(&other).is_some() {
+                        return Some(other);
+                    }
+                }
+            }
+            None
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::infer::fixtures::{column, table};
+
+    #[test]
+    fn checks_give_values_bounds_and_order() {
+        let mut t = table("t", vec![column("age", "int2", true)]);
+        t.checks = vec![
+            "CHECK (((age >= 2) AND (age <= 14)))".into(),
+            "CHECK ((role = ANY (ARRAY['parent'::text, 'teacher'::text, 'o''brien'::text])))".into(),
+            "CHECK (((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])))".into(),
+            "CHECK ((amount <> 0))".into(),
+            "CHECK ((ends_at > starts_at))".into(),
+        ];
+        for (name, base) in [
+            ("starts_at", "timestamptz"),
+            ("ends_at", "timestamptz"),
+            ("amount", "int4"),
+            ("role", "text"),
+            ("status", "varchar"),
+            ("kind", "text"),
+        ] {
+            t.columns.push(column(name, base, true));
+        }
+        // A rule across two columns bounds neither alone.
+        t.checks.push(
+            "CHECK ((((kind = 'generation'::text) = (amount < 0)) OR (kind = 'adjustment'::text)))"
+                .into(),
+        );
+        assert_eq!(mentioned(&t, &t.checks[5]), ["kind", "amount"]);
+        assert_eq!(check_bounds(&t, "age"), (Some(2), Some(14)));
+        assert_eq!(check_bounds(&t, "amount"), (Some(1), None));
+        assert_eq!(
+            check_values(&t, "role"),
+            Some(vec!["parent".into(), "teacher".into(), "o'brien".into()])
+        );
+        assert_eq!(
+            check_values(&t, "status"),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(check_values(&t, "age"), None);
+        assert_eq!(later_than(&t, "ends_at"), Some("starts_at".into()));
+    }
+}

@@ -1,0 +1,379 @@
+//! From the catalog to a scenario: which table hangs under which (`per`),
+//! how many rows each gets, a generator for every column, who acts and
+//! what they read. Every choice carries the reason the file prints beside
+//! it, so a reader knows what to change.
+
+mod actor;
+mod checks;
+mod columns;
+mod queries;
+mod tables;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::catalog::{Statement, Table};
+pub use checks::{mentioned, rule_candidates};
+use columns::{auth_user_column, column_choice};
+use tables::{
+    fan_out, foreign_key_columns, measured_fan_out, order, parent_key, parents, referenced,
+};
+
+/// Users at scale 1 when the app has a users table at the top.
+pub const USERS: u64 = 1000;
+/// Rows of a lookup table (referenced, never a parent).
+const LOOKUP_ROWS: u64 = 50;
+
+/// A generator as the file writes it (an inline TOML table) and why.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub generator: String,
+    pub why: String,
+}
+
+impl Choice {
+    pub(super) fn new(generator: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            generator: generator.into(),
+            why: why.into(),
+        }
+    }
+
+    /// NULL with probability `p` (a nullable column), else this.
+    pub(super) fn nullable(self, p: f64, why: &str) -> Self {
+        Self {
+            generator: format!("{{ gen = \"nullable\", p = {p}, of = {} }}", self.generator),
+            why: format!("{}; {why}", self.why),
+        }
+    }
+}
+
+/// One table's rows and columns.
+#[derive(Debug, Clone)]
+pub struct TableChoice {
+    pub name: String,
+    /// A fixed row count (root tables).
+    pub rows: Option<u64>,
+    pub per: Option<String>,
+    /// The per-parent count distribution, inline TOML.
+    pub count: Option<String>,
+    pub why: String,
+    pub columns: Vec<(String, Choice)>,
+    /// Columns left to the database, and why.
+    pub left_out: Vec<(String, String)>,
+}
+
+/// Who sends the requests.
+#[derive(Debug, Clone)]
+pub struct ActorChoice {
+    pub table: String,
+    pub column: String,
+    pub why: String,
+}
+
+/// One read of the workload.
+#[derive(Debug, Clone)]
+pub struct QueryChoice {
+    pub name: String,
+    pub weight: u32,
+    pub role: &'static str,
+    pub sql: String,
+    /// Inline TOML, one per `$n`.
+    pub params: Vec<String>,
+    pub why: String,
+    /// A latency limit from what the source measured.
+    pub limit: Option<String>,
+}
+
+/// The whole inference.
+#[derive(Debug, Clone)]
+pub struct Inferred {
+    pub tables: Vec<TableChoice>,
+    pub actor: ActorChoice,
+    pub queries: Vec<QueryChoice>,
+    /// Columns no generator could be chosen for, in words.
+    pub gaps: Vec<String>,
+}
+
+/// Infers a scenario for `tables` (as the catalog read them), its reads
+/// from `statements` when the source ran some.
+pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
+    let by_name: BTreeMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
+    let parents = parents(tables, &by_name);
+    let lineage = |name: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut at = parents.get(name).cloned().flatten();
+        while let Some(p) = at {
+            if out.contains(&p) {
+                break;
+            }
+            at = parents.get(p.as_str()).cloned().flatten();
+            out.push(p);
+        }
+        out
+    };
+    let has_children: BTreeSet<&str> = parents.values().flatten().map(String::as_str).collect();
+    let actor = actor::actor(tables, &parents);
+    let mut gaps = Vec::new();
+    let mut choices = Vec::new();
+    for table in order(tables, &parents) {
+        let parent = parents.get(table.name.as_str()).cloned().flatten();
+        let ancestors = lineage(&table.name);
+        let parent_rows = parent
+            .as_deref()
+            .and_then(|p| by_name.get(p))
+            .and_then(|p| p.rows);
+        let (rows, count, why) = match &parent {
+            None if table.rows.is_some() => {
+                let rows = table.rows.unwrap_or_default().round().max(1.0) as u64;
+                (
+                    Some(rows),
+                    None,
+                    format!("{rows} rows, as the live table has (its row estimate)"),
+                )
+            }
+            Some(p) if table.rows.is_some() && parent_rows.is_some_and(|r| r > 0.0) => {
+                let mean = table.rows.unwrap_or_default() / parent_rows.unwrap_or(1.0);
+                let (count, why) = measured_fan_out(mean, p);
+                (None, Some(count), why)
+            }
+            None if table.name == "auth.users" => (
+                Some(USERS),
+                None,
+                "the app's users (Supabase auth)".to_owned(),
+            ),
+            None if has_children.contains(table.name.as_str()) => (
+                Some(USERS),
+                None,
+                "a top-level table with tables under it".to_owned(),
+            ),
+            None if referenced(tables, &table.name) => (
+                Some(LOOKUP_ROWS),
+                None,
+                "a lookup table: others point at it, none hangs under it".to_owned(),
+            ),
+            None => (Some(USERS), None, "a table of its own".to_owned()),
+            Some(p) => {
+                let fk = parent_key(table, p);
+                let (count, why) = fan_out(table, fk, p, ancestors.len(), &actor.table);
+                (None, Some(count), why)
+            }
+        };
+        let mut columns = Vec::new();
+        let mut left_out = Vec::new();
+        let determined = foreign_key_columns(table, parent.as_deref(), &ancestors, &lineage);
+        for column in &table.columns {
+            if table.name == "auth.users" {
+                match auth_user_column(&column.name) {
+                    Some(choice) => columns.push((column.name.clone(), choice)),
+                    None => left_out.push((column.name.clone(), "Supabase's default".to_owned())),
+                }
+                continue;
+            }
+            if let Some(choice) = determined.get(&column.name) {
+                columns.push((column.name.clone(), choice.clone()));
+                continue;
+            }
+            let parent_table = parent.as_deref().and_then(|p| by_name.get(p).copied());
+            match column_choice(table, column, parent_table) {
+                Some(choice) => columns.push((column.name.clone(), choice)),
+                None if column.generated => {
+                    left_out.push((column.name.clone(), "generated by the database".to_owned()))
+                }
+                None if column.default.is_some() => left_out.push((
+                    column.name.clone(),
+                    format!(
+                        "its default ({})",
+                        column.default.as_deref().unwrap_or_default()
+                    ),
+                )),
+                None if !column.not_null => left_out.push((
+                    column.name.clone(),
+                    format!("NULL: no generator for {}", column.type_name),
+                )),
+                None => {
+                    gaps.push(format!(
+                        "{}.{} ({}, NOT NULL, no default): no generator for this type; give it one",
+                        table.name, column.name, column.type_name
+                    ));
+                    left_out.push((
+                        column.name.clone(),
+                        format!("NO GENERATOR for {}: give one", column.type_name),
+                    ));
+                }
+            }
+        }
+        choices.push(TableChoice {
+            name: table.name.clone(),
+            rows,
+            per: parent.clone(),
+            count,
+            why,
+            columns,
+            left_out,
+        });
+    }
+    let measured = queries::measured_queries(tables, &actor, &lineage, statements);
+    let queries = if measured.is_empty() {
+        queries::queries(tables, &parents, &actor, &lineage)
+    } else {
+        measured
+    };
+    Inferred {
+        tables: choices,
+        actor,
+        queries,
+        gaps,
+    }
+}
+
+/// A name of lowercase letters, digits and underscores from any text (a
+/// table's, a folder's): what scenario and query names must be.
+pub fn identifier(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A table name as SQL: `public.profiles`, `"auth"."users"`.
+pub(super) fn qualified(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, table)) => format!("{}.{}", quote(schema), quote(table)),
+        None => format!("public.{}", quote(name)),
+    }
+}
+
+pub(super) fn quote(ident: &str) -> String {
+    if ident
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !ident.starts_with(|c: char| c.is_ascii_digit())
+    {
+        ident.to_owned()
+    } else {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+}
+
+#[cfg(test)]
+pub(super) mod fixtures {
+    use super::super::catalog::{Column, ForeignKey, Table};
+
+    pub(super) fn column(name: &str, base: &str, not_null: bool) -> Column {
+        Column {
+            name: name.into(),
+            type_name: base.into(),
+            base: base.into(),
+            labels: Vec::new(),
+            not_null,
+            default: None,
+            identity: false,
+            generated: false,
+            domain_checks: Vec::new(),
+            stats: None,
+        }
+    }
+
+    pub(super) fn table(name: &str, columns: Vec<Column>) -> Table {
+        Table {
+            name: name.into(),
+            rls: false,
+            columns,
+            primary_key: vec!["id".into()],
+            uniques: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            policies: Vec::new(),
+            rules: Vec::new(),
+            rows: None,
+        }
+    }
+
+    pub(super) fn key(columns: &[&str], target: &str, target_columns: &[&str]) -> ForeignKey {
+        ForeignKey {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            target: target.into(),
+            target_columns: target_columns.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{column, key, table};
+    use super::*;
+
+    #[test]
+    fn children_hang_under_their_deepest_required_parent() {
+        let users = table("users", vec![column("id", "uuid", true)]);
+        let mut posts = table(
+            "posts",
+            vec![column("id", "uuid", true), column("user_id", "uuid", true)],
+        );
+        posts.foreign_keys = vec![key(&["user_id"], "users", &["id"])];
+        let mut comments = table(
+            "comments",
+            vec![
+                column("id", "uuid", true),
+                column("user_id", "uuid", true),
+                column("post_id", "uuid", true),
+                column("reply_to", "uuid", false),
+            ],
+        );
+        comments.foreign_keys = vec![
+            key(&["user_id"], "users", &["id"]),
+            key(&["post_id"], "posts", &["id"]),
+            key(&["reply_to"], "comments", &["id"]),
+        ];
+        let inferred = infer(&[comments, posts, users], &[]);
+        let per: Vec<(&str, Option<&str>)> = inferred
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), t.per.as_deref()))
+            .collect();
+        assert_eq!(
+            per,
+            [
+                ("users", None),
+                ("posts", Some("users")),
+                ("comments", Some("posts"))
+            ]
+        );
+        let comments = &inferred.tables[2];
+        let generator_of = |c: &str| {
+            comments
+                .columns
+                .iter()
+                .find(|(n, _)| n == c)
+                .map(|(_, g)| g.generator.as_str())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            generator_of("post_id"),
+            "{ gen = \"ref\", column = \"posts.id\" }"
+        );
+        assert_eq!(
+            generator_of("user_id"),
+            "{ gen = \"ref\", column = \"users.id\" }"
+        );
+        assert_eq!(
+            generator_of("reply_to"),
+            "{ gen = \"nullable\", p = 0.3, of = { gen = \"pick\", column = \"comments.id\" } }"
+        );
+        assert_eq!(inferred.actor.table, "users");
+        let reads: Vec<&str> = inferred.queries.iter().map(|q| q.sql.as_str()).collect();
+        assert_eq!(
+            reads,
+            [
+                "select * from public.users where id = $1",
+                "select * from public.posts where user_id = $1 limit 20",
+                "select * from public.comments where post_id = $1 limit 50"
+            ]
+        );
+    }
+}

@@ -483,6 +483,11 @@ pub struct LoadArgs {
     /// pgbench -T), replacing the scenario's.
     #[arg(short = 'T', long, value_parser = parse_duration_arg)]
     pub duration: Option<std::time::Duration>,
+    /// Requests of every phase in all, replacing the scenario's length: a
+    /// budget that measures the same work however busy the machine is
+    /// (pgbench's -t counts per client; this counts the whole phase).
+    #[arg(long, conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
+    pub transactions: Option<u64>,
     /// Concurrent clients (closed loop) or the worker cap (open loop) of every phase (pgbench -c).
     #[arg(short = 'c', long, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: Option<u32>,
@@ -511,6 +516,7 @@ impl LoadArgs {
         }
         Ok(crate::drive::engine::PhaseOverrides {
             duration: self.duration,
+            transactions: self.transactions,
             clients: self.clients,
             rate: self.rate,
             threads: self.threads,

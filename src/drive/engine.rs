@@ -65,6 +65,8 @@ pub struct Phase {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PhaseOverrides {
     pub duration: Option<Duration>,
+    /// Requests of the whole phase, in place of its length.
+    pub transactions: Option<u64>,
     pub clients: Option<u32>,
     pub rate: Option<f64>,
     /// Driver threads at most.
@@ -74,10 +76,16 @@ pub struct PhaseOverrides {
 impl Phase {
     /// From a validated phase spec, with overrides.
     pub fn from_spec(spec: &PhaseSpec, overrides: PhaseOverrides) -> Self {
-        let stop = match (overrides.duration, &spec.duration, spec.transactions) {
-            (Some(d), _, _) => Stop::After(d),
-            (None, Some(d), _) => Stop::After(d.0),
-            (None, None, n) => Stop::Transactions(n.unwrap_or(1)),
+        let stop = match (
+            overrides.duration,
+            overrides.transactions,
+            &spec.duration,
+            spec.transactions,
+        ) {
+            (Some(d), ..) => Stop::After(d),
+            (None, Some(n), ..) => Stop::Transactions(n),
+            (None, None, Some(d), _) => Stop::After(d.0),
+            (None, None, None, n) => Stop::Transactions(n.unwrap_or(1)),
         };
         let clients = overrides.clients.unwrap_or(spec.clients);
         let mode = match overrides.rate.or(spec.rate) {

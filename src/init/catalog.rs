@@ -75,6 +75,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
     pub uniques: Vec<Vec<String>>,
+    /// Unique indexes with a WHERE clause: (columns, predicate).
+    pub partial_uniques: Vec<(Vec<String>, String)>,
     pub foreign_keys: Vec<ForeignKey>,
     /// `CHECK (...)` as `pg_get_constraintdef` prints it.
     pub checks: Vec<String>,
@@ -187,20 +189,47 @@ pub async fn read_statistics(client: &Client, tables: &mut [Table]) -> Result<()
 }
 
 /// A CHECK across two columns, resolved: for each value of `by` (a column
-/// with a fixed set of values), the range of `column` it allows.
+/// with a fixed set of values), what it allows of `column`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     pub by: String,
     pub column: String,
-    pub cases: Vec<(String, i64, i64)>,
+    pub cases: Vec<(String, Allowed)>,
+}
+
+/// What a rule allows the other column for one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    /// A number in this range.
+    Range(i64, i64),
+    /// Only NULL.
+    Null,
+    /// Anything but NULL.
+    Set,
+    /// NULL or not.
+    Either,
 }
 
 /// Ranges tried for a number a rule constrains.
 const RANGES: [(i64, i64); 3] = [(1, 1000), (-1000, -1), (0, 0)];
 
-/// For each value of `by`, the first of [`RANGES`] whose ends and middle
-/// every check in `checks` (on `by` and `column` only) accepts, asked of
-/// the server itself; None when a value has none.
+/// A value of a base type, as text, to stand for "not NULL".
+fn sample_text(base: &str) -> Option<&'static str> {
+    Some(match base {
+        "timestamptz" | "timestamp" | "date" => "2026-01-01",
+        "text" | "varchar" | "bpchar" | "citext" => "x",
+        "uuid" => "00000000-0000-0000-0000-000000000001",
+        "int2" | "int4" | "int8" | "numeric" | "float4" | "float8" => "1",
+        "bool" => "true",
+        "json" | "jsonb" => "{}",
+        _ => return None,
+    })
+}
+
+/// For each value of `by`, what every check in `checks` (on `by` and
+/// `column` only) allows of `column`, asked of the server itself: for a
+/// number the first of [`RANGES`] whose ends and middle pass, else whether
+/// NULL and a non-NULL value pass. None when a value allows nothing tried.
 pub async fn resolve_rule(
     client: &Client,
     table: &Table,
@@ -221,37 +250,61 @@ pub async fn resolve_rule(
             format!("coalesce({body}, true)")
         })
         .collect();
+    let numeric = ["int2", "int4", "int8", "numeric"].contains(&column_type.base.as_str());
+    // Every row of `$2` (text, NULL for NULL) paired with the value `$1`.
     let sql = format!(
-        "select bool_and({}) from (values ($1::text::{}, $2::int8::{}), ($1::text::{}, $3::int8::{}), ($1::text::{}, $4::int8::{})) as t({}, {})",
+        "select bool_and({}) from (select $1::text::{}, v::{} from unnest($2::text[]) as v) as t({}, {})",
         condition.join(" and "),
-        by_type.type_name,
-        column_type.type_name,
-        by_type.type_name,
-        column_type.type_name,
         by_type.type_name,
         column_type.type_name,
         crate::pg::quote_ident(by),
         crate::pg::quote_ident(column),
     );
+    async fn passes(
+        client: &Client,
+        sql: &str,
+        value: &String,
+        tried: Vec<Option<String>>,
+    ) -> bool {
+        client
+            .query_one(sql, &[value, &tried])
+            .await
+            .map(|r| r.get::<_, Option<bool>>(0) == Some(true))
+            .unwrap_or(false)
+    }
     let mut cases = Vec::new();
     for value in values {
-        let mut found = None;
-        for (lo, hi) in RANGES {
-            let mid = lo + (hi - lo) / 2;
-            let ok: Option<bool> = client
-                .query_one(&sql, &[value, &lo, &hi, &mid])
-                .await
-                .map(|r| r.get(0))
-                .unwrap_or(None);
-            if ok == Some(true) {
-                found = Some((lo, hi));
-                break;
+        let allowed = if numeric {
+            let mut found = None;
+            for (lo, hi) in RANGES {
+                let mid = lo + (hi - lo) / 2;
+                let tried = [lo, hi, mid].iter().map(|n| Some(n.to_string())).collect();
+                if passes(client, &sql, value, tried).await {
+                    found = Some(Allowed::Range(lo, hi));
+                    break;
+                }
             }
-        }
-        match found {
-            Some((lo, hi)) => cases.push((value.clone(), lo, hi)),
+            found
+        } else {
+            let Some(sample) = sample_text(&column_type.base) else {
+                return Ok(None);
+            };
+            let null = passes(client, &sql, value, vec![None]).await;
+            let set = passes(client, &sql, value, vec![Some(sample.to_owned())]).await;
+            match (null, set) {
+                (true, true) => Some(Allowed::Either),
+                (true, false) => Some(Allowed::Null),
+                (false, true) => Some(Allowed::Set),
+                (false, false) => None,
+            }
+        };
+        match allowed {
+            Some(a) => cases.push((value.clone(), a)),
             None => return Ok(None),
         }
+    }
+    if cases.iter().all(|(_, a)| *a == Allowed::Either) {
+        return Ok(None);
     }
     Ok(Some(Rule {
         by: by.to_owned(),
@@ -299,6 +352,7 @@ pub async fn read(client: &Client) -> Result<Vec<Table>, PgError> {
             columns: columns(client, oid).await?,
             primary_key: Vec::new(),
             uniques: Vec::new(),
+            partial_uniques: Vec::new(),
             foreign_keys: Vec::new(),
             checks: Vec::new(),
             policies: policies(client, oid).await?,
@@ -336,7 +390,8 @@ async fn columns(client: &Client, table: u32) -> Result<Vec<Column>, PgError> {
                     pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '', a.attgenerated <> '',
                     coalesce(bt.typname, t.typname)::text,
                     coalesce((select array_agg(e.enumlabel::text order by e.enumsortorder)
-                                from pg_enum e where e.enumtypid = coalesce(bt.oid, t.oid)), '{}'),
+                                from pg_enum e where e.enumtypid = case when t.typcategory = 'A' then t.typelem
+                                                                   else coalesce(bt.oid, t.oid) end), '{}'),
                     coalesce((select array_agg(pg_get_constraintdef(k.oid) order by k.conname)
                                 from pg_constraint k where t.typtype = 'd' and k.contypid = t.oid), '{}')
                from pg_attribute a
@@ -400,6 +455,29 @@ async fn constraints(client: &Client, oid: u32, table: &mut Table) -> Result<(),
             }),
             "c" => table.checks.push(r.get(4)),
             _ => {}
+        }
+    }
+    // Unique indexes that back no constraint (`create unique index`), on
+    // plain columns; a partial one keeps its predicate.
+    let indexes = client
+        .query(
+            "select array(select a.attname::text from unnest(i.indkey) with ordinality k(n, o)
+                          join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.n order by k.o),
+                    pg_get_expr(i.indpred, i.indrelid)
+               from pg_index i join pg_class x on x.oid = i.indexrelid
+              where i.indrelid = $1 and i.indisunique and i.indexprs is null
+                and not exists (select from pg_constraint c where c.conindid = i.indexrelid)
+              order by x.relname",
+            &[&oid],
+        )
+        .await
+        .context_db("reading unique indexes")?;
+    for r in indexes {
+        let columns: Vec<String> = r.get(0);
+        match r.get::<_, Option<String>>(1) {
+            Some(predicate) => table.partial_uniques.push((columns, predicate)),
+            None if !table.uniques.contains(&columns) => table.uniques.push(columns),
+            None => {}
         }
     }
     // Keys in column order, so choices do not depend on constraint names.

@@ -24,7 +24,7 @@ use crate::scenario::Scenario;
 use crate::seed::plan::DataPlan;
 use crate::seed::rng::combine;
 use crate::seed::{SeedError, SeedOptions};
-use statements::{SplitError, Statement};
+use statements::{Rules, SplitError, Statement};
 
 /// Load after the DDL ends, when a phase counted in transactions gives no length.
 const AFTER_DDL: Duration = Duration::from_secs(10);

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod cluster;
 pub mod database;
+pub mod statements;
 pub mod tls;
 pub mod unfinished;
 
@@ -17,7 +18,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 pub use cluster::{ClusterError, EmbeddedCluster};
 
 /// The Supabase platform set-up applied to every database before migrations.
-pub const SUPABASE_AUTH_SQL: &str = include_str!("supabase_auth.sql");
+pub const SUPABASE_SQL: &str = include_str!("supabase.sql");
 
 /// Errors talking to the server.
 #[derive(Debug, thiserror::Error)]

@@ -212,6 +212,13 @@ pub enum Generator {
     FirstName {},
     /// A unique, realistic e-mail address.
     Email {},
+    /// A unique handle of `min_len` to `max_len` lowercase letters and
+    /// digits (a username, a slug, a short code): a name's letters, then
+    /// the row's number in base 36 at a fixed width, which keeps rows apart.
+    Handle {
+        min_len: u32,
+        max_len: u32,
+    },
     /// Capitalised words, like a story title.
     Title {
         #[serde(default = "two")]
@@ -272,6 +279,13 @@ pub enum Generator {
         #[serde(default)]
         min: Length,
         max: Length,
+    },
+    /// An array of `min` to `max` values of `of` (a `text[]` of tags).
+    List {
+        of: Box<Generator>,
+        #[serde(default)]
+        min: u32,
+        max: u32,
     },
     /// A JSON object whose fields are generators.
     Json {

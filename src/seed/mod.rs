@@ -7,6 +7,7 @@ pub mod defer;
 pub mod dist;
 pub mod plan;
 pub mod rng;
+mod schema;
 pub mod size;
 pub mod value;
 
@@ -21,11 +22,12 @@ use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
 use crate::pg::database::{self, Found, Marker, SeedState};
-use crate::pg::{PgError, QueryContext, SUPABASE_AUTH_SQL, Server, quote_ident};
+use crate::pg::{PgError, QueryContext, Server, quote_ident};
 use crate::scenario::Scenario;
 use copy::{EncodeError, HEADER, RowEncoder, TRAILER};
 use defer::Deferred;
 use plan::DataPlan;
+pub use schema::apply_schema;
 
 /// Rows per COPY statement: big enough to amortise the statement, small
 /// enough that the largest table spreads over every stream.
@@ -38,13 +40,31 @@ const BATCH_ROWS: u64 = 1_000;
 pub enum SeedError {
     #[error(transparent)]
     Pg(#[from] PgError),
-    #[error("migration {file} failed{at}: {}", crate::pg::describe_db_error(error))]
+    #[error(
+        "migration {file} failed{at}: {}{hint}",
+        crate::pg::describe_db_error(error)
+    )]
     Migration {
+        /// The file, with `:line:column` where the statement is known.
         file: String,
-        /// Where in the file, from the server's error position.
+        /// Where in the file, from the server's error position, when the
+        /// file names no line.
         at: String,
+        /// What probably went wrong (a lost `;`), or nothing.
+        hint: String,
         /// Described in the message, so not a `source` printed again.
         error: tokio_postgres::Error,
+    },
+    #[error("migration {file} cannot be read: {problem}")]
+    MigrationText { file: String, problem: String },
+    #[error(
+        "migration {file}:{line}: the extension {name:?} is not installed on this server: {remedy}"
+    )]
+    Extension {
+        file: String,
+        line: u64,
+        name: String,
+        remedy: String,
     },
     #[error("the scenario seeds {table}, but {problem} after the migrations ran")]
     Schema { table: String, problem: String },
@@ -264,32 +284,6 @@ async fn advance_sequences(client: &Client, targets: &[LoadTarget]) -> Result<()
             )
             .await
             .context_db(format!("moving sequence {sequence} past the loaded rows"))?;
-    }
-    Ok(())
-}
-
-/// The Supabase platform set-up, then the scenario's migrations in order.
-pub async fn apply_schema(
-    client: &Client,
-    migrations: &[crate::scenario::Migration],
-) -> Result<(), SeedError> {
-    client
-        .batch_execute(SUPABASE_AUTH_SQL)
-        .await
-        .map_err(|error| SeedError::Migration {
-            file: "(built-in Supabase auth set-up)".to_owned(),
-            at: crate::pg::error_position(SUPABASE_AUTH_SQL, &error),
-            error,
-        })?;
-    for migration in migrations {
-        client
-            .batch_execute(&migration.sql)
-            .await
-            .map_err(|error| SeedError::Migration {
-                file: migration.path.display().to_string(),
-                at: crate::pg::error_position(&migration.sql, &error),
-                error,
-            })?;
     }
     Ok(())
 }

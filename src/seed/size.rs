@@ -28,6 +28,8 @@ fn stored_bytes(value: &Value) -> u64 {
         Value::Decimal(_) | Value::Uuid(_) => 16,
         Value::Text(s) => s.len() as u64 + 1,
         Value::Json(j) => j.to_string().len() as u64 + 4,
+        // An array header, then its items.
+        Value::Array(items) => 24 + items.iter().map(stored_bytes).sum::<u64>(),
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Value {
     /// Microseconds since the Unix epoch, UTC.
     Timestamp(i64),
     Json(serde_json::Value),
+    /// An array column's value (`text[]`, `int[]`).
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -45,6 +47,7 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Timestamp(t) => J::String(rfc3339(*t)),
             Value::Json(j) => j.clone(),
+            Value::Array(items) => J::Array(items.iter().map(Value::to_json).collect()),
         }
     }
 
@@ -60,6 +63,10 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Timestamp(t) => format!("'{}'", rfc3339(*t)),
             Value::Json(j) => quote(&j.to_string()),
+            Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(Value::to_sql_literal).collect();
+                format!("ARRAY[{}]", items.join(", "))
+            }
         }
     }
 }
@@ -106,6 +113,7 @@ impl Value {
             Value::Bool(_) => "boolean",
             Value::Timestamp(_) => "timestamp",
             Value::Json(_) => "JSON object",
+            Value::Array(_) => "list",
         }
     }
 }
@@ -187,6 +195,12 @@ impl ToSql for Value {
                 Ok(IsNull::No)
             }
             Value::Json(j) if *ty == Type::JSON || *ty == Type::JSONB => j.to_sql(ty, out),
+            Value::Array(items) if matches!(ty.kind(), Kind::Array(_)) => items.to_sql(ty, out),
+            Value::Array(items) if *ty == Type::JSON || *ty == Type::JSONB => {
+                self.to_json().to_sql(ty, out).map_err(|_| {
+                    format!("cannot write a list of {} items as JSON", items.len()).into()
+                })
+            }
             _ => Err(mismatch()),
         }
     }

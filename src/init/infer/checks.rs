@@ -38,32 +38,41 @@ pub(super) fn checks_on<'a>(
         .filter(move |c| mentioned(table, c).into_iter().collect::<BTreeSet<_>>() == wanted)
 }
 
-/// CHECKs across a column with fixed values and a number, for the server
-/// to resolve into ranges: (the checks on the two, the column with values,
-/// its values, the number column).
+/// CHECKs across a column with fixed values and another column, for the
+/// server to resolve: a number's range per value, or whether the other
+/// column is NULL per value (`(status = 'done') = (done_at is not null)`).
+/// Each is (the checks on the two, the column with values, its values, the
+/// other column).
 pub fn rule_candidates(table: &Table) -> Vec<(Vec<String>, String, Vec<String>, String)> {
     let mut out = Vec::new();
     for check in &table.checks {
         let [a, b] = mentioned(table, check)[..] else {
             continue;
         };
-        for (by, number) in [(a, b), (b, a)] {
+        for (by, other) in [(a, b), (b, a)] {
             let values = table
                 .column(by)
                 .filter(|c| !c.labels.is_empty())
                 .map(|c| c.labels.clone())
                 .or_else(|| check_values(table, by));
             let numeric = table
-                .column(number)
+                .column(other)
                 .is_some_and(|c| ["int2", "int4", "int8", "numeric"].contains(&c.base.as_str()));
-            if let (Some(values), true) = (values, numeric) {
+            let upper = check.to_uppercase();
+            let nullness = table.column(other).is_some_and(|c| !c.not_null)
+                && (upper.contains(&format!("{} IS NULL", other.to_uppercase()))
+                    || upper.contains(&format!("{} IS NOT NULL", other.to_uppercase())));
+            if let (Some(values), true) = (values, numeric || nullness) {
                 let checks = table
                     .checks
                     .iter()
-                    .filter(|c| mentioned(table, c).iter().all(|m| *m == by || *m == number))
+                    .filter(|c| mentioned(table, c).iter().all(|m| *m == by || *m == other))
                     .cloned()
                     .collect();
-                out.push((checks, by.to_owned(), values, number.to_owned()));
+                let candidate = (checks, by.to_owned(), values, other.to_owned());
+                if !out.contains(&candidate) {
+                    out.push(candidate);
+                }
             }
         }
     }
@@ -97,11 +106,29 @@ pub(super) fn check_values(table: &Table, column: &str) -> Option<Vec<String>> {
 
 /// Bounds a CHECK puts on a numeric column: `col >= 2`, `col > 0`, `col <= 14`.
 pub(super) fn check_bounds(table: &Table, column: &str) -> (Option<i64>, Option<i64>) {
+    bounds_of(table, column, column)
+}
+
+/// Bounds a CHECK puts on a text column's length: `char_length(col) >= 3`,
+/// `length(col) <= 25` (PostgreSQL prints BETWEEN as the two).
+pub(super) fn length_bounds(table: &Table, column: &str) -> (Option<i64>, Option<i64>) {
+    let (lo, hi) = bounds_of(table, column, &format!("char_length({column})"));
+    let (lo2, hi2) = bounds_of(table, column, &format!("length({column})"));
+    (lo.or(lo2), hi.or(hi2))
+}
+
+/// Bounds the CHECKs on `column` put on `subject` (the column, or an
+/// expression of it).
+fn bounds_of(table: &Table, column: &str, subject: &str) -> (Option<i64>, Option<i64>) {
     let (mut lo, mut hi) = (None, None);
     for check in checks_on(table, &[column]) {
-        for part in check.split(['(', ')']) {
+        // `(char_length(x) >= 3)` splits at the parentheses into
+        // `char_length`, `x`, ` >= 3`: join a call back to its argument.
+        let flat = check.replace(&format!("({column})"), &format!("<{column}>"));
+        let subject = subject.replace(&format!("({column})"), &format!("<{column}>"));
+        for part in flat.split(['(', ')']) {
             let part = part.trim();
-            let Some(rest) = part.strip_prefix(column).map(str::trim) else {
+            let Some(rest) = part.strip_prefix(subject.as_str()).map(str::trim) else {
                 continue;
             };
             let (op, value) = match rest.split_once(' ') {
@@ -116,6 +143,10 @@ pub(super) fn check_bounds(table: &Table, column: &str) -> (Option<i64>, Option<
                 ">" => lo = Some(lo.map_or(value + 1, |l: i64| l.max(value + 1))),
                 "<=" => hi = Some(hi.map_or(value, |h: i64| h.min(value))),
                 "<" => hi = Some(hi.map_or(value - 1, |h: i64| h.min(value - 1))),
+                "=" => {
+                    lo = Some(value);
+                    hi = Some(value);
+                }
                 "<>" if value == 0 => lo = Some(lo.map_or(1, |l: i64| l.max(1))),
                 _ => {}
             }
@@ -191,5 +222,13 @@ mod tests {
         );
         assert_eq!(check_values(&t, "age"), None);
         assert_eq!(later_than(&t, "ends_at"), Some("starts_at".into()));
+        t.columns.push(column("slug", "text", true));
+        t.columns.push(column("code", "text", true));
+        t.checks
+            .push("CHECK (((char_length(slug) >= 3) AND (char_length(slug) <= 25)))".into());
+        t.checks.push("CHECK ((length(code) = 3))".into());
+        assert_eq!(length_bounds(&t, "slug"), (Some(3), Some(25)));
+        assert_eq!(length_bounds(&t, "code"), (Some(3), Some(3)));
+        assert_eq!(check_bounds(&t, "slug"), (None, None));
     }
 }

@@ -1,9 +1,9 @@
 //! A generator for every column that is no foreign key, from its type,
 //! constraints, live statistics and name.
 
-use super::super::catalog::{Column, Table};
+use super::super::catalog::{Allowed, Column, Rule, Table};
 use super::Choice;
-use super::checks::{check_bounds, check_values, later_than};
+use super::checks::{check_bounds, check_values, later_than, length_bounds};
 
 /// The columns of Supabase's `auth.users` a signed-up user has.
 pub(super) fn auth_user_column(name: &str) -> Option<Choice> {
@@ -71,6 +71,9 @@ pub(super) fn column_choice(
     column: &Column,
     parent: Option<&Table>,
 ) -> Option<Choice> {
+    if let Some(element) = column.base.strip_prefix('_') {
+        return array_choice(table, column, element, parent);
+    }
     if column.generated {
         return None;
     }
@@ -82,15 +85,17 @@ pub(super) fn column_choice(
         .chain(std::iter::once(&table.primary_key))
         .any(|u| u.len() == 1 && u[0] == name);
     let rule = table.rules.iter().find(|r| r.column == name);
-    let choice = if let Some(rule) = rule {
+    let ranges = rule.filter(|r| r.cases.iter().all(|(_, a)| matches!(a, Allowed::Range(..))));
+    let choice = if let Some(rule) = ranges {
         let cases: Vec<String> = rule
             .cases
             .iter()
-            .map(|(value, lo, hi)| {
-                format!(
+            .filter_map(|(value, allowed)| match allowed {
+                Allowed::Range(lo, hi) => Some(format!(
                     "{} = {{ gen = \"int\", min = {lo}, max = {hi} }}",
                     toml::Value::String(value.clone())
-                )
+                )),
+                _ => None,
             })
             .collect();
         Choice::new(
@@ -133,15 +138,30 @@ pub(super) fn column_choice(
     } else {
         match column.base.as_str() {
             "uuid" => Choice::new("{ gen = \"uuid\" }", "a UUID (the row's own)"),
-            "bool" => {
-                let p = if w.first().is_some_and(|f| ["is", "has", "can"].contains(f)) {
-                    0.2
-                } else {
-                    0.5
-                };
-                Choice::new(format!("{{ gen = \"bool\", p = {p} }}"), "a flag")
+            "bool" => match one_true_per(table, name, parent) {
+                Some(Some(parent)) => Choice::new(
+                    "{ gen = \"first\", first = { gen = \"const\", value = true }, rest = { gen = \"const\", value = false } }",
+                    format!(
+                        "true for one row per {parent} row: a partial unique index allows no more"
+                    ),
+                ),
+                Some(None) => Choice::new(
+                    "{ gen = \"const\", value = false }",
+                    "false: a partial unique index allows few rows with true",
+                ),
+                None => {
+                    let p = if w.first().is_some_and(|f| ["is", "has", "can"].contains(f)) {
+                        0.2
+                    } else {
+                        0.5
+                    };
+                    Choice::new(format!("{{ gen = \"bool\", p = {p} }}"), "a flag")
+                }
+            },
+            "text" | "varchar" | "bpchar" | "citext" => {
+                let bounds = length_bounds(table, name);
+                fit_length(text_choice(column, &w, unique, bounds)?, column, bounds)
             }
-            "text" | "varchar" | "bpchar" | "citext" => text_choice(column, &w, unique)?,
             "int2" | "int4" | "int8" => {
                 int_choice(table, column, &w, parent.map(|p| p.name.as_str()))?
             }
@@ -163,6 +183,9 @@ pub(super) fn column_choice(
             _ => return None,
         }
     };
+    if let Some(rule) = rule.filter(|_| ranges.is_none()) {
+        return Some(null_case(table, rule, choice));
+    }
     Some(if column.not_null || column.identity {
         choice
     } else if column.stats.is_some() {
@@ -180,6 +203,118 @@ pub(super) fn column_choice(
     } else {
         choice.nullable(0.2, "nullable: 20% NULL")
     })
+}
+
+/// An array column (`text[]`): a few values of its element's generator.
+fn array_choice(
+    table: &Table,
+    column: &Column,
+    element: &str,
+    parent: Option<&Table>,
+) -> Option<Choice> {
+    let item = Column {
+        base: element.to_owned(),
+        type_name: column.type_name.trim_end_matches("[]").to_owned(),
+        not_null: true,
+        default: None,
+        identity: false,
+        generated: false,
+        domain_checks: Vec::new(),
+        stats: None,
+        ..column.clone()
+    };
+    // One-word items (tags, labels) unless the name says otherwise.
+    let inner = match element {
+        "text" | "varchar" | "citext" if column.labels.is_empty() => Choice::new(
+            "{ gen = \"title\", min_words = 1, max_words = 1 }",
+            "a word",
+        ),
+        _ => column_choice(
+            &Table {
+                checks: Vec::new(),
+                rules: Vec::new(),
+                ..table.clone()
+            },
+            &item,
+            parent,
+        )?,
+    };
+    let list = Choice::new(
+        format!(
+            "{{ gen = \"list\", min = 0, max = 4, of = {} }}",
+            inner.generator
+        ),
+        format!("an array of 0 to 4 items: {}", inner.why),
+    );
+    Some(if column.not_null {
+        list
+    } else {
+        list.nullable(0.2, "nullable: 20% NULL")
+    })
+}
+
+/// A column whose NULL-ness a CHECK ties to another column's value: by
+/// that value, always NULL, never NULL, or sometimes.
+fn null_case(table: &Table, rule: &Rule, choice: Choice) -> Choice {
+    let mut nulls = Vec::new();
+    let cases: Vec<String> = rule
+        .cases
+        .iter()
+        .map(|(value, allowed)| {
+            let generator = match allowed {
+                Allowed::Null => {
+                    nulls.push(value.as_str());
+                    format!(
+                        "{{ gen = \"nullable\", p = 1.0, of = {} }}",
+                        choice.generator
+                    )
+                }
+                Allowed::Either => {
+                    format!(
+                        "{{ gen = \"nullable\", p = 0.5, of = {} }}",
+                        choice.generator
+                    )
+                }
+                Allowed::Set | Allowed::Range(..) => choice.generator.clone(),
+            };
+            format!("{} = {generator}", toml::Value::String(value.clone()))
+        })
+        .collect();
+    Choice::new(
+        format!(
+            "{{ gen = \"case\", column = \"{}.{}\", cases = {{ {} }} }}",
+            table.name,
+            rule.by,
+            cases.join(", ")
+        ),
+        format!(
+            "{}; NULL where {} is {}, as its CHECK requires (PostgreSQL evaluated it)",
+            choice.why,
+            rule.by,
+            nulls.join(" or ")
+        ),
+    )
+}
+
+/// A flag a partial unique index limits (`unique (owner_id) where
+/// is_home`): Some(Some(parent)) when the index's columns are the key to
+/// the parent (one true per parent row), Some(None) when true must stay
+/// rare some other way, None when no such index names it.
+fn one_true_per<'a>(
+    table: &Table,
+    column: &str,
+    parent: Option<&'a Table>,
+) -> Option<Option<&'a str>> {
+    let (columns, _) = table.partial_uniques.iter().find(|(_, predicate)| {
+        let bare = predicate.trim_matches(|c| c == '(' || c == ')');
+        bare == column || bare == format!("{column} = true") || bare == format!("{column} IS TRUE")
+    })?;
+    let under_parent = parent.filter(|p| {
+        super::tables::parent_key(table, &p.name).is_some_and(|key| {
+            !columns.is_empty() && columns.iter().all(|c| key.columns.contains(c))
+        })
+    });
+    Some(under_parent.map(|p| p.name.as_str()))
 }
 
 pub(super) fn is_serial(column: &Column) -> bool {
@@ -203,11 +338,31 @@ pub(super) fn max_length(type_name: &str) -> Option<u32> {
         .ok()
 }
 
-pub(super) fn text_choice(column: &Column, w: &[&str], unique: bool) -> Option<Choice> {
+/// Words of a column name that mean a short handle: a username, a slug.
+const HANDLES: &[&str] = &[
+    "slug",
+    "username",
+    "handle",
+    "login",
+    "nickname",
+    "subdomain",
+];
+
+pub(super) fn text_choice(
+    column: &Column,
+    w: &[&str],
+    unique: bool,
+    (lo, hi): (Option<i64>, Option<i64>),
+) -> Option<Choice> {
     let has = |word: &str| w.contains(&word);
     let last = w.last().copied().unwrap_or_default();
+    let longest = hi.or(max_length(&column.type_name).map(i64::from));
     let choice = if has("email") {
         Choice::new("{ gen = \"email\" }", "an e-mail address (by its name)")
+    } else if HANDLES.iter().any(|h| has(h))
+        || ((lo.is_some() || hi.is_some()) && (unique || hi.is_some_and(|h| h < 40)))
+    {
+        handle(lo, longest, "a handle (by its name or its length CHECK)")
     } else if unique && max_length(&column.type_name).is_some_and(|n| n < 36) {
         Choice::new(
             "{ gen = \"serial\" }",
@@ -282,6 +437,52 @@ pub(super) fn text_choice(column: &Column, w: &[&str], unique: bool) -> Option<C
         )
     };
     Some(choice)
+}
+
+fn handle(lo: Option<i64>, hi: Option<i64>, why: &str) -> Choice {
+    let hi = hi.unwrap_or(30).max(1);
+    let lo = lo.unwrap_or(3).clamp(1, hi);
+    Choice::new(
+        format!("{{ gen = \"handle\", min_len = {lo}, max_len = {hi} }}"),
+        format!("{why}: {lo} to {hi} letters and digits, unique"),
+    )
+}
+
+/// The longest and shortest text a generator writes, roughly (fake's
+/// words are 2 to 14 letters).
+fn text_lengths(generator: &str) -> Option<(i64, i64)> {
+    let kind = generator.split('"').nth(1)?;
+    Some(match kind {
+        "paragraph" => (10, 450),
+        "sentence" => (2, 110),
+        "title" => (5, 90),
+        "name" => (5, 40),
+        "first_name" => (2, 14),
+        "uuid" => (36, 36),
+        "email" => (8, 60),
+        "url" => (20, 100),
+        _ => return None,
+    })
+}
+
+/// A text generator within a length CHECK: shorter prose, or a handle.
+fn fit_length(choice: Choice, column: &Column, (lo, hi): (Option<i64>, Option<i64>)) -> Choice {
+    let Some((shortest, longest)) = text_lengths(&choice.generator) else {
+        return choice;
+    };
+    let too_long = hi.is_some_and(|h| longest > h);
+    let too_short = lo.is_some_and(|l| shortest < l);
+    if !too_long && !too_short {
+        return choice;
+    }
+    if hi.is_some_and(|h| h >= 120) && lo.is_none_or(|l| l <= 10) {
+        return Choice::new(
+            "{ gen = \"sentence\", min_words = 3, max_words = 12 }",
+            format!("{}, a sentence to fit its length CHECK", choice.why),
+        );
+    }
+    let longest = hi.or(max_length(&column.type_name).map(i64::from));
+    handle(lo, longest, "short text within its length CHECK")
 }
 
 pub(super) fn int_choice(

@@ -160,12 +160,14 @@ pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
         };
         let mut columns = Vec::new();
         let mut left_out = Vec::new();
+        // GoTrue's other columns, named on one line.
+        let mut auth_defaults: Vec<&str> = Vec::new();
         let determined = foreign_key_columns(table, parent.as_deref(), &ancestors, &lineage);
         for column in &table.columns {
             if table.name == "auth.users" {
                 match auth_user_column(&column.name) {
                     Some(choice) => columns.push((column.name.clone(), choice)),
-                    None => left_out.push((column.name.clone(), "Supabase's default".to_owned())),
+                    None => auth_defaults.push(column.name.as_str()),
                 }
                 continue;
             }
@@ -201,6 +203,12 @@ pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
                     ));
                 }
             }
+        }
+        if !auth_defaults.is_empty() {
+            left_out.push((
+                format!("{} more columns", auth_defaults.len()),
+                "Supabase Auth's defaults (GoTrue's columns a sign-up leaves alone)".to_owned(),
+            ));
         }
         choices.push(TableChoice {
             name: table.name.clone(),
@@ -286,6 +294,7 @@ pub(super) mod fixtures {
             columns,
             primary_key: vec!["id".into()],
             uniques: Vec::new(),
+            partial_uniques: Vec::new(),
             foreign_keys: Vec::new(),
             checks: Vec::new(),
             policies: Vec::new(),

@@ -322,9 +322,21 @@ pub(super) fn check_generator(
             }
             Ok(())
         }
+        Generator::List { of, min, max } => {
+            if max < min {
+                return Err(
+                    Problem::new(path.key("max"), format!("expected max >= min ({min})"))
+                        .with_value(*max),
+                );
+            }
+            check_generator(spec, table, of, &path.key("of"))
+        }
         Generator::Nullable { p, of } => {
             check_probability(*p, path.key("p"))?;
             check_generator(spec, table, of, &path.key("of"))
+        }
+        Generator::Handle { min_len, max_len } => {
+            check_count_range(*min_len, *max_len, path, "min_len", "max_len")
         }
         Generator::Title {
             min_words: lo,
@@ -478,7 +490,7 @@ pub(super) fn column_dependencies(g: &Generator, out: &mut Vec<String>) {
                 .for_each(|g| column_dependencies(g, out));
         }
         Generator::OneOf { of, .. } => of.iter().for_each(|g| column_dependencies(g, out)),
-        Generator::Nullable { of, .. } => column_dependencies(of, out),
+        Generator::Nullable { of, .. } | Generator::List { of, .. } => column_dependencies(of, out),
         Generator::Json { fields } => fields.values().for_each(|f| column_dependencies(f, out)),
         _ => {}
     }

@@ -82,9 +82,18 @@ impl DataPlan {
                 p: *p,
                 of: Box::new(self.compile(of, ci)),
             },
+            Generator::List { of, min, max } => Gen::List {
+                of: Box::new(self.compile(of, ci)),
+                lo: *min,
+                hi: *max,
+            },
             Generator::Name {} => Gen::Name,
             Generator::FirstName {} => Gen::FirstName,
             Generator::Email {} => Gen::Email,
+            Generator::Handle { min_len, max_len } => Gen::Handle {
+                lo: *min_len as usize,
+                hi: *max_len as usize,
+            },
             Generator::Title {
                 min_words,
                 max_words,

@@ -121,6 +121,10 @@ impl DataPlan {
                     self.eval(table, row, of, rng)
                 }
             }
+            Gen::List { of, lo, hi } => {
+                let n = rng.random_range(*lo..=*hi);
+                Value::Array((0..n).map(|_| self.eval(table, row, of, rng)).collect())
+            }
             Gen::Name => Value::Text(Name().fake_with_rng(rng)),
             Gen::FirstName => Value::Text(FirstName().fake_with_rng(rng)),
             Gen::Email => {
@@ -133,6 +137,13 @@ impl DataPlan {
                     .collect();
                 Value::Text(format!("{}{row}@{domain}", local.to_lowercase()))
             }
+            Gen::Handle { lo, hi } => Value::Text(handle(
+                self.tables.get(table).map_or(0, super::TablePlan::rows),
+                row,
+                *lo,
+                *hi,
+                rng,
+            )),
             Gen::Title { lo, hi } => {
                 let words: Vec<String> = Words(*lo..*hi + 1).fake_with_rng(rng);
                 Value::Text(
@@ -198,6 +209,36 @@ fn grown(u: f64, growth: f64) -> f64 {
     } else {
         ((u * growth.exp_m1()).ln_1p() / growth).clamp(0.0, 1.0 - f64::EPSILON)
     }
+}
+
+/// A name's letters, then `row` in base 36 at the width the table's
+/// `rows` need: distinct suffixes of one width keep every handle distinct.
+/// At least `lo` characters (padded with the name's letters, then `x`), at
+/// most `hi` (the name shortened first).
+fn handle(rows: u64, row: u64, lo: usize, hi: usize, rng: &mut CellRng) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut width = 1;
+    while 36u64.saturating_pow(width as u32) < rows.max(1) {
+        width += 1;
+    }
+    let mut suffix = vec![b'0'; width];
+    let mut n = row;
+    for at in (0..width).rev() {
+        suffix[at] = DIGITS[(n % 36) as usize];
+        n /= 36;
+    }
+    let name: String = FirstName().fake_with_rng::<String, _>(rng);
+    let mut letters: String = name
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    while letters.len() + width < lo {
+        letters.push('x');
+    }
+    letters.truncate(hi.saturating_sub(width));
+    letters.push_str(std::str::from_utf8(&suffix).unwrap_or_default());
+    letters
 }
 
 fn capitalise(word: &str) -> String {

@@ -57,9 +57,18 @@ pub enum Gen {
         p: f64,
         of: Box<Gen>,
     },
+    List {
+        of: Box<Gen>,
+        lo: u32,
+        hi: u32,
+    },
     Name,
     FirstName,
     Email,
+    Handle {
+        lo: usize,
+        hi: usize,
+    },
     Title {
         lo: usize,
         hi: usize,

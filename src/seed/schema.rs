@@ -1,0 +1,187 @@
+//! A database's schema: the Supabase platform stand-in, then the scenario's
+//! migrations, each file one transaction of statements as the Supabase CLI
+//! applies it, so an error names the file, line and column of its statement.
+
+use tokio_postgres::Client;
+
+use super::SeedError;
+use crate::pg::statements::{self, Statement};
+use crate::pg::{QueryContext, SUPABASE_SQL};
+use crate::scenario::Migration;
+
+/// Extensions the platform stand-in replaces with schemas of its own
+/// (they record calls instead of making them): a migration's
+/// `create extension` of one of them is passed over where the server
+/// lacks it.
+const STAND_INS: &[(&str, &str)] = &[
+    ("pg_net", "net"),
+    ("pg_cron", "cron"),
+    ("supabase_vault", "vault"),
+    ("pg_graphql", "graphql"),
+];
+
+/// Debian's package for an extension Supabase offers, where Debian has one.
+const DEBIAN_PACKAGES: &[(&str, &str)] = &[
+    ("postgis", "postgresql-15-postgis-3"),
+    ("postgis_topology", "postgresql-15-postgis-3"),
+    ("pgrouting", "postgresql-15-pgrouting"),
+    ("pg_partman", "postgresql-15-partman"),
+    ("pg_repack", "postgresql-15-repack"),
+    ("rum", "postgresql-15-rum"),
+    ("hypopg", "postgresql-15-hypopg"),
+    ("plpgsql_check", "postgresql-15-plpgsql-check"),
+    ("pgtap", "postgresql-15-pgtap"),
+    ("orafce", "postgresql-15-orafce"),
+];
+
+/// The Supabase platform set-up, then the scenario's migrations in order.
+pub async fn apply_schema(client: &Client, migrations: &[Migration]) -> Result<(), SeedError> {
+    client
+        .batch_execute(SUPABASE_SQL)
+        .await
+        .map_err(|error| SeedError::Migration {
+            file: "(built-in Supabase set-up)".to_owned(),
+            at: crate::pg::error_position(SUPABASE_SQL, &error),
+            hint: String::new(),
+            error,
+        })?;
+    for migration in migrations {
+        apply(client, migration).await?;
+    }
+    Ok(())
+}
+
+/// One migration file: its statements in one transaction.
+async fn apply(client: &Client, migration: &Migration) -> Result<(), SeedError> {
+    let file = migration.path.display().to_string();
+    let found = statements::split(&migration.sql).map_err(|e| SeedError::MigrationText {
+        file: file.clone(),
+        problem: e.to_string(),
+    })?;
+    client
+        .batch_execute("begin")
+        .await
+        .context_db("starting a migration's transaction")?;
+    for statement in &found {
+        if let Some(name) = created_extension(statement)
+            && !available(client, &name).await?
+        {
+            if STAND_INS.iter().any(|(e, _)| *e == name) {
+                continue;
+            }
+            return Err(SeedError::Extension {
+                file,
+                line: statement.line,
+                remedy: remedy(&name),
+                name,
+            });
+        }
+        if let Err(error) = client.batch_execute(&statement.sql).await {
+            let at = error.as_db_error().and_then(|db| match db.position() {
+                Some(tokio_postgres::error::ErrorPosition::Original(p)) => {
+                    Some((*p as usize).saturating_sub(1))
+                }
+                _ => None,
+            });
+            let byte = statement.start + at.unwrap_or(0);
+            let (line, column) = statements::line_and_column(&migration.sql, byte);
+            let syntax = error.code() == Some(&tokio_postgres::error::SqlState::SYNTAX_ERROR);
+            let hint = at
+                .filter(|_| syntax)
+                .and_then(|at| statements::missing_semicolon(&migration.sql, statement, at))
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            return Err(SeedError::Migration {
+                file: format!("{file}:{line}:{column}"),
+                at: String::new(),
+                hint,
+                error,
+            });
+        }
+    }
+    client
+        .batch_execute("commit")
+        .await
+        .map_err(|error| SeedError::Migration {
+            file,
+            at: " at its end (commit)".to_owned(),
+            hint: String::new(),
+            error,
+        })
+}
+
+/// The extension a `create extension [if not exists] NAME` statement makes.
+fn created_extension(statement: &Statement) -> Option<String> {
+    if !statement.starts_with(&["create", "extension"]) {
+        return None;
+    }
+    let rest = &statement.sql[statement.word_offset(1)? + "extension".len()..];
+    let rest = rest.trim_start();
+    let rest = match rest.get(..13) {
+        Some(head) if head.eq_ignore_ascii_case("if not exists") => rest[13..].trim_start(),
+        _ => rest,
+    };
+    let name = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next()?.to_owned(),
+        None => rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect::<String>()
+            .to_ascii_lowercase(),
+    };
+    (!name.is_empty()).then_some(name)
+}
+
+async fn available(client: &Client, name: &str) -> Result<bool, SeedError> {
+    Ok(client
+        .query_one(
+            "select exists (select from pg_available_extensions where name = $1)",
+            &[&name],
+        )
+        .await
+        .context_db("looking up the server's extensions")?
+        .get(0))
+}
+
+/// How to get an extension this server lacks.
+fn remedy(name: &str) -> String {
+    const ELSEWHERE: &str = "give --database-url of a server that has it, such as the supabase/postgres image docker/compose.yaml pins";
+    match DEBIAN_PACKAGES.iter().find(|(e, _)| *e == name) {
+        Some((_, package)) => {
+            format!("install Debian's {package} (apt-get install {package}), or {ELSEWHERE}")
+        }
+        None => format!("Debian has no package for it: {ELSEWHERE}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_extensions_are_named_however_written() {
+        let names: Vec<Option<String>> = [
+            "create extension if not exists \"uuid-ossp\" with schema extensions",
+            "CREATE EXTENSION vector",
+            "create extension IF NOT EXISTS pg_net schema extensions",
+            "create table extension (id int)",
+        ]
+        .iter()
+        .map(|sql| {
+            let found = statements::split(sql).expect("splits");
+            created_extension(&found[0])
+        })
+        .collect();
+        assert_eq!(
+            names,
+            [
+                Some("uuid-ossp".to_owned()),
+                Some("vector".to_owned()),
+                Some("pg_net".to_owned()),
+                None
+            ]
+        );
+        assert!(remedy("postgis").contains("apt-get install postgresql-15-postgis-3"));
+        assert!(remedy("vector").contains("supabase/postgres"));
+    }
+}

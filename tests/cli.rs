@@ -488,8 +488,36 @@ fn a_failing_migration_names_its_line_and_column() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
-            "broken.sql failed at line 3, column 25: type \"nosuchtype\" does not exist",
+            "broken.sql:3:25 failed: type \"nosuchtype\" does not exist",
         ));
+    // A lost `;` is named where it belongs, not only at the next statement.
+    let seed = |file: &str, sql: &str| {
+        let scenario = common::taleforge_variant(dir.path(), file, file, Some(sql), "");
+        schemabench()
+            .arg("seed")
+            .arg(&scenario)
+            .args(["--scale", "0.01", "--database-url"])
+            .arg(common::database_url())
+            .assert()
+            .code(3)
+    };
+    seed(
+        "lost_semicolon",
+        "create table lost (id int)\n\ncreate function f() returns int language sql as $$ select 1 $$;\n",
+    )
+    .stderr(predicate::str::contains(
+        "lost_semicolon.sql:3:1 failed: syntax error at or near \"create\"",
+    ))
+    .stderr(predicate::str::contains("missing `;` at the end of line 1?"));
+    // An extension the server lacks: the line, the name and the way to get it.
+    seed(
+        "no_vector",
+        "-- embeddings\ncreate extension if not exists vector with schema extensions;\n",
+    )
+    .stderr(predicate::str::contains(
+        "no_vector.sql:2: the extension \"vector\" is not installed on this server",
+    ))
+    .stderr(predicate::str::contains("supabase/postgres"));
 }
 
 /// On a server schemabench does not own, an interrupted run drops the

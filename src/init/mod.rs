@@ -10,6 +10,7 @@
 
 mod catalog;
 pub mod infer;
+mod prove;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,9 @@ pub enum Source {
 /// The source's statements looked at, by their time (the catalog reads of
 /// tools among them are passed over).
 const STATEMENTS: i64 = 200;
+
+/// Samples seeded and fixed before what still breaks becomes a TO DO.
+const FIX_ROUNDS: usize = 8;
 
 /// What to infer from and where to write.
 #[derive(Debug, Clone)]
@@ -137,21 +141,38 @@ pub async fn init(server: &Server, options: &InitOptions) -> Result<InitReport, 
             (tables, statements, dir, command)
         }
     };
-    let inferred = infer::infer(&tables, &statements);
+    let mut inferred = infer::infer(&tables, &statements);
     let entry = format!(
         "{}/*.sql",
         relative(&options.out, &migrations_dir).display()
     );
-    let text = render::scenario(
-        &inferred,
-        &render::Origin {
-            name: &options.name,
-            command: &command,
-            migrations: &entry,
-        },
-    );
-    std::fs::write(&file, text).map_err(write_error)?;
-    let scenario = Scenario::load(&file).map_err(InitError::Invalid)?;
+    let origin = render::Origin {
+        name: &options.name,
+        command: &command,
+        migrations: &entry,
+    };
+    let write = |inferred: &infer::Inferred| -> Result<Scenario, InitError> {
+        std::fs::write(&file, render::scenario(inferred, &origin)).map_err(write_error)?;
+        Scenario::load(&file).map_err(InitError::Invalid)
+    };
+    let mut scenario = write(&inferred)?;
+    // From migrations, a sample is seeded on the scratch server until it
+    // goes in whole; a live source's file is not seeded anywhere.
+    if matches!(options.source, Source::Migrations(_)) {
+        for _ in 0..FIX_ROUNDS {
+            let Some(broken) = prove::sample(server, &scenario).await? else {
+                break;
+            };
+            let fixed = prove::fix(server, &mut inferred, &tables, &broken).await;
+            if !fixed {
+                inferred.gaps.push(broken.to_do(&tables));
+            }
+            scenario = write(&inferred)?;
+            if !fixed {
+                break;
+            }
+        }
+    }
     Ok(InitReport {
         file,
         scenario,
@@ -317,6 +338,7 @@ async fn read_schema(
         crate::seed::apply_schema(&client, migrations).await?;
         let mut tables = catalog::read(&client).await?;
         resolve_rules(&client, &mut tables).await?;
+        catalog::read_migrated(&client, &mut tables).await?;
         Ok::<_, InitError>(tables)
     }
     .await;

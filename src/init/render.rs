@@ -55,11 +55,23 @@ pub fn scenario(inferred: &Inferred, origin: &Origin) -> String {
     let _ = writeln!(out, "migrations = [{}]", string(origin.migrations));
     let _ = writeln!(out, "seed = 1");
     let _ = writeln!(out, "scale = 1.0");
+    if !inferred.kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# Left as the migrations fill them (keys to them draw from their rows):"
+        );
+        for (name, rows) in &inferred.kept {
+            let _ = writeln!(out, "#   {name}: {rows} row(s)");
+        }
+    }
     for t in &inferred.tables {
         let _ = writeln!(out, "\n# {}: {}", t.name, t.why);
         let _ = writeln!(out, "[tables.{}]", key(&t.name));
         if let Some(rows) = t.rows {
             let _ = writeln!(out, "rows = {rows}");
+            if !t.scaled {
+                let _ = writeln!(out, "scaled = false");
+            }
         }
         if let (Some(per), Some(count)) = (&t.per, &t.count) {
             let _ = writeln!(out, "per = {}", string(per));

@@ -105,6 +105,10 @@ fn default_scale() -> f64 {
 pub struct TableSpec {
     /// A fixed row count (multiplied by the scale). Excludes `per`/`count`.
     pub rows: Option<u64>,
+    /// false: `rows` stays as it is at every scale (a lookup table, a
+    /// single settings row); only with `rows`.
+    #[serde(default = "yes")]
+    pub scaled: bool,
     /// The parent table: this table gets `count` rows for each parent row.
     pub per: Option<String>,
     /// Rows per parent row, drawn from a distribution.
@@ -112,6 +116,15 @@ pub struct TableSpec {
     /// Column generators; columns left out take their database default.
     #[serde(default)]
     pub columns: BTreeMap<String, Generator>,
+}
+
+impl TableSpec {
+    /// A root table's rows at `scale` (at least one), unless it keeps its
+    /// size at every scale.
+    pub fn rows_at(&self, scale: f64) -> Option<f64> {
+        let rows = self.rows? as f64;
+        Some(if self.scaled { rows * scale } else { rows })
+    }
 }
 
 /// A distribution of non-negative integers (row counts, ranks).
@@ -166,6 +179,13 @@ pub enum Generator {
     Uuid {},
     /// A column of an ancestor row (`per` chain), e.g. `stories.user_id`.
     Ref {
+        column: String,
+    },
+    /// The column of another row of an ancestor table: the k-th row after
+    /// this row's own ancestor, k its position under its parent (1, 2...),
+    /// so a row never names its own ancestor and no two rows under one
+    /// parent name the same one (a user's follows).
+    Other {
         column: String,
     },
     /// A column of a random row of another table under the same ancestor,
@@ -297,6 +317,9 @@ pub enum Generator {
     },
 }
 
+fn yes() -> bool {
+    true
+}
 fn two() -> u32 {
     2
 }

@@ -158,6 +158,22 @@ impl ToSql for Value {
                 out.put_slice(s.as_bytes());
                 Ok(IsNull::No)
             }
+            // An enum's values are text: a number column takes them parsed
+            // (the keys of a lookup table the migrations fill).
+            Value::Text(s)
+                if matches!(*ty, Type::INT2 | Type::INT4 | Type::INT8 | Type::NUMERIC) =>
+            {
+                let n: i64 = s.trim().parse().map_err(|_| mismatch())?;
+                Value::Int(n).to_sql(ty, out)
+            }
+            // Dates and times listed as text (values a CHECK allows).
+            Value::Text(s) if *ty == Type::DATE => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| mismatch())?
+                .to_sql(ty, out),
+            Value::Text(s) if *ty == Type::TIMESTAMPTZ || *ty == Type::TIMESTAMP => {
+                let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|_| mismatch())?;
+                Value::Timestamp(t.timestamp_micros()).to_sql(ty, out)
+            }
             Value::Text(s) if *ty == Type::JSON || *ty == Type::JSONB => {
                 serde_json::Value::String(s.clone()).to_sql(ty, out)
             }

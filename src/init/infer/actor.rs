@@ -18,7 +18,6 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
         .iter()
         .filter_map(|t| to_users(t).map(|c| (t, c)))
         .find(|(t, c)| t.primary_key == [c.clone()])
-        .or_else(|| tables.iter().find_map(|t| to_users(t).map(|c| (t, c))))
     {
         return ActorChoice {
             table: t.name.clone(),
@@ -27,6 +26,14 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
                 "{} is keyed by Supabase's user id (auth.users): requests sign in as its rows",
                 t.name
             ),
+        };
+    }
+    if tables.iter().any(|t| t.name == "auth.users") {
+        return ActorChoice {
+            table: "auth.users".to_owned(),
+            column: "id".to_owned(),
+            why: "no table is keyed by the user id: requests sign in as Supabase's users (auth.users)"
+                .to_owned(),
         };
     }
     let descendants = |name: &str| {

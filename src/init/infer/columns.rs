@@ -600,7 +600,7 @@ pub(super) fn time_choice(
     ))
 }
 
-pub(super) fn toml_list(values: &[String]) -> String {
+pub(in crate::init) fn toml_list(values: &[String]) -> String {
     let quoted: Vec<String> = values
         .iter()
         .map(|v| toml::Value::String(v.clone()).to_string())

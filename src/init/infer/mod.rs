@@ -13,9 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::catalog::{Statement, Table};
 pub use checks::{mentioned, rule_candidates};
+pub(in crate::init) use columns::toml_list;
 use columns::{auth_user_column, column_choice};
 use tables::{
-    fan_out, foreign_key_columns, measured_fan_out, order, parent_key, parents, referenced,
+    fan_out, foreign_key_columns, is_singleton, measured_fan_out, order, parent_key, parents,
+    referenced, required_keys,
 };
 
 /// Users at scale 1 when the app has a users table at the top.
@@ -53,6 +55,8 @@ pub struct TableChoice {
     pub name: String,
     /// A fixed row count (root tables).
     pub rows: Option<u64>,
+    /// Whether `rows` grows with the scale.
+    pub scaled: bool,
     pub per: Option<String>,
     /// The per-parent count distribution, inline TOML.
     pub count: Option<String>,
@@ -88,6 +92,8 @@ pub struct QueryChoice {
 #[derive(Debug, Clone)]
 pub struct Inferred {
     pub tables: Vec<TableChoice>,
+    /// Tables left as the migrations fill them, with their rows.
+    pub kept: Vec<(String, u64)>,
     pub actor: ActorChoice,
     pub queries: Vec<QueryChoice>,
     /// Columns no generator could be chosen for, in words.
@@ -96,7 +102,15 @@ pub struct Inferred {
 
 /// Infers a scenario for `tables` (as the catalog read them), its reads
 /// from `statements` when the source ran some.
-pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
+pub fn infer(all: &[Table], statements: &[Statement]) -> Inferred {
+    // Tables the migrations fill themselves (currencies, a settings row)
+    // keep those rows: seeding more would break their keys and their
+    // meaning. Keys to them draw from the rows there.
+    let (kept, seeded): (Vec<&Table>, Vec<&Table>) = all.iter().partition(|t| {
+        t.name != "auth.users" && t.migrated.is_some() && required_keys(t).next().is_none()
+    });
+    let tables: Vec<Table> = seeded.into_iter().cloned().collect();
+    let tables = tables.as_slice();
     let by_name: BTreeMap<&str, &Table> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
     let parents = parents(tables, &by_name);
     let lineage = |name: &str| -> Vec<String> {
@@ -122,7 +136,13 @@ pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
             .as_deref()
             .and_then(|p| by_name.get(p))
             .and_then(|p| p.rows);
+        let singleton = parent.is_none() && is_singleton(table);
         let (rows, count, why) = match &parent {
+            None if singleton => (
+                Some(1),
+                None,
+                "one row at every scale: its key's CHECK allows a single value".to_owned(),
+            ),
             None if table.rows.is_some() => {
                 let rows = table.rows.unwrap_or_default().round().max(1.0) as u64;
                 (
@@ -162,7 +182,7 @@ pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
         let mut left_out = Vec::new();
         // GoTrue's other columns, named on one line.
         let mut auth_defaults: Vec<&str> = Vec::new();
-        let determined = foreign_key_columns(table, parent.as_deref(), &ancestors, &lineage);
+        let determined = foreign_key_columns(table, parent.as_deref(), &ancestors, &lineage, &kept);
         for column in &table.columns {
             if table.name == "auth.users" {
                 match auth_user_column(&column.name) {
@@ -210,9 +230,16 @@ pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
                 "Supabase Auth's defaults (GoTrue's columns a sign-up leaves alone)".to_owned(),
             ));
         }
+        // Lookup tables and single rows keep their size at every scale.
+        let scaled = !(singleton
+            || (parent.is_none()
+                && rows == Some(LOOKUP_ROWS)
+                && !has_children.contains(table.name.as_str())
+                && referenced(tables, &table.name)));
         choices.push(TableChoice {
             name: table.name.clone(),
             rows,
+            scaled,
             per: parent.clone(),
             count,
             why,
@@ -228,6 +255,10 @@ pub fn infer(tables: &[Table], statements: &[Statement]) -> Inferred {
     };
     Inferred {
         tables: choices,
+        kept: kept
+            .iter()
+            .map(|t| (t.name.clone(), t.migrated.as_ref().map_or(0, |m| m.rows)))
+            .collect(),
         actor,
         queries,
         gaps,
@@ -300,6 +331,7 @@ pub(super) mod fixtures {
             policies: Vec::new(),
             rules: Vec::new(),
             rows: None,
+            migrated: None,
         }
     }
 

@@ -29,7 +29,8 @@ pub(super) fn queries(
             "postgres"
         }
     };
-    let mut out = vec![QueryChoice {
+    // Supabase's users table is the platform's: the app does not read it.
+    let own_row = (actor.table != "auth.users").then(|| QueryChoice {
         name: format!("read_{}", identifier(&actor.table)),
         weight: 2,
         role: role_of(&actor.table),
@@ -44,7 +45,8 @@ pub(super) fn queries(
         )],
         why: format!("the user's own {} row", actor.table),
         limit: None,
-    }];
+    });
+    let mut out: Vec<QueryChoice> = own_row.into_iter().collect();
     let mut under: Vec<&Table> = tables
         .iter()
         .filter(|t| lineage(&t.name).contains(&actor.table))

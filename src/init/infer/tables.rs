@@ -125,6 +125,19 @@ pub(super) fn fan_out(
             format!("one per {parent} row: its key to {parent} is unique"),
         );
     }
+    // Two keys to the parent in one unique set (follower, followee): a few
+    // distinct others per parent row.
+    let to_parent: Vec<&ForeignKey> = table
+        .foreign_keys
+        .iter()
+        .filter(|f| f.target == parent)
+        .collect();
+    if to_parent.len() >= 2 {
+        return (
+            "{ dist = \"uniform\", min = 0, max = 8 }".to_owned(),
+            format!("0 to 8 per {parent} row, each naming another {parent} row once"),
+        );
+    }
     // A key or unique set of the parent's key plus another foreign key
     // column: a pair may appear once, so one row per parent.
     let pairs = std::iter::once(&table.primary_key)
@@ -170,8 +183,48 @@ pub(super) fn foreign_key_columns(
     parent: Option<&str>,
     ancestors: &[String],
     lineage: &dyn Fn(&str) -> Vec<String>,
+    kept: &[&Table],
 ) -> BTreeMap<String, Choice> {
     let mut out: BTreeMap<String, Choice> = BTreeMap::new();
+    // Keys to tables the migrations fill: one of the values there.
+    for key in &table.foreign_keys {
+        let Some(target) = kept.iter().find(|t| t.name == key.target) else {
+            continue;
+        };
+        let [(column, target_column)] = key
+            .columns
+            .iter()
+            .zip(&key.target_columns)
+            .collect::<Vec<_>>()[..]
+        else {
+            continue;
+        };
+        let values = target
+            .migrated
+            .as_ref()
+            .and_then(|m| m.values.iter().find(|(c, _)| c == target_column))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if values.is_empty() {
+            continue;
+        }
+        let choice = Choice::new(
+            format!(
+                "{{ gen = \"enum\", values = {} }}",
+                super::columns::toml_list(&values)
+            ),
+            format!("one of the {} rows the migrations insert", key.target),
+        );
+        let nullable = table.column(column).is_some_and(|c| !c.not_null);
+        out.insert(
+            column.clone(),
+            if nullable {
+                choice.nullable(0.2, "optional: 20% NULL")
+            } else {
+                choice
+            },
+        );
+    }
     // Keys to the parent first, then to other ancestors: they fix the
     // columns other keys share.
     let mut keys: Vec<&ForeignKey> = table.foreign_keys.iter().collect();
@@ -184,7 +237,11 @@ pub(super) fn foreign_key_columns(
             2
         }
     });
-    for key in keys {
+    let mut reached: BTreeSet<&str> = BTreeSet::new();
+    for key in keys
+        .into_iter()
+        .filter(|k| !kept.iter().any(|t| t.name == k.target))
+    {
         let free: Vec<(&String, &String)> = key
             .columns
             .iter()
@@ -195,7 +252,25 @@ pub(super) fn foreign_key_columns(
             .columns
             .iter()
             .any(|c| table.column(c).is_some_and(|c| !c.not_null));
-        if Some(key.target.as_str()) == parent || ancestors.contains(&key.target) {
+        let to_lineage = Some(key.target.as_str()) == parent || ancestors.contains(&key.target);
+        if to_lineage && !reached.insert(key.target.as_str()) {
+            // A second key to the same ancestor (a follow's followee):
+            // another of its rows, never this row's own.
+            for (column, target) in free {
+                out.insert(
+                    column.clone(),
+                    Choice::new(
+                        format!("{{ gen = \"other\", column = \"{}.{target}\" }}", key.target),
+                        format!(
+                            "another {} row than the one this row belongs to, a different one for each row under it",
+                            key.target
+                        ),
+                    ),
+                );
+            }
+            continue;
+        }
+        if to_lineage {
             for (column, target) in free {
                 out.insert(
                     column.clone(),
@@ -249,4 +324,15 @@ pub(super) fn foreign_key_columns(
         out.insert((*column).clone(), choice);
     }
     out
+}
+
+/// A table of one row: its single-column key's CHECK allows one value
+/// (`id int primary key default 1 check (id = 1)`).
+pub(super) fn is_singleton(table: &Table) -> bool {
+    let [key] = table.primary_key.as_slice() else {
+        return false;
+    };
+    let (lo, hi) = super::checks::check_bounds(table, key);
+    lo.is_some() && lo == hi
+        || super::checks::check_values(table, key).is_some_and(|v| v.len() == 1)
 }

@@ -36,6 +36,12 @@ pub(super) fn validate_data(spec: &ScenarioSpec, dir: &Path) -> Check {
 }
 
 fn check_table(spec: &ScenarioSpec, name: &str, table: &TableSpec, path: &KeyPath) -> Check {
+    if !table.scaled && table.rows.is_none() {
+        return Err(Problem::new(
+            path.key("scaled"),
+            "expected `rows` beside `scaled = false`: a table under `per` grows with its parent",
+        ));
+    }
     match (&table.rows, &table.per, &table.count) {
         (Some(0), None, None) => {
             return Err(Problem::new(path.key("rows"), "expected at least 1 row").with_value(0));
@@ -235,7 +241,7 @@ pub(super) fn check_generator(
         Generator::Uuid {} | Generator::Name {} | Generator::FirstName {} | Generator::Email {} => {
             Ok(())
         }
-        Generator::Ref { column } => {
+        Generator::Ref { column } | Generator::Other { column } => {
             check_lineage_column(spec, table, &lineage, column, &path.key("column"))?;
             Ok(())
         }
@@ -469,6 +475,7 @@ fn chain(lineage: &[&str]) -> String {
 pub(super) fn column_dependencies(g: &Generator, out: &mut Vec<String>) {
     match g {
         Generator::Ref { column }
+        | Generator::Other { column }
         | Generator::After { column, .. }
         | Generator::Pick { column, .. }
         | Generator::Sum { column } => {

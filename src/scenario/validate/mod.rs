@@ -121,7 +121,7 @@ pub const MAX_TABLE_ROWS: u64 = 1_000_000_000;
 /// name and scaled rows.
 pub fn oversized_table(spec: &ScenarioSpec, scale: f64) -> Option<(&str, f64)> {
     spec.tables.iter().find_map(|(name, t)| {
-        let rows = t.rows? as f64 * scale;
+        let rows = t.rows_at(scale)?;
         (rows > MAX_TABLE_ROWS as f64).then_some((name.as_str(), rows))
     })
 }

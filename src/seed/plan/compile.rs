@@ -30,6 +30,10 @@ impl DataPlan {
                 let (table, column) = self.resolve(column, ci);
                 Gen::Ref { table, column }
             }
+            Generator::Other { column } => {
+                let (table, column) = self.resolve(column, ci);
+                Gen::Other { table, column }
+            }
             Generator::Pick { column, within } => {
                 let (table, column) = self.resolve(column, ci);
                 Gen::Pick {

@@ -39,6 +39,16 @@ impl DataPlan {
                 table: target,
                 column,
             } => self.value(*target, *column, self.ancestor_row(table, row, *target)),
+            Gen::Other {
+                table: target,
+                column,
+            } => {
+                let rows = self.tables[*target].rows().max(1);
+                let own = self.ancestor_row(table, row, *target);
+                let other =
+                    (own + 1 + self.position(table, row) % rows.saturating_sub(1).max(1)) % rows;
+                self.value(*target, *column, other)
+            }
             Gen::Pick {
                 table: target,
                 column,

@@ -27,6 +27,10 @@ pub enum Gen {
         table: usize,
         column: usize,
     },
+    Other {
+        table: usize,
+        column: usize,
+    },
     Pick {
         table: usize,
         column: usize,
@@ -198,7 +202,7 @@ impl DataPlan {
                     offsets
                 }
                 _ => {
-                    let rows = (t.rows.unwrap_or(1) as f64 * spec.scale).round().max(1.0) as u64;
+                    let rows = t.rows_at(spec.scale).unwrap_or(1.0).round().max(1.0) as u64;
                     vec![0, rows]
                 }
             };

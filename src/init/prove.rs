@@ -1,0 +1,252 @@
+//! `init` proves its own file before it says it wrote it: a small sample
+//! is seeded on the same server, exactly as `seed` would, and what the
+//! sample breaks is fixed from the constraint where init knows how, or
+//! left as a `TO DO` that names the scenario key, the constraint and the
+//! failing row (`check` refuses such a file).
+
+use tokio_postgres::error::SqlState;
+
+use super::InitError;
+use super::catalog::Table;
+use super::infer::{Choice, Inferred};
+use crate::pg::database;
+use crate::pg::{PgError, Server};
+use crate::scenario::Scenario;
+use crate::seed::{SeedError, SeedOptions};
+
+/// The sample's scale: enough rows per parent to meet per-parent limits,
+/// small enough to seed in a second.
+const SAMPLE_SCALE: f64 = 0.05;
+
+/// What the sample broke.
+#[derive(Debug, Clone)]
+pub struct Broken {
+    pub table: String,
+    pub constraint: String,
+    /// The constraint as PostgreSQL prints it.
+    pub definition: String,
+    pub code: SqlState,
+    /// The server's detail: the failing row, or the repeated key.
+    pub detail: String,
+    pub message: String,
+}
+
+/// Seeds a sample of `scenario`; None when every row went in, else what
+/// broke. The sample's database is dropped either way.
+pub async fn sample(server: &Server, scenario: &Scenario) -> Result<Option<Broken>, InitError> {
+    let sample = scenario
+        .clone()
+        .with_overrides(None, Some(SAMPLE_SCALE))
+        .map_err(InitError::Invalid)?;
+    let name = database::data_db_name(&sample.data_name, &sample.data_fingerprint());
+    let options = SeedOptions {
+        workers: 2,
+        fresh: true,
+        progress: false,
+    };
+    let seeded = crate::seed::seed(server, &sample, &options).await;
+    let broken = match &seeded {
+        Ok(_) => None,
+        Err(error) => Some(describe(server, &name, error).await?),
+    };
+    let admin = server.connect(&server.maintenance_db()).await?;
+    database::drop_owned(&admin, &name).await?;
+    match (seeded, broken) {
+        (_, Some(Some(broken))) => Ok(Some(broken)),
+        (Err(error), _) => Err(InitError::Seed(error)),
+        (Ok(_), _) => Ok(None),
+    }
+}
+
+/// The broken constraint behind a seeding error, read from the sample's
+/// database; None when the error is no constraint's.
+async fn describe(
+    server: &Server,
+    database: &str,
+    error: &SeedError,
+) -> Result<Option<Broken>, InitError> {
+    let SeedError::Pg(PgError::Query { error, .. }) = error else {
+        return Ok(None);
+    };
+    let Some(db) = error.as_db_error() else {
+        return Ok(None);
+    };
+    let (Some(constraint), Some(table)) = (db.constraint(), db.table()) else {
+        // No constraint named (an index that could not be rebuilt): the
+        // server's words, as a TO DO.
+        return Ok(Some(Broken {
+            table: String::new(),
+            constraint: String::new(),
+            definition: String::new(),
+            code: db.code().clone(),
+            detail: db.detail().unwrap_or_default().to_owned(),
+            message: crate::pg::describe_db_error(error),
+        }));
+    };
+    let client = server.connect(database).await?;
+    let definition: String = client
+        .query_opt(
+            "select coalesce(
+                 (select pg_get_constraintdef(c.oid) from pg_constraint c
+                   where c.conname = $1 and c.conrelid = to_regclass(quote_ident($2))),
+                 (select pg_get_indexdef(i.indexrelid) from pg_index i join pg_class x on x.oid = i.indexrelid
+                   where x.relname = $1))",
+            &[&constraint, &table],
+        )
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.get::<_, Option<String>>(0))
+        .unwrap_or_default();
+    let schema = db.schema().filter(|s| *s != "public");
+    Ok(Some(Broken {
+        table: schema.map_or_else(|| table.to_owned(), |s| format!("{s}.{table}")),
+        constraint: constraint.to_owned(),
+        definition,
+        code: db.code().clone(),
+        detail: db.detail().unwrap_or_default().to_owned(),
+        message: db.message().to_owned(),
+    }))
+}
+
+/// Values of a column's type that a CHECK on it alone allows, listed by
+/// the server from a range of candidates (the first of each month, say);
+/// none when its type has no candidates or the server cannot evaluate it.
+async fn allowed_values(
+    server: &Server,
+    column: &super::catalog::Column,
+    check: &str,
+) -> Vec<String> {
+    let candidates = match column.base.as_str() {
+        "date" => {
+            "select to_char(d, 'YYYY-MM-DD'), d::date from generate_series(date '2025-01-01', date '2026-11-01', interval '1 day') d"
+        }
+        "timestamptz" | "timestamp" => {
+            "select to_char(d at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), d from generate_series(timestamptz '2025-01-01', timestamptz '2026-11-01', interval '1 hour') d"
+        }
+        "int2" | "int4" | "int8" | "numeric" => {
+            "select n::text, n from generate_series(-1000, 100000) n"
+        }
+        _ => return Vec::new(),
+    };
+    let body = check
+        .trim_start_matches("CHECK ")
+        .trim_end_matches(" NOT VALID");
+    let sql = format!(
+        "select shown from ({candidates}) as t(shown, {}) where {body} limit 100",
+        crate::pg::quote_ident(&column.name)
+    );
+    let Ok(client) = server.connect(&server.maintenance_db()).await else {
+        return Vec::new();
+    };
+    client
+        .query(&sql, &[])
+        .await
+        .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+        .unwrap_or_default()
+}
+
+/// Fixes the inferred choice the broken constraint names, where init
+/// knows a fix: true when something changed (seed the sample again).
+pub async fn fix(
+    server: &Server,
+    inferred: &mut Inferred,
+    tables: &[Table],
+    broken: &Broken,
+) -> bool {
+    let Some(catalog) = tables.iter().find(|t| t.name == broken.table) else {
+        return false;
+    };
+    let Some(choice) = inferred.tables.iter_mut().find(|t| t.name == broken.table) else {
+        return false;
+    };
+    let mentioned = super::infer::mentioned(catalog, &broken.definition);
+    match (&broken.code, mentioned.as_slice()) {
+        // A CHECK on one column its generator breaks: the values the server
+        // says it allows, else NULL where allowed (NULL passes every CHECK).
+        (c, [column]) if *c == SqlState::CHECK_VIOLATION => {
+            let Some(col) = catalog.column(column) else {
+                return false;
+            };
+            let Some((_, generator)) = choice.columns.iter_mut().find(|(n, _)| n == column) else {
+                return false;
+            };
+            let listed = generator.generator.contains("the values its CHECK allows")
+                || generator.why.contains("as PostgreSQL listed them");
+            let allowed = if listed {
+                Vec::new()
+            } else {
+                allowed_values(server, col, &broken.definition).await
+            };
+            if !allowed.is_empty() {
+                *generator = Choice {
+                    generator: format!(
+                        "{{ gen = \"enum\", values = {} }}",
+                        super::infer::toml_list(&allowed)
+                    ),
+                    why: format!(
+                        "values {} ({}) allows, as PostgreSQL listed them",
+                        broken.constraint, broken.definition
+                    ),
+                };
+                return true;
+            }
+            if col.not_null
+                || generator
+                    .generator
+                    .starts_with("{ gen = \"nullable\", p = 1.0")
+            {
+                return false;
+            }
+            *generator = Choice {
+                generator: format!(
+                    "{{ gen = \"nullable\", p = 1.0, of = {} }}",
+                    generator.generator
+                ),
+                why: format!(
+                    "NULL: the sample broke {} ({}), which NULL passes; give it values that keep it",
+                    broken.constraint, broken.definition
+                ),
+            };
+            true
+        }
+        // A unique set the per-parent count repeats: one row per parent.
+        (c, _) if *c == SqlState::UNIQUE_VIOLATION => {
+            let one = "{ dist = \"fixed\", value = 1 }";
+            match &choice.count {
+                Some(count) if count != one => {
+                    choice.count = Some(one.to_owned());
+                    choice.why = format!(
+                        "one per {} row: with more, the sample repeated {} ({})",
+                        choice.per.as_deref().unwrap_or("parent"),
+                        broken.constraint,
+                        broken.detail
+                    );
+                    true
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+impl Broken {
+    /// The TO DO the file carries: the key to edit, the constraint, the row.
+    pub fn to_do(&self, tables: &[Table]) -> String {
+        let columns = tables
+            .iter()
+            .find(|t| t.name == self.table)
+            .map(|t| super::infer::mentioned(t, &self.definition))
+            .unwrap_or_default();
+        let key = match columns.as_slice() {
+            _ if self.table.is_empty() => "tables".to_owned(),
+            [column] => format!("tables.{}.columns.{column}", self.table),
+            _ => format!("tables.{}", self.table),
+        };
+        format!(
+            "{key}: a sample seeded from this file broke {} ({}): {}; {}",
+            self.constraint, self.definition, self.message, self.detail
+        )
+    }
+}

@@ -433,8 +433,13 @@ pub struct RunArgs {
     /// main branch's `supabase/migrations`), the candidate `branch` the
     /// scenario's own migrations; both seeded alike and measured side by
     /// side. Exit 5 when the branch is slower (see --gate), 6 when undecided.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "against_ref")]
     pub against_migrations: Option<PathBuf>,
+    /// Compare against the scenario's migrations folder as it is at a git
+    /// revision ("origin/main", a tag, a commit), taken with `git archive`:
+    /// --against-migrations without a checkout step in CI.
+    #[arg(long, value_name = "REF")]
+    pub against_ref: Option<String>,
     /// Measuring time to spend at most ("5m"): after --rounds, keep adding
     /// rounds until no verdict is inconclusive, or until another round
     /// would overrun the budget.
@@ -469,7 +474,7 @@ pub struct RunArgs {
         long,
         value_name = "I/N",
         requires = "database_url",
-        conflicts_with_all = ["against_migrations", "baseline", "save_baseline", "keep_copies"]
+        conflicts_with_all = ["against_migrations", "against_ref", "baseline", "save_baseline", "keep_copies"]
     )]
     pub shard: Option<crate::results::Shard>,
     #[command(flatten)]

@@ -40,7 +40,8 @@ fn the_nightly_workflow_runs_commands_that_parse_and_keeps_its_history() {
             panic!("{args:?} does not parse: {e}");
         }
         assert!(
-            args.iter().any(|a| a == "--against-migrations"),
+            args.iter()
+                .any(|a| a == "--against-migrations" || a == "--against-ref"),
             "the gate compares two schemas in one run: {args:?}"
         );
     }

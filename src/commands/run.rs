@@ -14,19 +14,76 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         crate::progress::report_every(std::time::Duration::from_secs(seconds));
     }
     let overrides = args.load.overrides()?;
-    let against = match &args.against_migrations {
-        Some(dir) if args.candidates.is_some() || args.baseline_only => {
+    // Both sides of a pull request are built as folders, the way the
+    // Supabase CLI applies `supabase/migrations`.
+    let main_side = match (&args.against_migrations, &args.against_ref) {
+        (Some(dir), _) => Some((
+            dir.clone(),
+            dir.display().to_string(),
+            None,
+            "--against-migrations",
+        )),
+        (None, Some(reference)) => {
+            let folder = scenario.migrations_folder().ok_or_else(|| {
+                flag_error(
+                    "--against-ref",
+                    reference.clone(),
+                    "expected a scenario whose migrations share one folder, to take from git",
+                )
+            })?;
+            let taken = checkout_folder(&folder, reference)?;
+            let dir = taken.path().to_owned();
+            Some((
+                dir,
+                format!("{} at {reference}", folder.display()),
+                Some(taken),
+                "--against-ref",
+            ))
+        }
+        (None, None) => None,
+    };
+    let (scenario, against) = match main_side {
+        Some((_, label, _, flag)) if args.candidates.is_some() || args.baseline_only => {
             return Err(flag_error(
-                "--against-migrations",
-                dir.display().to_string(),
+                flag,
+                label,
                 "expected without --candidates or --baseline-only: it compares two schemas, not the scenario's candidates",
             ));
         }
-        Some(dir) => Some(pipeline::Against {
-            scenario: scenario.with_migrations_from(dir)?,
-            label: dir.display().to_string(),
-        }),
-        None => None,
+        Some((dir, label, taken, flag)) => {
+            let branch = scenario.with_folder_migrations()?;
+            if branch.migrations.len() != scenario.migrations.len() {
+                println!(
+                    "branch: every *.sql of {} ({} files; the scenario lists {})",
+                    branch
+                        .migrations_folder()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                    branch.migrations.len(),
+                    scenario.migrations.len()
+                );
+            }
+            let main = scenario.with_migrations_from(&dir)?;
+            drop(taken);
+            if main.same_schema(&branch) {
+                return Err(flag_error(
+                    flag,
+                    label,
+                    &format!(
+                        "expected a schema that differs from the branch's: both apply the same {} migration file(s), so there is nothing to compare",
+                        branch.migrations.len()
+                    ),
+                ));
+            }
+            (
+                branch,
+                Some(pipeline::Against {
+                    scenario: main,
+                    label,
+                }),
+            )
+        }
+        None => (scenario, None),
     };
     let options = pipeline::RunOptions {
         overrides,
@@ -145,4 +202,50 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     );
     finish_server(server, &args.server, &results.scenario.database);
     Ok(gate::standing(&results))
+}
+
+/// `folder` as it is at git revision `reference`, in a temporary folder
+/// (`git archive`, so the working tree is left alone).
+fn checkout_folder(folder: &std::path::Path, reference: &str) -> anyhow::Result<tempfile::TempDir> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(folder)
+            .args(args)
+            .output()
+            .context("running git for --against-ref")
+    };
+    let prefix = git(&["rev-parse", "--show-prefix"])?;
+    if !prefix.status.success() {
+        return Err(flag_error(
+            "--against-ref",
+            reference.to_owned(),
+            &format!(
+                "expected the scenario's migrations in a git repository: {}",
+                String::from_utf8_lossy(&prefix.stderr).trim()
+            ),
+        ));
+    }
+    let prefix = String::from_utf8_lossy(&prefix.stdout).trim().to_owned();
+    // From inside the folder, git archives that folder alone, its files
+    // at the archive's top.
+    let archive = git(&["archive", "--format=tar", reference])?;
+    if !archive.status.success() {
+        return Err(flag_error(
+            "--against-ref",
+            reference.to_owned(),
+            &format!(
+                "expected a revision that has {prefix}: {}",
+                String::from_utf8_lossy(&archive.stderr).trim()
+            ),
+        ));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("schemabench-against-")
+        .tempdir()
+        .context("making a folder for --against-ref")?;
+    tar::Archive::new(archive.stdout.as_slice())
+        .unpack(dir.path())
+        .context("unpacking the migrations git archive wrote")?;
+    Ok(dir)
 }

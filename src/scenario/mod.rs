@@ -195,6 +195,34 @@ impl Scenario {
         })
     }
 
+    /// The folder all of the scenario's migrations live in, when one does.
+    pub fn migrations_folder(&self) -> Option<PathBuf> {
+        let mut folders = self.migrations.iter().filter_map(|m| m.path.parent());
+        let first = folders.next()?;
+        folders.all(|f| f == first).then(|| first.to_owned())
+    }
+
+    /// A pull request's side built as the Supabase CLI builds it: every
+    /// `*.sql` of the scenario's migrations folder in name order, so a file
+    /// the branch adds is applied even where the scenario lists its files
+    /// one by one. The scenario unchanged when its migrations share no folder.
+    pub fn with_folder_migrations(&self) -> Result<Self, ScenarioError> {
+        match self.migrations_folder() {
+            Some(folder) => self.with_migrations_from(&folder),
+            None => Ok(self.clone()),
+        }
+    }
+
+    /// Whether both apply the same SQL, file for file.
+    pub fn same_schema(&self, other: &Self) -> bool {
+        self.migrations.len() == other.migrations.len()
+            && self
+                .migrations
+                .iter()
+                .zip(&other.migrations)
+                .all(|(a, b)| a.sql == b.sql)
+    }
+
     /// Identifies the seeded data: the schema, the table specs, the seed and
     /// the scale. Workload edits do not change it, so they reuse the data.
     pub fn data_fingerprint(&self) -> String {

@@ -108,3 +108,33 @@ fn booking_with_a_domain_and_a_cancellation_rule() {
 fn ledger_keyed_by_auth_users_with_vault_and_cron() {
     measures_the_app("ledger", 3);
 }
+
+#[test]
+fn school_with_a_grading_rule_across_two_optional_columns() {
+    measures_the_app("school", 3);
+}
+
+#[test]
+fn crm_with_the_tenant_in_the_jwt() {
+    measures_the_app("crm", 3);
+}
+
+#[test]
+fn clinic_with_a_pattern_domain_and_revoked_grants() {
+    measures_the_app("clinic", 3);
+}
+
+#[test]
+fn kanban_with_ordered_columns_and_cards() {
+    measures_the_app("kanban", 3);
+}
+
+#[test]
+fn blog_with_trigram_search_and_tags_the_migration_fills() {
+    measures_the_app("blog", 3);
+}
+
+#[test]
+fn events_with_ticket_codes() {
+    measures_the_app("events", 3);
+}

@@ -295,12 +295,37 @@ impl Workload {
                 );
             }
             for (claim, column) in &self.actor_claims {
-                claims.insert(
-                    claim.clone(),
-                    self.plan.value(self.actor_table, *column, actor).to_json(),
-                );
+                // `app_metadata.org_id` nests, as Supabase Auth nests it.
+                let value = self.plan.value(self.actor_table, *column, actor).to_json();
+                let path: Vec<&str> = claim.split('.').collect();
+                insert_claim(&mut claims, &path, value);
             }
         }
         serde_json::Value::Object(claims).to_string()
+    }
+}
+
+/// Puts `value` at `path` in the claims, making the objects on the way.
+fn insert_claim(
+    claims: &mut serde_json::Map<String, serde_json::Value>,
+    path: &[&str],
+    value: serde_json::Value,
+) {
+    match path {
+        [] => {}
+        [last] => {
+            claims.insert((*last).to_owned(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = claims
+                .entry((*first).to_owned())
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if !entry.is_object() {
+                *entry = serde_json::Value::Object(serde_json::Map::new());
+            }
+            if let Some(inner) = entry.as_object_mut() {
+                insert_claim(inner, rest, value);
+            }
+        }
     }
 }

@@ -92,6 +92,55 @@ pub struct Table {
     pub migrated: Option<Migrated>,
 }
 
+/// The JWT claim paths the app's policies and functions read
+/// (`auth.jwt() -> 'app_metadata' ->> 'org_id'` is `[app_metadata, org_id]`).
+pub async fn jwt_claims(client: &Client, tables: &[Table]) -> Result<Vec<Vec<String>>, PgError> {
+    let functions = client
+        .query(
+            "select p.prosrc from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+              where n.nspname <> all($1) and n.nspname not like 'pg\\_%'",
+            &[&PLATFORM_SCHEMAS],
+        )
+        .await
+        .context_db("reading the app's functions")?;
+    let texts = functions
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .chain(tables.iter().flat_map(|t| t.policies.iter().cloned()));
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for text in texts {
+        for path in claim_paths(&text) {
+            if !out.contains(&path) {
+                out.push(path);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Claim paths in one text: what follows each `jwt()` as `-> 'a' ->> 'b'`.
+fn claim_paths(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("jwt()") {
+        let mut rest = text[at + "jwt()".len()..].trim_start_matches([')', ' ', '\n']);
+        let mut path = Vec::new();
+        while let Some(after) = rest.strip_prefix("->") {
+            let after = after.strip_prefix('>').unwrap_or(after).trim_start();
+            let Some(quoted) = after.strip_prefix('\'') else {
+                break;
+            };
+            let Some(end) = quoted.find('\'') else { break };
+            path.push(quoted[..end].to_owned());
+            rest = quoted[end + 1..].trim_start_matches(|c: char| c == ')' || c.is_whitespace());
+            // A cast (`::text`) ends the path.
+        }
+        if !path.is_empty() {
+            out.push(path);
+        }
+    }
+    out
+}
+
 /// What the migrations left in a table.
 #[derive(Debug, Clone, Default)]
 pub struct Migrated {
@@ -474,7 +523,10 @@ pub async fn read(client: &Client) -> Result<Vec<Table>, PgError> {
 async fn columns(client: &Client, table: u32) -> Result<Vec<Column>, PgError> {
     let rows = client
         .query(
-            "select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+            "select a.attname,
+                    case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod)
+                         else format_type(a.atttypid, a.atttypmod) end,
+                    a.attnotnull,
                     pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '', a.attgenerated <> '',
                     coalesce(bt.typname, t.typname)::text,
                     coalesce((select array_agg(e.enumlabel::text order by e.enumsortorder)
@@ -586,4 +638,24 @@ async fn policies(client: &Client, table: u32) -> Result<Vec<String>, PgError> {
         .await
         .context_db("reading policies")?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_paths_follow_jwt_calls() {
+        assert_eq!(
+            claim_paths(
+                "select nullif((select auth.jwt()) -> 'app_metadata' ->> 'org_id', '')::uuid"
+            ),
+            [vec!["app_metadata".to_owned(), "org_id".to_owned()]]
+        );
+        assert_eq!(
+            claim_paths("((auth.jwt() ->> 'user_role'::text) = 'admin'::text)"),
+            [vec!["user_role".to_owned()]]
+        );
+        assert!(claim_paths("auth.uid() = user_id").is_empty());
+    }
 }

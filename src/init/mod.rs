@@ -123,25 +123,25 @@ pub async fn init(server: &Server, options: &InitOptions) -> Result<InitReport, 
         path: file.display().to_string(),
         source,
     };
-    let (tables, statements, migrations_dir, command) = match &options.source {
+    let (tables, claims, statements, migrations_dir, command) = match &options.source {
         Source::Migrations(dir) => {
             let migrations = read_migrations(dir)?;
-            let tables = read_schema(server, &options.name, &migrations).await?;
+            let (tables, claims) = read_schema(server, &options.name, &migrations).await?;
             std::fs::create_dir_all(&options.out).map_err(write_error)?;
             let command = format!("schemabench init --from-migrations {}", dir.display());
-            (tables, Vec::new(), dir.clone(), command)
+            (tables, claims, Vec::new(), dir.clone(), command)
         }
         Source::Database(url) => {
             let dir = options.out.join("migrations");
-            let (tables, statements) = read_live(url, &dir).await?;
+            let (tables, claims, statements) = read_live(url, &dir).await?;
             let command = format!(
                 "schemabench init --from-database {}",
                 crate::pg::redact_url(url)
             );
-            (tables, statements, dir, command)
+            (tables, claims, statements, dir, command)
         }
     };
-    let mut inferred = infer::infer(&tables, &statements);
+    let mut inferred = infer::infer(&tables, &statements, &claims);
     let entry = format!(
         "{}/*.sql",
         relative(&options.out, &migrations_dir).display()
@@ -223,7 +223,14 @@ async fn resolve_rules(
 async fn read_live(
     url: &str,
     dir: &Path,
-) -> Result<(Vec<catalog::Table>, Vec<catalog::Statement>), InitError> {
+) -> Result<
+    (
+        Vec<catalog::Table>,
+        Vec<Vec<String>>,
+        Vec<catalog::Statement>,
+    ),
+    InitError,
+> {
     let source = Server::open(Some(url)).await?;
     let client = source.connect(&source.maintenance_db()).await?;
     // Every statement of this session is refused any write.
@@ -247,7 +254,8 @@ async fn read_live(
     std::fs::create_dir_all(dir).map_err(|e| InitError::Dump(format!("{}: {e}", dir.display())))?;
     dump_schema(url, &schemas, &dir.join("0001_schema.sql"))?;
     let statements = catalog::read_statements(&client, STATEMENTS).await?;
-    Ok((tables, statements))
+    let claims = catalog::jwt_claims(&client, &tables).await?;
+    Ok((tables, claims, statements))
 }
 
 /// `pg_dump --schema-only` of `schemas` into `file`, the password through
@@ -317,7 +325,7 @@ async fn read_schema(
     server: &Server,
     name: &str,
     migrations: &[Migration],
-) -> Result<Vec<catalog::Table>, InitError> {
+) -> Result<(Vec<catalog::Table>, Vec<Vec<String>>), InitError> {
     let admin = server.connect(&server.maintenance_db()).await?;
     let scratch = format!(
         "{}_init",
@@ -339,7 +347,8 @@ async fn read_schema(
         let mut tables = catalog::read(&client).await?;
         resolve_rules(&client, &mut tables).await?;
         catalog::read_migrated(&client, &mut tables).await?;
-        Ok::<_, InitError>(tables)
+        let claims = catalog::jwt_claims(&client, &tables).await?;
+        Ok::<_, InitError>((tables, claims))
     }
     .await;
     database::drop_owned(&admin, &scratch).await?;

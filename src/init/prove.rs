@@ -210,6 +210,24 @@ pub async fn fix(
             };
             true
         }
+        // A CHECK tying two optional columns' NULLs together (`(score is
+        // null) = (graded_at is null)`): both always set.
+        (c, [a, b]) if *c == SqlState::CHECK_VIOLATION => {
+            let mut changed = false;
+            for column in [a, b] {
+                if let Some((_, generator)) = choice.columns.iter_mut().find(|(n, _)| n == column)
+                    && let Some(inner) = without_nulls(&generator.generator)
+                {
+                    generator.generator = inner;
+                    generator.why = format!(
+                        "{}; never NULL: {} ties its NULLs to another column's",
+                        generator.why, broken.constraint
+                    );
+                    changed = true;
+                }
+            }
+            changed
+        }
         // A unique set the per-parent count repeats: one row per parent.
         (c, _) if *c == SqlState::UNIQUE_VIOLATION => {
             let one = "{ dist = \"fixed\", value = 1 }";
@@ -229,6 +247,13 @@ pub async fn fix(
         }
         _ => false,
     }
+}
+
+/// The generator inside a `nullable` one.
+fn without_nulls(generator: &str) -> Option<String> {
+    let rest = generator.strip_prefix("{ gen = \"nullable\", p = ")?;
+    let (_, inner) = rest.split_once(", of = ")?;
+    Some(inner.strip_suffix(" }")?.to_owned())
 }
 
 impl Broken {

@@ -99,6 +99,19 @@ pub fn scenario(inferred: &Inferred, origin: &Origin) -> String {
     let _ = writeln!(out, "# {}", inferred.actor.why);
     let _ = writeln!(out, "table = {}", string(&inferred.actor.table));
     let _ = writeln!(out, "column = {}", string(&inferred.actor.column));
+    if !inferred.actor.claims.is_empty() {
+        let claims: Vec<String> = inferred
+            .actor
+            .claims
+            .iter()
+            .map(|(claim, column)| format!("{} = {}", string(claim), string(column)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "# JWT claims the policies read, from the user's row (as a custom access token hook adds them)"
+        );
+        let _ = writeln!(out, "claims = {{ {} }}", claims.join(", "));
+    }
     for q in &inferred.queries {
         let _ = writeln!(out, "\n# {}", q.why);
         let _ = writeln!(out, "[[workload.queries]]");

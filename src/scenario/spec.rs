@@ -238,6 +238,9 @@ pub enum Generator {
     Handle {
         min_len: u32,
         max_len: u32,
+        /// Capital letters (a `^[A-Z0-9]{6,10}$` record number).
+        #[serde(default)]
+        upper: bool,
     },
     /// Capitalised words, like a story title.
     Title {

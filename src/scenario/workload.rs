@@ -31,7 +31,8 @@ pub struct ActorSpec {
     pub email_column: Option<String>,
     /// Custom JWT claims, as a Supabase custom access token hook adds them:
     /// claim name -> column of the actor's table (`user_role = "role"`),
-    /// read by policies through `auth.jwt() ->> 'user_role'`.
+    /// read by policies through `auth.jwt() ->> 'user_role'`; a dotted name
+    /// nests (`"app_metadata.org_id" = "org_id"`).
     #[serde(default)]
     pub claims: std::collections::BTreeMap<String, String>,
 }

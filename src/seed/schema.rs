@@ -34,6 +34,9 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("orafce", "postgresql-15-orafce"),
 ];
 
+/// First words of statements that move rows rather than make the schema.
+const DATA_STEPS: &[&str] = &["do", "insert", "update", "delete", "select", "with"];
+
 /// The Supabase platform set-up, then the scenario's migrations in order.
 pub async fn apply_schema(client: &Client, migrations: &[Migration]) -> Result<(), SeedError> {
     client
@@ -76,7 +79,39 @@ async fn apply(client: &Client, migration: &Migration) -> Result<(), SeedError> 
                 name,
             });
         }
-        if let Err(error) = client.batch_execute(&statement.sql).await {
+        // A data step may refuse an empty database ("no profiles found,
+        // sign up a user first"): the schema is what is wanted before the
+        // rows are seeded, so such a step is passed over, and said.
+        let data_step = DATA_STEPS.iter().any(|w| statement.starts_with(&[w]));
+        if data_step {
+            client
+                .batch_execute("savepoint schemabench_data_step")
+                .await
+                .context_db("marking a data step of a migration")?;
+        }
+        let ran = client.batch_execute(&statement.sql).await;
+        let refused_empty = ran.as_ref().err().and_then(|e| e.code()).is_some_and(|c| {
+            *c == tokio_postgres::error::SqlState::RAISE_EXCEPTION
+                || *c == tokio_postgres::error::SqlState::NO_DATA_FOUND
+        });
+        if data_step && refused_empty {
+            let reason = ran
+                .as_ref()
+                .err()
+                .and_then(|e| e.as_db_error())
+                .map(|db| db.message().to_owned())
+                .unwrap_or_default();
+            client
+                .batch_execute("rollback to savepoint schemabench_data_step")
+                .await
+                .context_db("passing over a data step of a migration")?;
+            tracing::warn!(
+                "{file}:{}: passed over a data step that refused the empty database before seeding ({reason})",
+                statement.line
+            );
+            continue;
+        }
+        if let Err(error) = ran {
             let at = error.as_db_error().and_then(|db| match db.position() {
                 Some(tokio_postgres::error::ErrorPosition::Original(p)) => {
                     Some((*p as usize).saturating_sub(1))

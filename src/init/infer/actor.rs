@@ -20,6 +20,7 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
         .find(|(t, c)| t.primary_key == [c.clone()])
     {
         return ActorChoice {
+            claims: Vec::new(),
             table: t.name.clone(),
             column,
             why: format!(
@@ -30,6 +31,7 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
     }
     if tables.iter().any(|t| t.name == "auth.users") {
         return ActorChoice {
+            claims: Vec::new(),
             table: "auth.users".to_owned(),
             column: "id".to_owned(),
             why: "no table is keyed by the user id: requests sign in as Supabase's users (auth.users)"
@@ -63,6 +65,7 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
         .max_by_key(|t| (descendants(&t.name), std::cmp::Reverse(t.name.clone())));
     match top {
         Some(t) => ActorChoice {
+            claims: Vec::new(),
             table: t.name.clone(),
             column: t.primary_key[0].clone(),
             why: format!(
@@ -71,6 +74,7 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
             ),
         },
         None => ActorChoice {
+            claims: Vec::new(),
             table: tables.first().map(|t| t.name.clone()).unwrap_or_default(),
             column: "id".to_owned(),
             why: "no table has a single-column key: edit the actor".to_owned(),

@@ -122,6 +122,9 @@ pub(super) fn length_bounds(table: &Table, column: &str) -> (Option<i64>, Option
 fn bounds_of(table: &Table, column: &str, subject: &str) -> (Option<i64>, Option<i64>) {
     let (mut lo, mut hi) = (None, None);
     for check in checks_on(table, &[column]) {
+        // Casts of constants out: `(0)::numeric` reads as `0`.
+        let check = strip_casts(check);
+        let check = check.as_str();
         // `(char_length(x) >= 3)` splits at the parentheses into
         // `char_length`, `x`, ` >= 3`: join a call back to its argument.
         let flat = check.replace(&format!("({column})"), &format!("<{column}>"));
@@ -153,6 +156,69 @@ fn bounds_of(table: &Table, column: &str, subject: &str) -> (Option<i64>, Option
         }
     }
     (lo, hi)
+}
+
+/// A `~ '^[A-Z0-9]{6,10}$'` CHECK a handle can meet: (capitals, shortest,
+/// longest); None for any other pattern.
+pub(super) fn handle_pattern(table: &Table, column: &str) -> Option<(bool, i64, i64)> {
+    checks_on(table, &[column]).find_map(|check| {
+        let at = check.find(" ~ '")?;
+        let pattern = &check[at + 4..];
+        let pattern = &pattern[..pattern.find('\'')?];
+        let body = pattern.strip_prefix("^[")?.strip_suffix('$')?;
+        let (class, count) = body.split_once(']')?;
+        let (lo, hi) = match count {
+            "+" => (1, 30),
+            "*" => (0, 30),
+            _ => {
+                let inner = count.strip_prefix('{')?.strip_suffix('}')?;
+                match inner.split_once(',') {
+                    Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
+                    None => {
+                        let n = inner.trim().parse().ok()?;
+                        (n, n)
+                    }
+                }
+            }
+        };
+        let upper = class.contains("A-Z") && !class.contains("a-z");
+        let allowed = class
+            .replace("A-Z", "")
+            .replace("a-z", "")
+            .replace("0-9", "")
+            .replace(['-', '_'], "");
+        let letters = class.contains("A-Z") || class.contains("a-z");
+        (allowed.is_empty() && letters && class.contains("0-9")).then_some((upper, lo.max(1), hi))
+    })
+}
+
+/// A CHECK with its numbers' casts taken out: `(0)::numeric` reads `0`.
+fn strip_casts(check: &str) -> String {
+    let mut out = String::with_capacity(check.len());
+    let mut rest = check;
+    while let Some(at) = rest.find(")::") {
+        let open = rest[..at].rfind('(');
+        let number = open.map(|o| &rest[o + 1..at]).filter(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        });
+        let type_end = at
+            + 3
+            + rest[at + 3..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len() - at - 3);
+        match (open, number) {
+            (Some(open), Some(number)) => {
+                out.push_str(&rest[..open]);
+                out.push_str(number);
+            }
+            _ => out.push_str(&rest[..type_end]),
+        }
+        rest = &rest[type_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Another column this one must come after: `CHECK (ends_at > starts_at)`.
@@ -230,5 +296,18 @@ mod tests {
         assert_eq!(length_bounds(&t, "slug"), (Some(3), Some(25)));
         assert_eq!(length_bounds(&t, "code"), (Some(3), Some(3)));
         assert_eq!(check_bounds(&t, "slug"), (None, None));
+        t.columns.push(column("score", "numeric", false));
+        t.checks
+            .push("CHECK (((score >= (0)::numeric) AND (score <= (100)::numeric)))".into());
+        assert_eq!(check_bounds(&t, "score"), (Some(0), Some(100)));
+        t.columns.push(column("mrn", "varchar", true));
+        t.columns.push(column("color", "varchar", true));
+        t.checks
+            .push("CHECK (((mrn)::text ~ '^[A-Z0-9]{6,10}$'::text))".into());
+        t.checks
+            .push("CHECK (((color)::text ~ '^#[0-9a-f]{6}$'::text))".into());
+        assert_eq!(handle_pattern(&t, "mrn"), Some((true, 6, 10)));
+        assert_eq!(handle_pattern(&t, "slug"), None);
+        assert_eq!(handle_pattern(&t, "color"), None);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::super::catalog::{Allowed, Column, Rule, Table};
 use super::Choice;
-use super::checks::{check_bounds, check_values, later_than, length_bounds};
+use super::checks::{check_bounds, check_values, handle_pattern, later_than, length_bounds};
 
 /// The columns of Supabase's `auth.users` a signed-up user has.
 pub(super) fn auth_user_column(name: &str) -> Option<Choice> {
@@ -158,6 +158,16 @@ pub(super) fn column_choice(
                     Choice::new(format!("{{ gen = \"bool\", p = {p} }}"), "a flag")
                 }
             },
+            "text" | "varchar" | "bpchar" | "citext" if handle_pattern(table, name).is_some() => {
+                let (upper, lo, hi) = handle_pattern(table, name).unwrap_or((false, 1, 30));
+                let hi = max_length(&column.type_name).map_or(hi, |n| hi.min(i64::from(n)));
+                Choice::new(
+                    format!(
+                        "{{ gen = \"handle\", min_len = {lo}, max_len = {hi}, upper = {upper} }}"
+                    ),
+                    "a handle its pattern CHECK accepts: letters and digits, unique",
+                )
+            }
             "text" | "varchar" | "bpchar" | "citext" => {
                 let bounds = length_bounds(table, name);
                 fit_length(text_choice(column, &w, unique, bounds)?, column, bounds)

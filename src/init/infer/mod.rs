@@ -72,6 +72,9 @@ pub struct ActorChoice {
     pub table: String,
     pub column: String,
     pub why: String,
+    /// JWT claims the app's policies read, from the actor's columns:
+    /// (dotted claim path, column).
+    pub claims: Vec<(String, String)>,
 }
 
 /// One read of the workload.
@@ -102,7 +105,7 @@ pub struct Inferred {
 
 /// Infers a scenario for `tables` (as the catalog read them), its reads
 /// from `statements` when the source ran some.
-pub fn infer(all: &[Table], statements: &[Statement]) -> Inferred {
+pub fn infer(all: &[Table], statements: &[Statement], claims: &[Vec<String>]) -> Inferred {
     // Tables the migrations fill themselves (currencies, a settings row)
     // keep those rows: seeding more would break their keys and their
     // meaning. Keys to them draw from the rows there.
@@ -126,7 +129,19 @@ pub fn infer(all: &[Table], statements: &[Statement]) -> Inferred {
         out
     };
     let has_children: BTreeSet<&str> = parents.values().flatten().map(String::as_str).collect();
-    let actor = actor::actor(tables, &parents);
+    let mut actor = actor::actor(tables, &parents);
+    // A claim the policies read whose name is a column of the acting
+    // user's row (`app_metadata.org_id` and `members.org_id`) carries it.
+    if let Some(table) = by_name.get(actor.table.as_str()) {
+        actor.claims = claims
+            .iter()
+            .filter_map(|path| {
+                let last = path.last()?;
+                table.column(last)?;
+                Some((path.join("."), last.clone()))
+            })
+            .collect();
+    }
     let mut gaps = Vec::new();
     let mut choices = Vec::new();
     for table in order(tables, &parents) {
@@ -371,7 +386,7 @@ mod tests {
             key(&["post_id"], "posts", &["id"]),
             key(&["reply_to"], "comments", &["id"]),
         ];
-        let inferred = infer(&[comments, posts, users], &[]);
+        let inferred = infer(&[comments, posts, users], &[], &[]);
         let per: Vec<(&str, Option<&str>)> = inferred
             .tables
             .iter()

@@ -115,6 +115,72 @@ pub(super) fn queries(
             limit: None,
         });
     }
+    out.extend(tenant_reads(tables, parents, actor, &role_of));
+    out
+}
+
+/// Reads of a tenant's data (a multi-tenant app): tables under a row the
+/// acting user points at (`members.org_id` -> the organisation's contacts
+/// and deals), by the key to it, with the user's own value of that key.
+fn tenant_reads(
+    tables: &[Table],
+    parents: &BTreeMap<&str, Option<String>>,
+    actor: &ActorChoice,
+    role_of: &dyn Fn(&str) -> &'static str,
+) -> Vec<QueryChoice> {
+    let Some(actor_table) = tables.iter().find(|t| t.name == actor.table) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for key in &actor_table.foreign_keys {
+        let ([column], [target_column]) = (key.columns.as_slice(), key.target_columns.as_slice())
+        else {
+            continue;
+        };
+        if key.target == "auth.users" || key.target == actor.table {
+            continue;
+        }
+        for t in tables.iter().filter(|t| {
+            t.name != actor.table
+                && parents.get(t.name.as_str()).cloned().flatten().as_deref()
+                    == Some(key.target.as_str())
+        }) {
+            let Some(to_tenant) = parent_key(t, &key.target)
+                .filter(|k| k.target_columns.len() == 1 && k.target_columns[0] == *target_column)
+            else {
+                continue;
+            };
+            let order = ["created_at", "inserted_at", "updated_at"]
+                .iter()
+                .find(|c| t.column(c).is_some())
+                .map(|c| format!(" order by {c} desc"))
+                .unwrap_or_default();
+            let role = role_of(&t.name);
+            out.push(QueryChoice {
+                name: format!("read_{}", identifier(&t.name)),
+                weight: 2,
+                role,
+                sql: format!(
+                    "select * from {} where {} = $1{order} limit 50",
+                    qualified(&t.name),
+                    quote(&to_tenant.columns[0])
+                ),
+                params: vec![format!("{{ from = \"actor\", column = \"{column}\" }}")],
+                why: format!(
+                    "the {} rows of the user's own {} (the user's {column}){}",
+                    t.name,
+                    key.target,
+                    if role == "authenticated" {
+                        ", as the signed-in user under RLS"
+                    } else {
+                        ", as the owner (no RLS on it)"
+                    }
+                ),
+                limit: None,
+            });
+        }
+    }
+    out.truncate(4);
     out
 }
 

@@ -341,9 +341,9 @@ pub(super) fn check_generator(
             check_probability(*p, path.key("p"))?;
             check_generator(spec, table, of, &path.key("of"))
         }
-        Generator::Handle { min_len, max_len } => {
-            check_count_range(*min_len, *max_len, path, "min_len", "max_len")
-        }
+        Generator::Handle {
+            min_len, max_len, ..
+        } => check_count_range(*min_len, *max_len, path, "min_len", "max_len"),
         Generator::Title {
             min_words: lo,
             max_words: hi,

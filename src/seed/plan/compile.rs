@@ -94,9 +94,14 @@ impl DataPlan {
             Generator::Name {} => Gen::Name,
             Generator::FirstName {} => Gen::FirstName,
             Generator::Email {} => Gen::Email,
-            Generator::Handle { min_len, max_len } => Gen::Handle {
+            Generator::Handle {
+                min_len,
+                max_len,
+                upper,
+            } => Gen::Handle {
                 lo: *min_len as usize,
                 hi: *max_len as usize,
+                upper: *upper,
             },
             Generator::Title {
                 min_words,

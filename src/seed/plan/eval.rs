@@ -147,13 +147,20 @@ impl DataPlan {
                     .collect();
                 Value::Text(format!("{}{row}@{domain}", local.to_lowercase()))
             }
-            Gen::Handle { lo, hi } => Value::Text(handle(
-                self.tables.get(table).map_or(0, super::TablePlan::rows),
-                row,
-                *lo,
-                *hi,
-                rng,
-            )),
+            Gen::Handle { lo, hi, upper } => {
+                let text = handle(
+                    self.tables.get(table).map_or(0, super::TablePlan::rows),
+                    row,
+                    *lo,
+                    *hi,
+                    rng,
+                );
+                Value::Text(if *upper {
+                    text.to_ascii_uppercase()
+                } else {
+                    text
+                })
+            }
             Gen::Title { lo, hi } => {
                 let words: Vec<String> = Words(*lo..*hi + 1).fake_with_rng(rng);
                 Value::Text(

@@ -72,6 +72,7 @@ pub enum Gen {
     Handle {
         lo: usize,
         hi: usize,
+        upper: bool,
     },
     Title {
         lo: usize,

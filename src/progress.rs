@@ -5,9 +5,33 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-/// Whether stderr is a terminal that bars can redraw.
+/// Steps that run inside another (init trying its workload on a sample)
+/// say nothing while a [`Quiet`] lives.
+static QUIET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Silences progress bars and lines until dropped.
+pub struct Quiet;
+
+impl Quiet {
+    pub fn begin() -> Self {
+        QUIET.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Quiet
+    }
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        QUIET.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed) > 0
+}
+
+/// Whether stderr is a terminal that bars can redraw (never while quiet).
 pub fn on_terminal() -> bool {
-    std::io::stderr().is_terminal()
+    !quiet() && std::io::stderr().is_terminal()
 }
 
 /// Colours only for a person at a terminal who has not asked for none
@@ -34,5 +58,7 @@ pub fn every() -> Duration {
 
 /// One progress line for a log without a terminal.
 pub fn line(text: impl std::fmt::Display) {
-    eprintln!("progress: {text}");
+    if !quiet() {
+        eprintln!("progress: {text}");
+    }
 }

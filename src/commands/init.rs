@@ -55,12 +55,16 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     .context("inferring a scenario")?;
     let rows = DataPlan::new(&report.scenario.spec).total_rows();
     let file = report.file.display();
+    let writes = report.inferred.queries.iter().filter(|q| q.write).count();
     println!(
-        "wrote {file}: {} table(s), about {rows} rows at scale 1; {} read(s) as {} users",
+        "wrote {file}: {} table(s), about {rows} rows at scale 1; {} read(s) and {writes} write(s) as {} users",
         report.inferred.tables.len(),
-        report.inferred.queries.len(),
+        report.inferred.queries.len() - writes,
         report.inferred.actor.table
     );
+    for why in &report.inferred.unread {
+        println!("note: {why}");
+    }
     for gap in &report.inferred.gaps {
         eprintln!("warning: {gap}");
     }

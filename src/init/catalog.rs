@@ -82,6 +82,9 @@ pub struct Table {
     pub checks: Vec<String>,
     /// Each policy's USING and WITH CHECK expressions.
     pub policies: Vec<String>,
+    /// What a signed-in user (`authenticated`) may do to it: granted, and
+    /// where RLS is on, allowed by a policy for that command.
+    pub signed_in: Access,
     /// Numbers a CHECK ties to another column's value, as PostgreSQL
     /// evaluated them.
     pub rules: Vec<Rule>,
@@ -139,6 +142,52 @@ fn claim_paths(text: &str) -> Vec<Vec<String>> {
         }
     }
     out
+}
+
+/// Commands a role may run on a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub select: bool,
+    pub insert: bool,
+    pub update: bool,
+}
+
+impl Default for Access {
+    /// Everything: a schema without Supabase's roles runs as the owner.
+    fn default() -> Self {
+        Self {
+            select: true,
+            insert: true,
+            update: true,
+        }
+    }
+}
+
+/// What `authenticated` may do to table `oid`: its grants, and where RLS
+/// is on, a permissive policy for the command that applies to it.
+async fn signed_in_access(client: &Client, oid: u32, rls: bool) -> Result<Access, PgError> {
+    let row = client
+        .query_opt(
+            "select has_table_privilege(r.oid, $1::oid, 'SELECT'), has_table_privilege(r.oid, $1::oid, 'INSERT'),
+                    has_table_privilege(r.oid, $1::oid, 'UPDATE'),
+                    array(select p.polcmd::text from pg_policy p
+                           where p.polrelid = $1::oid and p.polpermissive
+                             and (0::oid = any(p.polroles) or r.oid = any(p.polroles)))
+               from pg_roles r where r.rolname = 'authenticated'",
+            &[&oid],
+        )
+        .await
+        .context_db("reading what a signed-in user may do")?;
+    let Some(row) = row else {
+        return Ok(Access::default());
+    };
+    let commands: Vec<String> = row.get(3);
+    let allowed = |cmd: &str| !rls || commands.iter().any(|c| c == cmd || c == "*");
+    Ok(Access {
+        select: row.get::<_, bool>(0) && allowed("r"),
+        insert: row.get::<_, bool>(1) && allowed("a"),
+        update: row.get::<_, bool>(2) && allowed("w"),
+    })
 }
 
 /// What the migrations left in a table.
@@ -492,6 +541,7 @@ pub async fn read(client: &Client) -> Result<Vec<Table>, PgError> {
             foreign_keys: Vec::new(),
             checks: Vec::new(),
             policies: policies(client, oid).await?,
+            signed_in: signed_in_access(client, oid, row.get(3)).await?,
             rules: Vec::new(),
             rows: None,
             migrated: None,

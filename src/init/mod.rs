@@ -38,6 +38,8 @@ pub enum InitError {
     Pg(#[from] PgError),
     #[error(transparent)]
     Seed(#[from] SeedError),
+    #[error("trying the inferred workload on a sample: {0}")]
+    Trial(String),
     #[error(
         "the scenario init wrote does not validate (a bug in init; the file is kept to look at)"
     )]
@@ -160,11 +162,27 @@ pub async fn init(server: &Server, options: &InitOptions) -> Result<InitReport, 
     // goes in whole; a live source's file is not seeded anywhere.
     if matches!(options.source, Source::Migrations(_)) {
         for _ in 0..FIX_ROUNDS {
-            let Some(broken) = prove::sample(server, &scenario).await? else {
-                break;
+            let broken = match prove::sample(server, &scenario).await? {
+                prove::Sample::Broken(broken) => broken,
+                prove::Sample::Seeded { useless } => {
+                    if !useless.is_empty() {
+                        inferred
+                            .queries
+                            .retain(|q| !useless.iter().any(|(name, _)| *name == q.name));
+                        inferred.unread.extend(
+                            useless
+                                .into_iter()
+                                .map(|(name, why)| format!("query {name} left out: {why}")),
+                        );
+                        scenario = write(&inferred)?;
+                    }
+                    break;
+                }
             };
             let fixed = prove::fix(server, &mut inferred, &tables, &broken).await;
-            if !fixed {
+            if fixed {
+                inferred.refresh_writes(&tables);
+            } else {
                 inferred.gaps.push(broken.to_do(&tables));
             }
             scenario = write(&inferred)?;

@@ -31,9 +31,22 @@ pub struct Broken {
     pub message: String,
 }
 
-/// Seeds a sample of `scenario`; None when every row went in, else what
-/// broke. The sample's database is dropped either way.
-pub async fn sample(server: &Server, scenario: &Scenario) -> Result<Option<Broken>, InitError> {
+/// What seeding a sample showed.
+#[derive(Debug)]
+pub enum Sample {
+    /// A row the sample could not load.
+    Broken(Broken),
+    /// Every row went in; the queries that measured nothing on it, each
+    /// with why (no row on any call, or failing calls).
+    Seeded { useless: Vec<(String, String)> },
+}
+
+/// Requests of each phase when the inferred workload is tried on the sample.
+const TRIAL_REQUESTS: u64 = 150;
+
+/// Seeds a sample of `scenario`, and when every row went in, runs its
+/// workload on it once; the sample's database is dropped either way.
+pub async fn sample(server: &Server, scenario: &Scenario) -> Result<Sample, InitError> {
     let sample = scenario
         .clone()
         .with_overrides(None, Some(SAMPLE_SCALE))
@@ -45,17 +58,92 @@ pub async fn sample(server: &Server, scenario: &Scenario) -> Result<Option<Broke
         progress: false,
     };
     let seeded = crate::seed::seed(server, &sample, &options).await;
-    let broken = match &seeded {
-        Ok(_) => None,
-        Err(error) => Some(describe(server, &name, error).await?),
+    let outcome = match &seeded {
+        Ok(_) => Ok(Some(Sample::Seeded {
+            useless: try_workload(server, &sample).await?,
+        })),
+        Err(error) => describe(server, &name, error)
+            .await
+            .map(|b| b.map(Sample::Broken)),
     };
     let admin = server.connect(&server.maintenance_db()).await?;
     database::drop_owned(&admin, &name).await?;
-    match (seeded, broken) {
-        (_, Some(Some(broken))) => Ok(Some(broken)),
-        (Err(error), _) => Err(InitError::Seed(error)),
-        (Ok(_), _) => Ok(None),
+    match (seeded, outcome?) {
+        (_, Some(found)) => Ok(found),
+        (Err(error), None) => Err(InitError::Seed(error)),
+        (Ok(_), None) => Ok(Sample::Seeded {
+            useless: Vec::new(),
+        }),
     }
+}
+
+/// Runs the workload once on the seeded sample (a short baseline-only
+/// run, as `run` would make it); the queries that measured nothing useful.
+async fn try_workload(
+    server: &Server,
+    sample: &Scenario,
+) -> Result<Vec<(String, String)>, InitError> {
+    let out = tempfile::Builder::new()
+        .prefix("schemabench-init-trial-")
+        .tempdir()
+        .map_err(|source| InitError::Write {
+            path: std::env::temp_dir().display().to_string(),
+            source,
+        })?;
+    let options = crate::pipeline::RunOptions {
+        overrides: crate::drive::engine::PhaseOverrides {
+            transactions: Some(TRIAL_REQUESTS),
+            ..Default::default()
+        },
+        out: Some(out.path().to_owned()),
+        rounds: Some(1),
+        only: Some(Vec::new()),
+        ..Default::default()
+    };
+    let _quiet = crate::progress::Quiet::begin();
+    let (results, _) = crate::pipeline::run(server, sample, &options)
+        .await
+        .map_err(|e| InitError::Trial(e.to_string()))?;
+    let Some(base) = results.candidates.first() else {
+        return Ok(Vec::new());
+    };
+    let mut useless = Vec::new();
+    for q in &base.queries {
+        if q.count == 0 {
+            continue;
+        }
+        if q.errors > 0 {
+            let (code, first) = q
+                .errors_by_sqlstate
+                .iter()
+                .max_by_key(|(_, e)| e.count)
+                .map(|(code, e)| (code.clone(), e.sample.clone()))
+                .unwrap_or_default();
+            useless.push((
+                q.name.clone(),
+                format!(
+                    "{} of its {} calls failed on a sample with SQLSTATE {code} ({first})",
+                    q.errors, q.count
+                ),
+            ));
+            continue;
+        }
+        let rows = base
+            .work
+            .iter()
+            .find(|w| w.query == q.name)
+            .and_then(|w| w.rows_per_call());
+        if q.access == "read" && rows == Some(0.0) {
+            useless.push((
+                q.name.clone(),
+                format!(
+                    "returned no row on any of its {} calls on a sample (a policy or the data shape hides every row)",
+                    q.count
+                ),
+            ));
+        }
+    }
+    Ok(useless)
 }
 
 /// The broken constraint behind a seeding error, read from the sample's

@@ -95,6 +95,9 @@ pub fn scenario(inferred: &Inferred, origin: &Origin) -> String {
          # One read per table under the acting user, by its most common access\n\
          # path. Replace them with your app's real queries (and add its writes)."
     );
+    for why in &inferred.unread {
+        let _ = writeln!(out, "# Not read: {why}");
+    }
     let _ = writeln!(out, "\n[workload.actor]");
     let _ = writeln!(out, "# {}", inferred.actor.why);
     let _ = writeln!(out, "table = {}", string(&inferred.actor.table));
@@ -118,7 +121,11 @@ pub fn scenario(inferred: &Inferred, origin: &Origin) -> String {
         let _ = writeln!(out, "name = {}", string(&q.name));
         let _ = writeln!(out, "weight = {}", q.weight);
         let _ = writeln!(out, "as = {}", string(q.role));
-        let _ = writeln!(out, "access = \"read\"");
+        let _ = writeln!(
+            out,
+            "access = {}",
+            string(if q.write { "write" } else { "read" })
+        );
         let _ = writeln!(out, "sql = {}", string(&q.sql));
         let _ = writeln!(out, "params = [{}]", q.params.join(", "));
     }

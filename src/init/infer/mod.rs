@@ -8,6 +8,7 @@ mod checks;
 mod columns;
 mod queries;
 mod tables;
+mod writes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -89,18 +90,32 @@ pub struct QueryChoice {
     pub why: String,
     /// A latency limit from what the source measured.
     pub limit: Option<String>,
+    /// A write (`access = "write"`): an insert or update of the user's rows.
+    pub write: bool,
 }
 
 /// The whole inference.
 #[derive(Debug, Clone)]
 pub struct Inferred {
     pub tables: Vec<TableChoice>,
+    /// Tables the workload leaves alone, and why (a grant or policy the
+    /// signed-in user lacks).
+    pub unread: Vec<String>,
     /// Tables left as the migrations fill them, with their rows.
     pub kept: Vec<(String, u64)>,
     pub actor: ActorChoice,
     pub queries: Vec<QueryChoice>,
     /// Columns no generator could be chosen for, in words.
     pub gaps: Vec<String>,
+}
+
+impl Inferred {
+    /// The writes again, after the generators they draw from changed.
+    pub fn refresh_writes(&mut self, tables: &[Table]) {
+        self.queries.retain(|q| !q.write);
+        let writes = writes::writes(tables, &self.tables, &self.actor);
+        self.queries.extend(writes);
+    }
 }
 
 /// Infers a scenario for `tables` (as the catalog read them), its reads
@@ -268,7 +283,11 @@ pub fn infer(all: &[Table], statements: &[Statement], claims: &[Vec<String>]) ->
     } else {
         measured
     };
+    let unread = writes::unread(tables, &actor, &lineage);
+    let mut queries = queries;
+    queries.extend(writes::writes(tables, &choices, &actor));
     Inferred {
+        unread,
         tables: choices,
         kept: kept
             .iter()
@@ -344,6 +363,7 @@ pub(super) mod fixtures {
             foreign_keys: Vec::new(),
             checks: Vec::new(),
             policies: Vec::new(),
+            signed_in: super::super::catalog::Access::default(),
             rules: Vec::new(),
             rows: None,
             migrated: None,
@@ -428,7 +448,10 @@ mod tests {
             [
                 "select * from public.users where id = $1",
                 "select * from public.posts where user_id = $1 limit 20",
-                "select * from public.comments where post_id = $1 limit 50"
+                "select * from public.comments where post_id = $1 limit 50",
+                // A user adds a post: its key to the user from the actor,
+                // its own id fresh.
+                "insert into public.posts (id, user_id) values ($1, $2)"
             ]
         );
     }

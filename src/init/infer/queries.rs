@@ -45,6 +45,7 @@ pub(super) fn queries(
         )],
         why: format!("the user's own {} row", actor.table),
         limit: None,
+        write: false,
     });
     let mut out: Vec<QueryChoice> = own_row.into_iter().collect();
     let mut under: Vec<&Table> = tables
@@ -52,7 +53,13 @@ pub(super) fn queries(
         .filter(|t| lineage(&t.name).contains(&actor.table))
         .collect();
     under.sort_by_key(|t| (lineage(&t.name).len(), t.name.clone()));
-    for t in under.into_iter().take(8) {
+    // A table the signed-in user may not read would answer 42501 or no
+    // row on every call: `unread` says why it is left out.
+    for t in under
+        .into_iter()
+        .filter(|t| role_of(&t.name) != "authenticated" || t.signed_in.select)
+        .take(8)
+    {
         let Some(parent) = parents.get(t.name.as_str()).cloned().flatten() else {
             continue;
         };
@@ -113,6 +120,7 @@ pub(super) fn queries(
                 }
             ),
             limit: None,
+            write: false,
         });
     }
     out.extend(tenant_reads(tables, parents, actor, &role_of));
@@ -141,7 +149,8 @@ fn tenant_reads(
             continue;
         }
         for t in tables.iter().filter(|t| {
-            t.name != actor.table
+            (role_of(&t.name) != "authenticated" || t.signed_in.select)
+                && t.name != actor.table
                 && parents.get(t.name.as_str()).cloned().flatten().as_deref()
                     == Some(key.target.as_str())
         }) {
@@ -177,6 +186,7 @@ fn tenant_reads(
                     }
                 ),
                 limit: None,
+                write: false,
             });
         }
     }
@@ -244,6 +254,7 @@ pub(super) fn measured_queries(
                 statement.calls, statement.role, statement.mean_ms
             ),
             limit: Some(format!("p99 < {limit_ms}ms")),
+            write: false,
         });
     }
     out

@@ -99,12 +99,25 @@ fn check_param(spec: &ScenarioSpec, actor: &str, p: &ParamSpec, path: &KeyPath) 
             Ok(())
         }
         ParamSpec::Value { of } => {
+            // Any row of a table (`pick` without `within`) needs no row of
+            // the request's own: a lookup's key for an insert.
+            let inner = match of {
+                Generator::Nullable { of, .. } => of.as_ref(),
+                g => g,
+            };
+            if let Generator::Pick {
+                column,
+                within: None,
+            } = inner
+            {
+                return check_column_ref(spec, column, &path.key("of").key("column")).map(drop);
+            }
             let mut deps = Vec::new();
             column_dependencies(of, &mut deps);
             if !deps.is_empty() || matches!(of, Generator::First { .. } | Generator::Position {}) {
                 return Err(Problem::new(
                     path.key("of"),
-                    "expected a generator that needs no row (not ref, pick, sum, after, case, first or position)",
+                    "expected a generator that needs no row (not ref, sum, after, case, first, position, or pick within a row)",
                 ));
             }
             check_generator(spec, actor, of, &path.key("of"))

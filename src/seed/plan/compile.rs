@@ -10,8 +10,15 @@ use crate::seed::value::Value;
 impl DataPlan {
     /// Compiles a generator that needs no row (validated as such), for
     /// query parameters.
+    /// A query parameter's generator, once every table is planned: a pick
+    /// of any row finds its column among the planned ones.
     pub fn compile_free(&self, g: &Generator) -> Gen {
-        self.compile(g, &|_, _| 0)
+        self.compile(g, &|table, column| {
+            self.by_name
+                .get(table)
+                .and_then(|&t| self.column_index(t, column))
+                .unwrap_or(0)
+        })
     }
 
     fn resolve(

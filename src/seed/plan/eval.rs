@@ -229,13 +229,15 @@ fn grown(u: f64, growth: f64) -> f64 {
 }
 
 /// A name's letters, then `row` in base 36 at the width the table's
-/// `rows` need: distinct suffixes of one width keep every handle distinct.
+/// `rows` (or the row itself) need: distinct suffixes of one width keep every handle distinct.
 /// At least `lo` characters (padded with the name's letters, then `x`), at
 /// most `hi` (the name shortened first).
 fn handle(rows: u64, row: u64, lo: usize, hi: usize, rng: &mut CellRng) -> String {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut width = 1;
-    while 36u64.saturating_pow(width as u32) < rows.max(1) {
+    // A request's fresh value has a random row far past the table's: its
+    // wider suffix keeps it apart from every seeded handle.
+    while 36u64.saturating_pow(width as u32) < rows.max(row.saturating_add(1)) {
         width += 1;
     }
     let mut suffix = vec![b'0'; width];

@@ -703,3 +703,46 @@ fn the_same_schema_from_git_is_nothing_to_compare() {
         .code(2)
         .stderr(predicate::str::contains("expected a revision that has"));
 }
+
+/// A read that answers nothing and a query always refused measured nothing
+/// useful: the terminal, summary.md and results.json say so, naming what
+/// to grant.
+#[test]
+fn queries_that_measure_nothing_useful_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workload = "[workload.actor]\ntable = \"profiles\"\n\
+        [[workload.queries]]\nname = \"no_rows\"\nweight = 1\nas = \"authenticated\"\naccess = \"read\"\nsql = \"select * from public.stories where false\"\n\
+        [[workload.queries]]\nname = \"refused\"\nweight = 1\nas = \"authenticated\"\naccess = \"read\"\nsql = \"select count(*) from auth.users\"\n\
+        [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 60\nclients = 2\n";
+    let scenario =
+        common::taleforge_variant(dir.path(), "useless_reads", "useless", None, workload);
+    let out = dir.path().join("report");
+    let ran = schemabench()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--scale", "0.01", "--out"])
+        .arg(&out)
+        .arg("--database-url")
+        .arg(common::database_url())
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&ran.stdout);
+    // Every call of `refused` failed: nothing to judge it by.
+    assert_eq!(ran.status.code(), Some(7), "{stdout}");
+    assert!(
+        stdout.contains("warning: query no_rows (as authenticated) returned no row on any of its"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: query refused (as authenticated): every one of its")
+            && stdout.contains("calls was refused with 42501: grant authenticated the privilege"),
+        "{stdout}"
+    );
+    let results = schemabench::gate::baseline::load(&out.join("results.json")).expect("results");
+    assert_eq!(results.warnings.len(), 2, "{:?}", results.warnings);
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(
+        summary.contains("> **Warning:** query no_rows"),
+        "{summary}"
+    );
+}

@@ -161,6 +161,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     let (mut results, report) = pipeline::run(&server, &scenario, &options)
         .await
         .with_context(|| format!("running {}", scenario.path.display()))?;
+    // A read that answered nothing, or a query always refused, measured
+    // nothing useful: every output says so.
+    results.warnings = results.useless_queries();
+    if !results.warnings.is_empty() {
+        report.write(&results)?;
+    }
     if let Some((name, stored)) = &baseline {
         results.regression = Some(gate::baseline::regression(
             stored,

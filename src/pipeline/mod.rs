@@ -532,6 +532,7 @@ async fn begun(
         elapsed_s: 0.0,
         complete: false,
         aborted: None,
+        warnings: Vec::new(),
         scenario,
         server: catalog::server_info(&probe, server.cluster.is_some()).await?,
         machine: MachineInfo::current(),

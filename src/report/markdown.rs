@@ -76,6 +76,9 @@ fn header(out: &mut String, results: &RunResults) {
 pub fn summary(results: &RunResults) -> String {
     let mut out = String::new();
     header(&mut out, results);
+    for warning in &results.warnings {
+        let _ = writeln!(out, "> **Warning:** {warning}\n");
+    }
     let answer = headline(results);
     if let Some((lead, lines)) = answer.split_first() {
         let _ = writeln!(

@@ -16,6 +16,9 @@ use crate::results::{PhaseResult, QueryResult, RunResults};
 /// p99, p99.9, max (ms), errors and timeouts per query.
 pub fn summary(results: &RunResults) -> String {
     let mut out = String::new();
+    for warning in &results.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     let single = results.candidates.len() == 1 && results.rounds == 1;
     for candidate in &results.candidates {
         let measured: Vec<&PhaseResult> = candidate.phases.iter().filter(|p| !p.warmup).collect();

@@ -62,6 +62,10 @@ pub struct RunResults {
     pub complete: bool,
     /// Why the run stopped early (a failed threshold with `abort_on_fail`).
     pub aborted: Option<String>,
+    /// Queries that ran but measured nothing useful: a read that returned
+    /// no row on any call, a query every call of which was refused (42501).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub scenario: ScenarioInfo,
     pub server: ServerInfo,
     pub machine: MachineInfo,
@@ -420,6 +424,41 @@ impl RunResults {
                         q.name, r.against
                     ));
                 }
+            }
+        }
+        out
+    }
+
+    /// The baseline's queries that ran but measured nothing useful, in
+    /// words: reads that returned no row on any call (rows from
+    /// `pg_stat_statements`), and queries every call of which was refused
+    /// for want of a grant or policy (SQLSTATE 42501).
+    pub fn useless_queries(&self) -> Vec<String> {
+        let Some(base) = self.candidates.first() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for q in &base.queries {
+            let refused = q.errors_by_sqlstate.get("42501").map_or(0, |e| e.count);
+            if q.count > 0 && refused == q.count {
+                out.push(format!(
+                    "query {} (as {}): every one of its {} calls was refused with 42501: grant {} the privilege on the tables it uses, or add a policy for it",
+                    q.name, q.role, q.count, q.role
+                ));
+                continue;
+            }
+            let rows = base
+                .work
+                .iter()
+                .find(|w| w.query == q.name)
+                .and_then(QueryWork::rows_per_call);
+            if q.access == "read" && q.succeeded() > 0 && rows == Some(0.0) {
+                out.push(format!(
+                    "query {} (as {}) returned no row on any of its {} calls: a policy or its parameters hide every row, so it measured an empty answer",
+                    q.name,
+                    q.role,
+                    q.succeeded()
+                ));
             }
         }
         out

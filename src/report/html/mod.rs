@@ -106,6 +106,9 @@ fn header(out: &mut String, r: &RunResults) {
             "<p class=\"bad\">Partial report: the run did not finish.</p>"
         );
     }
+    for warning in &r.warnings {
+        let _ = writeln!(out, "<p class=\"bad\">Warning: {}</p>", esc(warning));
+    }
     answer(out, r);
     let _ = write!(out, "<nav>");
     for (id, title) in [

@@ -746,3 +746,36 @@ fn queries_that_measure_nothing_useful_are_named() {
         "{summary}"
     );
 }
+
+/// A generator that breaks the schema's rule is named by its scenario key
+/// beside the constraint and the failing row.
+#[test]
+fn a_row_that_breaks_a_check_names_the_key_that_made_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("schema.sql"),
+        "create table public.items (id int primary key, n int not null check (n > 0));\n",
+    )
+    .expect("migration");
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"broken_generator\"\nmigrations = [\"schema.sql\"]\nseed = 3\nscale = 1.0\n\
+         [tables.items]\nrows = 10\n[tables.items.columns]\nid = { gen = \"serial\" }\n\
+         n = { gen = \"int\", min = -5, max = -1 }\n",
+    )
+    .expect("scenario");
+    schemabench()
+        .arg("seed")
+        .arg(&scenario)
+        .arg("--database-url")
+        .arg(common::database_url())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "violates check constraint \"items_n_check\"",
+        ))
+        .stderr(predicate::str::contains(
+            "the scenario key that made the row: tables.items.columns.n",
+        ));
+}

@@ -153,6 +153,10 @@ async fn describe(
     database: &str,
     error: &SeedError,
 ) -> Result<Option<Broken>, InitError> {
+    let error = match error {
+        SeedError::Generated { source, .. } => source.as_ref(),
+        other => other,
+    };
     let SeedError::Pg(PgError::Query { error, .. }) = error else {
         return Ok(None);
     };

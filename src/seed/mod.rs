@@ -55,6 +55,13 @@ pub enum SeedError {
         /// Described in the message, so not a `source` printed again.
         error: tokio_postgres::Error,
     },
+    #[error("{source}; the scenario key that made the row: {key}")]
+    Generated {
+        /// `tables.T.columns.C`, or `tables.T` when several columns share the blame.
+        key: String,
+        #[source]
+        source: Box<SeedError>,
+    },
     #[error("migration {file} cannot be read: {problem}")]
     MigrationText { file: String, problem: String },
     #[error(
@@ -202,22 +209,25 @@ pub async fn seed(
     .await?;
     let clients = connect_many(server, &name, options.workers).await?;
     let load_started = Instant::now();
-    load(&clients, &plan, &targets, options.progress).await?;
+    let loaded = load(&clients, &plan, &targets, options.progress).await;
+    with_key(&client, loaded).await?;
     let load_time = load_started.elapsed();
 
     let constraints_started = Instant::now();
-    run_statements(
+    let keyed = run_statements(
         &clients,
         deferred.keys_and_indexes.clone(),
         "rebuilding keys and indexes",
     )
-    .await?;
-    run_statements(
+    .await;
+    with_key(&client, keyed.map_err(SeedError::Pg)).await?;
+    let linked = run_statements(
         &clients,
         deferred.foreign_keys.clone(),
         "adding foreign keys",
     )
-    .await?;
+    .await;
+    with_key(&client, linked.map_err(SeedError::Pg)).await?;
     client
         .batch_execute(&deferred.enable_triggers_sql())
         .await
@@ -286,6 +296,55 @@ async fn advance_sequences(client: &Client, targets: &[LoadTarget]) -> Result<()
             .context_db(format!("moving sequence {sequence} past the loaded rows"))?;
     }
     Ok(())
+}
+
+/// A loading error the data broke (a CHECK, NOT NULL, a key) with the
+/// scenario key whose generator made the row, as far as the server names
+/// the constraint's columns.
+async fn with_key<T>(client: &Client, result: Result<T, SeedError>) -> Result<T, SeedError> {
+    let error = match result {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    let SeedError::Pg(PgError::Query { error: db, .. }) = &error else {
+        return Err(error);
+    };
+    let Some(db) = db.as_db_error() else {
+        return Err(error);
+    };
+    let Some(table) = db.table() else {
+        return Err(error);
+    };
+    let name = match db.schema() {
+        Some(schema) if schema != "public" => format!("{schema}.{table}"),
+        _ => table.to_owned(),
+    };
+    let columns: Vec<String> = match (db.column(), db.constraint()) {
+        (Some(column), _) => vec![column.to_owned()],
+        (None, Some(constraint)) => client
+            .query_opt(
+                "select array(select a.attname::text from pg_attribute a
+                               where a.attrelid = c.conrelid and a.attnum = any(c.conkey) order by a.attnum)
+                   from pg_constraint c
+                  where c.conname = $1 and c.conrelid = to_regclass(quote_ident($2) || '.' || quote_ident($3))",
+                &[&constraint, &db.schema().unwrap_or("public"), &table],
+            )
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.get(0))
+            .unwrap_or_default(),
+        (None, None) => Vec::new(),
+    };
+    let key = match columns.as_slice() {
+        [column] => format!("tables.{name}.columns.{column}"),
+        [] => format!("tables.{name}"),
+        several => format!("tables.{name} (columns {})", several.join(", ")),
+    };
+    Err(SeedError::Generated {
+        key,
+        source: Box::new(error),
+    })
 }
 
 /// Looks up each seeded table's column types; a table or column the

@@ -657,7 +657,9 @@ fn a_migration_the_branch_adds_is_applied_though_the_scenario_lists_its_files() 
         .expect("TaleForge");
     let scenario = dir.path().join("scenario.toml");
     let candidates = common::repo_path("scenarios/taleforge/candidates");
+    // Its own name: its databases never meet another test's TaleForge copies.
     let text = original
+        .replace("name = \"taleforge\"", "name = \"taleforge_pr\"")
         .replace("\"migrations/", "\"branch/")
         .replace("\"candidates/", &format!("\"{}/", candidates.display()));
     std::fs::write(&scenario, text).expect("scenario");

@@ -17,10 +17,21 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
         .enumerate()
         .find_map(|(i, l)| l.strip_prefix("# TO DO: ").map(|t| (i + 1, t)))
     {
-        anyhow::bail!(
-            "{}:{line}: init left a TO DO here, and the file will not seed until it is done: {to_do}",
-            path.display()
-        );
+        let (key, problem) = match to_do.split_once(": ") {
+            Some((key, rest)) if key.starts_with("tables") => (key, rest),
+            _ => ("TO DO", to_do),
+        };
+        return Err(crate::scenario::ScenarioError::Invalid {
+            file: path.to_owned(),
+            line,
+            column: 1,
+            key: key.to_owned(),
+            value: None,
+            problem: format!(
+                "init left a TO DO here, and the file will not seed until it is done: {problem}"
+            ),
+        }
+        .into());
     }
     let plan_rows = DataPlan::new(&scenario.spec).total_rows();
     println!(

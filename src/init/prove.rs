@@ -320,17 +320,27 @@ pub async fn fix(
             }
             changed
         }
-        // A unique set the per-parent count repeats: one row per parent.
+        // A unique set the per-parent count repeats: one row per parent;
+        // a top table's unique set over few values: one row.
         (c, _) if *c == SqlState::UNIQUE_VIOLATION => {
             let one = "{ dist = \"fixed\", value = 1 }";
-            match &choice.count {
-                Some(count) if count != one => {
+            match (&choice.count, choice.rows) {
+                (Some(count), _) if count != one => {
                     choice.count = Some(one.to_owned());
                     choice.why = format!(
                         "one per {} row: with more, the sample repeated {} ({})",
                         choice.per.as_deref().unwrap_or("parent"),
                         broken.constraint,
                         broken.detail
+                    );
+                    true
+                }
+                (None, Some(rows)) if rows > 1 => {
+                    choice.rows = Some(1);
+                    choice.scaled = false;
+                    choice.why = format!(
+                        "one row: with more, the sample repeated {} ({}), a unique set over few values; list its real rows in a migration",
+                        broken.constraint, broken.detail
                     );
                     true
                 }

@@ -30,10 +30,20 @@ async fn stop_requested() -> &'static str {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(schemabench::progress::colours())
-        .with_max_level(tracing::Level::INFO)
+    use tracing_subscriber::prelude::*;
+    // The server's NOTICEs and WARNINGs reach tokio_postgres's log at INFO
+    // ("extension already exists", "wal_level is insufficient"): the
+    // migrations' business, not the run's.
+    let targets = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::INFO)
+        .with_target("tokio_postgres", tracing::Level::WARN);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(schemabench::progress::colours()),
+        )
+        .with(targets)
         .init();
     let cli = schemabench::cli::Cli::parse();
     let outcome = tokio::select! {

@@ -149,6 +149,11 @@ fn the_bookclub_example_is_what_init_writes_and_its_keys_and_sequences_hold() {
     // (its migrations path aside, which is relative to where it lives).
     let committed = std::fs::read_to_string(common::repo_path("scenarios/bookclub/scenario.toml"))
         .expect("the example");
+    // The committed example itself checks (its header's paths are its own).
+    schemabench()
+        .args(["check", "scenarios/bookclub/scenario.toml"])
+        .assert()
+        .success();
     let relative = |t: &str| -> String {
         t.lines()
             .filter(|l| !l.starts_with("migrations = ") && !l.starts_with("description = "))

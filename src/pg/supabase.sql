@@ -24,7 +24,14 @@ begin
       ('supabase_auth_admin',     'nologin noinherit', null),
       ('supabase_storage_admin',  'nologin noinherit', null),
       ('supabase_realtime_admin', 'nologin noinherit', null),
-      ('dashboard_user',          'nologin noinherit', null)
+      ('dashboard_user',          'nologin noinherit', null),
+      -- Owners and grantees that `supabase db dump` and projects' own
+      -- migrations name.
+      ('supabase_admin',             'nologin noinherit', null),
+      ('supabase_functions_admin',   'nologin noinherit', null),
+      ('supabase_read_only_user',    'nologin noinherit', null),
+      ('supabase_replication_admin', 'nologin noinherit', null),
+      ('pgbouncer',                  'nologin noinherit', null)
     ) as v(name, options, timeout)
   loop
     if not exists (select from pg_roles where rolname = r.name) then

@@ -14,30 +14,6 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
             .find(|f| f.target == "auth.users" && f.columns.len() == 1)
             .map(|f| f.columns[0].clone())
     };
-    if let Some((t, column)) = tables
-        .iter()
-        .filter_map(|t| to_users(t).map(|c| (t, c)))
-        .find(|(t, c)| t.primary_key == [c.clone()])
-    {
-        return ActorChoice {
-            claims: Vec::new(),
-            table: t.name.clone(),
-            column,
-            why: format!(
-                "{} is keyed by Supabase's user id (auth.users): requests sign in as its rows",
-                t.name
-            ),
-        };
-    }
-    if tables.iter().any(|t| t.name == "auth.users") {
-        return ActorChoice {
-            claims: Vec::new(),
-            table: "auth.users".to_owned(),
-            column: "id".to_owned(),
-            why: "no table is keyed by the user id: requests sign in as Supabase's users (auth.users)"
-                .to_owned(),
-        };
-    }
     let descendants = |name: &str| {
         parents
             .iter()
@@ -58,6 +34,33 @@ pub(super) fn actor(tables: &[Table], parents: &BTreeMap<&str, Option<String>>) 
             })
             .count()
     };
+    // Of the tables keyed by the user id (profiles, user_settings), the
+    // one the most tables hang under.
+    if let Some((t, column)) = tables
+        .iter()
+        .filter_map(|t| to_users(t).map(|c| (t, c)))
+        .filter(|(t, c)| t.primary_key == [c.clone()])
+        .max_by_key(|(t, _)| (descendants(&t.name), std::cmp::Reverse(t.name.clone())))
+    {
+        return ActorChoice {
+            claims: Vec::new(),
+            table: t.name.clone(),
+            column,
+            why: format!(
+                "{} is keyed by Supabase's user id (auth.users): requests sign in as its rows",
+                t.name
+            ),
+        };
+    }
+    if tables.iter().any(|t| t.name == "auth.users") {
+        return ActorChoice {
+            claims: Vec::new(),
+            table: "auth.users".to_owned(),
+            column: "id".to_owned(),
+            why: "no table is keyed by the user id: requests sign in as Supabase's users (auth.users)"
+                .to_owned(),
+        };
+    }
     let top = tables
         .iter()
         .filter(|t| parents.get(t.name.as_str()).cloned().flatten().is_none())

@@ -75,6 +75,20 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// `15 minutes`, `2 hours`, `1 day` as microseconds.
+fn interval_micros(text: &str) -> Option<i64> {
+    let (n, unit) = text.trim().split_once(' ')?;
+    let n: i64 = n.parse().ok()?;
+    let unit_micros = match unit.trim_end_matches('s') {
+        "second" => 1_000_000,
+        "minute" => 60_000_000,
+        "hour" => 3_600_000_000,
+        "day" => 86_400_000_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_micros)
+}
+
 /// RFC 3339 text of a Unix-epoch microsecond timestamp.
 pub fn rfc3339(micros: i64) -> String {
     chrono::DateTime::from_timestamp_micros(micros)
@@ -166,6 +180,28 @@ impl ToSql for Value {
                 let n: i64 = s.trim().parse().map_err(|_| mismatch())?;
                 Value::Int(n).to_sql(ty, out)
             }
+            // Times of day, durations, addresses and bytes listed as text.
+            Value::Text(s) if *ty == Type::TIME => chrono::NaiveTime::parse_from_str(s, "%H:%M:%S")
+                .map_err(|_| mismatch())?
+                .to_sql(ty, out),
+            Value::Text(s) if *ty == Type::INTERVAL => {
+                let micros = interval_micros(s).ok_or_else(mismatch)?;
+                out.put_i64(micros);
+                out.put_i32(0);
+                out.put_i32(0);
+                Ok(IsNull::No)
+            }
+            Value::Text(s) if *ty == Type::INET || *ty == Type::CIDR => {
+                let ip: std::net::Ipv4Addr = s.parse().map_err(|_| mismatch())?;
+                // PostgreSQL's binary inet: family, mask bits, is-cidr, length, address.
+                out.put_slice(&[2, 32, u8::from(*ty == Type::CIDR), 4]);
+                out.put_slice(&ip.octets());
+                Ok(IsNull::No)
+            }
+            Value::Text(s) if *ty == Type::BYTEA => {
+                out.put_slice(s.as_bytes());
+                Ok(IsNull::No)
+            }
             // Dates and times listed as text (values a CHECK allows).
             Value::Text(s) if *ty == Type::DATE => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map_err(|_| mismatch())?
@@ -233,6 +269,13 @@ impl ToSql for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_in_their_units() {
+        assert_eq!(interval_micros("15 minutes"), Some(900_000_000));
+        assert_eq!(interval_micros("1 day"), Some(86_400_000_000));
+        assert_eq!(interval_micros("2 fortnights"), None);
+    }
 
     #[test]
     fn timestamps_use_the_postgres_epoch() {

@@ -190,6 +190,33 @@ pub(super) fn column_choice(
                 "{ gen = \"json\", fields = { note = { gen = \"sentence\", min_words = 2, max_words = 6 } } }",
                 "a small JSON object: describe its real fields here",
             ),
+            // The types below are written from text values.
+            _ if column.default.is_some() => return None,
+            "time" | "timetz" => {
+                // A closing time after an opening one (`CHECK (ends > starts)`).
+                let (from, to) = if later_than(table, name).is_some() {
+                    (13, 20)
+                } else {
+                    (6, 12)
+                };
+                let hours: Vec<String> = (from..=to).map(|h| format!("{h:02}:00:00")).collect();
+                Choice::new(
+                    format!("{{ gen = \"enum\", values = {} }}", toml_list(&hours)),
+                    format!("a time on the hour, {from:02}:00 to {to:02}:00"),
+                )
+            }
+            "interval" => Choice::new(
+                "{ gen = \"enum\", values = [\"15 minutes\", \"30 minutes\", \"1 hour\", \"2 hours\", \"1 day\"] }",
+                "a duration",
+            ),
+            "inet" | "cidr" => Choice::new(
+                "{ gen = \"enum\", values = [\"10.0.0.1\", \"10.0.0.2\", \"192.168.1.10\", \"172.16.4.2\"] }",
+                "an address from private ranges",
+            ),
+            "bytea" => Choice::new(
+                "{ gen = \"sentence\", min_words = 2, max_words = 6 }",
+                "some bytes (a few words' UTF-8)",
+            ),
             _ => return None,
         }
     };

@@ -146,3 +146,8 @@ fn blog_with_trigram_search_and_tags_the_migration_fills() {
 fn events_with_ticket_codes() {
     measures_the_app("events", 3, 1);
 }
+
+#[test]
+fn notes_pulled_with_the_cli_then_edited_by_hand() {
+    measures_the_app("notes", 3, 1);
+}

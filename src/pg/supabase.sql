@@ -461,4 +461,5 @@ $realtime$;
 -- Schemas migrations grant on without using.
 create schema if not exists graphql;
 create schema if not exists graphql_public;
+create schema if not exists pgsodium;
 grant usage on schema graphql, graphql_public to anon, authenticated, service_role;

@@ -18,6 +18,9 @@ const STAND_INS: &[(&str, &str)] = &[
     ("pg_cron", "cron"),
     ("supabase_vault", "vault"),
     ("pg_graphql", "graphql"),
+    // Named by `supabase db dump` of older projects, used by no app table.
+    ("pgsodium", "pgsodium"),
+    ("pgjwt", "extensions"),
 ];
 
 /// Debian's package for an extension Supabase offers, where Debian has one.
@@ -138,11 +141,18 @@ async fn apply(client: &Client, migration: &Migration) -> Result<(), SeedError> 
         .batch_execute("commit")
         .await
         .map_err(|error| SeedError::Migration {
-            file,
+            file: file.clone(),
             at: " at its end (commit)".to_owned(),
             hint: String::new(),
             error,
-        })
+        })?;
+    // A dump's session settings (`set_config('search_path', '', false)`)
+    // end with its file: the next migration starts from the platform's.
+    client
+        .batch_execute(r#"reset all; set search_path = "$user", public, extensions"#)
+        .await
+        .context_db(format!("resetting the session after {file}"))?;
+    Ok(())
 }
 
 /// The extension a `create extension [if not exists] NAME` statement makes.

@@ -151,3 +151,10 @@ fn events_with_ticket_codes() {
 fn notes_pulled_with_the_cli_then_edited_by_hand() {
     measures_the_app("notes", 3, 1);
 }
+
+/// Two tables, so two reads: each by the user's own id, which no foreign
+/// key names (a default and the policies tie the columns to the user).
+#[test]
+fn todos_whose_user_columns_no_key_names() {
+    measures_the_app("todos", 2, 1);
+}

@@ -560,6 +560,9 @@ pub async fn read(client: &Client) -> Result<Vec<Table>, PgError> {
             .collect();
         table.checks.extend(domain_checks);
     }
+    for table in tables.iter_mut().filter(|t| t.name != "auth.users") {
+        link_to_users(table);
+    }
     // auth.users only when the app's tables point at it.
     let referenced = tables
         .iter()
@@ -568,6 +571,47 @@ pub async fn read(client: &Client) -> Result<Vec<Table>, PgError> {
         tables.retain(|t| t.name != "auth.users");
     }
     Ok(tables)
+}
+
+/// A uuid column the app ties to the signed-in user without a foreign key
+/// (`user_id uuid default auth.uid()`, a policy's `user_id = auth.uid()`)
+/// holds a user's id all the same: it is read as a key to `auth.users`, so
+/// its values are real users' and requests find their own rows.
+fn link_to_users(table: &mut Table) {
+    let policies: Vec<String> = table
+        .policies
+        .iter()
+        .map(|p| p.replace("( SELECT auth.uid() AS uid)", "auth.uid()"))
+        .collect();
+    let tied: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| c.base == "uuid")
+        .filter(|c| {
+            !table
+                .foreign_keys
+                .iter()
+                .any(|f| f.columns.contains(&c.name))
+        })
+        .filter(|c| {
+            let name = &c.name;
+            c.default
+                .as_deref()
+                .is_some_and(|d| d.contains("auth.uid()"))
+                || policies.iter().any(|p| {
+                    p.contains(&format!("({name} = auth.uid())"))
+                        || p.contains(&format!("(auth.uid() = {name})"))
+                })
+        })
+        .map(|c| c.name.clone())
+        .collect();
+    for column in tied {
+        table.foreign_keys.push(ForeignKey {
+            columns: vec![column],
+            target: "auth.users".to_owned(),
+            target_columns: vec!["id".to_owned()],
+        });
+    }
 }
 
 async fn columns(client: &Client, table: u32) -> Result<Vec<Column>, PgError> {
@@ -693,6 +737,49 @@ async fn policies(client: &Client, table: u32) -> Result<Vec<String>, PgError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_column_policies_tie_to_the_user_becomes_a_key_to_users() {
+        let column = |name: &str, default: Option<&str>| Column {
+            name: name.into(),
+            type_name: "uuid".into(),
+            base: "uuid".into(),
+            labels: Vec::new(),
+            not_null: true,
+            default: default.map(str::to_owned),
+            identity: false,
+            generated: false,
+            domain_checks: Vec::new(),
+            stats: None,
+        };
+        let mut table = Table {
+            name: "todos".into(),
+            rls: true,
+            columns: vec![
+                column("id", Some("gen_random_uuid()")),
+                column("user_id", None),
+                column("created_by", Some("auth.uid()")),
+                column("list_id", None),
+            ],
+            primary_key: vec!["id".into()],
+            uniques: Vec::new(),
+            partial_uniques: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            policies: vec!["(user_id = ( SELECT auth.uid() AS uid))".into()],
+            signed_in: Access::default(),
+            rules: Vec::new(),
+            rows: None,
+            migrated: None,
+        };
+        link_to_users(&mut table);
+        let linked: Vec<&str> = table
+            .foreign_keys
+            .iter()
+            .map(|f| f.columns[0].as_str())
+            .collect();
+        assert_eq!(linked, ["user_id", "created_by"]);
+    }
 
     #[test]
     fn claim_paths_follow_jwt_calls() {

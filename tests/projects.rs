@@ -158,3 +158,9 @@ fn notes_pulled_with_the_cli_then_edited_by_hand() {
 fn todos_whose_user_columns_no_key_names() {
     measures_the_app("todos", 2, 1);
 }
+
+/// Quoted capitals and key words as column names (`"group"`, `"user"`).
+#[test]
+fn quoted_names_as_an_orm_writes_them() {
+    measures_the_app("quoted", 2, 1);
+}

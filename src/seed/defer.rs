@@ -20,7 +20,8 @@ pub struct Deferred {
 impl Deferred {
     /// Reads the definitions and removes them from `tables`.
     pub async fn take(client: &Client, tables: &[String]) -> Result<Self, PgError> {
-        let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+        // As identifiers: `"Accounts"` keeps its capital, `auth.users` its schema.
+        let tables: Vec<String> = tables.iter().map(|t| quote_ident(t)).collect();
         let ctx = "reading the constraints and indexes of the seeded tables";
         let fks = client
             .query(

@@ -55,7 +55,7 @@ pub enum SeedError {
         /// Described in the message, so not a `source` printed again.
         error: tokio_postgres::Error,
     },
-    #[error("{source}; the scenario key that made the row: {key}")]
+    #[error("the scenario key that made the row: {key}")]
     Generated {
         /// `tables.T.columns.C`, or `tables.T` when several columns share the blame.
         key: String,

@@ -82,6 +82,8 @@ pub fn rule_candidates(table: &Table) -> Vec<(Vec<String>, String, Vec<String>, 
 /// Values a CHECK allows a column to take: `col IN ('a', 'b')`.
 pub(super) fn check_values(table: &Table, column: &str) -> Option<Vec<String>> {
     checks_on(table, &[column]).find_map(|check| {
+        // A quoted name (`"group"`) reads as the bare one.
+        let check = &check.replace(&format!("\"{column}\""), column);
         let at = check.find("= ANY (")?;
         let before = &check[..at];
         let named =
@@ -122,8 +124,9 @@ pub(super) fn length_bounds(table: &Table, column: &str) -> (Option<i64>, Option
 fn bounds_of(table: &Table, column: &str, subject: &str) -> (Option<i64>, Option<i64>) {
     let (mut lo, mut hi) = (None, None);
     for check in checks_on(table, &[column]) {
-        // Casts of constants out: `(0)::numeric` reads as `0`.
-        let check = strip_casts(check);
+        // Casts of constants out: `(0)::numeric` reads as `0`; a quoted
+        // name as the bare one.
+        let check = strip_casts(&check.replace(&format!("\"{column}\""), column));
         let check = check.as_str();
         // `(char_length(x) >= 3)` splits at the parentheses into
         // `char_length`, `x`, ` >= 3`: join a call back to its argument.

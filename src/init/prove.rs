@@ -322,7 +322,7 @@ pub async fn fix(
         }
         // A unique set the per-parent count repeats: one row per parent;
         // a top table's unique set over few values: one row.
-        (c, _) if *c == SqlState::UNIQUE_VIOLATION => {
+        (c, _) if *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::EXCLUSION_VIOLATION => {
             let one = "{ dist = \"fixed\", value = 1 }";
             match (&choice.count, choice.rows) {
                 (Some(count), _) if count != one => {

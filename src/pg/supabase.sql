@@ -103,6 +103,29 @@ create table if not exists auth.users (
   reauthentication_sent_at timestamptz
 );
 create index if not exists users_instance_id_idx on auth.users (instance_id);
+
+-- GoTrue's tables beside users that migrations and views name: a user's
+-- sign-in identities and sessions.
+create table if not exists auth.identities (
+  id uuid primary key default gen_random_uuid(),
+  provider_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamptz,
+  created_at timestamptz,
+  updated_at timestamptz,
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  unique (provider_id, provider)
+);
+create table if not exists auth.sessions (
+  id uuid primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  created_at timestamptz,
+  updated_at timestamptz,
+  aal text,
+  not_after timestamptz
+);
 create unique index if not exists users_email_partial_key on auth.users (email) where is_sso_user = false;
 
 -- The claim helpers: language sql, stable, and without a SET clause so the

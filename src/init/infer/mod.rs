@@ -532,6 +532,8 @@ mod tests {
                 "select * from public.users where id = $1",
                 "select * from public.posts where user_id = $1 limit 20",
                 "select * from public.comments where post_id = $1 limit 50",
+                // One of the user's posts opened by its key.
+                "select * from public.posts where id = $1",
                 // A user adds a post: its key to the user from the actor,
                 // its own id fresh.
                 "insert into public.posts (id, user_id) values ($1, $2)"

@@ -123,6 +123,44 @@ pub(super) fn queries(
             write: false,
         });
     }
+    // One row by its key, as a client opens an item: the first table
+    // directly under the user that has a key of its own.
+    let opened = tables.iter().find(|t| {
+        (role_of(&t.name) != "authenticated" || t.signed_in.select)
+            && parents.get(t.name.as_str()).cloned().flatten().as_deref()
+                == Some(actor.table.as_str())
+            && matches!(t.primary_key.as_slice(), [k] if parent_key(t, &actor.table)
+                .is_some_and(|f| !f.columns.contains(k)))
+    });
+    if let Some(t) = opened {
+        let key = &t.primary_key[0];
+        let role = role_of(&t.name);
+        out.push(QueryChoice {
+            name: format!("open_{}", identifier(&t.name)),
+            weight: 2,
+            role,
+            sql: format!(
+                "select * from {} where {} = $1",
+                qualified(&t.name),
+                quote(key)
+            ),
+            params: vec![format!(
+                "{{ from = \"owned\", column = \"{}.{key}\" }}",
+                t.name
+            )],
+            why: format!(
+                "one of the user's own {} rows by its key, as a client opens it{}",
+                t.name,
+                if role == "authenticated" {
+                    ", under RLS"
+                } else {
+                    ""
+                }
+            ),
+            limit: None,
+            write: false,
+        });
+    }
     out.extend(tenant_reads(tables, parents, actor, &role_of));
     out
 }

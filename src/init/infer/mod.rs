@@ -8,6 +8,7 @@ mod checks;
 mod columns;
 mod queries;
 mod tables;
+mod text;
 mod writes;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -100,12 +100,7 @@ pub(super) fn column_choice(
             })
             .collect();
         Choice::new(
-            format!(
-                "{{ gen = \"case\", column = \"{}.{}\", cases = {{ {} }} }}",
-                table.name,
-                rule.by,
-                cases.join(", ")
-            ),
+            case_generator(table, rule, &cases),
             format!(
                 "by {}: each value gets a range its CHECK allows, as PostgreSQL evaluated it",
                 rule.by
@@ -291,6 +286,16 @@ fn array_choice(
     })
 }
 
+/// A `case` generator by the rule's column, one `value = generator` per case.
+fn case_generator(table: &Table, rule: &Rule, cases: &[String]) -> String {
+    format!(
+        "{{ gen = \"case\", column = \"{}.{}\", cases = {{ {} }} }}",
+        table.name,
+        rule.by,
+        cases.join(", ")
+    )
+}
+
 /// A column whose NULL-ness a CHECK ties to another column's value: by
 /// that value, always NULL, never NULL, or sometimes.
 fn null_case(table: &Table, rule: &Rule, choice: Choice) -> Choice {
@@ -319,12 +324,7 @@ fn null_case(table: &Table, rule: &Rule, choice: Choice) -> Choice {
         })
         .collect();
     Choice::new(
-        format!(
-            "{{ gen = \"case\", column = \"{}.{}\", cases = {{ {} }} }}",
-            table.name,
-            rule.by,
-            cases.join(", ")
-        ),
+        case_generator(table, rule, &cases),
         format!(
             "{}; NULL where {} is {}, as its CHECK requires (PostgreSQL evaluated it)",
             choice.why,

@@ -67,11 +67,7 @@ pub(super) fn queries(
             continue;
         };
         let role = role_of(&t.name);
-        let order = ["created_at", "inserted_at", "updated_at"]
-            .iter()
-            .find(|c| t.column(c).is_some())
-            .map(|c| format!(" order by {c} desc"))
-            .unwrap_or_default();
+        let order = newest_first(t);
         let relation = qualified(&t.name);
         let (param, why) = if parent == actor.table {
             let target = key
@@ -111,14 +107,7 @@ pub(super) fn queries(
                 quote(&param.0)
             ),
             params: vec![param.1],
-            why: format!(
-                "{why}{}",
-                if role == "authenticated" {
-                    ", as the signed-in user under RLS"
-                } else {
-                    ", as the owner (no RLS on it)"
-                }
-            ),
+            why: format!("{why}{}", as_whom(role)),
             limit: None,
             write: false,
         });
@@ -165,6 +154,24 @@ pub(super) fn queries(
     out
 }
 
+/// `order by created_at desc` where the table keeps a creation time.
+fn newest_first(table: &Table) -> String {
+    ["created_at", "inserted_at", "updated_at"]
+        .iter()
+        .find(|c| table.column(c).is_some())
+        .map(|c| format!(" order by {c} desc"))
+        .unwrap_or_default()
+}
+
+/// Who a read runs as, for its comment.
+fn as_whom(role: &str) -> &'static str {
+    if role == "authenticated" {
+        ", as the signed-in user under RLS"
+    } else {
+        ", as the owner (no RLS on it)"
+    }
+}
+
 /// Reads of a tenant's data (a multi-tenant app): tables under a row the
 /// acting user points at (`members.org_id` -> the organisation's contacts
 /// and deals), by the key to it, with the user's own value of that key.
@@ -197,11 +204,7 @@ fn tenant_reads(
             else {
                 continue;
             };
-            let order = ["created_at", "inserted_at", "updated_at"]
-                .iter()
-                .find(|c| t.column(c).is_some())
-                .map(|c| format!(" order by {c} desc"))
-                .unwrap_or_default();
+            let order = newest_first(t);
             let role = role_of(&t.name);
             out.push(QueryChoice {
                 name: format!("read_{}", identifier(&t.name)),
@@ -217,11 +220,7 @@ fn tenant_reads(
                     "the {} rows of the user's own {} (the user's {column}){}",
                     t.name,
                     key.target,
-                    if role == "authenticated" {
-                        ", as the signed-in user under RLS"
-                    } else {
-                        ", as the owner (no RLS on it)"
-                    }
+                    as_whom(role)
                 ),
                 limit: None,
                 write: false,

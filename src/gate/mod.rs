@@ -2,6 +2,7 @@
 //! comparison against a stored baseline.
 
 pub mod baseline;
+pub mod judge;
 pub mod threshold;
 
 use std::path::PathBuf;

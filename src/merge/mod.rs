@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::compare::{self, Pairing};
-use crate::gate::threshold::evaluate;
+use crate::gate::judge::{Against, judge};
 use crate::measure::intervals::{self, Interval, IntervalLog};
 use crate::measure::timeline::{IntervalHistogram, slot_label};
 use crate::report::files::{RESULTS_FILE, ReportDir, ReportError};
@@ -141,13 +140,9 @@ fn sum(mut parts: Vec<Part>) -> Result<RunResults, MergeError> {
         }
         c.queries = c.queries_from_phases();
     }
-    (merged.comparisons, merged.work_comparisons) = compare::verdicts(
-        &merged.candidates[0],
-        &merged.candidates[1..],
-        Pairing::Interleaved,
-        merged.criteria,
-    );
-    merged.thresholds = evaluate(&thresholds(&merged), &merged.candidates[0].queries);
+    let against = Against::of(&merged);
+    let thresholds = thresholds(&merged);
+    judge(&mut merged, &thresholds, against.as_ref());
     Ok(merged)
 }
 

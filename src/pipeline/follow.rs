@@ -7,10 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::board::Board;
-use super::{
-    RunError, RunOptions, SlotRun, begun, drive_slot, first_rounds, most_rounds, run_plan,
-    sittings, slot_labels,
-};
+use super::round::{SlotRun, drive_slot, slot_labels};
+use super::{RunError, RunOptions, begun, first_rounds, most_rounds, run_plan, sittings};
 use crate::candidate::Candidate;
 use crate::drive;
 use crate::drive::engine::Phase;

@@ -5,43 +5,34 @@
 mod arms;
 mod board;
 mod follow;
+mod judge;
 mod options;
+mod round;
 mod schedule;
 mod tally;
 
 use std::sync::Arc;
 
-use futures_util::future::join_all;
-
 pub use arms::chosen;
-use arms::{Arm, Setting, prepare_arms, renew, reopened, select_candidates};
+use arms::{Arm, Setting, prepare_arms, reopened, select_candidates};
 use board::{Board, RunPlan};
 pub use options::{Against, RunError, RunOptions, run_key};
-use schedule::{Sitting, sittings};
-use tally::{
-    failed_abort_threshold, measured_seconds, median, merge, merge_rounds, pair_seconds,
-    record_work, settled, update_queries,
-};
+use round::{Sittings, slot_labels};
+use schedule::sittings;
+use tally::{median, settled};
 
 use crate::candidate::{self, Candidate, Prepared};
 use crate::compare::{self, Pairing};
-use crate::drive::DriveError;
-use crate::drive::engine::{Phase, PhaseOutcome, Start, run_phase};
-use crate::drive::session::Shared;
-use crate::drive::{phase_result, query_results};
-use crate::gate::threshold::evaluate;
-use crate::measure::QueryMeasurements;
-use crate::measure::timeline::{Timeline, slot_label};
+use crate::drive::engine::Phase;
+use crate::measure::timeline::Timeline;
 use crate::observe;
 use crate::pg::{Server, catalog};
 use crate::report::files::ReportDir;
 use crate::results::{
-    CandidateResult, Design, MachineInfo, PlanSummary, RESULTS_VERSION, Regression, RunResults,
-    ScenarioInfo, StatementStats, TableRows,
+    CandidateResult, Design, MachineInfo, RESULTS_VERSION, RunResults, ScenarioInfo, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::seed::plan::DataPlan;
-use crate::seed::rng::combine;
 use crate::seed::{SeedOptions, SeedReport};
 
 /// Rounds a budget may run to, at most.
@@ -208,7 +199,6 @@ async fn measure(
         templates: _,
         plan: _,
     } = *setting;
-    let spec = &scenario.spec;
     let rounds = first_rounds(options, configurations);
     let mut results = begun(
         server,
@@ -241,7 +231,6 @@ async fn measure(
         .iter()
         .map(|arm| arm.prepared.candidate.name.clone())
         .collect();
-    let name = |a: usize| names[a].as_str();
     let board = match options.shard.whole() {
         true => None,
         false => Some(Arc::new(
@@ -266,126 +255,19 @@ async fn measure(
         board.as_ref().map_or(measuring, |b| b.anchor),
     )
     .map_err(RunError::Timeline)?;
-    // [configuration][sitting][query]: each sitting's measured phases merged.
-    let mut per_round: Vec<Vec<Vec<QueryMeasurements>>> =
-        (0..configurations).map(|_| Vec::new()).collect();
-    // [copy]: statement statistics as last read (and since when the server
-    // kept them), so each phase gets its own.
-    let mut read: Vec<(Option<String>, Vec<StatementStats>)> =
-        arms.iter().map(|_| (None, Vec::new())).collect();
-    let mut slot = 0;
-    let mut slot_sitting = 0;
-    for sitting in &sittings {
-        let round = sitting.round;
-        let partner = |a: usize| sitting.partner(a).map(name);
-        if round > 1 {
-            renew(setting, arms, &sitting.copies, configurations).await?;
-            // A fresh copy's statistics start from zero.
-            for &copy in &sitting.copies {
-                read[copy] = (None, Vec::new());
-            }
-        }
-        // [position in the sitting]: its measured phases.
-        let mut measured: Vec<Vec<PhaseOutcome>> =
-            sitting.arms.iter().map(|_| Vec::new()).collect();
-        for (p, phase) in phases.iter().enumerate() {
-            // The same request sequence for every candidate and round: paired samples.
-            let seed = combine(&[spec.seed, p as u64]);
-            // A server that restarted is waited for (bounded) before the
-            // phase, not found missing by its first requests.
-            for &copy in &sitting.copies {
-                drop(arms[copy].stats(server).await?);
-            }
-            if let Some(board) = &board {
-                board.post(slot).await?;
-            }
-            let sides: Vec<Arc<Shared>> = sitting
-                .copies
-                .iter()
-                .map(|&copy| Arc::clone(&arms[copy].shared))
-                .collect();
-            let outcomes = drive_slot(
-                &SlotRun {
-                    timeline: &timeline,
-                    slot,
-                    phase,
-                    p,
-                    seed,
-                    sitting,
-                    names: &names,
-                    board: board.as_ref(),
-                },
-                &sides,
-                &mut results,
-            )
+    let mut state = Sittings {
+        setting,
+        board,
+        timeline,
+        names,
+        per_round: (0..configurations).map(|_| Vec::new()).collect(),
+        read: arms.iter().map(|_| (None, Vec::new())).collect(),
+        slot: 0,
+    };
+    for (s, sitting) in sittings.iter().enumerate() {
+        state
+            .sit(arms, sitting, configurations, &mut results)
             .await?;
-            slot += sitting.arms.len();
-            if let Some(board) = &board {
-                board.all_done(slot - sitting.arms.len()).await?;
-            }
-            if !phase.warmup {
-                for (i, outcome) in outcomes.into_iter().enumerate() {
-                    measured[i].push(outcome);
-                }
-            }
-            // Each phase's work is a sample of its own.
-            for (&a, &copy) in sitting.arms.iter().zip(&sitting.copies) {
-                let arm = &arms[copy];
-                let client = arm.stats(server).await?;
-                let since = observe::statistics_since(&client).await;
-                let now = observe::statement_stats(&client, &arm.shared).await;
-                // Statistics the server reset (a crash, a restart) count
-                // from zero, not from what was read before.
-                let before: &[StatementStats] = if read[copy].0 == since {
-                    &read[copy].1
-                } else {
-                    &[]
-                };
-                record_work(
-                    &mut results.candidates[a].work,
-                    before,
-                    &now,
-                    round,
-                    partner(a),
-                    &phase.name,
-                );
-                read[copy] = (since, now);
-            }
-            report.write_results(&results)?;
-            // Thresholds gate the baseline: stop early once one that
-            // asks for it has failed on what was measured so far.
-            let Some(base) = sitting.arms.iter().position(|&a| a == 0) else {
-                continue;
-            };
-            if phase.warmup || !spec.thresholds.iter().any(|t| t.abort_on_fail) {
-                continue;
-            }
-            let workload = &arms[0].shared.workload;
-            let mut so_far = per_round[0].clone();
-            so_far.push(merge(workload, &measured[base]));
-            let queries = query_results(
-                workload,
-                &merge_rounds(workload, &so_far),
-                measured_seconds(&results.candidates[0]),
-            );
-            if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
-                results.aborted = Some(format!(
-                    "threshold {failed} failed after phase {} of round {round}",
-                    phase.name
-                ));
-                break;
-            }
-        }
-        for (i, (&a, &copy)) in sitting.arms.iter().zip(&sitting.copies).enumerate() {
-            let arm = &arms[copy];
-            per_round[a].push(merge(&arm.shared.workload, &measured[i]));
-            update_queries(
-                &mut results.candidates[a],
-                &arm.shared.workload,
-                &per_round[a],
-            );
-        }
-        results.rounds = round;
         reference.extend(
             observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_BETWEEN).await,
         );
@@ -393,10 +275,8 @@ async fn measure(
         if results.aborted.is_some() {
             break;
         }
-        let round_ends = sittings
-            .get(slot_sitting + 1)
-            .is_none_or(|n| n.round != round);
-        slot_sitting += 1;
+        let round = sitting.round;
+        let round_ends = sittings.get(s + 1).is_none_or(|n| n.round != round);
         if round_ends
             && round >= rounds
             && let Some(budget) = options.budget
@@ -413,42 +293,27 @@ async fn measure(
             }
         }
     }
+    let Sittings {
+        board, timeline, ..
+    } = state;
     drop(timeline);
     reference
         .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
-    if results.aborted.is_none() {
-        observe_arms(
-            server,
-            &arms[..configurations],
-            &mut results.candidates,
-            spec.seed,
-        )
-        .await?;
-        // The baseline's schema, its unused indexes from this run.
-        results.lints = crate::lint::lint(
-            &*arms[0].stats(server).await?,
-            Some(&results.candidates[0].index_usage),
-        )
-        .await?;
-    }
-    (results.comparisons, results.work_comparisons) = compare::verdicts(
-        &results.candidates[0],
-        &results.candidates[1..],
-        Pairing::Interleaved,
-        options.criteria,
-    );
-    if let Some(against) = &options.against {
-        results.regression = Some(Regression::judged(
-            format!("the migrations of {}", against.label),
-            results.started_at.clone(),
-            options.criteria,
-            options.gate,
-            results.comparisons.clone(),
-            results.work_comparisons.clone(),
-        ));
-    }
-    results.thresholds = evaluate(&spec.thresholds, &results.candidates[0].queries);
+    judge::judge(
+        server,
+        &arms[..configurations],
+        &mut results,
+        scenario,
+        options
+            .against
+            .as_ref()
+            .map(|a| crate::gate::judge::Against {
+                label: format!("the migrations of {}", a.label),
+                gate: options.gate,
+            }),
+    )
+    .await?;
     results.complete = results.aborted.is_none();
     results.finished_at = Some(chrono::Utc::now().to_rfc3339());
     results.elapsed_s = started.elapsed().as_secs_f64();
@@ -552,33 +417,6 @@ async fn begun(
     })
 }
 
-/// The timeline's name of every phase slot of `sittings`:
-/// `feed_index+baseline.r2.steady`, or the phase's name alone in a run of
-/// one configuration and one round.
-fn slot_labels(
-    sittings: &[Sitting],
-    phases: &[Phase],
-    names: &[String],
-    rounds: u32,
-) -> Vec<String> {
-    let simple = names.len() == 1 && rounds == 1;
-    let mut slots = Vec::new();
-    for sitting in sittings {
-        for phase in phases {
-            for &a in &sitting.arms {
-                slots.push(slot_label(
-                    &names[a],
-                    sitting.partner(a).map(|p| names[p].as_str()),
-                    sitting.round,
-                    &phase.name,
-                    simple,
-                ));
-            }
-        }
-    }
-    slots
-}
-
 /// What every shard of a run must agree on (the copies aside).
 fn run_plan(
     scenario: &Scenario,
@@ -597,141 +435,6 @@ fn run_plan(
         most_rounds,
         copies: Vec::new(),
     }
-}
-
-/// One phase of a sitting.
-struct SlotRun<'a> {
-    timeline: &'a Timeline,
-    /// The timeline slot of the sitting's first side (and the board's
-    /// number for the phase).
-    slot: usize,
-    phase: &'a Phase,
-    /// The phase's place in the load.
-    p: usize,
-    seed: u64,
-    sitting: &'a Sitting,
-    names: &'a [String],
-    board: Option<&'a Arc<Board>>,
-}
-
-/// Drives one phase of a sitting on every side at once (`sides` by
-/// position in the sitting) and records it: each configuration's phase
-/// and, in duets, both sides' seconds paired. Returns the outcomes by
-/// position. In a sharded run the sides start with every other shard's
-/// and report done on the board.
-async fn drive_slot(
-    run: &SlotRun<'_>,
-    sides: &[Arc<Shared>],
-    results: &mut RunResults,
-) -> Result<Vec<PhaseOutcome>, RunError> {
-    let SlotRun {
-        timeline,
-        slot,
-        phase,
-        p,
-        seed,
-        sitting,
-        names,
-        board,
-    } = *run;
-    let round = sitting.round;
-    // Which side starts first (spawns its threads, sends its arrivals, is
-    // polled) alternates from phase to phase, so an edge of going first
-    // cannot side with one configuration.
-    let flip = (round as usize + p).is_multiple_of(2);
-    let mut order: Vec<usize> = (0..sides.len()).collect();
-    if flip {
-        order.reverse();
-    }
-    let outcomes = join_all(order.iter().map(|&i| {
-        let start = board.map(|board| {
-            let (board, count) = (Arc::clone(board), sides.len());
-            Box::pin(async move {
-                board
-                    .start(slot, i, count)
-                    .await
-                    .map_err(|e| DriveError::Start(e.to_string()))
-            }) as Start
-        });
-        run_phase(
-            Arc::clone(&sides[i]),
-            timeline,
-            slot + i,
-            phase,
-            seed,
-            i == 0,
-            start,
-        )
-    }))
-    .await;
-    let mut outcomes: Vec<PhaseOutcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
-    if let Some(board) = board {
-        board.done(slot).await?;
-    }
-    if flip {
-        outcomes.reverse();
-    }
-    if let ([_, c], [base, other]) = (sitting.arms.as_slice(), outcomes.as_mut_slice())
-        && !phase.warmup
-    {
-        results.candidates[*c].duet_seconds.extend(pair_seconds(
-            &sides[0].workload,
-            base,
-            other,
-            round,
-        ));
-    }
-    for ((i, &a), outcome) in sitting.arms.iter().enumerate().zip(outcomes.iter_mut()) {
-        // Paired already: a phase's second-by-second histograms are not
-        // kept any longer than that.
-        outcome.seconds = Vec::new();
-        let partner = sitting.partner(a).map(|p| names[p].as_str());
-        results.candidates[a].phases.push(phase_result(
-            &sides[i].workload,
-            outcome,
-            round,
-            partner,
-        ));
-    }
-    Ok(outcomes)
-}
-
-/// Statement statistics, index usage and plans of every candidate, after
-/// its rounds (plans last, so their executions are not counted).
-async fn observe_arms(
-    server: &Server,
-    arms: &[Arm],
-    results: &mut [CandidateResult],
-    seed: u64,
-) -> Result<(), RunError> {
-    // Backends flush their statistics as they exit at the end of each phase.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let mut baseline_plans: Vec<PlanSummary> = Vec::new();
-    let baseline_relations: Vec<String> = results
-        .first()
-        .map(|r| r.cost.relations.iter().map(|x| x.name.clone()).collect())
-        .unwrap_or_default();
-    for (arm, result) in arms.iter().zip(results.iter_mut()) {
-        let client = server.connect(&arm.prepared.database).await?;
-        result.statements = observe::statement_stats(&client, &arm.shared).await;
-        result.index_usage = observe::index_usage(&client).await?;
-        result.unused_new_indexes = result
-            .index_usage
-            .iter()
-            .filter(|u| u.scans == 0 && !baseline_relations.contains(&u.index))
-            .map(|u| u.index.clone())
-            .collect();
-        let mut plans = observe::plans(&client, &arm.shared, seed).await;
-        if baseline_plans.is_empty() {
-            baseline_plans = plans.clone();
-        } else {
-            for (plan, base) in plans.iter_mut().zip(&baseline_plans) {
-                observe::diff(plan, base);
-            }
-        }
-        result.plans = plans;
-    }
-    Ok(())
 }
 
 /// What results files record of the scenario and its seeded data.

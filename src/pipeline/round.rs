@@ -1,0 +1,300 @@
+//! One sitting of a run: every phase driven on the configurations that
+//! share the machine (a duet's two sides, or one configuration alone), the
+//! work each phase cost read off the server, and the early stop a failed
+//! `abort_on_fail` threshold asks for.
+
+use std::sync::Arc;
+
+use futures_util::future::join_all;
+
+use super::RunError;
+use super::arms::{Arm, Setting, renew};
+use super::board::Board;
+use super::schedule::Sitting;
+use super::tally::{
+    failed_abort_threshold, measured_seconds, merge, merge_rounds, pair_seconds, record_work,
+    update_queries,
+};
+use crate::drive::DriveError;
+use crate::drive::engine::{Phase, PhaseOutcome, Start, run_phase};
+use crate::drive::session::Shared;
+use crate::drive::{phase_result, query_results};
+use crate::measure::QueryMeasurements;
+use crate::measure::timeline::{Timeline, slot_label};
+use crate::observe;
+use crate::results::{RunResults, StatementStats};
+use crate::seed::rng::combine;
+
+/// What a run carries from one sitting to the next.
+pub(super) struct Sittings<'a> {
+    pub(super) setting: &'a Setting<'a>,
+    pub(super) board: Option<Arc<Board>>,
+    pub(super) timeline: Timeline,
+    /// The configurations' names, by arm.
+    pub(super) names: Vec<String>,
+    /// [configuration][sitting][query]: each sitting's measured phases merged.
+    pub(super) per_round: Vec<Vec<Vec<QueryMeasurements>>>,
+    /// [copy]: statement statistics as last read (and since when the
+    /// server kept them), so each phase gets its own.
+    pub(super) read: Vec<(Option<String>, Vec<StatementStats>)>,
+    /// The timeline slot of the next phase's first side.
+    pub(super) slot: usize,
+}
+
+impl Sittings<'_> {
+    /// Drives every phase of `sitting` on `arms` (copies renewed from the
+    /// second round on), records each phase's latencies and work into
+    /// `results`, and stops early where an aborting threshold failed
+    /// (`results.aborted` says so).
+    pub(super) async fn sit(
+        &mut self,
+        arms: &mut [Arm],
+        sitting: &Sitting,
+        configurations: usize,
+        results: &mut RunResults,
+    ) -> Result<(), RunError> {
+        let Setting {
+            server,
+            scenario,
+            report,
+            phases,
+            ..
+        } = *self.setting;
+        let spec = &scenario.spec;
+        let round = sitting.round;
+        if round > 1 {
+            renew(self.setting, arms, &sitting.copies, configurations).await?;
+            // A fresh copy's statistics start from zero.
+            for &copy in &sitting.copies {
+                self.read[copy] = (None, Vec::new());
+            }
+        }
+        // [position in the sitting]: its measured phases.
+        let mut measured: Vec<Vec<PhaseOutcome>> =
+            sitting.arms.iter().map(|_| Vec::new()).collect();
+        for (p, phase) in phases.iter().enumerate() {
+            // The same request sequence for every candidate and round: paired samples.
+            let seed = combine(&[spec.seed, p as u64]);
+            // A server that restarted is waited for (bounded) before the
+            // phase, not found missing by its first requests.
+            for &copy in &sitting.copies {
+                drop(arms[copy].stats(server).await?);
+            }
+            if let Some(board) = &self.board {
+                board.post(self.slot).await?;
+            }
+            let sides: Vec<Arc<Shared>> = sitting
+                .copies
+                .iter()
+                .map(|&copy| Arc::clone(&arms[copy].shared))
+                .collect();
+            let outcomes = drive_slot(
+                &SlotRun {
+                    timeline: &self.timeline,
+                    slot: self.slot,
+                    phase,
+                    p,
+                    seed,
+                    sitting,
+                    names: &self.names,
+                    board: self.board.as_ref(),
+                },
+                &sides,
+                results,
+            )
+            .await?;
+            self.slot += sitting.arms.len();
+            if let Some(board) = &self.board {
+                board.all_done(self.slot - sitting.arms.len()).await?;
+            }
+            if !phase.warmup {
+                for (i, outcome) in outcomes.into_iter().enumerate() {
+                    measured[i].push(outcome);
+                }
+            }
+            // Each phase's work is a sample of its own.
+            for (&a, &copy) in sitting.arms.iter().zip(&sitting.copies) {
+                let arm = &arms[copy];
+                let client = arm.stats(server).await?;
+                let since = observe::statistics_since(&client).await;
+                let now = observe::statement_stats(&client, &arm.shared).await;
+                // Statistics the server reset (a crash, a restart) count
+                // from zero, not from what was read before.
+                let before: &[StatementStats] = if self.read[copy].0 == since {
+                    &self.read[copy].1
+                } else {
+                    &[]
+                };
+                let partner = sitting.partner(a).map(|p| self.names[p].as_str());
+                record_work(
+                    &mut results.candidates[a].work,
+                    before,
+                    &now,
+                    round,
+                    partner,
+                    &phase.name,
+                );
+                self.read[copy] = (since, now);
+            }
+            report.write_results(results)?;
+            // Thresholds gate the baseline: stop early once one that
+            // asks for it has failed on what was measured so far.
+            let Some(base) = sitting.arms.iter().position(|&a| a == 0) else {
+                continue;
+            };
+            if phase.warmup || !spec.thresholds.iter().any(|t| t.abort_on_fail) {
+                continue;
+            }
+            let workload = &arms[0].shared.workload;
+            let mut so_far = self.per_round[0].clone();
+            so_far.push(merge(workload, &measured[base]));
+            let queries = query_results(
+                workload,
+                &merge_rounds(workload, &so_far),
+                measured_seconds(&results.candidates[0]),
+            );
+            if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
+                results.aborted = Some(format!(
+                    "threshold {failed} failed after phase {} of round {round}",
+                    phase.name
+                ));
+                break;
+            }
+        }
+        for (i, (&a, &copy)) in sitting.arms.iter().zip(&sitting.copies).enumerate() {
+            let arm = &arms[copy];
+            self.per_round[a].push(merge(&arm.shared.workload, &measured[i]));
+            update_queries(
+                &mut results.candidates[a],
+                &arm.shared.workload,
+                &self.per_round[a],
+            );
+        }
+        results.rounds = round;
+        Ok(())
+    }
+}
+
+/// The timeline's name of every phase slot of `sittings`:
+/// `feed_index+baseline.r2.steady`, or the phase's name alone in a run of
+/// one configuration and one round.
+pub(super) fn slot_labels(
+    sittings: &[Sitting],
+    phases: &[Phase],
+    names: &[String],
+    rounds: u32,
+) -> Vec<String> {
+    let simple = names.len() == 1 && rounds == 1;
+    let mut slots = Vec::new();
+    for sitting in sittings {
+        for phase in phases {
+            for &a in &sitting.arms {
+                slots.push(slot_label(
+                    &names[a],
+                    sitting.partner(a).map(|p| names[p].as_str()),
+                    sitting.round,
+                    &phase.name,
+                    simple,
+                ));
+            }
+        }
+    }
+    slots
+}
+
+/// One phase of a sitting.
+pub(super) struct SlotRun<'a> {
+    pub(super) timeline: &'a Timeline,
+    /// The timeline slot of the sitting's first side (and the board's
+    /// number for the phase).
+    pub(super) slot: usize,
+    pub(super) phase: &'a Phase,
+    /// The phase's place in the load.
+    pub(super) p: usize,
+    pub(super) seed: u64,
+    pub(super) sitting: &'a Sitting,
+    pub(super) names: &'a [String],
+    pub(super) board: Option<&'a Arc<Board>>,
+}
+
+/// Drives one phase of a sitting on every side at once (`sides` by
+/// position in the sitting) and records it: each configuration's phase
+/// and, in duets, both sides' seconds paired. Returns the outcomes by
+/// position. In a sharded run the sides start with every other shard's
+/// and report done on the board.
+pub(super) async fn drive_slot(
+    run: &SlotRun<'_>,
+    sides: &[Arc<Shared>],
+    results: &mut RunResults,
+) -> Result<Vec<PhaseOutcome>, RunError> {
+    let SlotRun {
+        timeline,
+        slot,
+        phase,
+        p,
+        seed,
+        sitting,
+        names,
+        board,
+    } = *run;
+    let round = sitting.round;
+    // Which side starts first (spawns its threads, sends its arrivals, is
+    // polled) alternates from phase to phase, so an edge of going first
+    // cannot side with one configuration.
+    let flip = (round as usize + p).is_multiple_of(2);
+    let mut order: Vec<usize> = (0..sides.len()).collect();
+    if flip {
+        order.reverse();
+    }
+    let outcomes = join_all(order.iter().map(|&i| {
+        let start = board.map(|board| {
+            let (board, count) = (Arc::clone(board), sides.len());
+            Box::pin(async move {
+                board
+                    .start(slot, i, count)
+                    .await
+                    .map_err(|e| DriveError::Start(e.to_string()))
+            }) as Start
+        });
+        run_phase(
+            Arc::clone(&sides[i]),
+            timeline,
+            slot + i,
+            phase,
+            seed,
+            i == 0,
+            start,
+        )
+    }))
+    .await;
+    let mut outcomes: Vec<PhaseOutcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
+    if let Some(board) = board {
+        board.done(slot).await?;
+    }
+    if flip {
+        outcomes.reverse();
+    }
+    if let ([_, c], [base, other]) = (sitting.arms.as_slice(), outcomes.as_mut_slice())
+        && !phase.warmup
+    {
+        results.candidates[*c].duet_seconds.extend(pair_seconds(
+            &sides[0].workload,
+            base,
+            other,
+            round,
+        ));
+    }
+    for ((i, &a), outcome) in sitting.arms.iter().enumerate().zip(outcomes.iter_mut()) {
+        // Paired already: a phase's second-by-second histograms are not
+        // kept any longer than that.
+        outcome.seconds = Vec::new();
+        let partner = sitting.partner(a).map(|p| names[p].as_str());
+        results.candidates[a].phases.push(phase_result(
+            &sides[i].workload,
+            outcome,
+            round,
+            partner,
+        ));
+    }
+    Ok(outcomes)
+}

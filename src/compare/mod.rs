@@ -7,6 +7,7 @@
 //! extremes, and would call a change whenever all three happened to lean
 //! the same way (one time in four under pure noise).
 
+mod app;
 mod pooled;
 mod stats;
 
@@ -15,8 +16,8 @@ use stats::{estimate, judge};
 
 use crate::measure::duet::min_requests;
 use crate::results::{
-    CandidateResult, Comparison, Criteria, Estimate, Latencies, SecondPair, WorkComparison,
-    new_histogram,
+    AppComparison, CandidateResult, Comparison, Criteria, Estimate, Latencies, SecondPair,
+    WorkComparison, new_histogram,
 };
 
 /// The default noise threshold between separate runs (a stored baseline):
@@ -51,14 +52,23 @@ fn work_criteria(significance: f64) -> Criteria {
     }
 }
 
-/// Every configuration of `others` against `base`, on latency and on work,
-/// each family corrected as a whole ([`correct`]).
+/// Every verdict of a run's candidates against its baseline.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    pub latency: Vec<Comparison>,
+    pub work: Vec<WorkComparison>,
+    pub app: Vec<AppComparison>,
+}
+
+/// Every configuration of `others` against `base`, on latency, on work
+/// and on the app as a whole, each family corrected as a whole
+/// ([`correct`]): per-query latency, per-query work, app time, app work.
 pub fn verdicts(
     base: &CandidateResult,
     others: &[CandidateResult],
     pairing: Pairing,
     criteria: Criteria,
-) -> (Vec<Comparison>, Vec<WorkComparison>) {
+) -> Verdicts {
     let mut latency: Vec<Comparison> = others
         .iter()
         .flat_map(|c| comparisons(base, c, pairing, criteria))
@@ -72,7 +82,28 @@ pub fn verdicts(
         work.iter_mut().map(|c| &mut c.estimate),
         work_criteria(criteria.significance),
     );
-    (latency, work)
+    let app = app_verdicts(base, others, pairing, criteria);
+    Verdicts { latency, work, app }
+}
+
+/// Every configuration of `others` against `base` on the app as a whole,
+/// time and work each corrected as a family.
+pub fn app_verdicts(
+    base: &CandidateResult,
+    others: &[CandidateResult],
+    pairing: Pairing,
+    criteria: Criteria,
+) -> Vec<AppComparison> {
+    let mut app: Vec<AppComparison> = others
+        .iter()
+        .map(|c| app::app_comparison(base, c, pairing, criteria))
+        .collect();
+    correct(app.iter_mut().filter_map(|a| a.latency.as_mut()), criteria);
+    correct(
+        app.iter_mut().filter_map(|a| a.work.as_mut()),
+        work_criteria(criteria.significance),
+    );
+    app
 }
 
 /// The percentiles every comparison covers.

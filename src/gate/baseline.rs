@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::GateError;
 use crate::compare::{self, Pairing};
-use crate::results::{Criteria, Gate, Protocol};
+use crate::results::{Criteria, Gate, Judged, Protocol};
 use crate::results::{OLDEST_READABLE_VERSION, PhaseLoad, RESULTS_VERSION, Regression, RunResults};
 
 /// Where baselines live, relative to the working directory.
@@ -66,12 +66,22 @@ pub fn load(path: &Path) -> Result<RunResults, GateError> {
             found: version.unwrap_or_default(),
         });
     }
-    serde_json::from_str(&text)
+    let mut results = serde_json::from_str(&text)
         .map(RunResults::upgrade)
         .map_err(|source| GateError::Parse {
             path: path.to_owned(),
             source,
-        })
+        })?;
+    // Files from before app-level verdicts get the app as a whole from
+    // their own figures (their other verdicts stay as recorded), so their
+    // reports lead with it like any other.
+    if results.version < 4
+        && let Some((base, others)) = results.candidates.split_first()
+    {
+        results.app_comparisons =
+            compare::app_verdicts(base, others, Pairing::Interleaved, results.criteria);
+    }
+    Ok(results)
 }
 
 /// What two runs must share to be compared: the scenario, its data
@@ -165,15 +175,18 @@ pub fn regression(
     };
     let mut current = new_base.clone();
     current.name = "current".into();
-    let (comparisons, work_comparisons) =
-        compare::verdicts(old_base, &[current], Pairing::Independent, criteria);
+    let verdicts = compare::verdicts(old_base, &[current], Pairing::Independent, criteria);
     let mut regression = Regression::judged(
         against.to_owned(),
         old.started_at.clone(),
-        criteria,
-        gate,
-        comparisons,
-        work_comparisons,
+        Judged {
+            criteria,
+            gate,
+            comparisons: verdicts.latency,
+            work_comparisons: verdicts.work,
+            app: verdicts.app.into_iter().next(),
+            critical: new.scenario.critical.clone(),
+        },
     );
     regression.calibrate(&old.machine, &new.machine);
     Ok(regression)

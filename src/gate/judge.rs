@@ -4,7 +4,7 @@
 //! reach the same answers from the same figures.
 
 use crate::compare::{self, Pairing};
-use crate::results::{Gate, Regression, RunResults};
+use crate::results::{Gate, Judged, Regression, RunResults};
 use crate::scenario::spec::ThresholdSpec;
 
 /// The other schema a run compared its own with (`run --against`).
@@ -38,17 +38,48 @@ pub fn judge(results: &mut RunResults, thresholds: &[ThresholdSpec], against: Op
     let Some((base, others)) = results.candidates.split_first() else {
         return;
     };
-    (results.comparisons, results.work_comparisons) =
-        compare::verdicts(base, others, Pairing::Interleaved, results.criteria);
+    let verdicts = compare::verdicts(base, others, Pairing::Interleaved, results.criteria);
     if let Some(against) = against {
         results.regression = Some(Regression::judged(
             against.label.clone(),
             results.started_at.clone(),
-            results.criteria,
-            against.gate,
-            results.comparisons.clone(),
-            results.work_comparisons.clone(),
+            Judged {
+                criteria: results.criteria,
+                gate: against.gate,
+                comparisons: verdicts.latency.clone(),
+                work_comparisons: verdicts.work.clone(),
+                app: verdicts.app.first().cloned(),
+                critical: results.scenario.critical.clone(),
+            },
         ));
     }
     results.thresholds = super::threshold::evaluate(thresholds, &base.queries);
+    results.comparisons = verdicts.latency;
+    results.work_comparisons = verdicts.work;
+    results.app_comparisons = verdicts.app;
+}
+
+/// Judges `results` afresh by what they record of the run: its
+/// thresholds (as the scenario wrote them) and its schema comparison.
+pub fn rejudge(results: &mut RunResults) {
+    let against = Against::of(results);
+    let thresholds = thresholds(results);
+    judge(results, &thresholds, against.as_ref());
+}
+
+/// The scenario's thresholds as the results recorded them.
+fn thresholds(results: &RunResults) -> Vec<ThresholdSpec> {
+    let mut out: Vec<ThresholdSpec> = Vec::new();
+    for t in &results.thresholds {
+        let query = (t.query != super::threshold::ALL_QUERIES).then(|| t.query.clone());
+        match out.iter_mut().find(|s| s.query == query) {
+            Some(spec) => spec.limits.push(t.limit.clone()),
+            None => out.push(ThresholdSpec {
+                query,
+                limits: vec![t.limit.clone()],
+                abort_on_fail: false,
+            }),
+        }
+    }
+    out
 }

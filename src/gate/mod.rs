@@ -7,7 +7,7 @@ pub mod threshold;
 
 use std::path::PathBuf;
 
-use crate::results::{RunResults, Verdict};
+use crate::results::RunResults;
 
 /// Why a stored run cannot be read, written or compared.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +91,7 @@ impl Standing {
         } else if results
             .regression
             .as_ref()
-            .is_some_and(|r| r.gated().any(|v| v == Verdict::Inconclusive))
+            .is_some_and(|r| r.decision().undecided)
         {
             Self::Undecided
         } else {
@@ -103,7 +103,7 @@ impl Standing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Criteria, Estimate, Gate, MachineInfo, Regression};
+    use crate::results::{Criteria, Estimate, Gate, Judged, MachineInfo, Regression, Verdict};
 
     /// A latency comparison with a stored run `baseline nightly`, not
     /// regressed, of `comparisons`.
@@ -115,6 +115,8 @@ mod tests {
             gate: Gate::Latency,
             comparisons,
             work_comparisons: Vec::new(),
+            app: None,
+            critical: Vec::new(),
             machine_ratio: None,
             regressed: false,
         }
@@ -177,43 +179,6 @@ mod tests {
     }
 
     #[test]
-    fn the_gate_decides_which_verdicts_count() {
-        let estimate = |verdict| Estimate {
-            ratio: 1.0,
-            ci_low: 1.0,
-            ci_high: 1.0,
-            p_value: 1.0,
-            verdict,
-            ..Estimate::default()
-        };
-        let results = crate::results::fixture();
-        let mut latency = results.comparisons[0].clone();
-        latency.estimate = estimate(Verdict::Slower);
-        let work = crate::results::WorkComparison {
-            candidate: "current".into(),
-            query: latency.query.clone(),
-            baseline_buffers_per_call: 4.0,
-            candidate_buffers_per_call: 4.0,
-            baseline_rows_per_call: 1.0,
-            candidate_rows_per_call: 1.0,
-            estimate: estimate(Verdict::Inconclusive),
-        };
-        let mut r = Regression {
-            gate: Gate::Work,
-            work_comparisons: vec![work],
-            ..nightly(vec![latency])
-        };
-        assert_eq!(r.gated().collect::<Vec<_>>(), [Verdict::Inconclusive]);
-        r.gate = Gate::Latency;
-        assert_eq!(r.gated().collect::<Vec<_>>(), [Verdict::Slower]);
-        r.gate = Gate::Both;
-        assert_eq!(
-            r.gated().collect::<Vec<_>>(),
-            [Verdict::Slower, Verdict::Inconclusive]
-        );
-    }
-
-    #[test]
     fn a_changed_machine_is_a_warning_not_a_regression() {
         let mut results = crate::results::fixture();
         results.thresholds.clear();
@@ -236,10 +201,14 @@ mod tests {
             let mut r = Regression::judged(
                 "baseline nightly".into(),
                 String::new(),
-                Criteria::default(),
-                Gate::Latency,
-                compared.clone(),
-                Vec::new(),
+                Judged {
+                    criteria: Criteria::default(),
+                    gate: Gate::Latency,
+                    comparisons: compared.clone(),
+                    work_comparisons: Vec::new(),
+                    app: None,
+                    critical: Vec::new(),
+                },
             );
             let machine = |reference: f64| MachineInfo {
                 reference_ms: Some(reference),

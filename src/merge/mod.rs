@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::gate::judge::{Against, judge};
+use crate::gate::judge::rejudge;
 use crate::measure::intervals::{self, Interval, IntervalLog};
 use crate::measure::timeline::{IntervalHistogram, slot_label};
 use crate::report::files::{RESULTS_FILE, ReportDir, ReportError};
@@ -21,7 +21,6 @@ use crate::results::{
     CandidateResult, DuetSeconds, GeneratorLoad, IntervalPoint, PhaseResult, Recorded, RunResults,
     SecondPair,
 };
-use crate::scenario::spec::ThresholdSpec;
 
 /// Why shards could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -140,9 +139,7 @@ fn sum(mut parts: Vec<Part>) -> Result<RunResults, MergeError> {
         }
         c.queries = c.queries_from_phases();
     }
-    let against = Against::of(&merged);
-    let thresholds = thresholds(&merged);
-    judge(&mut merged, &thresholds, against.as_ref());
+    rejudge(&mut merged);
     Ok(merged)
 }
 
@@ -395,22 +392,5 @@ fn points(logs: &Logs, tag: &str) -> Vec<IntervalPoint> {
     }
     // Time order; queries in the workload's order within a second.
     out.sort_by_key(|p| p.second);
-    out
-}
-
-/// The scenario's thresholds as the results recorded them.
-fn thresholds(results: &RunResults) -> Vec<ThresholdSpec> {
-    let mut out: Vec<ThresholdSpec> = Vec::new();
-    for t in &results.thresholds {
-        let query = (t.query != crate::gate::threshold::ALL_QUERIES).then(|| t.query.clone());
-        match out.iter_mut().find(|s| s.query == query) {
-            Some(spec) => spec.limits.push(t.limit.clone()),
-            None => out.push(ThresholdSpec {
-                query,
-                limits: vec![t.limit.clone()],
-                abort_on_fail: false,
-            }),
-        }
-    }
     out
 }

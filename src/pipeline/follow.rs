@@ -66,6 +66,7 @@ pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
             data_fingerprint: f.scenario.data_fingerprint(),
             database: data_db_name(&spec.name, &f.scenario.data_fingerprint()),
             tables: Vec::new(),
+            critical: super::critical(f.scenario),
         },
         options,
         phases,

@@ -282,13 +282,13 @@ async fn measure(
             && let Some(budget) = options.budget
         {
             let per_round = measuring.elapsed() / round;
-            let (latency, work) = compare::verdicts(
+            let verdicts = compare::verdicts(
                 &results.candidates[0],
                 &results.candidates[1..],
                 Pairing::Interleaved,
                 options.criteria,
             );
-            if settled(&latency, &work) || measuring.elapsed() + per_round > budget {
+            if settled(&verdicts) || measuring.elapsed() + per_round > budget {
                 break;
             }
         }
@@ -409,6 +409,7 @@ async fn begun(
         candidates,
         comparisons: Vec::new(),
         work_comparisons: Vec::new(),
+        app_comparisons: Vec::new(),
         thresholds: Vec::new(),
         regression: None,
         lints: Vec::new(),
@@ -454,5 +455,15 @@ pub fn scenario_info(scenario: &Scenario, seeded: &SeedReport) -> ScenarioInfo {
                 rows: *rows,
             })
             .collect(),
+        critical: critical(scenario),
     }
+}
+
+/// The queries the scenario marks critical.
+pub(super) fn critical(scenario: &Scenario) -> Vec<String> {
+    let queries = scenario.spec.workload.iter().flat_map(|w| &w.queries);
+    queries
+        .filter(|q| q.critical)
+        .map(|q| q.name.clone())
+        .collect()
 }

@@ -2,23 +2,26 @@
 //! work per sitting from statement statistics, duet phases paired second by second, and
 //! when a budget may stop.
 
+use crate::compare::Verdicts;
 use crate::drive::engine::PhaseOutcome;
 use crate::drive::query_results;
 use crate::drive::workload::Workload;
 use crate::gate::threshold::evaluate;
 use crate::measure::{QueryMeasurements, duet};
 use crate::results::{
-    CandidateResult, Comparison, DuetSeconds, QueryResult, QueryWork, StatementStats, Verdict,
-    WorkComparison,
+    AppComparison, CandidateResult, DuetSeconds, QueryResult, QueryWork, StatementStats, Verdict,
 };
 use crate::scenario::spec::ThresholdSpec;
 
 /// No verdict moved past its threshold without being called.
-pub(super) fn settled(latency: &[Comparison], work: &[WorkComparison]) -> bool {
-    latency
+pub(super) fn settled(verdicts: &Verdicts) -> bool {
+    let app = verdicts.app.iter().map(AppComparison::verdict);
+    verdicts
+        .latency
         .iter()
         .map(|c| c.estimate.verdict)
-        .chain(work.iter().map(|w| w.estimate.verdict))
+        .chain(verdicts.work.iter().map(|w| w.estimate.verdict))
+        .chain(app)
         .all(|v| v != Verdict::Inconclusive)
 }
 
@@ -125,6 +128,7 @@ pub(super) fn update_queries(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::WorkComparison;
 
     #[test]
     fn a_budget_stops_once_nothing_is_inconclusive() {
@@ -140,14 +144,12 @@ mod tests {
                 ..Default::default()
             },
         };
-        assert!(settled(
-            &[],
-            &[work(Verdict::Slower), work(Verdict::NoChange)]
-        ));
-        assert!(!settled(
-            &[],
-            &[work(Verdict::Slower), work(Verdict::Inconclusive)]
-        ));
-        assert!(settled(&[], &[]));
+        let work = |verdicts: [Verdict; 2]| Verdicts {
+            work: verdicts.map(work).into(),
+            ..Verdicts::default()
+        };
+        assert!(settled(&work([Verdict::Slower, Verdict::NoChange])));
+        assert!(!settled(&work([Verdict::Slower, Verdict::Inconclusive])));
+        assert!(settled(&Verdicts::default()));
     }
 }

@@ -288,6 +288,7 @@ pub fn regression_work_caption(r: &Regression) -> String {
         (1.0 - r.criteria.significance) * 100.0,
         crate::compare::WORK_NOISE * 100.0,
         match r.gate {
+            Gate::App => "the app as a whole and the critical queries",
             Gate::Work => "the work verdicts",
             Gate::Latency => "the latency verdicts",
             Gate::Both => "the work and the latency verdicts",
@@ -397,10 +398,14 @@ mod tests {
         let mut regression = Regression::judged(
             "baseline nightly".into(),
             String::new(),
-            results.criteria,
-            Gate::Work,
-            Vec::new(),
-            Vec::new(),
+            crate::results::Judged {
+                criteria: results.criteria,
+                gate: Gate::Work,
+                comparisons: Vec::new(),
+                work_comparisons: Vec::new(),
+                app: None,
+                critical: Vec::new(),
+            },
         );
         let machine = |reference: f64| crate::results::MachineInfo {
             reference_ms: Some(reference),

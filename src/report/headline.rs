@@ -4,35 +4,15 @@
 //! what cost, and what to do about it.
 
 use super::analysis::measured;
-use crate::results::{CandidateResult, Comparison, RunResults, Verdict, WorkComparison};
+use crate::gate::judge::Against;
+use crate::results::{
+    Advice, AppComparison, CandidateResult, Comparison, Gate, Regression, RunResults, Verdict,
+    Verdicts, WorkComparison, decide,
+};
 use crate::seed::size::human;
 
 /// Changes named per candidate before the rest are only counted.
 const SHOWN: usize = 3;
-
-/// What the measurements say to do with one candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Advice {
-    /// Faster somewhere, slower nowhere.
-    Ship,
-    /// Faster somewhere and slower elsewhere: a trade to weigh.
-    Weigh,
-    /// Slower somewhere, faster nowhere.
-    Reject,
-    /// Nothing called either way.
-    Unchanged,
-}
-
-impl Advice {
-    fn word(self) -> &'static str {
-        match self {
-            Advice::Ship => "Ship",
-            Advice::Weigh => "Weigh",
-            Advice::Reject => "Do not ship",
-            Advice::Unchanged => "No measured change from",
-        }
-    }
-}
 
 /// One called change of a query under a candidate: its latency and its
 /// work, whichever were called, named together.
@@ -132,31 +112,31 @@ pub fn duration(seconds: f64) -> String {
 /// costs as text, and how many ratios stayed undecided.
 pub struct Called {
     pub advice: Advice,
+    /// The app as a whole, where the run could tell.
+    pub app: Option<String>,
     pub faster: String,
     pub slower: String,
     pub undecided: usize,
 }
 
-impl Advice {
-    /// The advice as a verdict column reads it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Advice::Unchanged => "No measured change",
-            other => other.word(),
-        }
-    }
+/// The gate a run's candidates are advised by: a schema comparison's own,
+/// else the default.
+fn gate_of(results: &RunResults) -> Gate {
+    Against::of(results).map_or(Gate::default(), |a| a.gate)
 }
 
-/// The called changes of one candidate.
+/// The called changes of one candidate, and the advice the one decision
+/// ([`decide`]) gives it.
 pub fn called(results: &RunResults, candidate: &str) -> Called {
     let gains = changes(results, candidate, Verdict::Faster);
     let costs = changes(results, candidate, Verdict::Slower);
-    let advice = match (gains.is_empty(), costs.is_empty()) {
-        (false, true) => Advice::Ship,
-        (false, false) => Advice::Weigh,
-        (true, false) => Advice::Reject,
-        (true, true) => Advice::Unchanged,
-    };
+    let verdicts = Verdicts::of(
+        candidate,
+        &results.app_comparisons,
+        &results.comparisons,
+        &results.work_comparisons,
+    );
+    let advice = decide(gate_of(results), &results.scenario.critical, &verdicts).advice;
     let undecided = results
         .comparisons
         .iter()
@@ -171,9 +151,51 @@ pub fn called(results: &RunResults, candidate: &str) -> Called {
         .count();
     Called {
         advice,
+        app: verdicts.app.map(app_text),
         faster: listed(&gains),
         slower: listed(&costs),
         undecided,
+    }
+}
+
+/// The app as a whole in words: `the app 0.93x [0.90-0.96] faster in
+/// time, work 0.88x [0.85-0.91] less`; the interval each verdict came from.
+pub fn app_text(app: &AppComparison) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = &app.latency {
+        parts.push(format!("time {} {}", e.ratio_text(), e.verdict.word()));
+    }
+    if let Some(e) = &app.work {
+        parts.push(format!("work {} {}", e.ratio_text(), e.verdict.word()));
+    }
+    format!("the app as a whole {}", parts.join(", "))
+}
+
+/// What the gate says of a run against another, one sentence every output
+/// shares: what fails it, or that it passes and what is left to weigh.
+pub fn gate_line(r: &Regression) -> String {
+    let d = r.decision();
+    let app = r.app.as_ref().map(|a| format!(" ({})", app_text(a)));
+    let app = app.unwrap_or_default();
+    if d.fails {
+        format!(
+            "Against {}: the gate ({}) fails: slower {}{app}.",
+            r.against,
+            r.gate,
+            d.why.join(", ")
+        )
+    } else if d.undecided {
+        format!(
+            "Against {}: the gate ({}) calls nothing slower, but a verdict it reads is undecided{app}.",
+            r.against, r.gate
+        )
+    } else if d.advice == Advice::Weigh {
+        format!(
+            "Against {}: the gate ({}) passes; some queries are slower, a trade-off to weigh{app}.",
+            r.against, r.gate
+        )
+    } else {
+        format!("Against {}: the gate ({}) passes{app}.", r.against, r.gate)
     }
 }
 
@@ -191,16 +213,22 @@ pub fn cost(results: &RunResults, candidate: &CandidateResult) -> (String, Strin
 pub fn candidate_line(results: &RunResults, candidate: &CandidateResult) -> (Advice, String) {
     let Called {
         advice,
+        app,
         faster,
         slower,
         undecided,
     } = called(results, &candidate.name);
     let mut sentence = format!("{} {}", advice.word(), candidate.name);
+    let mut lead = ":";
+    if let Some(app) = app {
+        sentence.push_str(&format!(": {app}"));
+        lead = ";";
+    }
     if !faster.is_empty() {
-        sentence.push_str(&format!(": faster {faster}"));
+        sentence.push_str(&format!("{lead} faster {faster}"));
+        lead = "; but";
     }
     if !slower.is_empty() {
-        let lead = if faster.is_empty() { ":" } else { "; but" };
         sentence.push_str(&format!("{lead} slower {slower}"));
     }
     if undecided > 0 {
@@ -252,11 +280,7 @@ pub fn headline(results: &RunResults) -> Vec<String> {
     }
     out.extend(lines.into_iter().map(|(_, line)| line));
     if let Some(r) = &results.regression {
-        out.push(if r.regressed {
-            format!("Against {}: REGRESSION, the gate fails.", r.against)
-        } else {
-            format!("Against {}: no regression called.", r.against)
-        });
+        out.push(gate_line(r));
     }
     let failed: Vec<String> = results
         .thresholds

@@ -285,16 +285,11 @@ fn work_table(out: &mut String, caption: &str, comparisons: &[WorkComparison]) {
 fn regression_table(out: &mut String, r: &Regression) {
     let _ = writeln!(
         out,
-        "**Against {}** (run of {}): {}\n",
-        r.against,
+        "**{}** (run of {})\n",
+        super::headline::gate_line(r),
         r.against_started_at
             .get(..16)
             .unwrap_or(&r.against_started_at),
-        if r.regressed {
-            "🔴 regression"
-        } else {
-            "no regression"
-        }
     );
     let _ = writeln!(
         out,

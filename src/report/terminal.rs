@@ -116,44 +116,7 @@ pub fn summary(results: &RunResults) -> String {
         }
     }
     if let Some(r) = &results.regression {
-        // Only what the gate judges: the rest is in the reports.
-        let with = |verdict: Verdict| -> Vec<String> {
-            let latency = r
-                .comparisons
-                .iter()
-                .filter(|c| r.gate.judges_latency() && c.estimate.verdict == verdict)
-                .map(|c| format!("{} {} {:.2}x", c.query, c.percentile, c.estimate.ratio));
-            let work = r
-                .work_comparisons
-                .iter()
-                .filter(|c| r.gate.judges_work() && c.estimate.verdict == verdict)
-                .map(|c| {
-                    format!(
-                        "{} buffers/call {:.1} -> {:.1} ({:.2}x)",
-                        c.query,
-                        c.baseline_buffers_per_call,
-                        c.candidate_buffers_per_call,
-                        c.estimate.ratio
-                    )
-                });
-            latency.chain(work).collect()
-        };
-        let (slower, open) = (with(Verdict::Slower), with(Verdict::Inconclusive));
-        let standing = if !slower.is_empty() {
-            format!("REGRESSION: {}", slower.join(", "))
-        } else if !open.is_empty() {
-            format!(
-                "no regression called, but inconclusive: {}",
-                open.join(", ")
-            )
-        } else {
-            "no regression".to_owned()
-        };
-        let _ = writeln!(
-            out,
-            "\nagainst {} (gate: {}): {standing}",
-            r.against, r.gate
-        );
+        let _ = writeln!(out, "\n{}", super::headline::gate_line(r));
     }
     for w in results.warnings() {
         let _ = writeln!(out, "warning: {w}");

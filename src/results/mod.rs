@@ -3,7 +3,9 @@
 //! and pinned by `schemas/results.schema.json`.
 
 mod advice;
+mod app;
 pub mod capacity;
+mod decision;
 mod duet;
 pub mod exit;
 mod histogram;
@@ -21,6 +23,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use advice::{AdvisedIndex, PlannedGain};
+pub use app::AppComparison;
+pub use decision::{Advice, Decision, Verdicts, decide};
 pub use duet::{DuetSeconds, Recorded, SecondPair};
 pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
@@ -32,7 +36,7 @@ pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
     StatementStats, WorkRound,
 };
-pub use regression::{MACHINE_DRIFT, Regression, ThresholdResult};
+pub use regression::{Judged, MACHINE_DRIFT, Regression, ThresholdResult};
 pub use shard::Shard;
 pub use verdict::{Criteria, Design, Estimate, Gate, MIN_SAMPLES, Verdict};
 
@@ -43,7 +47,11 @@ pub use verdict::{Criteria, Design, Estimate, Gate, MIN_SAMPLES, Verdict};
 /// decided), the `inconclusive` verdict and duets (`design`, the `partner`
 /// of every phase and work round); files of version 2 still load, with no
 /// work figures, a latency gate and the rounds design.
-pub const RESULTS_VERSION: u32 = 3;
+///
+/// 4: the app as a whole (`app_comparisons`, and `app` and `critical` of
+/// a `regression`), judged by the `app` gate by default; files of version
+/// 3 get app comparisons from their own figures as they load.
+pub const RESULTS_VERSION: u32 = 4;
 /// The oldest `results.json` this version still reads.
 pub const OLDEST_READABLE_VERSION: u32 = 2;
 
@@ -87,6 +95,9 @@ pub struct RunResults {
     /// work (shared buffers per call).
     #[serde(default)]
     pub work_comparisons: Vec<WorkComparison>,
+    /// Every candidate against the baseline on the app as a whole.
+    #[serde(default)]
+    pub app_comparisons: Vec<AppComparison>,
     /// The scenario's thresholds, checked on the baseline.
     pub thresholds: Vec<ThresholdResult>,
     /// This run's baseline against a stored run (`--baseline NAME`).
@@ -227,6 +238,10 @@ pub struct ScenarioInfo {
     pub data_fingerprint: String,
     pub database: String,
     pub tables: Vec<TableRows>,
+    /// The queries the scenario marks `critical`: the default gate fails
+    /// when any of them gets slower.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub critical: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

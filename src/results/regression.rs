@@ -4,7 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Comparison, Criteria, Gate, MachineInfo, Verdict, WorkComparison};
+use super::decision::{Decision, Verdicts, decide};
+use super::{AppComparison, Comparison, Criteria, Gate, MachineInfo, Verdict, WorkComparison};
 
 /// One threshold (`p99 < 25ms` on a query, or on all queries together).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -35,12 +36,20 @@ pub struct Regression {
     /// Per query, buffers per call; `candidate` is `current`.
     #[serde(default)]
     pub work_comparisons: Vec<WorkComparison>,
+    /// The app as a whole; `candidate` is `current` (absent in files
+    /// written before app-level verdicts).
+    #[serde(default)]
+    pub app: Option<AppComparison>,
+    /// The queries the scenario marks critical: the default gate fails
+    /// on any of them slower.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub critical: Vec<String>,
     /// The reference query's time now over then, when it moved past
     /// [`MACHINE_DRIFT`]: the machine itself changed, and latency verdicts
     /// against the stored run are left undecided.
     #[serde(default)]
     pub machine_ratio: Option<f64>,
-    /// True when any gated comparison is slower.
+    /// True when the gate fails ([`Regression::decision`]).
     pub regressed: bool,
 }
 
@@ -54,16 +63,18 @@ fn latency_gate() -> Gate {
 }
 
 impl Regression {
-    /// Judged by `gate`, or by latency where there is no work to judge.
-    pub fn judged(
-        against: String,
-        against_started_at: String,
-        criteria: Criteria,
-        gate: Gate,
-        comparisons: Vec<Comparison>,
-        work_comparisons: Vec<WorkComparison>,
-    ) -> Self {
-        let gate = if work_comparisons.is_empty() {
+    /// Judged by `gate`; the strict `work` gate by latency where there is
+    /// no work to judge.
+    pub fn judged(against: String, against_started_at: String, judged: Judged) -> Self {
+        let Judged {
+            criteria,
+            gate,
+            comparisons,
+            work_comparisons,
+            app,
+            critical,
+        } = judged;
+        let gate = if work_comparisons.is_empty() && gate == Gate::Work {
             Gate::Latency
         } else {
             gate
@@ -75,6 +86,8 @@ impl Regression {
             gate,
             comparisons,
             work_comparisons,
+            app,
+            critical,
             machine_ratio: None,
             regressed: false,
         };
@@ -95,7 +108,9 @@ impl Regression {
             return;
         }
         self.machine_ratio = Some(ratio);
-        for e in self.comparisons.iter_mut().map(|c| &mut c.estimate) {
+        let latency = self.comparisons.iter_mut().map(|c| &mut c.estimate);
+        let app = self.app.iter_mut().filter_map(|a| a.latency.as_mut());
+        for e in latency.chain(app) {
             if matches!(e.verdict, Verdict::Faster | Verdict::Slower) {
                 e.verdict = Verdict::Inconclusive;
             }
@@ -103,24 +118,32 @@ impl Regression {
         self.rejudge();
     }
 
-    /// Regressed when a gated verdict is slower.
+    /// Regressed when the gate fails.
     fn rejudge(&mut self) {
-        let regressed = self.gated().any(|v| v == Verdict::Slower);
-        self.regressed = regressed;
+        self.regressed = self.decision().fails;
     }
 
-    /// The verdicts the gate judges.
-    pub fn gated(&self) -> impl Iterator<Item = Verdict> + '_ {
-        let latency = self
-            .comparisons
-            .iter()
-            .filter(|_| self.gate.judges_latency())
-            .map(|c| c.estimate.verdict);
-        let work = self
-            .work_comparisons
-            .iter()
-            .filter(|_| self.gate.judges_work())
-            .map(|c| c.estimate.verdict);
-        latency.chain(work)
+    /// How the run stands against the stored one, by the one decision
+    /// every output reads.
+    pub fn decision(&self) -> Decision {
+        decide(
+            self.gate,
+            &self.critical,
+            &Verdicts {
+                app: self.app.as_ref(),
+                latency: self.comparisons.iter().collect(),
+                work: self.work_comparisons.iter().collect(),
+            },
+        )
     }
+}
+
+/// What a regression is judged from.
+pub struct Judged {
+    pub criteria: Criteria,
+    pub gate: Gate,
+    pub comparisons: Vec<Comparison>,
+    pub work_comparisons: Vec<WorkComparison>,
+    pub app: Option<AppComparison>,
+    pub critical: Vec<String>,
 }

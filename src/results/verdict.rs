@@ -53,26 +53,23 @@ pub enum Design {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Gate {
-    /// Buffers per call: exact, and blind to how busy either machine was,
-    /// so a nightly job gated on it does not cry wolf. Falls back to
-    /// latency when either run lacks work figures (no pg_stat_statements).
+    /// The app as a whole (time and work per request of the mix), the
+    /// queries the scenario marks `critical`, and the thresholds: a change
+    /// that makes one query slower and the app faster is a trade-off to
+    /// weigh, not a failure. Judges every query where a run has no
+    /// app-level figure.
     #[default]
+    App,
+    /// Any query's buffers per call: exact, and blind to how busy either
+    /// machine was, so a nightly job gated on it does not cry wolf; but an
+    /// index fails it on every table the workload writes (its upkeep).
+    /// Falls back to latency when either run lacks work figures.
     Work,
-    /// Latency percentiles: what users feel, but across separate runs they
-    /// also measure the machine.
+    /// Any query's latency percentiles: what users feel, but across
+    /// separate runs they also measure the machine.
     Latency,
-    /// Either one slower fails.
+    /// Any query slower, on either.
     Both,
-}
-
-impl Gate {
-    pub fn judges_work(self) -> bool {
-        matches!(self, Self::Work | Self::Both)
-    }
-
-    pub fn judges_latency(self) -> bool {
-        matches!(self, Self::Latency | Self::Both)
-    }
 }
 
 /// When a difference counts.

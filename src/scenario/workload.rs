@@ -84,6 +84,10 @@ pub struct QuerySpec {
     pub think: Option<Length>,
     /// The request path PostgREST would see (`request.path`).
     pub path: Option<String>,
+    /// The app cannot afford this query slower: the default gate fails a
+    /// change that slows it, whatever it does for the app as a whole.
+    #[serde(default)]
+    pub critical: bool,
 }
 
 fn default_role() -> Role {

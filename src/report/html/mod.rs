@@ -363,14 +363,9 @@ fn regression(out: &mut String, r: &RunResults) {
     };
     let _ = writeln!(
         out,
-        "<h3>Against {}: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio [interval]</th><th class=\"l\">verdict</th></tr>",
-        esc(&reg.against),
+        "<h3 class=\"{}\">{}</h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio [interval]</th><th class=\"l\">verdict</th></tr>",
         if reg.regressed { "bad" } else { "good" },
-        if reg.regressed {
-            "regression"
-        } else {
-            "no regression"
-        }
+        esc(&super::headline::gate_line(reg)),
     );
     for c in &reg.comparisons {
         let (class, word) = verdict_word(c.estimate.verdict);

@@ -9,6 +9,7 @@
 
 mod app;
 mod pooled;
+mod rank;
 mod stats;
 
 pub use stats::{Pairing, compare, correct};
@@ -173,21 +174,25 @@ fn comparisons(
             };
             let at = |h: &Latencies| h.value_at_quantile(quantile);
             let (baseline_us, candidate_us) = (at(&base_all), at(other_all));
-            // Too few requests for any sample: the whole run's ratio, undecided.
-            let Some(estimate) = estimate.or_else(|| {
-                (baseline_us > 0 && candidate_us > 0).then(|| {
-                    let ratio = candidate_us as f64 / baseline_us as f64;
-                    let mut e = Estimate {
-                        ratio,
-                        ci_low: ratio,
-                        ci_high: ratio,
-                        p_value: 1.0,
-                        ..Estimate::default()
-                    };
-                    judge(&mut e, 1.0, 1, criteria);
-                    e
+            // Too few requests for any sample: every request ranked against
+            // every other, else the whole run's ratio, undecided.
+            let Some(estimate) = estimate
+                .or_else(|| rank::rank_estimate(&base_all, other_all, quantile, criteria))
+                .or_else(|| {
+                    (baseline_us > 0 && candidate_us > 0).then(|| {
+                        let ratio = candidate_us as f64 / baseline_us as f64;
+                        let mut e = Estimate {
+                            ratio,
+                            ci_low: ratio,
+                            ci_high: ratio,
+                            p_value: 1.0,
+                            ..Estimate::default()
+                        };
+                        judge(&mut e, 1.0, 1, criteria);
+                        e
+                    })
                 })
-            }) else {
+            else {
                 continue;
             };
             out.push(Comparison {

@@ -582,3 +582,34 @@ async fn custom_claims_come_from_the_actors_row() {
         .await
         .expect("drop the copy");
 }
+
+/// Arrivals a saturated server never served are users turned away: two
+/// clients of 50 ms requests serve at most 40 a second, so of 600 arrivals
+/// at 200 a second the backlog (200) takes some and the rest are dropped.
+/// Each counts as a failed request of the query it would have sent, so
+/// `error_rate < 1%` fails: a run that loses a third of its users passes
+/// no objective.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrivals_never_served_are_failed_requests() {
+    let _machine = MACHINE.lock().await;
+    let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"nap\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\nsql = \"select pg_sleep(0.05)\"\n\
+                    [load]\n[[load.phases]]\nname = \"backlog\"\nduration = \"3s\"\nclients = 2\nrate = 200\narrivals = \"uniform\"\n\
+                    [[thresholds]]\nquery = \"nap\"\nlimits = [\"error_rate < 1%\"]\n";
+    let (results, _) = run_quietly(&probe("backlog_probe", 209, workload)).await;
+    let phase = &results.candidates[0].phases[0];
+    assert!(phase.dropped >= 200, "{} dropped", phase.dropped);
+    let nap = query(&results, "nap");
+    let turned_away = nap
+        .errors_by_sqlstate
+        .get("dropped")
+        .expect("dropped arrivals");
+    assert_eq!(turned_away.count, phase.dropped);
+    assert_eq!(nap.count, phase.requests + phase.dropped);
+    let threshold = results
+        .thresholds
+        .iter()
+        .find(|t| t.query == "nap")
+        .expect("the threshold");
+    assert!(!threshold.passed, "{threshold:?}");
+    assert!(threshold.actual >= 0.3, "{threshold:?}");
+}

@@ -149,6 +149,18 @@ pub(super) fn judge(e: &mut Estimate, p_adjusted: f64, family: usize, criteria: 
     let band = 1.0 + criteria.noise_threshold;
     let decidable = e.decidable();
     e.p_adjusted = p_adjusted;
+    // The interval at the level the corrected test is made: it lies
+    // beyond the noise threshold exactly when the verdict is called, so
+    // the interval printed is the one that decided.
+    if let Some(t) = StudentsT::new(0.0, 1.0, e.df)
+        .ok()
+        .filter(|_| e.log_se > 0.0 && e.p_beyond > 0.0 && p_adjusted > 0.0)
+    {
+        let level = criteria.significance * (e.p_beyond / p_adjusted).min(1.0);
+        let half = t.inverse_cdf(1.0 - level / 2.0) * e.log_se;
+        let mean = e.ratio.ln();
+        (e.ci_low, e.ci_high) = ((mean - half).exp(), (mean + half).exp());
+    }
     e.verdict = if decidable && p_adjusted < criteria.significance {
         if e.ratio > 1.0 {
             Verdict::Slower
@@ -223,6 +235,33 @@ mod tests {
         };
         assert_eq!(alone(tested(1.2, 0.01)).verdict, Verdict::Slower);
         assert_eq!(alone(tested(0.8, 0.03)).verdict, Verdict::Faster);
+    }
+
+    #[test]
+    fn the_interval_printed_is_the_one_that_decides_after_correction() {
+        let criteria = Criteria::default();
+        let band = 1.0 + criteria.noise_threshold;
+        let mut family: Vec<Estimate> = (0..12)
+            .filter_map(|i| {
+                let shift = 1.0 + 0.03 * i as f64;
+                let base = [1.0, 1.1, 0.9, 1.0, 1.05];
+                let cand: Vec<f64> = base
+                    .iter()
+                    .enumerate()
+                    .map(|(k, b)| b * shift * (1.0 + 0.02 * (k as f64 - 2.0)))
+                    .collect();
+                compare(&base, &cand, Pairing::Interleaved, criteria)
+            })
+            .collect();
+        correct(family.iter_mut(), criteria);
+        let mut called = 0;
+        for e in &family {
+            let beyond = e.ci_low > band || e.ci_high < 1.0 / band;
+            let decided = matches!(e.verdict, Verdict::Faster | Verdict::Slower);
+            assert_eq!(beyond, decided, "{e:?}");
+            called += usize::from(decided);
+        }
+        assert!(called > 0 && called < family.len(), "{called} called");
     }
 
     #[test]

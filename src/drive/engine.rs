@@ -330,14 +330,16 @@ pub async fn run_phase(
             .await;
             // At a deadline the workers stop: what is still queued is never
             // sent. With a budget they serve the queue to its end.
-            let leftover = match phase.stop {
-                Stop::After(_) => rx.len() as u64,
-                Stop::Transactions(_) => 0,
-            };
+            let mut dropped = dropped;
+            if let Stop::After(_) = phase.stop {
+                while let Ok(arrival) = rx.try_recv() {
+                    dropped.push(arrival);
+                }
+            }
             rx.close();
-            dropped + leftover
+            dropped
         }
-        _ => 0,
+        _ => Vec::new(),
     };
     let joined = tokio::task::spawn_blocking(move || {
         handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
@@ -364,14 +366,15 @@ pub async fn run_phase(
             / 1e9
             / (threads as f64 * elapsed.as_secs_f64()).max(1e-9),
     });
-    let measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
+    let mut measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
+    turned_away(&run, &mut measurements, &dropped, started + elapsed);
     let series = timeline.end_phase(index);
     Ok(PhaseOutcome {
         phase: phase.clone(),
         elapsed,
         queries: measurements,
         late: run.late.load(Ordering::Relaxed),
-        dropped,
+        dropped: dropped.len() as u64,
         timeline: series.points,
         seconds: series.seconds,
         generator,
@@ -623,15 +626,15 @@ impl Schedule {
 }
 
 /// Emits this shard's arrivals at their intended times, apart from the
-/// workers; an arrival that finds the backlog full is dropped and counted.
-/// Returns the number dropped.
+/// workers; an arrival that finds the backlog full is dropped. Returns the
+/// dropped arrivals (number, intended start).
 async fn schedule(
     run: &PhaseRun,
     tx: async_channel::Sender<(u64, Instant)>,
     schedule: Schedule,
-) -> u64 {
+) -> Vec<(u64, Instant)> {
     let started = run.clock().started;
-    let mut dropped = 0;
+    let mut dropped = Vec::new();
     for (n, offset) in schedule.offsets() {
         if !schedule.shard.owns(n) {
             continue;
@@ -642,11 +645,43 @@ async fn schedule(
         let next = started + offset;
         tokio::time::sleep_until(next.into()).await;
         if tx.try_send((n, next)).is_err() {
-            dropped += 1;
+            dropped.push((n, next));
         }
     }
     dropped
 }
+
+/// Arrivals never served count as failed requests of the query each would
+/// have sent, their latency the wait from their intended start to the end
+/// of the phase (at least: the user was still waiting), so error rates and
+/// percentiles see the users a saturated server turned away.
+fn turned_away(
+    run: &PhaseRun,
+    measurements: &mut [QueryMeasurements],
+    dropped: &[(u64, Instant)],
+    end: Instant,
+) {
+    let outcome = Outcome::Error {
+        code: DROPPED.to_owned(),
+        message: "arrival never sent: the backlog of arrivals was full (the server or the driver could not keep up)".to_owned(),
+    };
+    for &(n, intended) in dropped {
+        let query = run
+            .shared
+            .workload
+            .query_of(&mut cell_rng(combine(&[run.seed, n])));
+        if let Some(m) = measurements.get_mut(query) {
+            m.record(
+                end.saturating_duration_since(intended),
+                Duration::ZERO,
+                &outcome,
+            );
+        }
+    }
+}
+
+/// The error class of an arrival never served.
+pub const DROPPED: &str = "dropped";
 
 /// What someone watching sees of a phase: a bar on a terminal; in a log,
 /// a line every few seconds and one when the phase ends.

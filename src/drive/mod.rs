@@ -139,7 +139,14 @@ pub fn phase_result(
     partner: Option<&str>,
 ) -> PhaseResult {
     let elapsed_s = outcome.elapsed.as_secs_f64();
-    let requests: u64 = outcome.queries.iter().map(QueryMeasurements::count).sum();
+    // Served requests: the queries also count arrivals never sent, as
+    // failed requests.
+    let requests: u64 = outcome
+        .queries
+        .iter()
+        .map(QueryMeasurements::count)
+        .sum::<u64>()
+        .saturating_sub(outcome.dropped);
     let planned = outcome.phase.planned();
     // This process's share, so shards add up to the whole.
     let shard = outcome.phase.shard;

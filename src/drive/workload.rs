@@ -200,12 +200,17 @@ impl Workload {
 
     /// Draws the next request.
     pub fn next(&self, rng: &mut CellRng) -> Request {
-        let u: f64 = rng.random();
-        let query = self
-            .cumulative
-            .partition_point(|c| *c <= u)
-            .min(self.queries.len() - 1);
+        let query = self.query_of(rng);
         self.request(query, rng)
+    }
+
+    /// The query of the next request `rng` draws: what an arrival that was
+    /// never sent would have asked.
+    pub fn query_of(&self, rng: &mut CellRng) -> usize {
+        let u: f64 = rng.random();
+        self.cumulative
+            .partition_point(|c| *c <= u)
+            .min(self.queries.len() - 1)
     }
 
     /// Draws a request for a given query.

@@ -7,7 +7,6 @@ use super::analysis::{
     work_rows,
 };
 use super::headline::headline;
-use crate::results::Verdict;
 use crate::results::{PhaseResult, QueryResult, RunResults};
 
 /// For a single configuration and round: one table per measured phase,
@@ -180,13 +179,7 @@ fn verdicts(out: &mut String, results: &RunResults) {
                 .find(|c| c.query == query && c.candidate == candidate && c.percentile == p)
                 .map(|c| {
                     let e = &c.estimate;
-                    let word = match e.verdict {
-                        Verdict::Faster => "faster",
-                        Verdict::Slower => "SLOWER",
-                        Verdict::NoChange => "same",
-                        Verdict::Inconclusive => "inconclusive",
-                    };
-                    format!("{} {word}", e.ratio_text())
+                    format!("{} {}", e.ratio_text(), e.verdict.word())
                 })
                 .unwrap_or_default()
         };

@@ -144,7 +144,7 @@ fn html_and_every_svg_parse_and_name_every_query_and_candidate() {
         "{text}"
     );
     assert!(
-        text.contains("Weigh feed_index: the app as a whole time 1.01x [0.89-1.15] no change; faster usage_analytics p99 0.85x [0.75-0.92]; story_feed p50 0.92x [0.90-0.95]; but slower admin_daily_usage p95 1.37x"),
+        text.contains("Weigh feed_index: the app as a whole: time 1.01x [0.89-1.15] no change; faster usage_analytics p99 0.85x [0.75-0.92]; story_feed p50 0.92x [0.90-0.95]; but slower admin_daily_usage p95 1.37x"),
         "{text}"
     );
     assert_eq!(

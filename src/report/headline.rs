@@ -158,8 +158,9 @@ pub fn called(results: &RunResults, candidate: &str) -> Called {
     }
 }
 
-/// The app as a whole in words: `the app 0.93x [0.90-0.96] faster in
-/// time, work 0.88x [0.85-0.91] less`; the interval each verdict came from.
+/// The app as a whole in words: `the app as a whole: time 0.93x
+/// [0.90-0.96] faster, work 0.88x [0.85-0.91] faster`; the intervals that
+/// decided.
 pub fn app_text(app: &AppComparison) -> String {
     let mut parts = Vec::new();
     if let Some(e) = &app.latency {
@@ -168,7 +169,7 @@ pub fn app_text(app: &AppComparison) -> String {
     if let Some(e) = &app.work {
         parts.push(format!("work {} {}", e.ratio_text(), e.verdict.word()));
     }
-    format!("the app as a whole {}", parts.join(", "))
+    format!("the app as a whole: {}", parts.join(", "))
 }
 
 /// What the gate says of a run against another, one sentence every output
@@ -177,25 +178,15 @@ pub fn gate_line(r: &Regression) -> String {
     let d = r.decision();
     let app = r.app.as_ref().map(|a| format!(" ({})", app_text(a)));
     let app = app.unwrap_or_default();
+    let gate = format!("Against {}: the gate ({})", r.against, r.gate);
     if d.fails {
-        format!(
-            "Against {}: the gate ({}) fails: slower {}{app}.",
-            r.against,
-            r.gate,
-            d.why.join(", ")
-        )
+        format!("{gate} fails on {} slower{app}.", d.why.join(", "))
     } else if d.undecided {
-        format!(
-            "Against {}: the gate ({}) calls nothing slower, but a verdict it reads is undecided{app}.",
-            r.against, r.gate
-        )
+        format!("{gate} calls nothing slower, but a verdict it reads is undecided{app}.")
     } else if d.advice == Advice::Weigh {
-        format!(
-            "Against {}: the gate ({}) passes; some queries are slower, a trade-off to weigh{app}.",
-            r.against, r.gate
-        )
+        format!("{gate} passes; some queries are slower, a trade-off to weigh{app}.")
     } else {
-        format!("Against {}: the gate ({}) passes{app}.", r.against, r.gate)
+        format!("{gate} passes{app}.")
     }
 }
 

@@ -153,7 +153,11 @@ fn headline_gate_line_and_exit_code_agree_on_every_combination() {
                         let standing = Standing::of(&r);
                         let fails = standing == Standing::Regressed;
                         assert_eq!(advice == Advice::Reject, fails, "{case}: {lines:?}");
-                        assert_eq!(gate_line.contains(") fails on "), fails, "{case}: {gate_line}");
+                        assert_eq!(
+                            gate_line.contains(") fails on "),
+                            fails,
+                            "{case}: {gate_line}"
+                        );
                         assert_eq!(
                             standing == Standing::Undecided,
                             gate_line.contains("undecided"),

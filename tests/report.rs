@@ -238,6 +238,19 @@ fn terminal_summary_is_stable() {
     insta::assert_snapshot!("terminal_summary", terminal::summary(&fixture()));
 }
 
+/// The default terminal output is about one screen and fits 100 columns;
+/// every other figure is one --verbose away.
+#[test]
+fn the_default_terminal_output_fits_one_screen_of_100_columns() {
+    let brief = terminal::printed(&fixture(), false);
+    for line in brief.lines() {
+        assert!(line.chars().count() <= 100, "{} columns: {line}", line.chars().count());
+    }
+    assert!(brief.lines().count() <= 40, "{} lines:\n{brief}", brief.lines().count());
+    assert_eq!(terminal::printed(&fixture(), true), terminal::summary(&fixture()));
+    insta::assert_snapshot!("terminal_brief", brief);
+}
+
 #[test]
 fn a_run_compared_with_itself_is_no_regression() {
     let out = tempfile::tempdir().expect("tempdir");

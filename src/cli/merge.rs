@@ -13,4 +13,7 @@ pub struct MergeArgs {
     /// The merged report folder [default: reports/<scenario>/merged-<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print every figure, not only about one screen (see `run --verbose`).
+    #[arg(short, long)]
+    pub verbose: bool,
 }

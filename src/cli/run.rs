@@ -89,6 +89,12 @@ pub struct RunArgs {
         conflicts_with_all = ["against_migrations", "against_ref", "baseline", "save_baseline", "keep_copies"]
     )]
     pub shard: Option<crate::results::Shard>,
+    /// Print every figure: each configuration's table per query, every
+    /// verdict, the work table, plans that changed, lints [default: about
+    /// one screen: the configurations, the app as a whole and the called
+    /// changes, what failed, the answer; the rest is in report.html].
+    #[arg(short, long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub server: ServerArgs,
 }

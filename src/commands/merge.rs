@@ -30,7 +30,10 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Standing> {
     let report = ReportDir::create(Some(&out), &results.scenario.name, &queries, &candidates)
         .with_context(|| format!("creating {}", out.display()))?;
     merge::write(&merged, &report)?;
-    print!("{}", crate::report::terminal::summary(results));
+    print!(
+        "{}",
+        crate::report::terminal::printed(results, args.verbose)
+    );
     println!(
         "\nmerged {} shard(s): {}",
         args.shards.len(),

@@ -184,7 +184,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         );
         return Ok(Standing::Ok);
     }
-    print!("{}", report::terminal::summary(&results));
+    print!("{}", report::terminal::printed(&results, args.verbose));
     if let Some(name) = &args.save_baseline {
         if results.complete {
             let path = gate::baseline::save(&results, name)?;

@@ -2,6 +2,7 @@
 
 pub mod advice;
 pub mod analysis;
+pub mod brief;
 pub mod capacity;
 pub mod charts;
 pub mod ci;

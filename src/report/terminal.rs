@@ -9,6 +9,18 @@ use super::analysis::{
 use super::headline::headline;
 use crate::results::{PhaseResult, QueryResult, RunResults};
 
+/// What a command prints of a run: about one screen ([`super::brief`]),
+/// or every figure with `verbose`.
+pub fn printed(results: &RunResults, verbose: bool) -> String {
+    if verbose {
+        summary(results)
+    } else {
+        super::brief::summary(results)
+    }
+}
+
+/// Every figure of a run, as `--verbose` prints it.
+///
 /// For a single configuration and round: one table per measured phase,
 /// then the totals. With candidates: one table per candidate over all its
 /// rounds, then the verdicts. Figures: count, throughput, mean, p50, p95,

@@ -265,19 +265,27 @@ fn run_prints_a_summary_and_writes_the_report() {
         exported.path().join("run.json"),
         exported.path().join("comment.md"),
     );
-    small_run(&["--baseline-only", "--seed", "9", "-c", "2", "--out"])
-        .arg(out.path())
-        .arg("--export-json")
-        .arg(&json)
-        .arg("--export-markdown")
-        .arg(&markdown)
-        .assert()
-        .code(predicate::in_iter(RAN))
-        .stdout(predicate::str::contains(
-            "phase steady (closed loop, 2 clients; generator ",
-        ))
-        .stdout(predicate::str::contains("story_feed"))
-        .stdout(predicate::str::contains("p99.9"));
+    small_run(&[
+        "--baseline-only",
+        "--seed",
+        "9",
+        "-c",
+        "2",
+        "--verbose",
+        "--out",
+    ])
+    .arg(out.path())
+    .arg("--export-json")
+    .arg(&json)
+    .arg("--export-markdown")
+    .arg(&markdown)
+    .assert()
+    .code(predicate::in_iter(RAN))
+    .stdout(predicate::str::contains(
+        "phase steady (closed loop, 2 clients; generator ",
+    ))
+    .stdout(predicate::str::contains("story_feed"))
+    .stdout(predicate::str::contains("p99.9"));
     for file in [
         "results.json",
         "histograms/story_feed.hgrm",
@@ -317,6 +325,7 @@ fn run_with_a_candidate_prints_verdicts_and_plan_changes() {
         "2",
         "--seed",
         "10",
+        "--verbose",
         "--out",
     ])
     .arg(out.path())

@@ -4,7 +4,7 @@
 //! thresholds that must fail do (exit 4, and `abort_on_fail` stops early),
 //! ones that must pass pass.
 //!
-//! The gate judges work (buffers per call), and one client issuing a fixed
+//! Between runs the gate judges work (buffers per call), and one client issuing a fixed
 //! number of transactions issues the same requests in every run: every
 //! figure asserted here is exact, whatever else the machine is doing.
 
@@ -94,7 +94,7 @@ fn baselines_thresholds_and_exit_codes() {
         }
         let results = baseline::load(&dir.join(&out).join("results.json")).expect("results");
         let regression = results.regression.expect("compared with the baseline");
-        assert_eq!(regression.gate, Gate::Work);
+        assert_eq!(regression.gate, Gate::App);
         assert_eq!(
             regression.comparisons.len(),
             3,
@@ -149,7 +149,7 @@ fn baselines_thresholds_and_exit_codes() {
     );
     assert_eq!(exit_code(&slower), Some(5), "{}", output(&slower));
     assert!(
-        output(&slower).contains("(gate: work): REGRESSION: pages buffers/call"),
+        output(&slower).contains("the gate (app) fails on the app as a whole slower"),
         "{}",
         output(&slower)
     );
@@ -195,7 +195,7 @@ fn baselines_thresholds_and_exit_codes() {
     let pr = against(&dropped, "pr_dropped");
     assert_eq!(exit_code(&pr), Some(5), "{}", output(&pr));
     assert!(
-        output(&pr).contains("(gate: work): REGRESSION: pages buffers/call"),
+        output(&pr).contains("the gate (app) fails on the app as a whole slower"),
         "{}",
         output(&pr)
     );

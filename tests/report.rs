@@ -244,10 +244,21 @@ fn terminal_summary_is_stable() {
 fn the_default_terminal_output_fits_one_screen_of_100_columns() {
     let brief = terminal::printed(&fixture(), false);
     for line in brief.lines() {
-        assert!(line.chars().count() <= 100, "{} columns: {line}", line.chars().count());
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
     }
-    assert!(brief.lines().count() <= 40, "{} lines:\n{brief}", brief.lines().count());
-    assert_eq!(terminal::printed(&fixture(), true), terminal::summary(&fixture()));
+    assert!(
+        brief.lines().count() <= 40,
+        "{} lines:\n{brief}",
+        brief.lines().count()
+    );
+    assert_eq!(
+        terminal::printed(&fixture(), true),
+        terminal::summary(&fixture())
+    );
     insta::assert_snapshot!("terminal_brief", brief);
 }
 

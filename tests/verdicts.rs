@@ -89,6 +89,7 @@ fn compared(
             baseline_buffers: 10.0,
             candidate_buffers: 10.0,
             work: Some(estimate(work)),
+            time_decides: true,
         })
         .into_iter()
         .collect();

@@ -57,7 +57,7 @@ pub async fn advise(args: AdviseArgs) -> anyhow::Result<Standing> {
         finish_server(server, &args.server, &database);
         return Ok(Standing::Ok);
     };
-    print!("\n{}", report::terminal::printed(&results, false));
+    print!("\n{}", report::terminal::printed(&results, true));
     let migration = report.path.join(report::advice::MIGRATION_FILE);
     if let Some(to) = &args.migration {
         std::fs::copy(&migration, to)

@@ -250,5 +250,6 @@ pub(super) fn app_comparison(
         baseline_buffers: work_total(&mix, base, beside),
         candidate_buffers: work_total(&mix, other, None),
         work: compare(&b, &c, pairing, work_criteria),
+        time_decides: pairing == Pairing::Interleaved,
     }
 }

@@ -24,14 +24,27 @@ pub struct AppComparison {
     pub candidate_buffers: f64,
     /// Buffers per request of the mix; none without work figures.
     pub work: Option<Estimate>,
+    /// Whether time may decide: both sides measured side by side in one
+    /// run. Between separate runs (a stored baseline) time also measures
+    /// how busy each machine was, and work alone decides.
+    #[serde(default = "paired")]
+    pub time_decides: bool,
+}
+
+fn paired() -> bool {
+    true
 }
 
 impl AppComparison {
     /// Time decides; where time calls nothing either way, work does (a
     /// busy machine blurs time, never buffers). Inconclusive where neither
-    /// calls a change and either moved past its noise threshold.
+    /// calls a change and either moved past its noise threshold. Between
+    /// separate runs, work alone decides where there is work.
     pub fn verdict(&self) -> Verdict {
-        let latency = self.latency.map(|e| e.verdict);
+        let latency = match (self.time_decides, self.work) {
+            (false, Some(_)) => None,
+            _ => self.latency.map(|e| e.verdict),
+        };
         let work = self.work.map(|e| e.verdict);
         let called = |v: &Option<Verdict>| matches!(v, Some(Verdict::Faster | Verdict::Slower));
         if called(&latency) {
@@ -42,17 +55,6 @@ impl AppComparison {
             Verdict::Inconclusive
         } else {
             Verdict::NoChange
-        }
-    }
-
-    /// The estimate the verdict came from: time's unless work decided.
-    pub fn deciding(&self) -> Option<(&'static str, &Estimate)> {
-        let latency = self.latency.as_ref().map(|e| ("time", e));
-        let work = self.work.as_ref().map(|e| ("work", e));
-        match (self.verdict(), latency, work) {
-            (v, Some(l), _) if l.1.verdict == v => Some(l),
-            (v, _, Some(w)) if w.1.verdict == v => Some(w),
-            (_, l, w) => l.or(w),
         }
     }
 }

@@ -171,6 +171,7 @@ mod tests {
             baseline_buffers: 10.0,
             candidate_buffers: 9.0,
             work: Some(estimate(0.9, work)),
+            time_decides: true,
         }
     }
 

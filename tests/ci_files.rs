@@ -31,27 +31,47 @@ fn commands(script: &str) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn the_nightly_workflow_runs_commands_that_parse_and_keeps_its_history() {
-    let workflow = read(".github/workflows/nightly.yml");
-    let runs = commands(&workflow);
-    assert!(!runs.is_empty(), "the workflow runs schemabench");
-    for args in &runs {
-        if let Err(e) = Cli::try_parse_from(args) {
-            panic!("{args:?} does not parse: {e}");
+fn the_workflows_run_commands_that_parse_and_keep_their_history() {
+    for file in ["schema-performance.yml", "schema-performance-nightly.yml"] {
+        let workflow = read(&format!(".github/workflows/{file}"));
+        let runs = commands(&workflow);
+        assert!(!runs.is_empty(), "{file} runs schemabench");
+        for args in &runs {
+            if let Err(e) = Cli::try_parse_from(args) {
+                panic!("{file}: {args:?} does not parse: {e}");
+            }
+            if args[1] == "run" {
+                assert!(
+                    args.iter()
+                        .any(|a| a == "--against-migrations" || a == "--against-ref"),
+                    "{file}: the gate compares two schemas in one run: {args:?}"
+                );
+            }
         }
-        assert!(
-            args.iter()
-                .any(|a| a == "--against-migrations" || a == "--against-ref"),
-            "the gate compares two schemas in one run: {args:?}"
-        );
     }
-    // github-action-benchmark only alerts on history it kept.
+    // The pull request's code runs with read-only permissions; the
+    // comment is posted by a workflow that never checks that code out.
+    let pr = read(".github/workflows/schema-performance.yml");
+    assert!(
+        pr.contains("contents: read") && !pr.contains(": write"),
+        "{pr}"
+    );
+    let comment = read(".github/workflows/schema-performance-comment.yml");
+    assert!(comment.contains("workflow_run:") && comment.contains("pull-requests: write"));
+    assert!(!comment.contains("actions/checkout"), "{comment}");
+    // github-action-benchmark only alerts on history it kept; the stored
+    // run of last night is kept between runs.
+    let nightly = read(".github/workflows/schema-performance-nightly.yml");
     for kept in [
         "auto-push: true",
         "gh-pages-branch: gh-pages",
         "contents: write",
+        "path: reports/baselines",
     ] {
-        assert!(workflow.contains(kept), "nightly.yml lacks `{kept}`");
+        assert!(
+            nightly.contains(kept),
+            "the nightly workflow lacks `{kept}`"
+        );
     }
 }
 
@@ -84,4 +104,9 @@ fn the_compose_file_keeps_the_image_settings_and_passes_the_exit_code() {
         read(".dockerignore").lines().any(|l| l.trim() == "target/"),
         "the build context leaves target/ out"
     );
+    // Reports outlive the container; dependencies outlive a source change.
+    let dockerfile = read("docker/Dockerfile");
+    assert!(dockerfile.contains("VOLUME /opt/schemabench/reports"));
+    assert!(dockerfile.contains("-v \"$PWD/reports:/opt/schemabench/reports\""));
+    assert!(dockerfile.contains("--mount=type=cache,target=/src/target"));
 }

@@ -13,7 +13,7 @@ pub struct CompareArgs {
     pub old: PathBuf,
     /// The run to judge.
     pub new: PathBuf,
-    /// Where to write regression.md [default: beside NEW].
+    /// Where to write regression.md [default: reports/<scenario>/compare-<UTC time>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]

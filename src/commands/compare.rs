@@ -18,12 +18,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<Standing> {
         args.criteria.gate,
     )?;
     print!("{}", report::markdown::regression(&regression, &new));
-    let out = args.out.clone().unwrap_or_else(|| {
-        args.new
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .to_owned()
-    });
+    if let Some(warning) = report::analysis::machine_warning(&regression) {
+        eprintln!("warning: {warning}");
+    }
+    // A folder of its own: the runs compared keep their own reports.
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::files::ReportDir::default_path(&new.scenario.name, "compare-"));
     let file = out.join(report::files::REGRESSION_FILE);
     std::fs::create_dir_all(&out)
         .and_then(|()| std::fs::write(&file, report::markdown::regression(&regression, &new)))

@@ -167,7 +167,9 @@ pub fn regression(
             differences,
         });
     }
-    let (Some(old_base), Some(new_base)) = (old.candidates.first(), new.candidates.first()) else {
+    // Each run's own schema: a schema comparison's branch, not its base.
+    let (Some(old_base), Some(new_base)) = (super::judge::tracked(old), super::judge::tracked(new))
+    else {
         return Err(GateError::Incomparable {
             against: against.to_owned(),
             differences: vec!["one of the runs measured nothing".into()],

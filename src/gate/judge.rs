@@ -4,7 +4,7 @@
 //! reach the same answers from the same figures.
 
 use crate::compare::{self, Pairing};
-use crate::results::{Gate, Judged, Regression, RunResults};
+use crate::results::{CandidateResult, Gate, Judged, Regression, RunResults};
 use crate::scenario::spec::ThresholdSpec;
 
 /// The other schema a run compared its own with (`run --against`).
@@ -28,6 +28,18 @@ impl Against {
                 label: r.against.clone(),
                 gate: r.gate,
             })
+    }
+}
+
+/// The configuration a run measured for its own schema: in a comparison of
+/// two schemas (`--against-*`) the branch, not the base measured beside
+/// it; else the baseline. What a trend follows and a stored run is
+/// compared by.
+pub fn tracked(results: &RunResults) -> Option<&CandidateResult> {
+    if Against::of(results).is_some() {
+        results.candidates.last()
+    } else {
+        results.candidates.first()
     }
 }
 

@@ -114,12 +114,7 @@ impl RunResults {
         let mut undecided = too_wide_to_call(&self.comparisons);
         if let Some(r) = &self.regression {
             undecided += too_wide_to_call(&r.comparisons);
-            if let Some(ratio) = r.machine_ratio {
-                out.push(format!(
-                    "the machine itself changed since {}: a fixed reference query took {ratio:.2}x as long; latency verdicts against it are left inconclusive (work verdicts are unaffected)",
-                    r.against
-                ));
-            }
+            out.extend(machine_warning(r));
         }
         if undecided > 0 {
             out.push(format!(
@@ -278,6 +273,14 @@ pub fn detectable_line(comparisons: &[Comparison]) -> Option<String> {
             cells.join(", ")
         )
     })
+}
+
+/// The warning a changed machine earns a comparison with a stored run.
+pub fn machine_warning(r: &Regression) -> Option<String> {
+    r.machine_ratio.map(|ratio| format!(
+        "the machine itself changed since {}: a fixed reference query took {ratio:.2}x as long; latency verdicts against it are left inconclusive (work verdicts are unaffected)",
+        r.against
+    ))
 }
 
 /// The sentence above the work table of a run against a stored one.

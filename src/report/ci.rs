@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::gate::judge::tracked;
 use crate::measure::duet::min_requests;
 use crate::results::RunResults;
 
@@ -16,7 +17,7 @@ pub struct GabEntry {
     pub extra: String,
 }
 
-/// The baseline configuration's queries as `<scenario>/<query>` benchmarks:
+/// The tracked configuration's ([`tracked`]) queries as `<scenario>/<query>` benchmarks:
 /// `latency` is p50 (ns, Bencher's built-in measure), `latency-p95`,
 /// `latency-p99`, `latency-p99-9` likewise, `throughput` requests/s. A
 /// latency measured in two rounds or more carries `lower_value` and
@@ -24,7 +25,7 @@ pub struct GabEntry {
 /// shows how much the run itself varied.
 pub fn bencher(results: &RunResults) -> Value {
     let mut out = Map::new();
-    if let Some(base) = results.candidates.first() {
+    if let Some(base) = tracked(results) {
         for q in &base.queries {
             let rounds = base.round_histograms(&q.name, None);
             let ns = |us: u64, quantile: f64| {
@@ -60,11 +61,11 @@ pub fn bencher(results: &RunResults) -> Value {
 }
 
 /// Latency percentiles (ms, smaller is better) and throughput (req/s,
-/// bigger is better) of the baseline configuration.
+/// bigger is better) of the tracked configuration.
 pub fn github_action_benchmark(results: &RunResults) -> (Vec<GabEntry>, Vec<GabEntry>) {
     let mut smaller = Vec::new();
     let mut bigger = Vec::new();
-    if let Some(base) = results.candidates.first() {
+    if let Some(base) = tracked(results) {
         for q in &base.queries {
             let extra = format!(
                 "scale {}, seed {}, {} round(s), {} requests",

@@ -48,13 +48,16 @@ fn exit_code(a: &assert_cmd::assert::Assert) -> Option<i32> {
     a.get_output().status.code()
 }
 
+/// What a command printed, its lines (wrapped at 100 columns) read as one
+/// text.
 fn output(a: &assert_cmd::assert::Assert) -> String {
     let o = a.get_output();
-    format!(
+    let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
-    )
+    );
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]

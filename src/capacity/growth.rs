@@ -1,11 +1,13 @@
 //! How a query's latency grows with the data: a power law fitted on
-//! log-log axes. An exponent near 0 is an index lookup, near 1 a scan
+//! log-log axes, and each query's growth over the measured scales. An exponent near 0 is an index lookup, near 1 a scan
 //! hiding in the plan.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::results::capacity::Trust;
+use crate::results::RunResults;
+use crate::results::capacity::{Growth, GrowthBasis, QueryGrowth, Trust};
+use crate::scenario::limit::{LatencyFigure, Limit, Metric};
 
 /// `y = a·x^b` fitted by least squares on logarithms.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -65,6 +67,94 @@ impl Trust {
             Self::Low
         }
     }
+}
+
+/// Per query: latency and work against scale, its growth class and
+/// projection. The class comes from work where every scale measured it: a
+/// scan's buffers per call follow the data exactly, while its latency on a
+/// shared machine follows whatever else runs there.
+pub(super) fn growth_of(
+    runs: &[(f64, RunResults)],
+    project_scale: f64,
+    figure: LatencyFigure,
+) -> Vec<QueryGrowth> {
+    let Some((_, first)) = runs.first() else {
+        return Vec::new();
+    };
+    let largest = runs.iter().map(|(s, _)| *s).fold(0.0, f64::max);
+    first.candidates[0]
+        .queries
+        .iter()
+        .map(|q| {
+            let points: Vec<(f64, f64, f64)> = runs
+                .iter()
+                .filter_map(|(scale, r)| {
+                    let x = r.candidates[0].queries.iter().find(|x| x.name == q.name)?;
+                    (x.count > 0)
+                        .then(|| (*scale, x.latency.p50 as f64 / 1000.0, figure.of(&x.latency)))
+                })
+                .collect();
+            let buffers: Vec<(f64, f64)> = runs
+                .iter()
+                .filter_map(|(scale, r)| {
+                    let work = r.candidates[0].work.iter().find(|w| w.query == q.name)?;
+                    Some((*scale, work.buffers_per_call()?))
+                })
+                .collect();
+            let p50: Option<PowerFit> =
+                fit_power(&points.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>());
+            let latency_exponent = p50.map_or(0.0, |f| f.exponent);
+            let work = (buffers.len() == runs.len())
+                .then(|| fit_power(&buffers))
+                .flatten();
+            let (basis, fit) = match work {
+                Some(fit) => (GrowthBasis::Work, Some(fit)),
+                None => (GrowthBasis::Latency, p50),
+            };
+            let exponent = fit.map_or(0.0, |f| f.exponent);
+            let growth = Growth::of(exponent);
+            // The largest scale measured, grown as the class says: a flat
+            // query stays where it was measured.
+            let grows = if growth == Growth::Flat {
+                0.0
+            } else {
+                exponent
+            };
+            let projected = points
+                .iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|&(scale, _, ms)| ms * (project_scale / scale).powf(grows));
+            let plan = runs
+                .last()
+                .and_then(|(_, r)| r.candidates[0].plans.iter().find(|p| p.query == q.name))
+                .map(|p| p.nodes.clone())
+                .unwrap_or_default();
+            QueryGrowth {
+                query: q.name.clone(),
+                points,
+                buffers,
+                basis,
+                exponent,
+                latency_exponent,
+                growth,
+                projected_ms: projected,
+                trust: fit.map(|f| Trust::of(&f, project_scale / largest.max(1e-12))),
+                fit_r_squared: fit.map(|f| f.r_squared),
+                plan,
+            }
+        })
+        .collect()
+}
+
+/// The percentile of the first latency objective; p99 without one.
+pub(super) fn objective_figure(limits: &[Limit]) -> LatencyFigure {
+    limits
+        .iter()
+        .find_map(|l| match l.metric {
+            Metric::Latency(figure) => Some(figure),
+            _ => None,
+        })
+        .unwrap_or(LatencyFigure::P99)
 }
 
 #[cfg(test)]

@@ -14,15 +14,13 @@ use std::time::{Duration, Instant};
 use crate::gate::threshold::Figures;
 use crate::pg::Server;
 use crate::pipeline::{self, RunError, RunOptions};
-use crate::results::capacity::{
-    CAPACITY_VERSION, CapacityResults, Growth, GrowthBasis, Probe, QueryGrowth, SweepPoint, Trust,
-};
+use crate::results::capacity::{CAPACITY_VERSION, CapacityResults, Probe, QueryGrowth, SweepPoint};
 use crate::results::{QueryResult, RunResults, Shard};
 use crate::scenario::Scenario;
 use crate::scenario::limit::{Limit, Metric};
 use crate::scenario::units::Length;
 use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
-use growth::{PowerFit, fit_power};
+use growth::{growth_of, objective_figure};
 use search::RateSearch;
 
 /// A probe meets its rate only if it served at least this share of it:
@@ -252,7 +250,8 @@ pub async fn plan(
         growth_runs.push((scale, run));
     }
     let project_scale = scenario.spec.scale * options.project;
-    let growth = growth_of(&growth_runs, project_scale);
+    let figure = objective_figure(&limits);
+    let growth = growth_of(&growth_runs, project_scale, figure);
     let mut results = CapacityResults {
         version: CAPACITY_VERSION,
         schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -269,80 +268,15 @@ pub async fn plan(
         converged: search.converged(),
         first_to_break,
         growth_scales: growth_runs.iter().map(|(s, _)| *s).collect(),
+        project_multiple: options.project,
         project_scale,
+        percentile: figure.to_string(),
         growth,
         conclusion: Vec::new(),
     };
-    results.conclusion = conclude(&results, options.project);
+    results.conclusion = conclude(&results);
     results.elapsed_s = started.elapsed().as_secs_f64();
     Ok(results)
-}
-
-/// Per query: latency and work against scale, its growth class and
-/// projection. The class comes from work where every scale measured it: a
-/// scan's buffers per call follow the data exactly, while its latency on a
-/// shared machine follows whatever else runs there.
-fn growth_of(runs: &[(f64, RunResults)], project_scale: f64) -> Vec<QueryGrowth> {
-    let Some((_, first)) = runs.first() else {
-        return Vec::new();
-    };
-    let largest = runs.iter().map(|(s, _)| *s).fold(0.0, f64::max);
-    first.candidates[0]
-        .queries
-        .iter()
-        .map(|q| {
-            let points: Vec<(f64, f64, f64)> = runs
-                .iter()
-                .filter_map(|(scale, r)| {
-                    let x = r.candidates[0].queries.iter().find(|x| x.name == q.name)?;
-                    (x.count > 0).then(|| {
-                        (
-                            *scale,
-                            x.latency.p50 as f64 / 1000.0,
-                            x.latency.p99 as f64 / 1000.0,
-                        )
-                    })
-                })
-                .collect();
-            let buffers: Vec<(f64, f64)> = runs
-                .iter()
-                .filter_map(|(scale, r)| {
-                    let work = r.candidates[0].work.iter().find(|w| w.query == q.name)?;
-                    Some((*scale, work.buffers_per_call()?))
-                })
-                .collect();
-            let p50: Option<PowerFit> =
-                fit_power(&points.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>());
-            let p99: Option<PowerFit> =
-                fit_power(&points.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>());
-            let latency_exponent = p50.map_or(0.0, |f| f.exponent);
-            let work = (buffers.len() == runs.len())
-                .then(|| fit_power(&buffers))
-                .flatten();
-            let (basis, exponent) = match work {
-                Some(fit) => (GrowthBasis::Work, fit.exponent),
-                None => (GrowthBasis::Latency, latency_exponent),
-            };
-            let plan = runs
-                .last()
-                .and_then(|(_, r)| r.candidates[0].plans.iter().find(|p| p.query == q.name))
-                .map(|p| p.nodes.clone())
-                .unwrap_or_default();
-            QueryGrowth {
-                query: q.name.clone(),
-                points,
-                buffers,
-                basis,
-                exponent,
-                latency_exponent,
-                growth: Growth::of(exponent),
-                projected_p99_ms: p99.map(|f| f.at(project_scale)),
-                trust: p99.map(|f| Trust::of(&f, project_scale / largest.max(1e-12))),
-                fit_r_squared: p99.map(|f| f.r_squared),
-                plan,
-            }
-        })
-        .collect()
 }
 
 /// The coefficient of determination below which a USL fit's peak is not
@@ -350,7 +284,7 @@ fn growth_of(runs: &[(f64, RunResults)], project_scale: f64) -> Vec<QueryGrowth>
 const USL_TRUSTED: f64 = 0.8;
 
 /// The plain-language findings at the top of the report.
-fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
+fn conclude(r: &CapacityResults) -> Vec<String> {
     let mut out = Vec::new();
     let objectives = r.objectives.join(" and ");
     match (r.max_rate, r.probes.iter().any(|p| !p.passed)) {
@@ -411,11 +345,13 @@ fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
         r.growth
             .iter()
             .max_by(|a, b| a.exponent.total_cmp(&b.exponent))
-    }) && let (Some(p99), Some(trust)) = (worst.projected_p99_ms, worst.trust)
+    }) && let (Some(ms), Some(trust)) = (worst.projected_ms, worst.trust)
     {
         out.push(format!(
-            "At {project}x data {}'s p99 is projected to {p99:.1} ms ({} growth, exponent {:.2} of its {}; {} trust).",
+            "{} {}'s {} is projected to {ms:.1} ms ({} growth, exponent {:.2} of its {}; {} trust).",
+            r.projection_label(),
             worst.query,
+            r.percentile,
             worst.growth,
             worst.exponent,
             worst.basis.figure(),
@@ -438,7 +374,8 @@ fn conclude(r: &CapacityResults, project: f64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::capacity::UslFit;
+    use crate::results::capacity::{Growth, UslFit};
+    use crate::scenario::limit::LatencyFigure;
 
     fn sweep_to(widest: u32, r_squared: f64, peak: f64) -> CapacityResults {
         CapacityResults {
@@ -473,7 +410,9 @@ mod tests {
             converged: false,
             first_to_break: None,
             growth_scales: Vec::new(),
+            project_multiple: 100.0,
             project_scale: 5.0,
+            percentile: "p95".into(),
             growth: Vec::new(),
             conclusion: Vec::new(),
         }
@@ -481,7 +420,7 @@ mod tests {
 
     #[test]
     fn a_usl_peak_is_stated_only_as_far_as_the_fit_and_the_sweep_carry_it() {
-        let usl = |r: &CapacityResults| conclude(r, 5.0).pop().expect("a USL line");
+        let usl = |r: &CapacityResults| conclude(r).pop().expect("a USL line");
         let poor = usl(&sweep_to(8, 0.10, 8.0));
         assert!(
             poor.contains("fits these measurements poorly (R² = 0.10"),
@@ -515,7 +454,7 @@ mod tests {
         };
         r.probes = vec![probe(1000.0, true, false), probe(1400.0, false, true)];
         r.max_rate = Some(1000.0);
-        let lines = conclude(&r, 5.0);
+        let lines = conclude(&r);
         assert!(
             lines[0].starts_with("This configuration holds 1000 requests/s"),
             "{lines:?}"
@@ -526,5 +465,60 @@ mod tests {
             ),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn a_flat_query_is_projected_flat_at_the_objectives_percentile_as_the_tables_say() {
+        // p50 a touch lower at every scale (flat), p95 rising steeply: the
+        // class decides the projection, not the noisiest percentile.
+        let runs: Vec<(f64, RunResults)> =
+            [(0.05, 1000, 10_000), (0.2, 980, 30_000), (0.8, 960, 90_000)]
+                .into_iter()
+                .map(|(scale, p50, p95)| {
+                    let mut run = crate::results::fixture();
+                    run.candidates.truncate(1);
+                    run.candidates[0].queries.truncate(1);
+                    run.candidates[0].work.clear();
+                    let q = &mut run.candidates[0].queries[0];
+                    (q.latency.p50, q.latency.p95) = (p50, p95);
+                    (scale, run)
+                })
+                .collect();
+        let growth = growth_of(&runs, 5.0, LatencyFigure::P95);
+        let [g] = growth.as_slice() else {
+            panic!("one query: {growth:?}");
+        };
+        assert_eq!(g.growth, Growth::Flat, "{g:?}");
+        assert!(g.exponent < 0.0);
+        assert_eq!(
+            g.projected_ms,
+            Some(90.0),
+            "the largest scale's p95, not grown"
+        );
+        let mut r = sweep_to(8, 0.95, 8.0);
+        r.growth = growth.clone();
+        r.conclusion = conclude(&r);
+        let said = r
+            .conclusion
+            .iter()
+            .find(|l| l.contains("is projected to"))
+            .expect("a projection sentence");
+        assert!(
+            said.starts_with(&format!(
+                "At 100x the data (scale 5) {}'s p95 is projected to 90.0 ms",
+                g.query
+            )),
+            "{said}"
+        );
+        let table = crate::report::capacity::summary(&r);
+        assert!(
+            table.contains("p95 ms projected at 100x the data (scale 5)"),
+            "{table}"
+        );
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&g.query))
+            .expect("the query's row");
+        assert!(row.ends_with(" 90.0"), "{row}");
     }
 }

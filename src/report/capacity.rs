@@ -232,25 +232,30 @@ pub fn html(r: &CapacityResults) -> String {
     figure(
         &mut out,
         charts::line_chart(
-            "p99 latency against data scale",
+            &format!("{} latency against data scale", r.percentile),
             &Axis::new("data scale (log scale)", Scale::Log, |v| format!("{v:.2}")),
-            &Axis::new("p99 latency (ms, log scale)", Scale::Log, charts::format_ms),
+            &Axis::new(
+                &format!("{} latency (ms, log scale)", r.percentile),
+                Scale::Log,
+                charts::format_ms,
+            ),
             &growth,
         ),
     );
     let _ = writeln!(out, "</div>");
     let _ = writeln!(
         out,
-        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th><th class=\"l\">of</th>{}{}<th>projected p99 ms at {}x</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
+        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th><th class=\"l\">of</th>{}{}<th>{} ms {}</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
         r.growth_scales
             .iter()
-            .map(|s| format!("<th>buffers/call at {s}x</th>"))
+            .map(|s| format!("<th>buffers/call at scale {s}</th>"))
             .collect::<String>(),
         r.growth_scales
             .iter()
-            .map(|s| format!("<th>measured p99 ms at {s}x</th>"))
+            .map(|s| format!("<th>measured {} ms at scale {s}</th>", r.percentile))
             .collect::<String>(),
-        r.project_scale
+        r.percentile,
+        projected(r),
     );
     for g in &r.growth {
         let _ = writeln!(
@@ -276,7 +281,7 @@ pub fn html(r: &CapacityResults) -> String {
                 .iter()
                 .map(|p| format!("<td>{:.2}</td>", p.2))
                 .collect::<String>(),
-            g.projected_p99_ms.map_or("-".into(), |v| format!("{v:.1}")),
+            g.projected_ms.map_or("-".into(), |v| format!("{v:.1}")),
             g.trust
                 .map_or("-".into(), |t| format!("{t:?}").to_lowercase()),
             esc(&g.plan.join(" → "))
@@ -286,18 +291,27 @@ pub fn html(r: &CapacityResults) -> String {
     out
 }
 
+/// The projection's column title: `projected at 100x the data (scale 5)`,
+/// the conclusion's own words.
+fn projected(r: &CapacityResults) -> String {
+    format!("projected {}", r.projection_label().replacen("At", "at", 1))
+}
+
 /// The terminal summary of a capacity run.
 pub fn summary(r: &CapacityResults) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\nclients   req/s     p99 ms");
+    let objective = LatencyObjective::of(r);
+    let _ = writeln!(out, "\nclients   req/s  {:>6} ms", objective.label);
     for s in &r.sweep {
         let _ = writeln!(
             out,
             "{:>7} {:>7.0} {:>10.2}",
-            s.clients, s.throughput, s.p99_ms
+            s.clients,
+            s.throughput,
+            (objective.pick)(s.p50_ms, s.p95_ms, s.p99_ms)
         );
     }
-    let _ = writeln!(out, "\nrate/s  served/s     p99 ms  result");
+    let _ = writeln!(out, "\nrate/s  served/s  {:>6} ms  result", objective.label);
     let mut probes: Vec<_> = r.probes.iter().collect();
     probes.sort_by(|a, b| a.rate.total_cmp(&b.rate));
     for p in probes {
@@ -306,28 +320,29 @@ pub fn summary(r: &CapacityResults) -> String {
             "{:>6.0} {:>9.0} {:>10.2}  {}",
             p.rate,
             p.throughput,
-            p.p99_ms,
+            (objective.pick)(p.p50_ms, p.p95_ms, p.p99_ms),
             if p.passed { "met" } else { "FAILED" }
         );
     }
     let _ = writeln!(
         out,
-        "\n{:<22} {:<12} {:>8} {:<17} {:>14}",
+        "\n{:<22} {:<12} {:>8} {:<17} {} ms {}",
         "query",
         "growth",
         "exponent",
         "of",
-        format!("projected p99@{}x", r.project_scale)
+        r.percentile,
+        projected(r)
     );
     for g in &r.growth {
         let _ = writeln!(
             out,
-            "{:<22} {:<12} {:>8.2} {:<17} {:>11} ms",
+            "{:<22} {:<12} {:>8.2} {:<17} {}",
             g.query,
             g.growth,
             g.exponent,
             g.basis.figure(),
-            g.projected_p99_ms.map_or("-".into(), |v| format!("{v:.1}"))
+            g.projected_ms.map_or("-".into(), |v| format!("{v:.1}"))
         );
     }
     let _ = writeln!(out);

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 ///
 /// 2: growth is judged on the server's work per call (`buffers`, `basis`)
 /// wherever `pg_stat_statements` measured it, latency otherwise.
-pub const CAPACITY_VERSION: u32 = 2;
+/// 3: growth is measured and projected at the objective's own percentile
+/// (`percentile`; `points` hold it, `projected_ms` projects it) to
+/// `project_multiple` times the scenario's data, by the class's exponent.
+pub const CAPACITY_VERSION: u32 = 3;
 
 /// One step of the concurrency sweep.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -26,7 +29,8 @@ pub struct SweepPoint {
 pub struct Probe {
     /// Target arrivals per second.
     pub rate: f64,
-    /// Served requests per second (a probe passes only above 90% of `rate`).
+    /// Served requests per second (a probe passes only when it served 99%
+    /// of its arrivals).
     pub throughput: f64,
     /// Latencies from the intended start of each arrival.
     pub p50_ms: f64,
@@ -48,7 +52,8 @@ pub struct Probe {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct QueryGrowth {
     pub query: String,
-    /// (absolute scale, p50 ms, p99 ms) per measured scale.
+    /// (absolute scale, p50 ms, ms at the objective's percentile) per
+    /// measured scale.
     pub points: Vec<(f64, f64, f64)>,
     /// (absolute scale, shared buffers hit + read per call) per measured
     /// scale, from `pg_stat_statements`; empty without it.
@@ -60,8 +65,9 @@ pub struct QueryGrowth {
     /// Power-law exponent of p50 latency against the scale.
     pub latency_exponent: f64,
     pub growth: Growth,
-    /// p99 at the projected scale.
-    pub projected_p99_ms: Option<f64>,
+    /// The objective's percentile at the projected scale: the largest
+    /// scale's, grown by `exponent` (none for a flat query).
+    pub projected_ms: Option<f64>,
     pub trust: Option<Trust>,
     pub fit_r_squared: Option<f64>,
     /// Plan nodes at the largest scale measured (why it grows).
@@ -90,10 +96,27 @@ pub struct CapacityResults {
     pub converged: bool,
     pub first_to_break: Option<String>,
     pub growth_scales: Vec<f64>,
+    /// The data growth is projected to: this multiple of the scenario's
+    /// data, which is scale `project_scale`.
+    pub project_multiple: f64,
     pub project_scale: f64,
+    /// The latency percentile of the first latency objective (`p99`
+    /// without one): what growth measures and projects.
+    pub percentile: String,
     pub growth: Vec<QueryGrowth>,
     /// Plain-language findings, most important first.
     pub conclusion: Vec<String>,
+}
+
+impl CapacityResults {
+    /// Where growth is projected to, as the conclusion and every table
+    /// say it: `At 100x the data (scale 5)`.
+    pub fn projection_label(&self) -> String {
+        format!(
+            "At {}x the data (scale {})",
+            self.project_multiple, self.project_scale
+        )
+    }
 }
 
 /// The shape of a query's growth.

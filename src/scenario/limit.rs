@@ -135,6 +135,16 @@ impl FromStr for Limit {
     }
 }
 
+impl fmt::Display for LatencyFigure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = Self::NAMES
+            .iter()
+            .find(|(_, figure)| figure == self)
+            .map_or("?", |(n, _)| n);
+        f.write_str(name)
+    }
+}
+
 impl fmt::Display for Limit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let op = match self.op {
@@ -144,13 +154,7 @@ impl fmt::Display for Limit {
             Op::Ge => ">=",
         };
         match self.metric {
-            Metric::Latency(figure) => {
-                let name = LatencyFigure::NAMES
-                    .iter()
-                    .find(|(_, f)| *f == figure)
-                    .map_or("?", |(n, _)| n);
-                write!(f, "{name} {op} {}ms", self.bound)
-            }
+            Metric::Latency(figure) => write!(f, "{figure} {op} {}ms", self.bound),
             Metric::Throughput => write!(f, "throughput {op} {}/s", self.bound),
             Metric::ErrorRate => write!(f, "error_rate {op} {}%", self.bound * 100.0),
         }

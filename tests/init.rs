@@ -339,6 +339,14 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
         }
         app.batch_execute("commit").await.expect("commit");
     }
+    // People's names, few and common: the planner keeps them as most
+    // common values, and they must not reach the scenario file.
+    app.batch_execute(
+        "update public.profiles set display_name = case when random() < 0.5 then 'Olivia Secret' else 'Liam Private' end;
+         analyze public.profiles",
+    )
+    .await
+    .expect("names");
     let before = untouchable(&server, &source.database).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -373,8 +381,18 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
     assert_eq!(after, before, "the source database changed");
 
     // Its schema came along as the scenario's migration; its row counts
-    // within 5% and its enum-like columns' common values came along too.
+    // within 5% and its enum-like columns' common values came along too;
+    // values the schema does not name stayed behind, their shares kept.
     assert!(out.join("migrations/0001_schema.sql").is_file());
+    let text = std::fs::read_to_string(out.join("scenario.toml")).expect("scenario.toml");
+    assert!(
+        !text.contains("Olivia") && !text.contains("Liam"),
+        "no live value in the scenario file"
+    );
+    assert!(
+        text.contains("\"display_name_1\", \"display_name_2\""),
+        "the live names' shares under placeholders"
+    );
     let scenario =
         schemabench::scenario::Scenario::load(&out.join("scenario.toml")).expect("valid");
     let seeded = schemabench::seed::seed(&server, &scenario, &common::quiet())

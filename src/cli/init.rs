@@ -16,10 +16,19 @@ pub struct InitArgs {
     pub from_migrations: Option<PathBuf>,
     /// A live database to learn from, read-only: its schema (pg_dump
     /// --schema-only, into the scenario's migrations/), row counts and
-    /// column statistics (pg_stats: NULL shares, most common values), so
-    /// the synthetic data follows its distributions. No row is copied.
+    /// column statistics (pg_stats: NULL shares, the shares of the most
+    /// common values), so the synthetic data follows its distributions.
+    /// No row is copied, and no value either unless --copy-values. The
+    /// password may come from PGPASSWORD or ~/.pgpass instead of the URL.
     #[arg(long, value_name = "URL")]
     pub from_database: Option<String>,
+    /// Write the live database's most common values into the scenario as
+    /// they are [default: only values the schema itself names (enum
+    /// labels, CHECK lists); others become `column_1`, `column_2`... with
+    /// the live shares]. Names, notes and e-mails are people's data: a
+    /// scenario file is meant to be committed.
+    #[arg(long, requires = "from_database")]
+    pub copy_values: bool,
     /// The scenario's folder [default: scenarios/<name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,

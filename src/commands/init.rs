@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use super::{finish_server, flag_error, open_server};
 use crate::cli::InitArgs;
+use crate::init::LiveValues;
 use crate::init::{self, InitOptions, Source};
 use crate::seed::plan::DataPlan;
 
@@ -13,7 +14,14 @@ use crate::seed::plan::DataPlan;
 pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     let source = match (&args.from_migrations, &args.from_database) {
         (Some(dir), _) => Source::Migrations(dir.clone()),
-        (None, Some(url)) => Source::Database(url.clone()),
+        (None, Some(url)) => Source::Database {
+            url: url.clone(),
+            live: if args.copy_values {
+                LiveValues::Copied
+            } else {
+                LiveValues::Withheld
+            },
+        },
         (None, None) => {
             return Err(flag_error(
                 "--from-migrations",
@@ -24,7 +32,9 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     };
     let name = args.name.clone().unwrap_or_else(|| match &source {
         Source::Migrations(dir) => init::suggested_name(dir),
-        Source::Database(url) => init::suggested_name(std::path::Path::new(&database_name(url))),
+        Source::Database { url, .. } => {
+            init::suggested_name(std::path::Path::new(&database_name(url)))
+        }
     });
     if name.is_empty()
         || !name

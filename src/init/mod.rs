@@ -9,6 +9,7 @@
 //! and validated, as `check` would.
 
 mod catalog;
+pub use catalog::LiveValues;
 pub mod infer;
 mod prove;
 mod render;
@@ -63,8 +64,12 @@ impl InitError {
 pub enum Source {
     /// A folder of `*.sql` migrations, applied in name order.
     Migrations(PathBuf),
-    /// A live database's URL: read, never written.
-    Database(String),
+    /// A live database's URL: read, never written; its live values
+    /// written into the scenario only as `live` allows.
+    Database {
+        url: String,
+        live: catalog::LiveValues,
+    },
 }
 
 /// The source's statements looked at, by their time (the catalog reads of
@@ -133,9 +138,9 @@ pub async fn init(server: &Server, options: &InitOptions) -> Result<InitReport, 
             let command = format!("schemabench init --from-migrations {}", dir.display());
             (tables, claims, Vec::new(), dir.clone(), command)
         }
-        Source::Database(url) => {
+        Source::Database { url, live } => {
             let dir = options.out.join("migrations");
-            let (tables, claims, statements) = read_live(url, &dir).await?;
+            let (tables, claims, statements) = read_live(url, &dir, *live).await?;
             let command = format!(
                 "schemabench init --from-database {}",
                 crate::pg::redact_url(url)
@@ -256,6 +261,7 @@ async fn resolve_rules(
 async fn read_live(
     url: &str,
     dir: &Path,
+    live: catalog::LiveValues,
 ) -> Result<
     (
         Vec<catalog::Table>,
@@ -276,7 +282,7 @@ async fn read_live(
         })?;
     let mut tables = catalog::read(&client).await?;
     resolve_rules(&client, &mut tables).await?;
-    catalog::read_statistics(&client, &mut tables).await?;
+    catalog::read_statistics(&client, &mut tables, live).await?;
     let mut schemas: Vec<&str> = tables
         .iter()
         .filter(|t| t.name != "auth.users")
@@ -291,14 +297,16 @@ async fn read_live(
     Ok((tables, claims, statements))
 }
 
-/// `pg_dump --schema-only` of `schemas` into `file`, the password through
-/// the environment rather than the command line.
+/// `pg_dump --schema-only` of `schemas` into `file`, the server (and its
+/// password) through the environment rather than the command line.
 fn dump_schema(url: &str, schemas: &[&str], file: &Path) -> Result<(), InitError> {
     let bin = crate::pg::cluster::find_server_binaries()
         .map_err(|e| InitError::Dump(e.to_string()))?
         .join("pg_dump");
-    let (dbname, password) = crate::pg::password_apart(url);
+    let environment =
+        crate::pg::libpq_environment(url).map_err(|e| InitError::Dump(e.to_string()))?;
     let mut command = std::process::Command::new(&bin);
+    command.envs(environment);
     command
         .args([
             "--schema-only",
@@ -310,14 +318,9 @@ fn dump_schema(url: &str, schemas: &[&str], file: &Path) -> Result<(), InitError
             "--no-tablespaces",
         ])
         .arg("--file")
-        .arg(file)
-        .arg("--dbname")
-        .arg(&dbname);
+        .arg(file);
     for schema in schemas {
         command.arg("--schema").arg(schema);
-    }
-    if let Some(password) = password {
-        command.env("PGPASSWORD", password);
     }
     let output = command
         .output()

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod cluster;
 pub mod database;
+mod passfile;
 pub mod statements;
 pub mod tls;
 pub mod unfinished;
@@ -122,37 +123,46 @@ pub fn redact_url(url: &str) -> String {
         .to_owned()
 }
 
-/// A connection string without its password, and the password: for
-/// handing a server to a libpq tool through the environment (`PGPASSWORD`)
-/// rather than its command line, which other users of the machine can read.
-pub fn password_apart(url: &str) -> (String, Option<String>) {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let (authority, tail) = match rest.find(['/', '?']) {
-            Some(at) => rest.split_at(at),
-            None => (rest, ""),
-        };
-        if let Some((userinfo, host)) = authority.rsplit_once('@')
-            && let Some((user, password)) = userinfo.split_once(':')
-        {
-            let password = percent_encoding::percent_decode_str(password)
-                .decode_utf8_lossy()
-                .into_owned();
-            return (format!("{scheme}://{user}@{host}{tail}"), Some(password));
-        }
-        return (url.to_owned(), None);
-    }
-    let mut password = None;
-    let kept: Vec<&str> = url
-        .split_whitespace()
-        .filter(|part| match part.strip_prefix("password=") {
-            Some(p) => {
-                password = Some(p.trim_matches('\'').to_owned());
-                false
-            }
-            None => true,
+/// The server `url` names as libpq's environment (`PGHOST`, `PGPORT`,
+/// `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`):
+/// how a libpq tool (`pg_dump`) is pointed at it with nothing on its
+/// command line, which every user of the machine can read. URLs and
+/// key/value strings alike, parsed as every connection parses them.
+pub fn libpq_environment(url: &str) -> Result<Vec<(&'static str, String)>, PgError> {
+    let split = tls::split(url)?;
+    let config = Config::from_str(&split.rest).map_err(|source| PgError::BadUrl {
+        url: url.to_owned(),
+        source,
+    })?;
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
         })
         .collect();
-    (kept.join(" "), password)
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    let mut env = vec![("PGSSLMODE", split.mode.name().to_owned())];
+    for (key, value) in [
+        ("PGHOST", (!hosts.is_empty()).then(|| hosts.join(","))),
+        ("PGPORT", (!ports.is_empty()).then(|| ports.join(","))),
+        ("PGUSER", config.get_user().map(str::to_owned)),
+        ("PGDATABASE", config.get_dbname().map(str::to_owned)),
+        (
+            "PGPASSWORD",
+            config
+                .get_password()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+        ),
+        (
+            "PGSSLROOTCERT",
+            split.root_cert.map(|p| p.display().to_string()),
+        ),
+    ] {
+        env.extend(value.map(|v| (key, v)));
+    }
+    Ok(env)
 }
 
 /// A server to work in, and how to reach it.
@@ -177,6 +187,7 @@ impl Server {
                         source,
                     })?;
                 config.ssl_mode(split.mode.wire());
+                passfile::fill_password(&mut config);
                 let server = Self {
                     config,
                     tls: tls::connector(split.mode, split.root_cert.as_deref())?,
@@ -353,25 +364,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_password_is_taken_out_of_a_connection_string() {
+    fn a_libpq_tool_gets_the_server_through_its_environment() {
+        let env = |url: &str| -> Vec<(&str, String)> {
+            let mut e = libpq_environment(url).expect("parses");
+            e.sort();
+            e
+        };
+        let own = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            let mut e: Vec<_> = pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+            e.sort();
+            e
+        };
         assert_eq!(
-            password_apart("postgres://me:s%40cret@db.example.com:5432/app?sslmode=verify-full"),
-            (
-                "postgres://me@db.example.com:5432/app?sslmode=verify-full".to_owned(),
-                Some("s@cret".to_owned())
-            )
+            env(
+                "postgres://me:s%40cret@db.example.com:6543/app?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem"
+            ),
+            own(&[
+                ("PGDATABASE", "app"),
+                ("PGHOST", "db.example.com"),
+                ("PGPASSWORD", "s@cret"),
+                ("PGPORT", "6543"),
+                ("PGSSLMODE", "verify-full"),
+                ("PGSSLROOTCERT", "/tmp/ca.pem"),
+                ("PGUSER", "me"),
+            ])
         );
-        assert_eq!(
-            password_apart("postgresql://me@db/app"),
-            ("postgresql://me@db/app".to_owned(), None)
+        // A password as a URL parameter, and a quoted one with a space.
+        assert!(env("postgres://ro@host/db?password=X").contains(&("PGPASSWORD", "X".to_owned())));
+        assert!(
+            env("host=db user=me password='a b' dbname=app")
+                .contains(&("PGPASSWORD", "a b".to_owned()))
         );
-        assert_eq!(
-            password_apart("host=db user=me password=xy dbname=app"),
-            (
-                "host=db user=me dbname=app".to_owned(),
-                Some("xy".to_owned())
-            )
-        );
+        let e = libpq_environment("host=db password='unclosed").expect_err("bad");
+        assert!(!e.to_string().contains("unclosed"), "{e}");
     }
 
     #[test]

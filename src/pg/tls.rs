@@ -70,7 +70,7 @@ impl SslMode {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::Disable => "disable",
             Self::Allow => "allow",

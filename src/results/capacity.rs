@@ -39,6 +39,9 @@ pub struct Probe {
     pub error_rate: f64,
     pub late: u64,
     pub dropped: u64,
+    /// The share of the arrivals served (the rest were dropped).
+    #[serde(default = "all_served")]
+    pub served: f64,
     pub passed: bool,
     /// Queries whose own latency or error rate broke an objective.
     pub failing_queries: Vec<String>,
@@ -46,6 +49,10 @@ pub struct Probe {
     /// nothing about the database, so the search stopped there.
     #[serde(default)]
     pub generator_limited: bool,
+}
+
+fn all_served() -> f64 {
+    1.0
 }
 
 /// One query across data scales.

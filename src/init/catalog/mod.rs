@@ -57,7 +57,8 @@ pub struct Column {
     pub stats: Option<ColumnStats>,
 }
 
-/// A column's `pg_stats`.
+/// A column's `pg_stats`; its common values withheld as placeholders
+/// unless the user asked for them ([`LiveValues`]).
 #[derive(Debug, Clone, Default)]
 pub struct ColumnStats {
     pub null_frac: f64,
@@ -160,9 +161,37 @@ pub async fn read_statements(client: &Client, limit: i64) -> Result<Vec<Statemen
         .collect())
 }
 
+/// Whether the live values of a column may be written into a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveValues {
+    /// Only values the schema itself names (enum labels, values a CHECK
+    /// lists); any other value becomes a placeholder with the live share.
+    Withheld,
+    /// The live most common values as they are (`--copy-values`).
+    Copied,
+}
+
+/// `value` as the schema names it: an enum label, or a literal of one of
+/// the table's or the column's CHECKs. A value the schema names is not
+/// data, so it may leave the database.
+fn named_by_schema(table: &Table, column: &Column, value: &str) -> bool {
+    let literal = format!("'{}'", value.replace('\'', "''"));
+    column.labels.iter().any(|l| l == value)
+        || table
+            .checks
+            .iter()
+            .chain(&column.domain_checks)
+            .any(|c| c.contains(&literal))
+}
+
 /// Adds the planner's statistics: each table's row estimate and each
-/// column's NULL share and most common values. Reads only the catalog.
-pub async fn read_statistics(client: &Client, tables: &mut [Table]) -> Result<(), PgError> {
+/// column's NULL share and most common values (as `live` allows). Reads
+/// only the catalog.
+pub async fn read_statistics(
+    client: &Client,
+    tables: &mut [Table],
+    live: LiveValues,
+) -> Result<(), PgError> {
     for table in tables.iter_mut() {
         let (schema, name) = table
             .name
@@ -191,12 +220,26 @@ pub async fn read_statistics(client: &Client, tables: &mut [Table]) -> Result<()
             let column: String = r.get(0);
             let values: Vec<String> = r.get(2);
             let shares: Vec<f64> = r.get(3);
-            if let Some(c) = table.columns.iter_mut().find(|c| c.name == column) {
-                c.stats = Some(ColumnStats {
-                    null_frac: r.get(1),
-                    common: values.into_iter().zip(shares).collect(),
-                });
-            }
+            let Some(at) = table.columns.iter().position(|c| c.name == column) else {
+                continue;
+            };
+            let c = &table.columns[at];
+            // Live values stay in the database unless asked for: the
+            // share of each survives, under a name of its own.
+            let values: Vec<String> = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match live {
+                    LiveValues::Withheld if !named_by_schema(table, c, &v) => {
+                        format!("{}_{}", c.name, i + 1)
+                    }
+                    _ => v,
+                })
+                .collect();
+            table.columns[at].stats = Some(ColumnStats {
+                null_frac: r.get(1),
+                common: values.into_iter().zip(shares).collect(),
+            });
         }
     }
     Ok(())

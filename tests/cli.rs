@@ -209,8 +209,17 @@ fn seed_into_an_existing_server_then_reuse() {
 
 #[test]
 fn without_a_url_a_throwaway_cluster_is_started_and_removed() {
+    // A temporary folder of its own: another schemabench on the machine
+    // keeps its clusters in the shared one.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The server runs as an unprivileged user, who must pass through it.
+    let mut open = std::fs::metadata(tmp.path())
+        .expect("tempdir")
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut open, 0o711);
+    std::fs::set_permissions(tmp.path(), open).expect("chmod");
     let leftovers = || -> Vec<String> {
-        std::fs::read_dir(std::env::temp_dir())
+        std::fs::read_dir(tmp.path())
             .into_iter()
             .flatten()
             .flatten()
@@ -219,17 +228,17 @@ fn without_a_url_a_throwaway_cluster_is_started_and_removed() {
             .collect()
     };
     let _shared = common::cluster();
-    let before = leftovers();
     schemabench()
         .args(["seed", "--scale", "0.01"])
+        .env("TMPDIR", tmp.path())
         .assert()
         .success()
-        .stderr(predicate::str::contains("throwaway cluster"));
-    let after = leftovers();
-    let new: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
+        .stderr(predicate::str::contains("throwaway cluster"))
+        .stderr(predicate::str::contains(tmp.path().display().to_string()));
     assert!(
-        new.is_empty(),
-        "the throwaway cluster's files are removed: {new:?}"
+        leftovers().is_empty(),
+        "the throwaway cluster's files are removed: {:?}",
+        leftovers()
     );
 }
 
@@ -301,6 +310,41 @@ fn run_prints_a_summary_and_writes_the_report() {
             "{file} exported as written"
         );
     }
+}
+
+/// An output flag naming the wrong kind of path is a usage error, found
+/// before any server is reached (the URL here leads nowhere).
+#[test]
+fn an_output_path_of_the_wrong_kind_is_refused_before_any_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").expect("write");
+    let nowhere = ["--database-url", "postgres://nobody@127.0.0.1:1/none"];
+    for (args, flag) in [
+        (vec!["run", "--out"], "--out"),
+        (vec!["run", "--export-json"], "--export-json"),
+    ] {
+        let path = if flag == "--out" {
+            file.clone()
+        } else {
+            dir.path().to_owned()
+        };
+        schemabench()
+            .args(&args)
+            .arg(&path)
+            .args(nowhere)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(flag))
+            .stderr(predicate::str::contains("cannot connect").not());
+    }
+    schemabench()
+        .args(["report", "tests/fixtures/results.json", "--out"])
+        .arg(&file)
+        .current_dir(common::repo_path(""))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out"));
 }
 
 #[test]

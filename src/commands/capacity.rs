@@ -10,6 +10,7 @@ use crate::{capacity, report};
 
 /// `capacity`: sweep, search, growth; writes capacity.json and capacity.html.
 pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
+    super::check_outputs(&[("--out", args.out.as_deref())], &[])?;
     let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, Some(args.scale))?;
     if args.clients.is_empty() || args.clients.contains(&0) {
         return Err(flag_error(

@@ -8,6 +8,7 @@ use crate::report;
 
 /// `compare OLD NEW`: the stored runs' baselines, judged as `--baseline` would.
 pub fn compare(args: &CompareArgs) -> anyhow::Result<Standing> {
+    super::check_outputs(&[("--out", args.out.as_deref())], &[])?;
     let old = gate::baseline::load(&args.old)?;
     let mut new = gate::baseline::load(&args.new)?;
     let regression = gate::baseline::regression(

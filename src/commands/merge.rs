@@ -10,6 +10,7 @@ use crate::report::files::{HTML_FILE, ReportDir};
 /// Merges the shards, writes the whole run's reports, and judges it as
 /// `run` would have.
 pub fn merge(args: &MergeArgs) -> anyhow::Result<Standing> {
+    super::check_outputs(&[("--out", args.out.as_deref())], &[])?;
     let parts = args
         .shards
         .iter()

@@ -104,6 +104,48 @@ pub(crate) fn flag_error(flag: &str, value: String, problem: &str) -> anyhow::Er
     .into()
 }
 
+/// Refuses, before any work, an output flag that names the wrong kind of
+/// path: `--out` an existing file, a `FILE` flag an existing folder or a
+/// file in a folder that does not exist. A whole run must not end unable
+/// to write what it measured.
+pub(crate) fn check_outputs(
+    folders: &[(&str, Option<&std::path::Path>)],
+    files: &[(&str, Option<&std::path::Path>)],
+) -> anyhow::Result<()> {
+    let shown = |p: &std::path::Path| p.display().to_string();
+    for (flag, path) in folders {
+        if let Some(path) = path
+            && path.exists()
+            && !path.is_dir()
+        {
+            return Err(flag_error(
+                flag,
+                shown(path),
+                "expected a folder (or where to make one); this is a file",
+            ));
+        }
+    }
+    for (flag, path) in files {
+        let Some(path) = path else { continue };
+        if path.is_dir() {
+            return Err(flag_error(
+                flag,
+                shown(path),
+                "expected a file; this is a folder",
+            ));
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) {
+            return Err(flag_error(
+                flag,
+                shown(path),
+                "expected a file in a folder that exists",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn open_server(args: &ServerArgs) -> anyhow::Result<Server> {
     let server = Server::open(args.database_url.as_deref()).await?;
     eprintln!("using {}", server.describe());

@@ -9,6 +9,7 @@ use crate::report::playbook;
 
 /// Renders every output of a stored run into its folder (or `--out`).
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
+    super::check_outputs(&[("--out", args.out.as_deref())], &[])?;
     let results = gate::baseline::load(&args.results)?;
     let dir = ReportDir::at(args.out.clone().unwrap_or_else(|| {
         args.results

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{check_room, finish_server, flag_error, open_server};
+use super::{check_outputs, check_room, finish_server, flag_error, open_server};
 use crate::cli::RunArgs;
 use crate::gate::{self, Standing};
 use crate::{pipeline, report};
@@ -156,6 +156,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         &args.server,
         &scenario,
         (templates + configurations + twins) as f64,
+    )?;
+    check_outputs(
+        &[("--out", args.out.as_deref())],
+        &[
+            ("--export-json", args.export_json.as_deref()),
+            ("--export-markdown", args.export_markdown.as_deref()),
+        ],
     )?;
     let server = open_server(&args.server).await?;
     let (mut results, report) = pipeline::run(&server, &scenario, &options)

@@ -190,6 +190,12 @@ pub fn regression(
             critical: new.scenario.critical.clone(),
         },
     );
+    regression.missing = old_base
+        .queries
+        .iter()
+        .filter(|q| !new_base.queries.iter().any(|n| n.name == q.name))
+        .map(|q| q.name.clone())
+        .collect();
     regression.calibrate(&old.machine, &new.machine);
     Ok(regression)
 }

@@ -117,6 +117,7 @@ mod tests {
             work_comparisons: Vec::new(),
             app: None,
             critical: Vec::new(),
+            missing: Vec::new(),
             machine_ratio: None,
             regressed: false,
         }
@@ -176,6 +177,32 @@ mod tests {
             )]
         );
         assert_eq!(Standing::of(&results), Standing::NothingMeasured);
+    }
+
+    #[test]
+    fn a_run_that_lost_a_query_of_the_stored_one_never_passes() {
+        let old = crate::results::fixture();
+        let mut new = old.clone();
+        new.thresholds.clear();
+        let lost = new.candidates[0].queries.remove(0).name;
+        let r = baseline::regression(
+            &old,
+            &new,
+            "baseline nightly",
+            Criteria::default(),
+            Gate::App,
+        )
+        .expect("comparable");
+        assert_eq!(r.missing, std::slice::from_ref(&lost));
+        new.regression = Some(r);
+        assert!(
+            new.unmeasured().contains(&format!(
+                "query {lost} of baseline nightly has no measurement in this run"
+            )),
+            "{:?}",
+            new.unmeasured()
+        );
+        assert_eq!(Standing::of(&new), Standing::NothingMeasured);
     }
 
     #[test]

@@ -440,6 +440,12 @@ impl RunResults {
                     ));
                 }
             }
+            for q in &r.missing {
+                out.push(format!(
+                    "query {q} of {} has no measurement in this run",
+                    r.against
+                ));
+            }
         }
         out
     }

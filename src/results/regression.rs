@@ -44,6 +44,10 @@ pub struct Regression {
     /// on any of them slower.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub critical: Vec<String>,
+    /// Queries the stored run measured that this run lacks: a run that
+    /// drops a query has nothing to judge it by, and never passes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
     /// The reference query's time now over then, when it moved past
     /// [`MACHINE_DRIFT`]: the machine itself changed, and latency verdicts
     /// against the stored run are left undecided.
@@ -88,6 +92,7 @@ impl Regression {
             work_comparisons,
             app,
             critical,
+            missing: Vec::new(),
             machine_ratio: None,
             regressed: false,
         };

@@ -408,6 +408,15 @@ fn bad_scenario_name() {
 }
 
 #[test]
+fn an_actor_table_that_does_not_exist_is_named_at_its_own_key() {
+    let m = error_with(
+        "[workload.actor]\ntable = \"users\"",
+        "[workload.actor]\ntable = \"members\"",
+    );
+    assert_names(&m, 25, &["workload.actor.table", "members"]);
+}
+
+#[test]
 fn owned_parameter_outside_the_actor_tree() {
     let text = GOOD.replacen(
         r#"params = [{ from = "actor", column = "id" }]"#,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::data::{check_column_ref, check_generator, column_dependencies};
+use super::data::{check_column_ref, check_generator, column_dependencies, unknown_table};
 use super::{Check, ancestors, is_identifier};
 use crate::scenario::error::{KeyPath, Problem};
 use crate::scenario::spec::{Generator, ScenarioSpec};
@@ -11,6 +11,9 @@ use crate::scenario::workload::{LoadSpec, ParamSpec, WorkloadSpec};
 
 pub(super) fn check_workload(spec: &ScenarioSpec, w: &WorkloadSpec, path: &KeyPath) -> Check {
     let actor_path = path.key("actor");
+    if !spec.tables.contains_key(&w.actor.table) {
+        return Err(unknown_table(spec, actor_path.key("table"), &w.actor.table));
+    }
     check_column_ref(
         spec,
         &format!("{}.{}", w.actor.table, w.actor.column),

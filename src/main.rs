@@ -59,7 +59,7 @@ async fn main() -> ExitCode {
             // server go too, whether the run failed or was stopped.
             let _ = tokio::time::timeout(
                 std::time::Duration::from_secs(15),
-                schemabench::pg::unfinished::drop_unfinished(),
+                schemabench::pg::database::drop_unfinished(),
             )
             .await;
             schemabench::exit_code_for(&error)

@@ -3,7 +3,8 @@
 //! seconds and resample them in pairs (`compare::pooled`): whatever slowed
 //! one side in a second slowed the other too.
 
-use super::timeline::{IntervalHistogram, Second};
+use super::intervals::IntervalHistogram;
+use super::timeline::Second;
 use crate::results::{Recorded, SecondPair};
 
 /// Requests each side must hold for quantile `q`: five beyond it (10 for

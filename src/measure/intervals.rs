@@ -13,7 +13,8 @@ use hdrhistogram::serialization::interval_log::{
 };
 use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
-use super::timeline::IntervalHistogram;
+/// Interval histograms are small and grow as needed.
+pub type IntervalHistogram = hdrhistogram::Histogram<u32>;
 
 /// An interval log being written.
 pub struct IntervalLog {

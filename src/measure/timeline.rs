@@ -13,15 +13,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 
-use super::intervals::IntervalLog;
+use super::intervals::{IntervalHistogram, IntervalLog};
 
 use crate::results::{IntervalPoint, SIGNIFICANT_DIGITS};
 
 /// Seconds a second stays open for late shipments before it is final.
 const GRACE_SECONDS: u64 = 2;
-
-/// Interval histograms are small and grow as needed.
-pub type IntervalHistogram = Histogram<u32>;
 
 /// One second of one phase: a histogram per query (indexed like the
 /// workload's queries), none for a query without requests in it.

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::gate::judge::rejudge;
-use crate::measure::intervals::{self, Interval, IntervalLog};
-use crate::measure::timeline::{IntervalHistogram, slot_label};
+use crate::measure::intervals::{self, Interval, IntervalHistogram, IntervalLog};
+use crate::measure::timeline::slot_label;
 use crate::report::files::{RESULTS_FILE, ReportDir, ReportError};
 use crate::results::{
     CandidateResult, DuetSeconds, GeneratorLoad, IntervalPoint, PhaseResult, Recorded, RunResults,

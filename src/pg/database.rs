@@ -143,6 +143,23 @@ pub async fn drop_owned(admin: &Client, name: &str) -> Result<(), PgError> {
     }
 }
 
+/// Drops every unfinished database ([`super::unfinished`]) on the existing
+/// server, as far as it can be reached; what cannot be dropped the next
+/// run of the scenario reclaims by its marker.
+pub async fn drop_unfinished() {
+    let Some((config, tls, described, names)) = super::unfinished::take() else {
+        return;
+    };
+    let Ok(admin) = super::connect(&config, &tls, &described).await else {
+        return;
+    };
+    for name in names {
+        if drop_owned(&admin, &name).await.is_ok() {
+            eprintln!("dropped {name}, which this run had not finished");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

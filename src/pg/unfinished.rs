@@ -2,14 +2,13 @@
 //! being seeded, the copies of a run. A process that fails or is
 //! interrupted (Ctrl-C, SIGTERM) drops them on its way out, so nothing
 //! half-made stays on a server schemabench does not own. A throwaway
-//! cluster needs none of this: it goes as a whole.
+//! cluster needs none of this: it goes as a whole. This is the register;
+//! `database::drop_unfinished` does the dropping.
 
 use std::sync::Mutex;
 
 use tokio_postgres::Config;
 use tokio_postgres_rustls::MakeRustlsConnect;
-
-use super::database;
 
 /// How to reach the existing server again, and what to drop there.
 struct Unfinished {
@@ -44,23 +43,11 @@ pub fn finished(name: &str) {
     with(|u| u.databases.retain(|d| d != name));
 }
 
-/// Drops every unfinished database on the existing server, as far as it
-/// can be reached; what cannot be dropped the next run of the scenario
-/// reclaims by its marker.
-pub async fn drop_unfinished() {
+/// What is unfinished, taken for dropping ([`super::database::drop_unfinished`]):
+/// how to reach the existing server again, and the databases' names. None
+/// on a throwaway cluster, or with nothing unfinished.
+pub(super) fn take() -> Option<(Config, MakeRustlsConnect, String, Vec<String>)> {
     let (reach, names) = with(|u| (u.reach.clone(), std::mem::take(&mut u.databases)));
-    let Some((config, tls, described)) = reach else {
-        return;
-    };
-    if names.is_empty() {
-        return;
-    }
-    let Ok(admin) = super::connect(&config, &tls, &described).await else {
-        return;
-    };
-    for name in names {
-        if database::drop_owned(&admin, &name).await.is_ok() {
-            eprintln!("dropped {name}, which this run had not finished");
-        }
-    }
+    let (config, tls, described) = reach?;
+    (!names.is_empty()).then_some((config, tls, described, names))
 }

@@ -4,6 +4,7 @@
 //! parsed and passed every check, so later stages never see a bad one.
 
 pub mod error;
+pub mod generator;
 pub mod limit;
 mod span;
 pub mod spec;

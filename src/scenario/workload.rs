@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::spec::Generator;
+use super::generator::Generator;
 use super::units::Length;
 pub use crate::results::{Arrivals, Protocol};
 

@@ -249,6 +249,24 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// Foreign keys whose every column is NOT NULL: the table cannot exist
+    /// without their target.
+    pub fn required_keys(&self) -> impl Iterator<Item = &ForeignKey> {
+        self.foreign_keys.iter().filter(|f| {
+            f.target != self.name
+                && f.columns
+                    .iter()
+                    .all(|c| self.column(c).is_some_and(|c| c.not_null))
+        })
+    }
+
+    /// The key from this table to its parent.
+    pub fn parent_key(&self, parent: &str) -> Option<&ForeignKey> {
+        self.required_keys()
+            .filter(|f| f.target == parent)
+            .max_by_key(|f| f.columns.len())
+    }
 }
 
 /// The name a scenario file gives a table: bare in `public`.

@@ -348,7 +348,7 @@ fn one_true_per<'a>(
         bare == column || bare == format!("{column} = true") || bare == format!("{column} IS TRUE")
     })?;
     let under_parent = parent.filter(|p| {
-        super::tables::parent_key(table, &p.name).is_some_and(|key| {
+        table.parent_key(&p.name).is_some_and(|key| {
             !columns.is_empty() && columns.iter().all(|c| key.columns.contains(c))
         })
     });

@@ -18,8 +18,7 @@ pub use checks::{mentioned, rule_candidates};
 pub(in crate::init) use columns::toml_list;
 use columns::{auth_user_column, column_choice};
 use tables::{
-    fan_out, foreign_key_columns, is_singleton, measured_fan_out, order, parent_key, parents,
-    referenced, required_keys,
+    fan_out, foreign_key_columns, is_singleton, measured_fan_out, order, parents, referenced,
 };
 
 /// Users at scale 1 when the app has a users table at the top.
@@ -126,7 +125,7 @@ pub fn infer(all: &[Table], statements: &[Statement], claims: &[Vec<String>]) ->
     // keep those rows: seeding more would break their keys and their
     // meaning. Keys to them draw from the rows there.
     let (kept, seeded): (Vec<&Table>, Vec<&Table>) = all.iter().partition(|t| {
-        t.name != "auth.users" && t.migrated.is_some() && required_keys(t).next().is_none()
+        t.name != "auth.users" && t.migrated.is_some() && t.required_keys().next().is_none()
     });
     let tables: Vec<Table> = seeded.into_iter().cloned().collect();
     let tables = tables.as_slice();
@@ -204,7 +203,7 @@ pub fn infer(all: &[Table], statements: &[Statement], claims: &[Vec<String>]) ->
             ),
             None => (Some(USERS), None, "a table of its own".to_owned()),
             Some(p) => {
-                let fk = parent_key(table, p);
+                let fk = table.parent_key(p);
                 let (count, why) = fan_out(table, fk, p, ancestors.len(), &actor.table);
                 (None, Some(count), why)
             }

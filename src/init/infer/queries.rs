@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use super::super::catalog::{ForeignKey, Statement, Table};
 use super::columns::column_choice;
-use super::tables::parent_key;
 use super::{ActorChoice, QueryChoice, identifier, qualified, quote};
 
 /// The source's reads a scenario takes at most, by their time.
@@ -63,7 +62,7 @@ pub(super) fn queries(
         let Some(parent) = parents.get(t.name.as_str()).cloned().flatten() else {
             continue;
         };
-        let Some(key) = parent_key(t, &parent) else {
+        let Some(key) = t.parent_key(&parent) else {
             continue;
         };
         let role = role_of(&t.name);
@@ -118,7 +117,7 @@ pub(super) fn queries(
         (role_of(&t.name) != "authenticated" || t.signed_in.select)
             && parents.get(t.name.as_str()).cloned().flatten().as_deref()
                 == Some(actor.table.as_str())
-            && matches!(t.primary_key.as_slice(), [k] if parent_key(t, &actor.table)
+            && matches!(t.primary_key.as_slice(), [k] if t.parent_key(&actor.table)
                 .is_some_and(|f| !f.columns.contains(k)))
     });
     if let Some(t) = opened {
@@ -199,7 +198,8 @@ fn tenant_reads(
                 && parents.get(t.name.as_str()).cloned().flatten().as_deref()
                     == Some(key.target.as_str())
         }) {
-            let Some(to_tenant) = parent_key(t, &key.target)
+            let Some(to_tenant) = t
+                .parent_key(&key.target)
                 .filter(|k| k.target_columns.len() == 1 && k.target_columns[0] == *target_column)
             else {
                 continue;

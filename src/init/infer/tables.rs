@@ -8,17 +8,6 @@ use super::super::catalog::{ForeignKey, Table};
 use super::Choice;
 use super::columns::null_share;
 
-/// Foreign keys whose every column is NOT NULL: the table cannot exist
-/// without their target.
-pub(super) fn required_keys(table: &Table) -> impl Iterator<Item = &ForeignKey> {
-    table.foreign_keys.iter().filter(|f| {
-        f.target != table.name
-            && f.columns
-                .iter()
-                .all(|c| table.column(c).is_some_and(|c| c.not_null))
-    })
-}
-
 /// Each table's parent: the deepest table it cannot exist without, so a
 /// child's keys to its parent and grandparents all agree (a segment's
 /// story and user are the story's).
@@ -33,7 +22,7 @@ pub(super) fn parents<'a>(
             .iter()
             .filter(|t| !out.contains_key(t.name.as_str()))
             .filter(|t| {
-                required_keys(t).all(|f| {
+                t.required_keys().all(|f| {
                     out.contains_key(f.target.as_str()) || !by_name.contains_key(f.target.as_str())
                 })
             })
@@ -49,7 +38,8 @@ pub(super) fn parents<'a>(
             ready
         };
         for t in ready {
-            let parent = required_keys(t)
+            let parent = t
+                .required_keys()
                 .filter(|f| out.contains_key(f.target.as_str()))
                 .map(|f| f.target.as_str())
                 .max_by_key(|p| (depth.get(p).copied().unwrap_or(0), std::cmp::Reverse(*p)));
@@ -87,13 +77,6 @@ pub(super) fn referenced(tables: &[Table], name: &str) -> bool {
     tables
         .iter()
         .any(|t| t.name != name && t.foreign_keys.iter().any(|f| f.target == name))
-}
-
-/// The key from `table` to its parent.
-pub(super) fn parent_key<'a>(table: &'a Table, parent: &str) -> Option<&'a ForeignKey> {
-    required_keys(table)
-        .filter(|f| f.target == parent)
-        .max_by_key(|f| f.columns.len())
 }
 
 /// Rows per parent row with the live tables' mean, `mean`: what a live

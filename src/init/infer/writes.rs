@@ -4,7 +4,6 @@
 //! their rows. And which tables they cannot read, said in the file.
 
 use super::super::catalog::Table;
-use super::tables::parent_key;
 use super::{ActorChoice, QueryChoice, TableChoice, identifier, qualified, quote};
 
 /// Generators that stand alone: a value needs no other row.
@@ -121,7 +120,7 @@ fn insert(
     actor: &ActorChoice,
     role: &'static str,
 ) -> Option<QueryChoice> {
-    let key = parent_key(table, &actor.table)?;
+    let key = table.parent_key(&actor.table)?;
     let mut columns = Vec::new();
     let mut params = Vec::new();
     // SQL for each column's value: `$n`, or a later time than another's.

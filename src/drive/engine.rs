@@ -706,11 +706,20 @@ impl Status {
         let elapsed = self.started.elapsed();
         let done = self.live.completed.load(Ordering::Relaxed) - self.first_completed;
         let errors = self.live.errors.load(Ordering::Relaxed) - self.first_errors;
+        // Before this phase's first request the last p99 is an earlier
+        // phase's: not shown.
+        let p99 = if done == 0 {
+            "-".to_owned()
+        } else {
+            format!(
+                "{:.2} ms",
+                self.live.last_p99_us.load(Ordering::Relaxed) as f64 / 1000.0
+            )
+        };
         let text = format!(
-            "{:.1} s, {done} requests, {:.0} req/s, p99 {:.2} ms, {errors} errors",
+            "{:.1} s, {done} requests, {:.0} req/s, p99 {p99}, {errors} errors",
             elapsed.as_secs_f64(),
             done as f64 / elapsed.as_secs_f64().max(1e-3),
-            self.live.last_p99_us.load(Ordering::Relaxed) as f64 / 1000.0,
         );
         (done, text)
     }
@@ -732,11 +741,13 @@ impl Watch {
                 Stop::Transactions(n) => ProgressBar::new(n),
             };
             bar.set_style(
-                ProgressStyle::with_template("{prefix:>12} [{bar:30.green/blue}] {msg}")
+                ProgressStyle::with_template("{prefix} [{bar:20.green/blue}] {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
-            bar.set_prefix(phase.name.clone());
+            // The slot names the configuration, its partner, the round
+            // and the phase: `baseline+feed_index.r2.steady`.
+            bar.set_prefix(label.to_owned());
             bar
         } else {
             ProgressBar::hidden()

@@ -17,7 +17,7 @@ pub use arms::chosen;
 use arms::{Arm, Setting, prepare_arms, reopened, select_candidates};
 use board::{Board, RunPlan};
 pub use options::{Against, RunError, RunOptions, run_key};
-use round::{Sittings, slot_labels};
+use round::{Sittings, announce, slot_labels};
 use schedule::sittings;
 use tally::{median, settled};
 
@@ -265,6 +265,16 @@ async fn measure(
         slot: 0,
     };
     for (s, sitting) in sittings.iter().enumerate() {
+        if options.progress {
+            crate::progress::line(announce(
+                s,
+                &sittings,
+                rounds,
+                &state.names,
+                phases,
+                measuring.elapsed(),
+            ));
+        }
         state
             .sit(arms, sitting, configurations, &mut results)
             .await?;

@@ -16,7 +16,7 @@ use super::tally::{
     update_queries,
 };
 use crate::drive::DriveError;
-use crate::drive::engine::{Phase, PhaseOutcome, Start, run_phase};
+use crate::drive::engine::{Phase, PhaseOutcome, Start, Stop, run_phase};
 use crate::drive::session::Shared;
 use crate::drive::{phase_result, query_results};
 use crate::measure::QueryMeasurements;
@@ -173,6 +173,51 @@ impl Sittings<'_> {
         results.rounds = round;
         Ok(())
     }
+}
+
+/// The line that opens sitting `s`: which configurations sit, in which
+/// round, and about how long the planned rounds have left (from the
+/// sittings done so far, else from the phases' planned durations).
+pub(super) fn announce(
+    s: usize,
+    sittings: &[Sitting],
+    rounds: u32,
+    names: &[String],
+    phases: &[Phase],
+    elapsed: std::time::Duration,
+) -> String {
+    let sitting = &sittings[s];
+    let planned = sittings
+        .iter()
+        .filter(|x| x.round <= rounds)
+        .count()
+        .max(s + 1);
+    let who: Vec<&str> = sitting.arms.iter().map(|&a| names[a].as_str()).collect();
+    let per_sitting = if s > 0 {
+        Some(elapsed.as_secs_f64() / s as f64)
+    } else {
+        phases
+            .iter()
+            .map(|p| match p.stop {
+                Stop::After(d) => Some(d.as_secs_f64()),
+                Stop::Transactions(_) => None,
+            })
+            .sum::<Option<f64>>()
+    };
+    let left = per_sitting.map_or(String::new(), |each| {
+        let seconds = each * (planned - s) as f64;
+        if seconds >= 90.0 {
+            format!("; about {:.0} min left", seconds / 60.0)
+        } else {
+            format!("; about {seconds:.0} s left")
+        }
+    });
+    format!(
+        "round {}, sitting {} of {planned}: {}{left}",
+        sitting.round,
+        s + 1,
+        who.join(" beside ")
+    )
 }
 
 /// The timeline's name of every phase slot of `sittings`:

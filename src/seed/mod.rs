@@ -163,7 +163,14 @@ pub async fn seed(
                 && existing.fingerprint == marker.fingerprint
                 && !options.fresh =>
         {
-            tracing::info!("reusing seeded database {name} ({} rows)", existing.rows);
+            // Said once per database: capacity reuses it for every step.
+            static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+            let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+            if !said.contains(&name) {
+                tracing::info!("reusing seeded database {name} ({} rows)", existing.rows);
+                said.push(name.clone());
+            }
+            drop(said);
             let plan = DataPlan::new(spec);
             return Ok(SeedReport {
                 database: name,
@@ -588,7 +595,13 @@ fn progress_bars(plan: &DataPlan, targets: &[LoadTarget], progress: bool) -> Vec
     .with_key(
         "rate",
         |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{:.0} rows/s", state.per_sec());
+            // A rate only while rows flow: a table waiting for its parent,
+            // or done, has none worth reading.
+            let _ = match (state.pos(), state.len()) {
+                (0, _) => write!(w, "waiting"),
+                (pos, Some(len)) if pos >= len => write!(w, "done"),
+                _ => write!(w, "{:.0} rows/s", state.per_sec()),
+            };
         },
     )
     .progress_chars("=> ");

@@ -46,6 +46,14 @@ fn u_statistic(baseline: &[(f64, u64)], candidate: &[(f64, u64)], band: f64) -> 
 /// value down (a candidate there adds `n` to U, a baseline value adds
 /// nothing). `None` where the table would be too large.
 fn lower_tail(n: usize, m: usize, u: usize) -> Option<f64> {
+    if u == 0 {
+        // One order in C(n+m, n): every candidate value above every
+        // baseline one. Any size, in logarithms.
+        let ln_choose: f64 = (1..=n.min(m))
+            .map(|k| ((n.max(m) + k) as f64).ln() - (k as f64).ln())
+            .sum();
+        return Some((-ln_choose).exp());
+    }
     if (n + 1) * (m + 1) * (u + 1) > MOST_CELLS {
         return None;
     }
@@ -77,10 +85,12 @@ fn lower_tail(n: usize, m: usize, u: usize) -> Option<f64> {
 /// percentiles' own estimates had too few: faster (or slower, the sides
 /// swapped) beyond the noise threshold by an exact rank test, its ratio
 /// the percentile's over all requests and its range that of every pair of
-/// requests. Only where a side holds too few requests for even a median
-/// (the percentiles' own estimates stand otherwise, and a rank test of the
-/// whole distribution would speak for a tail it did not test); `None`
-/// with fewer than [`MIN_SAMPLES`] requests on a side.
+/// requests. Only where a side holds too few requests for the percentile:
+/// below a median's worth, whatever the ranks; past it only when every
+/// request of one side beats every request of the other by the noise
+/// threshold (then every percentile does, and a rank test of the whole
+/// cannot speak for a tail against what it measured). `None` with fewer
+/// than [`MIN_SAMPLES`] requests on a side, or enough for the percentile.
 pub(super) fn rank_estimate(
     baseline: &Latencies,
     candidate: &Latencies,
@@ -88,7 +98,8 @@ pub(super) fn rank_estimate(
     criteria: Criteria,
 ) -> Option<Estimate> {
     let (n, m) = (baseline.len() as usize, candidate.len() as usize);
-    if n.min(m) < MIN_SAMPLES as usize || n.min(m) as u64 >= min_requests(0.5) {
+    let fewest = n.min(m) as u64;
+    if fewest < u64::from(MIN_SAMPLES) || fewest >= min_requests(quantile) {
         return None;
     }
     let (b, c) = (recorded(baseline), recorded(candidate));
@@ -96,6 +107,9 @@ pub(super) fn rank_estimate(
     // One-sided each way, doubled: faster beyond the band, or slower.
     let faster = u_statistic(&b, &c, band);
     let slower = u_statistic(&c, &b, band);
+    if fewest >= min_requests(0.5) && faster > 0.0 && slower > 0.0 {
+        return None;
+    }
     let p = |u: f64, n: usize, m: usize| lower_tail(n, m, u.floor() as usize).unwrap_or(1.0);
     let p_beyond = (2.0 * p(faster, n, m).min(p(slower, m, n))).min(1.0);
     let at = |h: &Latencies| h.value_at_quantile(quantile).max(1) as f64;
@@ -144,6 +158,22 @@ mod tests {
         assert!((1.0 / e.ratio - 378.0).abs() < 10.0, "{}", 1.0 / e.ratio);
         assert!(e.ci_high < 1.0 / 300.0, "every pair faster: {e:?}");
         assert!(e.decidable());
+    }
+
+    #[test]
+    fn a_tail_too_thin_to_estimate_is_called_only_when_every_request_is_beaten() {
+        // 37 baseline requests: a median, but no p99 of their own.
+        let slow: Vec<u64> = (0..37).map(|i| 320_000 + i * 1000).collect();
+        let fast: Vec<u64> = (0..5000).map(|i| 100 + i % 120).collect();
+        let (baseline, candidate) = (latencies(&slow), latencies(&fast));
+        let p99 = rank_estimate(&baseline, &candidate, 0.99, Criteria::default()).expect("ranked");
+        assert_eq!(p99.verdict, Verdict::Faster, "{p99:?}");
+        assert!(rank_estimate(&baseline, &candidate, 0.5, Criteria::default()).is_none());
+        // Overlapping sides: the tail is left undecided.
+        let mixed: Vec<u64> = (0..5000)
+            .map(|i| if i % 50 == 0 { 400_000 } else { 100 })
+            .collect();
+        assert!(rank_estimate(&baseline, &latencies(&mixed), 0.99, Criteria::default()).is_none());
     }
 
     #[test]

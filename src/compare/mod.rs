@@ -134,6 +134,7 @@ fn comparisons(
             base_query.histogram.0.clone()
         };
         let other_all = &query.histogram.0;
+        let paired = paired_sides(other, &query.name);
         // Duets: every second beside the baseline, per phase, pooled.
         let pooled = (!other.duet_seconds.is_empty()).then(|| {
             let mut phases: Vec<(&str, Vec<&[SecondPair]>)> = Vec::new();
@@ -173,7 +174,12 @@ fn comparisons(
                 ),
             };
             let at = |h: &Latencies| h.value_at_quantile(quantile);
-            let (baseline_us, candidate_us) = (at(&base_all), at(other_all));
+            // The figures beside the ratio are its own sides: in a duet
+            // the seconds it was drawn from, else the rounds compared.
+            let (baseline_us, candidate_us) = paired
+                .as_ref()
+                .map(|(b, c)| (at(b), at(c)))
+                .unwrap_or((at(&base_all), at(other_all)));
             // Too few requests for any sample: every request ranked against
             // every other, else the whole run's ratio, undecided.
             let Some(estimate) = estimate
@@ -206,6 +212,22 @@ fn comparisons(
         }
     }
     out
+}
+
+/// Both sides' latencies of `query` over every second of a duet: what its
+/// estimate was drawn from. None outside duets.
+fn paired_sides(other: &CandidateResult, query: &str) -> Option<(Latencies, Latencies)> {
+    let (mut baseline, mut candidate) = (new_histogram(), new_histogram());
+    for d in other.duet_seconds.iter().filter(|d| d.query == query) {
+        for s in &d.seconds {
+            for (side, recorded) in [(&mut baseline, &s.baseline), (&mut candidate, &s.candidate)] {
+                for &(us, n) in &recorded.0 {
+                    side.saturating_record_n(us, n);
+                }
+            }
+        }
+    }
+    (!baseline.is_empty() && !candidate.is_empty()).then_some((baseline, candidate))
 }
 
 /// One histogram of several.
@@ -285,6 +307,50 @@ mod tests {
                 .collect(),
         }];
         c
+    }
+
+    #[test]
+    fn a_duets_figures_are_the_seconds_its_ratio_came_from() {
+        let fixture = crate::results::fixture();
+        let mut base = fixture.candidates[0].clone();
+        let query = base.queries[0].clone();
+        base.queries = vec![query.clone()];
+        base.phases.clear();
+        let mut other = base.clone();
+        other.name = "twice".into();
+        // 40 seconds of 30 requests a side, the candidate twice as slow.
+        let side = |s: u64, f: u64| {
+            crate::results::Recorded((0..30).map(|i| ((1000 + 10 * i + s) * f, 1)).collect())
+        };
+        other.duet_seconds = vec![crate::results::DuetSeconds {
+            round: 1,
+            phase: "steady".into(),
+            query: query.name.clone(),
+            seconds: (0..40)
+                .map(|s| SecondPair {
+                    second: s,
+                    baseline: side(s, 1),
+                    candidate: side(s, 2),
+                })
+                .collect(),
+        }];
+        let found = comparisons(&base, &other, Pairing::Interleaved, Criteria::default());
+        let p50 = found.iter().find(|c| c.percentile == "p50").expect("p50");
+        // Recomputed from results.json's own seconds.
+        let (b, c) = paired_sides(&other, &query.name).expect("paired");
+        assert_eq!(
+            (p50.baseline_us, p50.candidate_us),
+            (b.value_at_quantile(0.5), c.value_at_quantile(0.5))
+        );
+        assert!(
+            (p50.estimate.ratio - 2.0).abs() < 0.01,
+            "{:?}",
+            p50.estimate
+        );
+        assert!(
+            (p50.candidate_us as f64 / p50.baseline_us as f64 - p50.estimate.ratio).abs() < 0.01,
+            "the figures agree with the ratio"
+        );
     }
 
     #[test]

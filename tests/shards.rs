@@ -256,6 +256,31 @@ fn more_shards_than_clients_is_refused_before_any_work() {
     assert!(!said.contains("using "), "no server touched: {said}");
 }
 
+/// Whether shard `shard` of the run of scenario `name` is on its board.
+fn on_board(name: &str, shard: i32) -> bool {
+    common::block_on(async {
+        let server = common::server().await;
+        let admin = server.connect("postgres").await.expect("connect");
+        let pattern = format!("schemabench\\_{}\\_%\\_board", name.replace('_', "\\_"));
+        let board: Option<String> = admin
+            .query_opt(
+                "select datname::text from pg_database where datname like $1",
+                &[&pattern],
+            )
+            .await
+            .expect("databases")
+            .map(|r| r.get(0));
+        let Some(board) = board else { return false };
+        let Ok(client) = server.connect(&board).await else {
+            return false;
+        };
+        client
+            .query_one("select count(*) from shard where shard = $1", &[&shard])
+            .await
+            .is_ok_and(|row| row.get::<_, i64>(0) == 1)
+    })
+}
+
 #[test]
 fn a_shard_that_dies_stops_the_others_with_its_name() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -271,29 +296,7 @@ fn a_shard_that_dies_stops_the_others_with_its_name() {
     let mut follower = spawn(1);
     let mut leader = spawn(0);
     // Once the follower is on the board, it dies.
-    let on_board = || {
-        common::block_on(async {
-            let server = common::server().await;
-            let admin = server.connect("postgres").await.expect("connect");
-            let board: Option<String> = admin
-                .query_opt(
-                    "select datname::text from pg_database where datname like 'schemabench\\_shard\\_lost\\_%\\_board'",
-                    &[],
-                )
-                .await
-                .expect("databases")
-                .map(|r| r.get(0));
-            let Some(board) = board else { return false };
-            let Ok(client) = server.connect(&board).await else {
-                return false;
-            };
-            client
-                .query_one("select count(*) from shard where shard = 1", &[])
-                .await
-                .is_ok_and(|row| row.get::<_, i64>(0) == 1)
-        })
-    };
-    while !on_board() {
+    while !on_board("shard_lost", 1) {
         if let Some(status) = leader.try_wait().expect("the leader") {
             let out = leader.wait_with_output().expect("output");
             panic!(
@@ -400,4 +403,39 @@ fn capacity_shards_judge_one_whole_and_take_the_same_steps() {
             assert_eq!(histograms, pa.requests + pa.dropped, "{name} {}", pa.name);
         }
     }
+}
+
+/// A leader killed outright (SIGKILL) cannot drop its board; the next
+/// run's follower, started first, passes over the dead run's board and
+/// waits for the new leader's, and both finish.
+#[test]
+fn a_killed_leaders_board_is_passed_over_by_the_next_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = common::taleforge_variant(dir.path(), "shard_killed", "killed", None, WORKLOAD);
+    let spawn = |i: u32, out: &str| {
+        run(
+            &scenario,
+            &dir.path().join(out),
+            &["--shard", &format!("{i}/2")],
+        )
+        .spawn_quietly()
+    };
+    let mut killed = spawn(0, "killed");
+    while !on_board("shard_killed", 0) {
+        if let Some(status) = killed.try_wait().expect("the leader") {
+            panic!("the leader ended before opening its board: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    killed.kill().expect("SIGKILL the leader");
+    let _ = killed.wait();
+    assert!(on_board("shard_killed", 0), "the dead run's board stays");
+    let follower = spawn(1, "s1");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let leader = spawn(0, "s0");
+    ok(leader.wait_with_output().expect("leader"), "the new leader");
+    ok(
+        follower.wait_with_output().expect("follower"),
+        "the follower",
+    );
 }

@@ -171,12 +171,25 @@ impl Board {
         let admin = server.connect(&server.maintenance_db()).await?;
         let waited = Instant::now();
         let mut said = false;
+        let leader = session_name(Shard {
+            index: 0,
+            count: shard.count,
+        });
         let client = loop {
             if let Found::Ours(_) = database::find(&admin, &name).await?
                 && let Ok(client) = server.connect(&name).await
                 // A finished run's board is the last measurement's (capacity
-                // runs one after another), about to go: not this run's.
-                && let Ok(Some(_)) = client.query_opt("select 1 from run where not finished", &[]).await
+                // runs one after another), about to go: not this run's. One
+                // whose leader has no session left is a killed run's: the
+                // next leader replaces it.
+                && let Ok(Some(_)) = client
+                    .query_opt(
+                        "select 1 from run where not finished and exists (
+                                select 1 from pg_stat_activity a
+                                 where a.datname = current_database() and a.application_name = $1)",
+                        &[&leader],
+                    )
+                    .await
             {
                 break client;
             }

@@ -63,16 +63,8 @@ pub async fn plan(
 ) -> Result<(Vec<Planned>, Vec<String>), AdviseError> {
     let name = format!("{template}_hypo");
     let admin = server.connect(&server.maintenance_db()).await?;
-    database::drop_owned(&admin, &name).await?;
-    let marker = Marker {
-        scenario: "advise (hypothetical indexes)".to_owned(),
-        fingerprint: String::new(),
-        seed: 0,
-        scale: 0.0,
-        state: SeedState::Ready,
-        rows: 0,
-    };
-    database::create(&admin, &name, &marker, Some(template)).await?;
+    let marker = Marker::scratch("advise (hypothetical indexes)", "", SeedState::Ready);
+    database::fresh(&admin, &name, &marker, Some(template)).await?;
     let planned = async {
         let client = server.connect(&name).await?;
         client

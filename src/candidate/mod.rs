@@ -114,16 +114,12 @@ pub async fn prepare(
     candidate: Candidate,
 ) -> Result<Prepared, CandidateError> {
     let name = copy_name(template, index);
-    database::drop_owned(admin, &name).await?;
-    let marker = Marker {
-        scenario: format!("candidate {}", candidate.name),
-        fingerprint: String::new(),
-        seed: 0,
-        scale: 0.0,
-        state: SeedState::Ready,
-        rows: 0,
-    };
-    database::create(admin, &name, &marker, Some(template)).await?;
+    let marker = Marker::scratch(
+        format!("candidate {}", candidate.name),
+        "",
+        SeedState::Ready,
+    );
+    database::fresh(admin, &name, &marker, Some(template)).await?;
     match configure(server, admin, &name, &candidate).await {
         Ok(cost) => Ok(Prepared {
             candidate,

@@ -367,16 +367,8 @@ async fn read_schema(
         "{}_init",
         database::data_db_name(name, &fingerprint(migrations))
     );
-    database::drop_owned(&admin, &scratch).await?;
-    let marker = Marker {
-        scenario: name.to_owned(),
-        fingerprint: fingerprint(migrations),
-        seed: 0,
-        scale: 0.0,
-        state: SeedState::Seeding,
-        rows: 0,
-    };
-    database::create(&admin, &scratch, &marker, None).await?;
+    let marker = Marker::scratch(name, fingerprint(migrations), SeedState::Seeding);
+    database::fresh(&admin, &scratch, &marker, None).await?;
     let read = async {
         let client = server.connect(&scratch).await?;
         crate::seed::apply_schema(&client, migrations).await?;

@@ -32,16 +32,12 @@ pub async fn scenario(
     );
     let admin = server.connect(&server.maintenance_db()).await?;
     database::take_turn(&admin, &format!("linting {name}")).await?;
-    database::drop_owned(&admin, &name).await?;
-    let marker = Marker {
-        scenario: format!("lint {}", scenario.data_name),
-        fingerprint: String::new(),
-        seed: 0,
-        scale: 0.0,
-        state: SeedState::Seeding,
-        rows: 0,
-    };
-    database::create(&admin, &name, &marker, None).await?;
+    let marker = Marker::scratch(
+        format!("lint {}", scenario.data_name),
+        "",
+        SeedState::Seeding,
+    );
+    database::fresh(&admin, &name, &marker, None).await?;
     let linted = async {
         let client = server.connect(&name).await?;
         crate::seed::apply_schema(&client, &scenario.migrations).await?;

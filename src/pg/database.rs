@@ -31,6 +31,26 @@ pub struct Marker {
     pub rows: u64,
 }
 
+impl Marker {
+    /// A database a step makes for itself (a scratch schema, a candidate's
+    /// copy, a shards' board), not seeded data: what made it, for which
+    /// data if any, and whether it is ready.
+    pub fn scratch(
+        made_by: impl Into<String>,
+        fingerprint: impl Into<String>,
+        state: SeedState,
+    ) -> Self {
+        Self {
+            scenario: made_by.into(),
+            fingerprint: fingerprint.into(),
+            seed: 0,
+            scale: 0.0,
+            state,
+            rows: 0,
+        }
+    }
+}
+
 /// A database's presence as seen from the server.
 #[derive(Debug, PartialEq)]
 pub enum Found {
@@ -73,6 +93,19 @@ pub async fn find(admin: &Client, name: &str) -> Result<Found, PgError> {
 }
 
 /// Creates a new database and marks it as schemabench's.
+/// `name` made afresh: whatever of ours had the name is dropped first
+/// (what is not ours is never touched: `create` then fails on it), then
+/// it is created, marked, from `template` or empty.
+pub async fn fresh(
+    admin: &Client,
+    name: &str,
+    marker: &Marker,
+    template: Option<&str>,
+) -> Result<(), PgError> {
+    drop_owned(admin, name).await?;
+    create(admin, name, marker, template).await
+}
+
 pub async fn create(
     admin: &Client,
     name: &str,

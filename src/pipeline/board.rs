@@ -101,16 +101,12 @@ impl Board {
     pub async fn open(server: &Server, shard: Shard, plan: RunPlan) -> Result<Self, RunError> {
         let name = board_name(&plan.scenario, &plan.fingerprint);
         let admin = server.connect(&server.maintenance_db()).await?;
-        database::drop_owned(&admin, &name).await?;
-        let marker = Marker {
-            scenario: plan.scenario.clone(),
-            fingerprint: plan.fingerprint.clone(),
-            seed: 0,
-            scale: 0.0,
-            state: SeedState::Ready,
-            rows: 0,
-        };
-        database::create(&admin, &name, &marker, None).await?;
+        let marker = Marker::scratch(
+            plan.scenario.clone(),
+            plan.fingerprint.clone(),
+            SeedState::Ready,
+        );
+        database::fresh(&admin, &name, &marker, None).await?;
         admin
             .batch_execute(&format!(
                 "revoke all on database {} from public",

@@ -44,7 +44,7 @@ pub struct RunArgs {
     /// the scenario migrated with every *.sql file of DIR in name order (the
     /// main branch's `supabase/migrations`), the candidate `branch` the
     /// scenario's own migrations; both seeded alike and measured side by
-    /// side. Exit 5 when the branch is slower (see --gate), 6 when undecided.
+    /// side. Exit 5 when the gate fails (see --gate), 6 when undecided.
     #[arg(long, value_name = "DIR", conflicts_with = "against_ref")]
     pub against_migrations: Option<PathBuf>,
     /// Compare against the scenario's migrations folder as it is at a git

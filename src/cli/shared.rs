@@ -12,7 +12,7 @@ use super::DEFAULT_SCENARIO;
 pub struct CriteriaArgs {
     /// Relative latency change below which a difference is noise [default:
     /// 0.05 within one run, 0.20 between separate runs (--baseline,
-    /// compare), whose machines drift more; work always uses 0.02].
+    /// compare), whose machines drift more; work always uses 0.05].
     #[arg(long, value_parser = parse_noise_threshold)]
     pub noise_threshold: Option<f64>,
     /// Largest p-value that counts as a real change; also sets the

@@ -40,6 +40,33 @@ pub fn save(results: &RunResults, name: &str) -> Result<PathBuf, GateError> {
     Ok(path)
 }
 
+/// The longest name a run's scenario, configurations, phases and queries
+/// can have (scenario files allow 63-character identifiers).
+const LONGEST_NAME: usize = 256;
+
+/// What makes `results` no file a run wrote: a name no scenario allows,
+/// which every report would copy into file names and pages (a 200 MB name
+/// once became 3.4 GB of reports).
+fn implausible(results: &RunResults) -> Option<String> {
+    let scenario = std::iter::once(("scenario", &results.scenario.name));
+    let candidates = results.candidates.iter().flat_map(|c| {
+        let phases = c.phases.iter().map(|p| ("phase", &p.name));
+        let queries = c.queries.iter().map(|q| ("query", &q.name));
+        std::iter::once(("configuration", &c.name))
+            .chain(phases)
+            .chain(queries)
+    });
+    scenario
+        .chain(candidates)
+        .find(|(_, name)| name.len() > LONGEST_NAME)
+        .map(|(what, name)| {
+            format!(
+                "a {what} name of {} bytes (at most {LONGEST_NAME})",
+                name.len()
+            )
+        })
+}
+
 /// Reads a `results.json` (or a stored baseline) written by this version
 /// or an older one it still understands.
 pub fn load(path: &Path) -> Result<RunResults, GateError> {
@@ -72,6 +99,12 @@ pub fn load(path: &Path) -> Result<RunResults, GateError> {
             path: path.to_owned(),
             source,
         })?;
+    if let Some(what) = implausible(&results) {
+        return Err(GateError::Implausible {
+            path: path.to_owned(),
+            what,
+        });
+    }
     // Files from before app-level verdicts get the app as a whole from
     // their own figures (their other verdicts stay as recorded), so their
     // reports lead with it like any other.
@@ -213,6 +246,19 @@ mod tests {
         for bad in ["", "../etc", "a/b", ".hidden", "x y"] {
             assert!(path_of(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_hostile_name_is_refused_before_any_report_copies_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("results.json");
+        let mut results = crate::results::fixture();
+        results.candidates[0].queries[0].name = "q".repeat(10_000);
+        std::fs::write(&file, serde_json::to_string(&results).expect("json")).expect("write");
+        let e = load(&file).expect_err("refused");
+        assert!(matches!(e, GateError::Implausible { .. }), "{e:?}");
+        assert!(e.to_string().contains("a query name of 10000 bytes"), "{e}");
+        assert_eq!(e.exit_code(), crate::results::exit::USAGE);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum GateError {
     },
     #[error("{} holds no results: the run that writes it stopped before its first phase (its output says why)", path.display())]
     Empty { path: PathBuf },
+    #[error("{} is not a results file schemabench wrote: {what}", path.display())]
+    Implausible { path: PathBuf, what: String },
     #[error("{} has results version {found}; this schemabench reads version {}", path.display(), crate::results::RESULTS_VERSION)]
     Version { path: PathBuf, found: u64 },
     #[error("cannot write {}", path.display())]

@@ -338,6 +338,15 @@ fn an_output_path_of_the_wrong_kind_is_refused_before_any_work() {
             .stderr(predicate::str::contains(flag))
             .stderr(predicate::str::contains("cannot connect").not());
     }
+    // A growth step past the row cap, as --scale would be.
+    schemabench()
+        .args(["capacity", "--growth", "1,100000000"])
+        .args(nowhere)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--growth"))
+        .stderr(predicate::str::contains("100000000"))
+        .stderr(predicate::str::contains("cannot connect").not());
     schemabench()
         .args(["report", "tests/fixtures/results.json", "--out"])
         .arg(&file)

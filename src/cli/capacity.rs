@@ -46,7 +46,8 @@ pub struct CapacityArgs {
     /// Closed-loop clients of the growth measurements.
     #[arg(long, default_value_t = 4)]
     pub growth_clients: u32,
-    /// Project every query's p99 to this multiple of --scale ("100x").
+    /// Project every query's latency (at the first latency objective's
+    /// percentile) to this multiple of --scale ("100x").
     #[arg(long, default_value = "100x", value_parser = parse_multiple)]
     pub project: f64,
     /// The report folder [default: reports/<scenario>/capacity-<UTC time>/].

@@ -26,6 +26,23 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
             "expected multiples of --scale greater than 0",
         ));
     }
+    // Each growth step is a seeded scale of its own: the same row cap as
+    // --scale, checked before any work.
+    for m in &args.growth {
+        let scale = scenario.spec.scale * m;
+        if let Some((table, rows)) =
+            crate::scenario::validate::oversized_table(&scenario.spec, scale)
+        {
+            return Err(flag_error(
+                "--growth",
+                m.to_string(),
+                &format!(
+                    "expected multiples that keep every table within {} rows; at {m}x (scale {scale}) {table} would have {rows:.0}",
+                    crate::scenario::validate::MAX_TABLE_ROWS
+                ),
+            ));
+        }
+    }
     // Capacity needs a latency objective: without one every rate "holds".
     let mut objectives = if args.objectives.is_empty() {
         let from_scenario: Vec<String> = scenario

@@ -306,3 +306,43 @@ fn a_file_that_is_not_a_results_file_is_a_clear_error() {
         .code(2)
         .stderr(contains("results version 1"));
 }
+
+/// Every file `report` writes, with its size and SHA-256: a refactor of the
+/// reports that changes one byte of any output fails here and names the file.
+#[test]
+fn every_rerendered_output_is_byte_identical_to_the_pinned_one() {
+    use sha2::{Digest, Sha256};
+    let out = tempfile::tempdir().expect("tempdir");
+    schemabench()
+        .args(["report", &fixture_path().display().to_string(), "--out"])
+        .arg(out.path())
+        .env_remove("DATABASE_URL")
+        .assert()
+        .success();
+    let mut files = Vec::new();
+    let mut folders = vec![out.path().to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read the outputs") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let listing: String = files
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).expect("read an output");
+            let name = path.strip_prefix(out.path()).expect("inside --out");
+            let digest: String = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{} {} {digest}\n", name.display(), bytes.len())
+        })
+        .collect();
+    insta::assert_snapshot!("rerendered_outputs", listing);
+}

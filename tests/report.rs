@@ -283,7 +283,7 @@ fn runs_that_differ_in_scale_or_load_are_not_compared() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut other = fixture();
     other.scenario.scale = 1.0;
-    other.load[1].clients += 1;
+    other.load[1].offered = other.load[1].offered.together(other.load[1].offered);
     let other_path = dir.path().join("other.json");
     std::fs::write(&other_path, serde_json::to_string(&other).expect("json")).expect("write");
     schemabench()

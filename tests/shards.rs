@@ -150,7 +150,7 @@ fn three_shards_add_up_to_the_run_one_process_makes() {
             [planned / 3; 3],
             "{at}: each shard sends its third"
         );
-        assert_eq!(phase.clients, 3, "{at}");
+        assert_eq!(phase.offered.connections(), 3, "{at}");
         assert_eq!(
             phase.dropped, 0,
             "{at}: a budget's queue is served to its end"
@@ -392,8 +392,8 @@ fn capacity_shards_judge_one_whole_and_take_the_same_steps() {
         );
         for (pa, pb) in a.candidates[0].phases.iter().zip(&b.candidates[0].phases) {
             assert_eq!(
-                (pa.requests, pa.clients, &pa.rate),
-                (pb.requests, pb.clients, &pb.rate),
+                (pa.requests, pa.offered),
+                (pb.requests, pb.offered),
                 "{name} {}",
                 pa.name
             );

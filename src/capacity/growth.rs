@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::results::RunResults;
 use crate::results::capacity::{Growth, GrowthBasis, QueryGrowth, Trust};
-use crate::scenario::limit::{LatencyFigure, Limit, Metric};
+use crate::results::limit::{LatencyFigure, Limit, Metric};
 
 /// `y = a·x^b` fitted by least squares on logarithms.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]

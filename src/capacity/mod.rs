@@ -15,9 +15,9 @@ use crate::gate::threshold::Figures;
 use crate::pg::Server;
 use crate::pipeline::{self, RunError, RunOptions};
 use crate::results::capacity::{CAPACITY_VERSION, CapacityResults, Probe, QueryGrowth, SweepPoint};
+use crate::results::limit::{self, Limit, Metric};
 use crate::results::{QueryResult, RunResults, Shard};
 use crate::scenario::Scenario;
-use crate::scenario::limit::{Limit, Metric};
 use crate::scenario::units::Length;
 use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
 use growth::{growth_of, objective_figure};
@@ -39,8 +39,8 @@ pub struct CapacityOptions {
     pub warmup: Duration,
     /// Open-loop worker cap of the rate probes.
     pub workers: u32,
-    /// Limits on all queries together (`p99 < 50ms`), already validated.
-    pub objectives: Vec<String>,
+    /// Limits on all queries together (`p99 < 50ms`).
+    pub objectives: Vec<Limit>,
     /// Most rate probes of the search.
     pub max_probes: usize,
     /// Data scales to measure, as multiples of the scenario's scale.
@@ -85,7 +85,7 @@ async fn measure(
         .unwrap_or_default();
     scenario.spec.load = Some(LoadSpec { protocol, phases });
     scenario.spec.candidates.clear();
-    scenario.spec.thresholds.clear();
+    scenario.thresholds.clear();
     let run = RunOptions {
         out: Some(out),
         progress: options.progress,
@@ -96,10 +96,6 @@ async fn measure(
         ..RunOptions::default()
     };
     pipeline::run(server, &scenario, &run).await.map(|(r, _)| r)
-}
-
-fn limits(objectives: &[String]) -> Vec<Limit> {
-    objectives.iter().filter_map(|o| o.parse().ok()).collect()
 }
 
 fn meets(limits: &[Limit], figures: &Figures) -> bool {
@@ -131,7 +127,7 @@ pub async fn plan(
 ) -> Result<CapacityResults, RunError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339();
-    let limits = limits(&options.objectives);
+    let limits = &options.objectives;
 
     // 1. Concurrency sweep, closed loop, one run.
     let widest = options.clients.iter().copied().max().unwrap_or(1);
@@ -157,7 +153,7 @@ pub async fn plan(
         .map(|p| {
             let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
             SweepPoint {
-                clients: p.clients,
+                clients: p.offered.connections(),
                 throughput: p.throughput,
                 p50_ms: f.latency.p50 as f64 / 1000.0,
                 p95_ms: f.latency.p95 as f64 / 1000.0,
@@ -201,7 +197,7 @@ pub async fn plan(
         let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
         // Holding a rate means serving it, not only answering fast.
         let served = p.requests as f64 / (p.requests + p.dropped).max(1) as f64;
-        let passed = meets(&limits, &f) && served >= SERVED_SHARE;
+        let passed = meets(limits, &f) && served >= SERVED_SHARE;
         let generator_limited = !passed
             && p.generator
                 .is_some_and(|g| g.busy >= crate::report::analysis::GENERATOR_SATURATED);
@@ -216,7 +212,7 @@ pub async fn plan(
             dropped: p.dropped,
             served,
             passed,
-            failing_queries: failing_queries(&limits, &p.queries),
+            failing_queries: failing_queries(limits, &p.queries),
             generator_limited,
         });
         if generator_limited {
@@ -251,7 +247,7 @@ pub async fn plan(
         growth_runs.push((scale, run));
     }
     let project_scale = scenario.spec.scale * options.project;
-    let figure = objective_figure(&limits);
+    let figure = objective_figure(limits);
     let growth = growth_of(&growth_runs, project_scale, figure);
     let mut results = CapacityResults {
         version: CAPACITY_VERSION,
@@ -287,7 +283,7 @@ const USL_TRUSTED: f64 = 0.8;
 /// The plain-language findings at the top of the report.
 fn conclude(r: &CapacityResults) -> Vec<String> {
     let mut out = Vec::new();
-    let objectives = r.objectives.join(" and ");
+    let objectives = limit::joined(&r.objectives, " and ");
     match (r.max_rate, r.probes.iter().any(|p| !p.passed)) {
         (Some(rate), _) => out.push(format!(
             "This configuration holds {rate:.0} requests/s with {objectives}{}.",
@@ -376,7 +372,7 @@ fn conclude(r: &CapacityResults) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::results::capacity::{Growth, UslFit};
-    use crate::scenario::limit::LatencyFigure;
+    use crate::results::limit::LatencyFigure;
 
     fn sweep_to(widest: u32, r_squared: f64, peak: f64) -> CapacityResults {
         CapacityResults {
@@ -387,7 +383,7 @@ mod tests {
             scenario: "s".into(),
             seed: 1,
             scale: 0.1,
-            objectives: vec!["p99 < 50ms".into()],
+            objectives: vec!["p99 < 50ms".parse().expect("a limit")],
             sweep: [1, widest]
                 .map(|clients| SweepPoint {
                     clients,

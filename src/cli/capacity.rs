@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::DEFAULT_SCENARIO;
 use super::shared::{ServerArgs, parse_duration_arg};
+use crate::results::limit::Limit;
 
 /// Flags of `schemabench capacity`.
 #[derive(Debug, Args)]
@@ -35,8 +36,8 @@ pub struct CapacityArgs {
     /// repeat for several [default: the scenario's thresholds without a
     /// query, else "error_rate < 0.1%"; "p99 < 50ms" is added when no
     /// latency objective is given].
-    #[arg(long = "objective")]
-    pub objectives: Vec<String>,
+    #[arg(long = "objective", value_name = "LIMIT")]
+    pub objectives: Vec<Limit>,
     /// Most rate probes of the search.
     #[arg(long, default_value_t = 8)]
     pub max_probes: usize,

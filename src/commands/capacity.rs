@@ -4,8 +4,8 @@ use anyhow::Context;
 
 use super::{check_room, finish_server, flag_error, open_server};
 use crate::cli::CapacityArgs;
+use crate::results::limit::{LatencyFigure, Limit, Metric, Op};
 use crate::scenario::Scenario;
-use crate::scenario::limit::{Limit, Metric};
 use crate::{capacity, report};
 
 /// `capacity`: sweep, search, growth; writes capacity.json and capacity.html.
@@ -45,36 +45,28 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     }
     // Capacity needs a latency objective: without one every rate "holds".
     let mut objectives = if args.objectives.is_empty() {
-        let from_scenario: Vec<String> = scenario
-            .spec
+        let from_scenario: Vec<Limit> = scenario
             .thresholds
             .iter()
             .filter(|t| t.query.is_none())
             .flat_map(|t| t.limits.clone())
             .collect();
         if from_scenario.is_empty() {
-            vec!["error_rate < 0.1%".into()]
+            vec![Limit::new(Metric::ErrorRate, Op::Lt, 0.001)]
         } else {
             from_scenario
         }
     } else {
         args.objectives.clone()
     };
-    let has_latency = objectives.iter().any(|o| {
-        o.parse::<Limit>()
-            .is_ok_and(|l| matches!(l.metric, Metric::Latency(_)))
-    });
-    if !has_latency {
-        objectives.insert(0, "p99 < 50ms".into());
-    }
-    for o in &objectives {
-        if let Err(e) = o.parse::<Limit>() {
-            return Err(flag_error(
-                "--objective",
-                format!("{o:?}"),
-                &format!("expected {e}"),
-            ));
-        }
+    if !objectives
+        .iter()
+        .any(|l| matches!(l.metric, Metric::Latency(_)))
+    {
+        objectives.insert(
+            0,
+            Limit::new(Metric::Latency(LatencyFigure::P99), Op::Lt, 50.0),
+        );
     }
     let shard = args.shard.unwrap_or_default();
     let fewest = [args.workers.max(1), args.growth_clients.max(1)]

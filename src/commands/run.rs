@@ -108,14 +108,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         share: false,
     };
     if let (Some(shard), Some(key)) = (args.shard, pipeline::run_key(&scenario, &options))
-        && let Some(few) = key.load.iter().find(|p| p.clients < shard.count)
+        && let Some(few) = key
+            .load
+            .iter()
+            .find(|p| p.offered.connections() < shard.count)
     {
         return Err(flag_error(
             "--shard",
             shard.to_string(),
             &format!(
                 "expected at most as many shards as clients: phase {} has {} client(s), so shards past them would send nothing (raise --clients)",
-                few.name, few.clients
+                few.name,
+                few.offered.connections()
             ),
         ));
     }

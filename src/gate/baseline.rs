@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::GateError;
 use crate::compare::{self, Pairing};
-use crate::results::{Criteria, Gate, Judged, Protocol};
+use crate::results::{Criteria, Gate, Judged, Offered, Protocol};
 use crate::results::{OLDEST_READABLE_VERSION, PhaseLoad, RESULTS_VERSION, Regression, RunResults};
 
 /// Where baselines live, relative to the working directory.
@@ -172,10 +172,10 @@ fn describe(load: &[PhaseLoad]) -> String {
                 (None, Some(n)) => format!("{n} tx"),
                 (None, None) => String::new(),
             };
-            let load = match p.rate {
-                Some(rate) => format!("{rate}/s"),
-                None if p.clients == 1 => "1 client".to_owned(),
-                None => format!("{} clients", p.clients),
+            let load = match p.offered {
+                Offered::Open { rate, .. } => format!("{rate}/s"),
+                Offered::Closed { clients: 1 } => "1 client".to_owned(),
+                Offered::Closed { clients } => format!("{clients} clients"),
             };
             format!("{} {amount} {load}", p.name)
         })

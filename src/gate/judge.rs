@@ -4,8 +4,8 @@
 //! reach the same answers from the same figures.
 
 use crate::compare::{self, Pairing};
+use crate::results::limit::Threshold;
 use crate::results::{CandidateResult, Gate, Judged, Regression, RunResults};
-use crate::scenario::spec::ThresholdSpec;
 
 /// The other schema a run compared its own with (`run --against`).
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ pub fn tracked(results: &RunResults) -> Option<&CandidateResult> {
 /// Judges `results` afresh: the verdicts of every candidate against the
 /// baseline (paired, as one run measures them), the regression against
 /// `against`, and `thresholds` on the baseline.
-pub fn judge(results: &mut RunResults, thresholds: &[ThresholdSpec], against: Option<&Against>) {
+pub fn judge(results: &mut RunResults, thresholds: &[Threshold], against: Option<&Against>) {
     let Some((base, others)) = results.candidates.split_first() else {
         return;
     };
@@ -80,13 +80,13 @@ pub fn rejudge(results: &mut RunResults) {
 }
 
 /// The scenario's thresholds as the results recorded them.
-fn thresholds(results: &RunResults) -> Vec<ThresholdSpec> {
-    let mut out: Vec<ThresholdSpec> = Vec::new();
+fn thresholds(results: &RunResults) -> Vec<Threshold> {
+    let mut out: Vec<Threshold> = Vec::new();
     for t in &results.thresholds {
         let query = (t.query != super::threshold::ALL_QUERIES).then(|| t.query.clone());
         match out.iter_mut().find(|s| s.query == query) {
             Some(spec) => spec.limits.push(t.limit.clone()),
-            None => out.push(ThresholdSpec {
+            None => out.push(Threshold {
                 query,
                 limits: vec![t.limit.clone()],
                 abort_on_fail: false,

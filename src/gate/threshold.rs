@@ -1,9 +1,8 @@
 //! Service-level objectives as k6 users write them: `p99 < 25ms`,
 //! `error_rate < 0.1%`, `throughput > 200`, on one query or on all of them.
 
+use crate::results::limit::{Metric, Threshold};
 use crate::results::{LatencySummary, QueryResult, ThresholdResult, new_histogram};
-use crate::scenario::limit::{Limit, Metric};
-use crate::scenario::spec::ThresholdSpec;
 
 /// The figures a limit is checked against: one query's, or all queries'
 /// together (histograms merged, counts summed).
@@ -46,9 +45,8 @@ impl Figures {
 pub const ALL_QUERIES: &str = "all";
 
 /// Checks every limit of every threshold against a configuration's
-/// per-query results. Limits were validated with the scenario; one that no
-/// longer parses is reported as failed rather than skipped.
-pub fn evaluate(thresholds: &[ThresholdSpec], queries: &[QueryResult]) -> Vec<ThresholdResult> {
+/// per-query results.
+pub fn evaluate(thresholds: &[Threshold], queries: &[QueryResult]) -> Vec<ThresholdResult> {
     let mut out = Vec::new();
     for t in thresholds {
         let selected: Vec<&QueryResult> = queries
@@ -56,22 +54,13 @@ pub fn evaluate(thresholds: &[ThresholdSpec], queries: &[QueryResult]) -> Vec<Th
             .filter(|q| t.query.as_ref().is_none_or(|name| &q.name == name))
             .collect();
         let figures = Figures::of(&selected);
-        for text in &t.limits {
-            let (actual, passed) = match text.parse::<Limit>() {
-                Ok(limit) => {
-                    let actual = figures.value(limit.metric);
-                    (
-                        actual,
-                        !selected.is_empty() && limit.op.holds(actual, limit.bound),
-                    )
-                }
-                Err(_) => (f64::NAN, false),
-            };
+        for limit in &t.limits {
+            let actual = figures.value(limit.metric);
             out.push(ThresholdResult {
                 query: t.query.clone().unwrap_or_else(|| ALL_QUERIES.to_owned()),
-                limit: text.clone(),
+                limit: limit.clone(),
                 actual,
-                passed,
+                passed: !selected.is_empty() && limit.op.holds(actual, limit.bound),
             });
         }
     }
@@ -107,9 +96,9 @@ mod tests {
     #[test]
     fn limits_pass_and_fail_on_the_measured_figures() {
         let queries = [result("fast", &[1; 100], 0), result("slow", &[50; 100], 2)];
-        let spec = |query: Option<&str>, limits: &[&str]| ThresholdSpec {
+        let spec = |query: Option<&str>, limits: &[&str]| Threshold {
             query: query.map(str::to_owned),
-            limits: limits.iter().map(|l| (*l).to_owned()).collect(),
+            limits: limits.iter().map(|l| l.parse().expect("a limit")).collect(),
             abort_on_fail: false,
         };
         let results = evaluate(

@@ -276,8 +276,7 @@ fn add_phase(into: &mut PhaseResult, other: &PhaseResult) {
     into.elapsed_s = into.elapsed_s.max(other.elapsed_s);
     into.requests += other.requests;
     into.throughput = into.requests as f64 / into.elapsed_s.max(1e-9);
-    into.clients += other.clients;
-    into.rate = into.rate.zip(other.rate).map(|(a, b)| a + b);
+    into.offered = into.offered.together(other.offered);
     into.late += other.late;
     into.dropped += other.dropped;
     // The busier generator says whether one of them limited the phase.

@@ -29,7 +29,7 @@ pub(super) async fn judge(
         )
         .await?;
     }
-    crate::gate::judge::judge(results, &scenario.spec.thresholds, against.as_ref());
+    crate::gate::judge::judge(results, &scenario.thresholds, against.as_ref());
     Ok(())
 }
 

@@ -142,7 +142,7 @@ impl Sittings<'_> {
             let Some(base) = sitting.arms.iter().position(|&a| a == 0) else {
                 continue;
             };
-            if phase.warmup || !spec.thresholds.iter().any(|t| t.abort_on_fail) {
+            if phase.warmup || !scenario.thresholds.iter().any(|t| t.abort_on_fail) {
                 continue;
             }
             let workload = &arms[0].shared.workload;
@@ -153,7 +153,7 @@ impl Sittings<'_> {
                 &merge_rounds(workload, &so_far),
                 measured_seconds(&results.candidates[0]),
             );
-            if let Some(failed) = failed_abort_threshold(&spec.thresholds, &queries) {
+            if let Some(failed) = failed_abort_threshold(&scenario.thresholds, &queries) {
                 results.aborted = Some(format!(
                     "threshold {failed} failed after phase {} of round {round}",
                     phase.name

@@ -8,10 +8,10 @@ use crate::drive::query_results;
 use crate::drive::workload::Workload;
 use crate::gate::threshold::evaluate;
 use crate::measure::{QueryMeasurements, duet};
+use crate::results::limit::Threshold;
 use crate::results::{
     AppComparison, CandidateResult, DuetSeconds, QueryResult, QueryWork, StatementStats, Verdict,
 };
-use crate::scenario::spec::ThresholdSpec;
 
 /// No verdict moved past its threshold without being called.
 pub(super) fn settled(verdicts: &Verdicts) -> bool {
@@ -45,7 +45,7 @@ pub(super) fn merge_rounds(
 
 /// The first limit of a threshold with `abort_on_fail` that fails.
 pub(super) fn failed_abort_threshold(
-    thresholds: &[ThresholdSpec],
+    thresholds: &[Threshold],
     queries: &[QueryResult],
 ) -> Option<String> {
     let aborting: Vec<_> = thresholds

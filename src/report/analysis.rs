@@ -1,11 +1,11 @@
 //! What a reader should double-check before trusting a run's figures,
 //! and the formatting every table of every report shares.
 
+use crate::results::limit::Metric;
 use crate::results::{
     Comparison, Design, Gate, PhaseResult, QueryResult, Regression, RunResults, ThresholdResult,
     Verdict, WorkComparison,
 };
-use crate::scenario::limit::{Limit, Metric};
 
 /// A round whose throughput is this far from the median of its
 /// configuration's rounds is flagged as noisy.
@@ -39,7 +39,7 @@ impl RunResults {
             let mut open: Vec<&PhaseResult> = c
                 .phases
                 .iter()
-                .filter(|p| !p.warmup && p.rate.is_some())
+                .filter(|p| !p.warmup && p.offered.rate().is_some())
                 .collect();
             open.sort_by(|a, b| a.name.cmp(&b.name));
             for same in open.chunk_by(|a, b| a.name == b.name) {
@@ -55,7 +55,7 @@ impl RunResults {
                         "{}: phase {} missed its {} req/s schedule in {} of {} round(s): {} of {} arrivals late (> 5 ms), {} dropped; the server or the driver could not keep up",
                         c.name,
                         first.name,
-                        first.rate.unwrap_or_default(),
+                        first.offered.rate().unwrap_or_default(),
                         missed.len(),
                         same.len(),
                         sum(|p| p.late),
@@ -85,7 +85,11 @@ impl RunResults {
                 }
             }
             let mut per_round: Vec<(u32, f64)> = Vec::new();
-            for p in c.phases.iter().filter(|p| !p.warmup && p.rate.is_none()) {
+            for p in c
+                .phases
+                .iter()
+                .filter(|p| !p.warmup && p.offered.rate().is_none())
+            {
                 match per_round.iter_mut().find(|(r, _)| *r == p.round) {
                     Some((_, t)) => *t += p.throughput,
                     None => per_round.push((p.round, p.throughput)),
@@ -138,11 +142,11 @@ fn too_wide_to_call(comparisons: &[Comparison]) -> usize {
 /// a small figure needs: `6.61 ms`, `120.0 req/s`, `0.0350%` (a rate of
 /// 0.035% is not "0.000").
 pub fn measured(t: &ThresholdResult) -> String {
-    match t.limit.parse::<Limit>().map(|l| l.metric) {
+    match t.limit.metric {
         _ if t.actual.is_nan() => "n/a".to_owned(),
-        Ok(Metric::Latency(_)) => format!("{:.2} ms", t.actual),
-        Ok(Metric::Throughput) => format!("{:.1} req/s", t.actual),
-        Ok(Metric::ErrorRate) => {
+        Metric::Latency(_) => format!("{:.2} ms", t.actual),
+        Metric::Throughput => format!("{:.1} req/s", t.actual),
+        Metric::ErrorRate => {
             let percent = t.actual * 100.0;
             let decimals = if percent > 0.0 {
                 (2.0 - percent.log10().floor()).clamp(1.0, 6.0) as usize
@@ -151,7 +155,6 @@ pub fn measured(t: &ThresholdResult) -> String {
             };
             format!("{percent:.decimals$}%")
         }
-        Err(_) => format!("{:.3}", t.actual),
     }
 }
 
@@ -321,7 +324,7 @@ mod tests {
         for p in results.candidates[0]
             .phases
             .iter_mut()
-            .filter(|p| p.rate.is_some() && !p.warmup)
+            .filter(|p| p.offered.rate().is_some() && !p.warmup)
         {
             p.late = p.requests / 10;
         }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::charts::{self, Axis, Scale, Series};
 use super::html::{esc, figure};
 use crate::results::capacity::CapacityResults;
-use crate::scenario::limit::{LatencyFigure, Limit, Metric};
+use crate::results::limit::{self, LatencyFigure, Limit, Metric};
 
 /// Picks one of (p50, p95, p99).
 type Pick = fn(f64, f64, f64) -> f64;
@@ -24,8 +24,8 @@ impl LatencyObjective {
         let limit = r
             .objectives
             .iter()
-            .filter_map(|o| o.parse::<Limit>().ok())
-            .find(|l| matches!(l.metric, Metric::Latency(_)));
+            .find(|l| matches!(l.metric, Metric::Latency(_)))
+            .cloned();
         let (label, pick): (&'static str, Pick) = match limit.as_ref().map(|l| l.metric) {
             Some(Metric::Latency(LatencyFigure::P50)) => ("p50", |p50, _, _| p50),
             Some(Metric::Latency(LatencyFigure::P90 | LatencyFigure::P95)) => {
@@ -60,7 +60,7 @@ pub fn html(r: &CapacityResults) -> String {
         r.elapsed_s,
         r.scale,
         r.seed,
-        esc(&r.objectives.join(", "))
+        esc(&limit::joined(&r.objectives, ", "))
     );
     for line in &r.conclusion {
         let _ = writeln!(out, "<li><strong>{}</strong></li>", esc(line));

@@ -114,8 +114,8 @@ pub fn terminal(r: &MigrationResults) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "migration {} on {} under {} ({} clients), DDL at {:.1} s:",
-        r.source, r.on, r.load.name, r.load.clients, r.ddl_at_s
+        "migration {} on {} under {} ({}), DDL at {:.1} s:",
+        r.source, r.on, r.load.name, r.load.offered, r.ddl_at_s
     );
     for w in &r.warnings {
         let _ = writeln!(out, "  warning line {}: {}: {}", w.line, w.rule, w.message);
@@ -133,13 +133,13 @@ pub fn terminal(r: &MigrationResults) -> String {
 /// `migration.md`.
 pub fn markdown(r: &MigrationResults) -> String {
     let mut out = format!(
-        "# Migration under load: {}\n\n**{}**\n\n{} at scale {}, load `{}` ({} clients), the DDL {:.1} s into it.\n",
+        "# Migration under load: {}\n\n**{}**\n\n{} at scale {}, load `{}` ({}), the DDL {:.1} s into it.\n",
         r.source,
         r.advice,
         r.scenario.name,
         r.scenario.scale,
         r.load.name,
-        r.load.clients,
+        r.load.offered,
         r.ddl_at_s
     );
     if !r.warnings.is_empty() {
@@ -170,14 +170,14 @@ pub fn markdown(r: &MigrationResults) -> String {
 /// `migration.html`: the same, with the worst latency of each second.
 pub fn html(r: &MigrationResults) -> String {
     let mut out = format!(
-        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>schemabench migration: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Migration under load: {}</h1>\n<p class=\"sub\">{} at scale {} · on {} · load {} ({} clients) · DDL at {:.1} s</p>\n<p><strong>{}</strong></p>",
+        "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>schemabench migration: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Migration under load: {}</h1>\n<p class=\"sub\">{} at scale {} · on {} · load {} ({}) · DDL at {:.1} s</p>\n<p><strong>{}</strong></p>",
         esc(&r.source),
         esc(&r.source),
         esc(&r.scenario.name),
         r.scenario.scale,
         esc(&r.on),
         esc(&r.load.name),
-        r.load.clients,
+        r.load.offered,
         r.ddl_at_s,
         esc(&r.advice)
     );

@@ -7,7 +7,7 @@ use super::analysis::{
     work_rows,
 };
 use super::headline::headline;
-use crate::results::{PhaseResult, QueryResult, RunResults};
+use crate::results::{Offered, PhaseResult, QueryResult, RunResults};
 
 /// What a command prints of a run: about one screen ([`super::brief`]),
 /// or every figure with `verbose`.
@@ -144,15 +144,16 @@ pub fn summary(results: &RunResults) -> String {
 }
 
 fn load(phase: &PhaseResult) -> String {
-    let mode = match phase.rate {
-        Some(rate) => format!(
-            "open loop, {rate} req/s {} arrivals, up to {} connections; late {}, dropped {}",
-            phase.arrivals.unwrap_or_default(),
-            phase.clients,
-            phase.late,
-            phase.dropped
+    let mode = match phase.offered {
+        Offered::Open {
+            rate,
+            arrivals,
+            workers,
+        } => format!(
+            "open loop, {rate} req/s {arrivals} arrivals, up to {workers} connections; late {}, dropped {}",
+            phase.late, phase.dropped
         ),
-        None => format!("closed loop, {} clients", phase.clients),
+        Offered::Closed { clients } => format!("closed loop, {clients} clients"),
     };
     match phase.generator {
         Some(g) => format!(

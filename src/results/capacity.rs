@@ -92,7 +92,9 @@ pub struct CapacityResults {
     pub seed: u64,
     /// The scenario's scale for the sweep and the search.
     pub scale: f64,
-    pub objectives: Vec<String>,
+    /// Limits on all queries together, as written.
+    #[schemars(with = "Vec<String>")]
+    pub objectives: Vec<super::limit::Limit>,
     pub sweep: Vec<SweepPoint>,
     pub usl: Option<UslFit>,
     pub probes: Vec<Probe>,

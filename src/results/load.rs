@@ -39,6 +39,163 @@ pub enum LoadMode {
     Open,
 }
 
+/// How a phase offers load: one description from the scenario (its
+/// `rate`, present or not) through the engine to results and reports, so
+/// a new kind of phase is a new variant the compiler walks everyone to.
+/// Results files keep their flat `mode`, `clients`, `rate` and `arrivals`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(into = "OfferedFields", try_from = "OfferedFields")]
+pub enum Offered {
+    /// `clients` connections, each sending its next request when the last
+    /// one answered.
+    Closed { clients: u32 },
+    /// `rate` arrivals per second whatever the answers take, served by up
+    /// to `workers` connections.
+    Open {
+        rate: f64,
+        arrivals: Arrivals,
+        workers: u32,
+    },
+}
+
+impl Offered {
+    pub fn mode(self) -> LoadMode {
+        match self {
+            Self::Closed { .. } => LoadMode::Closed,
+            Self::Open { .. } => LoadMode::Open,
+        }
+    }
+
+    /// Connections the phase opens: its clients, or its worker cap.
+    pub fn connections(self) -> u32 {
+        match self {
+            Self::Closed { clients } => clients,
+            Self::Open { workers, .. } => workers,
+        }
+    }
+
+    /// Arrivals per second of an open-loop phase.
+    pub fn rate(self) -> Option<f64> {
+        match self {
+            Self::Closed { .. } => None,
+            Self::Open { rate, .. } => Some(rate),
+        }
+    }
+
+    /// One shard's share: shards add up to the whole.
+    pub fn share(self, shard: super::Shard) -> Self {
+        let connections = shard.clients(self.connections()).len() as u32;
+        match self {
+            Self::Closed { .. } => Self::Closed {
+                clients: connections,
+            },
+            Self::Open { rate, arrivals, .. } => Self::Open {
+                rate: rate / f64::from(shard.count.max(1)),
+                arrivals,
+                workers: connections,
+            },
+        }
+    }
+
+    /// Two shards' shares of one phase added up.
+    pub fn together(self, other: Self) -> Self {
+        match (self, other) {
+            (
+                Self::Open {
+                    rate,
+                    arrivals,
+                    workers,
+                },
+                Self::Open {
+                    rate: more,
+                    workers: others,
+                    ..
+                },
+            ) => Self::Open {
+                rate: rate + more,
+                arrivals,
+                workers: workers + others,
+            },
+            (a, b) => Self::Closed {
+                clients: a.connections() + b.connections(),
+            },
+        }
+    }
+}
+
+/// `8 clients`, or `200 req/s, up to 8 connections`.
+impl std::fmt::Display for Offered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Closed { clients } => write!(f, "{clients} clients"),
+            Self::Open { rate, workers, .. } => {
+                write!(f, "{rate} req/s, up to {workers} connections")
+            }
+        }
+    }
+}
+
+// How results files spell an `Offered` (a plain comment: a doc comment
+// would become the description of every struct that flattens it).
+#[derive(Serialize, Deserialize, JsonSchema)]
+struct OfferedFields {
+    mode: LoadMode,
+    /// Closed loop: concurrent clients; open loop: the worker cap.
+    clients: u32,
+    /// Open loop: target arrivals per second.
+    rate: Option<f64>,
+    arrivals: Option<Arrivals>,
+}
+
+impl From<Offered> for OfferedFields {
+    fn from(o: Offered) -> Self {
+        match o {
+            Offered::Closed { clients } => Self {
+                mode: LoadMode::Closed,
+                clients,
+                rate: None,
+                arrivals: None,
+            },
+            Offered::Open {
+                rate,
+                arrivals,
+                workers,
+            } => Self {
+                mode: LoadMode::Open,
+                clients: workers,
+                rate: Some(rate),
+                arrivals: Some(arrivals),
+            },
+        }
+    }
+}
+
+impl TryFrom<OfferedFields> for Offered {
+    type Error = String;
+
+    fn try_from(f: OfferedFields) -> Result<Self, String> {
+        match (f.mode, f.rate) {
+            (LoadMode::Closed, _) => Ok(Self::Closed { clients: f.clients }),
+            (LoadMode::Open, Some(rate)) => Ok(Self::Open {
+                rate,
+                arrivals: f.arrivals.unwrap_or_default(),
+                workers: f.clients,
+            }),
+            (LoadMode::Open, None) => Err("an open-loop phase without its `rate`".to_owned()),
+        }
+    }
+}
+
+impl JsonSchema for Offered {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        OfferedFields::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        OfferedFields::json_schema(generator)
+    }
+}
+
 /// Lower-case names, as the scenario file and results.json spell them.
 macro_rules! display_as_serialized {
     ($($t:ty),*) => {$(

@@ -9,6 +9,7 @@ mod decision;
 mod duet;
 pub mod exit;
 mod histogram;
+pub mod limit;
 mod lint;
 mod load;
 pub mod migration;
@@ -30,7 +31,7 @@ pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
 };
 pub use lint::{LintFinding, LintLevel};
-pub use load::{Arrivals, GeneratorLoad, LoadMode, Protocol};
+pub use load::{Arrivals, GeneratorLoad, LoadMode, Offered, Protocol};
 pub use migration::{BlockedQuery, MigrationResults, MigrationVariant, StaticWarning};
 pub use observed::{
     CandidateCost, ErrorCount, IndexUsage, IntervalPoint, PlanSummary, QueryWork, RelationSize,
@@ -120,11 +121,8 @@ pub struct RunResults {
 pub struct PhaseLoad {
     pub name: String,
     pub warmup: bool,
-    pub mode: LoadMode,
-    /// Closed loop: concurrent clients; open loop: the worker cap.
-    pub clients: u32,
-    pub rate: Option<f64>,
-    pub arrivals: Option<Arrivals>,
+    #[serde(flatten)]
+    pub offered: Offered,
     pub duration_s: Option<f64>,
     pub transactions: Option<u64>,
 }
@@ -269,12 +267,8 @@ pub struct PhaseResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner: Option<String>,
     pub warmup: bool,
-    pub mode: LoadMode,
-    /// Closed loop: concurrent clients; open loop: the worker cap.
-    pub clients: u32,
-    /// Open loop: target arrivals per second.
-    pub rate: Option<f64>,
-    pub arrivals: Option<Arrivals>,
+    #[serde(flatten)]
+    pub offered: Offered,
     pub elapsed_s: f64,
     pub requests: u64,
     pub throughput: f64,

@@ -13,7 +13,8 @@ pub struct ThresholdResult {
     /// The query, or `all` for every query together.
     pub query: String,
     /// As written in the scenario.
-    pub limit: String,
+    #[schemars(with = "String")]
+    pub limit: super::limit::Limit,
     /// The measured value, in the limit's unit (ms, req/s, or a fraction).
     pub actual: f64,
     pub passed: bool,

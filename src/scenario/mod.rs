@@ -5,7 +5,6 @@
 
 pub mod error;
 pub mod generator;
-pub mod limit;
 mod span;
 pub mod spec;
 pub mod units;
@@ -18,6 +17,7 @@ mod tests;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use crate::results::limit::Threshold;
 pub use error::ScenarioError;
 use error::{KeyPath, Problem, locate};
 use span::SourceMap;
@@ -37,6 +37,8 @@ pub struct Scenario {
     pub data_name: String,
     /// Migrations, read at load time so a missing file fails before any work.
     pub migrations: Vec<Migration>,
+    /// The thresholds with their limits parsed (the spec keeps the text).
+    pub thresholds: Vec<Threshold>,
 }
 
 /// One migration file and its SQL.
@@ -124,15 +126,16 @@ impl Scenario {
             if !has("scale") {
                 merged.scale = base.spec.scale;
             }
-            validate::validate(&merged, dir, true).map_err(locate_problem)?;
+            let thresholds = validate::validate(&merged, dir, true).map_err(locate_problem)?;
             return Ok(Self {
                 spec: merged,
+                thresholds,
                 path: path.to_owned(),
                 data_name: base.data_name,
                 migrations: base.migrations,
             });
         }
-        validate::validate(&spec, dir, false).map_err(locate_problem)?;
+        let thresholds = validate::validate(&spec, dir, false).map_err(locate_problem)?;
         let mut files = Vec::new();
         for m in &spec.migrations {
             // Validated: every entry names at least one file.
@@ -144,6 +147,7 @@ impl Scenario {
             spec,
             path: path.to_owned(),
             migrations,
+            thresholds,
         })
     }
 

@@ -45,7 +45,8 @@ pub struct ScenarioSpec {
     /// Configurations to compare against the unchanged schema (the baseline).
     #[serde(default)]
     pub candidates: Vec<CandidateSpec>,
-    /// Objectives checked when the run ends (and after each measured phase).
+    /// Objectives checked when the run ends (and after each measured phase),
+    /// as written: [`crate::scenario::Scenario::thresholds`] has them parsed.
     #[serde(default)]
     pub thresholds: Vec<ThresholdSpec>,
 }

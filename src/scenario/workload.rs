@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::generator::Generator;
 use super::units::Length;
-pub use crate::results::{Arrivals, Protocol};
+pub use crate::results::{Arrivals, Offered, Protocol};
 
 /// The query mix and how the acting user is chosen.
 #[derive(Debug, Clone, Deserialize)]
@@ -137,4 +137,21 @@ pub struct PhaseSpec {
     pub rate: Option<f64>,
     #[serde(default)]
     pub arrivals: Arrivals,
+}
+
+impl PhaseSpec {
+    /// The load the phase offers: the one place where a file's `rate`,
+    /// present or not, becomes the kind of phase.
+    pub fn offered(&self) -> Offered {
+        match self.rate {
+            Some(rate) => Offered::Open {
+                rate,
+                arrivals: self.arrivals,
+                workers: self.clients,
+            },
+            None => Offered::Closed {
+                clients: self.clients,
+            },
+        }
+    }
 }

@@ -23,8 +23,8 @@ use crate::measure::QueryMeasurements;
 use crate::measure::timeline::{IntervalRecorder, Second, Timeline};
 use crate::results::IntervalPoint;
 use crate::results::Shard;
-use crate::results::{GeneratorLoad, LoadMode, PhaseLoad};
-use crate::scenario::workload::{Arrivals, PhaseSpec};
+use crate::results::{GeneratorLoad, Offered, PhaseLoad};
+use crate::scenario::workload::PhaseSpec;
 use crate::seed::rng::combine;
 
 /// An arrival that started this much after its intended time counts as
@@ -40,26 +40,13 @@ pub enum Stop {
     Transactions(u64),
 }
 
-/// How load is offered.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Mode {
-    /// `clients` connections, each sending its next request when the last ends.
-    Closed { clients: u32 },
-    /// `rate` arrivals per second served by up to `workers` connections.
-    Open {
-        rate: f64,
-        arrivals: Arrivals,
-        workers: u32,
-    },
-}
-
 /// One phase, validated and with command-line overrides applied.
 #[derive(Debug, Clone)]
 pub struct Phase {
     pub name: String,
     pub warmup: bool,
     pub stop: Stop,
-    pub mode: Mode,
+    pub offered: Offered,
     /// Driver threads at most [default: one per CPU].
     pub threads: Option<u32>,
     /// This process's share of the clients, arrivals and transactions.
@@ -92,20 +79,28 @@ impl Phase {
             (None, None, Some(d), _) => Stop::After(d.0),
             (None, None, None, n) => Stop::Transactions(n.unwrap_or(1)),
         };
-        let clients = overrides.clients.unwrap_or(spec.clients);
-        let mode = match overrides.rate.or(spec.rate) {
-            Some(rate) => Mode::Open {
+        // `--clients` sets the connections, `--rate` makes any phase open.
+        let connections = overrides.clients.unwrap_or(spec.clients);
+        let offered = match (spec.offered(), overrides.rate) {
+            (Offered::Closed { .. }, None) => Offered::Closed {
+                clients: connections,
+            },
+            (Offered::Closed { .. }, Some(rate)) => Offered::Open {
                 rate,
                 arrivals: spec.arrivals,
-                workers: clients,
+                workers: connections,
             },
-            None => Mode::Closed { clients },
+            (Offered::Open { rate, arrivals, .. }, faster) => Offered::Open {
+                rate: faster.unwrap_or(rate),
+                arrivals,
+                workers: connections,
+            },
         };
         Self {
             name: spec.name.clone(),
             warmup: spec.warmup,
             stop,
-            mode,
+            offered,
             threads: overrides.threads,
             shard: Shard::default(),
         }
@@ -113,14 +108,6 @@ impl Phase {
 
     /// The phase as the results record it.
     pub fn planned(&self) -> PhaseLoad {
-        let (mode, clients, rate, arrivals) = match self.mode {
-            Mode::Closed { clients } => (LoadMode::Closed, clients, None, None),
-            Mode::Open {
-                rate,
-                arrivals,
-                workers,
-            } => (LoadMode::Open, workers, Some(rate), Some(arrivals)),
-        };
         let (duration_s, transactions) = match self.stop {
             Stop::After(d) => (Some(d.as_secs_f64()), None),
             Stop::Transactions(n) => (None, Some(n)),
@@ -128,20 +115,14 @@ impl Phase {
         PhaseLoad {
             name: self.name.clone(),
             warmup: self.warmup,
-            mode,
-            clients,
-            rate,
-            arrivals,
+            offered: self.offered,
             duration_s,
             transactions,
         }
     }
 
     pub fn connections(&self) -> u32 {
-        match self.mode {
-            Mode::Closed { clients } => clients,
-            Mode::Open { workers, .. } => workers,
-        }
+        self.offered.connections()
     }
 }
 
@@ -266,11 +247,11 @@ pub async fn run_phase(
         .min(workers)
         .max(1);
     let queries = run.shared.workload.queries.len();
-    let open = match phase.mode {
-        Mode::Open { rate, .. } => Some(async_channel::bounded::<(u64, Instant)>(
+    let open = match phase.offered {
+        Offered::Open { rate, .. } => Some(async_channel::bounded::<(u64, Instant)>(
             ((rate / f64::from(shard.count)).ceil() as usize).max(workers * 4),
         )),
-        Mode::Closed { .. } => None,
+        Offered::Closed { .. } => None,
     };
     let ready = Arc::new(Barrier::new(threads + 1));
     let mut handles = Vec::with_capacity(threads);
@@ -320,8 +301,8 @@ pub async fn run_phase(
     });
     let watch =
         show_progress.then(|| Watch::start(phase, timeline.label(index), timeline, started));
-    let dropped = match (phase.mode, open) {
-        (Mode::Open { rate, arrivals, .. }, Some((tx, rx))) => {
+    let dropped = match (phase.offered, open) {
+        (Offered::Open { rate, arrivals, .. }, Some((tx, rx))) => {
             let dropped = schedule(
                 &run,
                 tx,

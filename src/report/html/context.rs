@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::esc;
-use crate::results::{PhaseResult, RunResults};
+use crate::results::{Offered, PhaseResult, RunResults};
 
 pub(super) fn context(out: &mut String, r: &RunResults) {
     let _ = writeln!(
@@ -79,10 +79,13 @@ pub(super) fn context(out: &mut String, r: &RunResults) {
             out,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}{}</td><td>{}</td><td>{}</td><td class=\"l\">{length}</td><td class=\"l\">{}</td></tr>",
             esc(&p.name),
-            p.mode,
-            p.arrivals.map_or(String::new(), |a| format!(" ({a})")),
-            p.clients,
-            p.rate.map_or("-".into(), |v| v.to_string()),
+            p.offered.mode(),
+            match p.offered {
+                Offered::Open { arrivals, .. } => format!(" ({arrivals})"),
+                Offered::Closed { .. } => String::new(),
+            },
+            p.offered.connections(),
+            p.offered.rate().map_or("-".into(), |v| v.to_string()),
             if p.warmup { "warmup" } else { "measured" }
         );
     }

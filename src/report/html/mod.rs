@@ -348,7 +348,7 @@ fn thresholds(out: &mut String, r: &RunResults) {
             out,
             "<tr><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l {}\">{}</td></tr>",
             esc(&t.query),
-            esc(&t.limit),
+            esc(t.limit.as_str()),
             measured(t),
             if t.passed { "good" } else { "bad" },
             if t.passed { "passed" } else { "failed" }

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::error::{KeyPath, Problem};
 use super::spec::{ScenarioSpec, TableSpec};
 use super::units::placeholder_count;
+use crate::results::limit::{Limit, Threshold};
 
 mod data;
 mod workload;
@@ -39,8 +40,14 @@ pub fn ancestors<'a>(tables: &'a BTreeMap<String, TableSpec>, table: &str) -> Ve
 
 /// Every semantic check of the scenario at `dir`. `data_checked` skips the
 /// data part (migrations, tables), already checked in the scenario a file
-/// `extends`.
-pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
+/// `extends`. Returns the thresholds parsed: their limits are the one part
+/// of the file's text that becomes a typed value here, where a bad one is
+/// located at its element.
+pub fn validate(
+    spec: &ScenarioSpec,
+    dir: &Path,
+    data_checked: bool,
+) -> Result<Vec<Threshold>, Problem> {
     let root = KeyPath::root();
     if !is_identifier(&spec.name) {
         return Err(Problem::new(
@@ -75,10 +82,11 @@ pub fn validate(spec: &ScenarioSpec, dir: &Path, data_checked: bool) -> Check {
         check_load(load, &root.key("load"))?;
     }
     check_candidates(spec, dir, &root.key("candidates"))?;
-    check_thresholds(spec, &root.key("thresholds"))
+    thresholds(spec, &root.key("thresholds"))
 }
 
-fn check_thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Check {
+fn thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Result<Vec<Threshold>, Problem> {
+    let mut out = Vec::with_capacity(spec.thresholds.len());
     for (i, t) in spec.thresholds.iter().enumerate() {
         let tp = path.index(i);
         if let Some(query) = &t.query
@@ -99,16 +107,24 @@ fn check_thresholds(spec: &ScenarioSpec, path: &KeyPath) -> Check {
                 "expected at least one limit",
             ));
         }
-        for (j, limit) in t.limits.iter().enumerate() {
-            limit
-                .parse::<crate::scenario::limit::Limit>()
-                .map_err(|e| {
+        let limits = t
+            .limits
+            .iter()
+            .enumerate()
+            .map(|(j, limit)| {
+                limit.parse::<Limit>().map_err(|e| {
                     Problem::new(tp.key("limits").index(j), format!("expected {e}"))
                         .with_value(format!("{limit:?}"))
-                })?;
-        }
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        out.push(Threshold {
+            query: t.query.clone(),
+            limits,
+            abort_on_fail: t.abort_on_fail,
+        });
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The most rows one table may plan once scaled. The data plan keeps a

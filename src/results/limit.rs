@@ -1,12 +1,14 @@
 //! Limits as k6 users write them: `p99 < 25ms`, `error_rate < 0.1%`,
-//! `throughput > 200`. Parsed here, with the scenario, so a bad limit is a
-//! scenario error; checked against results in `gate`.
+//! `throughput > 200`. Parsed once, where they enter (the scenario file's
+//! validation, a command-line flag, a stored results file), and carried
+//! typed from there; checked against results in `gate`.
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::units::parse_duration;
-use crate::results::LatencySummary;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::LatencySummary;
 
 /// What a limit measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,13 +79,59 @@ impl Op {
     }
 }
 
-/// One parsed limit.
+/// One parsed limit, with the text it was parsed from: reports and
+/// results files show a limit as its author wrote it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limit {
     pub metric: Metric,
     pub op: Op,
     /// Milliseconds, requests per second, or a fraction (0.001 for 0.1%).
     pub bound: f64,
+    written: String,
+}
+
+impl Limit {
+    /// A limit made by schemabench itself (a default objective), written
+    /// as a user would write it.
+    pub fn new(metric: Metric, op: Op, bound: f64) -> Self {
+        let sign = match op {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        };
+        let written = match metric {
+            Metric::Latency(figure) => format!("{figure} {sign} {bound}ms"),
+            Metric::Throughput => format!("throughput {sign} {bound}/s"),
+            Metric::ErrorRate => format!("error_rate {sign} {}%", bound * 100.0),
+        };
+        Self {
+            metric,
+            op,
+            bound,
+            written,
+        }
+    }
+
+    /// The limit as written (`p99 < 25ms`).
+    pub fn as_str(&self) -> &str {
+        &self.written
+    }
+}
+
+/// Limits as written, one after another with `separator` between them.
+pub fn joined(limits: &[Limit], separator: &str) -> String {
+    let written: Vec<&str> = limits.iter().map(Limit::as_str).collect();
+    written.join(separator)
+}
+
+/// Limits on one query, or on all queries together (`query` absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub query: Option<String>,
+    pub limits: Vec<Limit>,
+    /// Stop the run as soon as a measured phase ends with a limit failed.
+    pub abort_on_fail: bool,
 }
 
 /// What a limit may look like, for error messages.
@@ -127,11 +175,30 @@ impl FromStr for Limit {
                     .find(|(n, _)| *n == name)
                     .map(|(_, f)| *f)
                     .ok_or_else(expected)?;
-                let d = parse_duration(value).map_err(|_| expected())?;
+                let d = humantime::parse_duration(value).map_err(|_| expected())?;
                 (Metric::Latency(figure), d.as_secs_f64() * 1000.0)
             }
         };
-        Ok(Self { metric, op, bound })
+        Ok(Self {
+            metric,
+            op,
+            bound,
+            written: text.to_owned(),
+        })
+    }
+}
+
+impl Serialize for Limit {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.written)
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("expected {e}")))
     }
 }
 
@@ -147,17 +214,7 @@ impl fmt::Display for LatencyFigure {
 
 impl fmt::Display for Limit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let op = match self.op {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-        };
-        match self.metric {
-            Metric::Latency(figure) => write!(f, "{figure} {op} {}ms", self.bound),
-            Metric::Throughput => write!(f, "throughput {op} {}/s", self.bound),
-            Metric::ErrorRate => write!(f, "error_rate {op} {}%", self.bound * 100.0),
-        }
+        f.pad(&self.written)
     }
 }
 
@@ -182,6 +239,9 @@ mod tests {
             (l.metric, l.op, l.bound),
             (Metric::Throughput, Op::Ge, 200.0)
         );
+        let made = Limit::new(Metric::ErrorRate, Op::Lt, 0.001);
+        assert_eq!(made.to_string(), "error_rate < 0.1%");
+        assert_eq!(made.to_string().parse::<Limit>(), Ok(made));
         for bad in [
             "p98 < 1ms",
             "p99 = 1ms",

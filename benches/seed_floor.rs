@@ -20,6 +20,7 @@ use bytes::BytesMut;
 use schemabench::pg::database::{self, Marker, SeedState};
 use schemabench::pg::{QueryContext, Server};
 use schemabench::scenario::Scenario;
+use schemabench::scenario::units::Scale;
 use schemabench::seed::copy::{HEADER, RowEncoder, TRAILER};
 use schemabench::seed::defer::Deferred;
 use schemabench::seed::plan::DataPlan;
@@ -30,10 +31,10 @@ use tokio_postgres::Client;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let scale: f64 = std::env::var("SCHEMABENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
+    let scale: Scale = match std::env::var("SCHEMABENCH_SCALE") {
+        Ok(text) => text.parse().map_err(anyhow::Error::msg)?,
+        Err(_) => Scale::constant(1.0),
+    };
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/taleforge/scenario.toml");
     let scenario = Scenario::load(&path)?.with_overrides(None, Some(scale))?;
     let server = Server::open(std::env::var("DATABASE_URL").ok().as_deref()).await?;
@@ -66,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         scenario: "seed_floor".into(),
         fingerprint: String::new(),
         seed: scenario.spec.seed,
-        scale,
+        scale: scale.get(),
         state: SeedState::Seeding,
         rows: 0,
     };

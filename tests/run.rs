@@ -23,7 +23,10 @@ fn probe(name: &str, seed: u64, workload_and_load: &str) -> Scenario {
     let path = common::repo_path("tests/inline.toml");
     Scenario::from_source(&path, &text)
         .expect("probe scenario is valid")
-        .with_overrides(Some(seed), Some(0.02))
+        .with_overrides(
+            Some(seed),
+            Some(schemabench::scenario::units::Scale::constant(0.02)),
+        )
         .expect("overrides")
 }
 

@@ -7,6 +7,7 @@ use clap::Args;
 use super::DEFAULT_SCENARIO;
 use super::shared::{ServerArgs, parse_duration_arg};
 use crate::results::limit::Limit;
+use crate::scenario::units::Scale;
 
 /// Flags of `schemabench capacity`.
 #[derive(Debug, Args)]
@@ -14,14 +15,16 @@ pub struct CapacityArgs {
     /// The scenario file.
     #[arg(default_value = DEFAULT_SCENARIO)]
     pub scenario: PathBuf,
-    /// Scale of the sweep and the search, and the base of the growth scales.
-    #[arg(long, default_value_t = 0.05)]
-    pub scale: f64,
+    /// Scale of the sweep and the search, and the base of the growth
+    /// scales. Its default is capacity's own, not the scenario's `scale`:
+    /// capacity seeds and measures several sizes, so it starts small.
+    #[arg(long, default_value = "0.05")]
+    pub scale: Scale,
     /// Seed of the data and of the request mix.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Client counts of the closed-loop sweep.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32", value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: Vec<u32>,
     /// Length of each sweep step, rate probe and growth measurement.
     #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
@@ -30,7 +33,7 @@ pub struct CapacityArgs {
     #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
     pub warmup: std::time::Duration,
     /// Connection cap of the open-loop probes.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub workers: u32,
     /// An objective on all queries together, as in scenario thresholds;
     /// repeat for several [default: the scenario's thresholds without a
@@ -43,9 +46,9 @@ pub struct CapacityArgs {
     pub max_probes: usize,
     /// Data scales to measure, as multiples of --scale.
     #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
-    pub growth: Vec<f64>,
+    pub growth: Vec<Scale>,
     /// Closed-loop clients of the growth measurements.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub growth_clients: u32,
     /// Project every query's latency (at the first latency objective's
     /// percentile) to this multiple of --scale ("100x").

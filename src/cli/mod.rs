@@ -176,7 +176,7 @@ mod tests {
             (
                 run.load.clients,
                 run.load.duration,
-                run.load.rate,
+                run.load.rate.map(crate::scenario::units::Rate::get),
                 run.protocol,
                 run.progress_every
             ),
@@ -188,7 +188,7 @@ mod tests {
                 Some(5)
             )
         );
-        for refused in [["-T", "0"], ["-P", "0"]] {
+        for refused in [["-T", "0"], ["-P", "0"], ["-R", "0"], ["--scale", "-1"]] {
             assert!(Cli::try_parse_from(["schemabench", "run", refused[0], refused[1]]).is_err());
         }
     }

@@ -60,7 +60,7 @@ pub struct DataArgs {
     pub scenario: PathBuf,
     /// Multiply the scenario's row counts (e.g. 0.1 for a quick try, 10 for growth).
     #[arg(long)]
-    pub scale: Option<f64>,
+    pub scale: Option<crate::scenario::units::Scale>,
     /// Seed of the data and of the request mix: the same seed gives the same rows.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -90,7 +90,7 @@ pub struct LoadArgs {
     pub clients: Option<u32>,
     /// Target arrivals per second of every phase: turns every phase into open loop (pgbench -R).
     #[arg(short = 'R', long)]
-    pub rate: Option<f64>,
+    pub rate: Option<crate::scenario::units::Rate>,
     /// Driver threads of the load generator, at most, like pgbench -j
     /// [default: one per CPU, never more than clients].
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..))]
@@ -98,26 +98,15 @@ pub struct LoadArgs {
 }
 
 impl LoadArgs {
-    /// The phase overrides, or a usage error for a rate that is no rate.
-    pub fn overrides(
-        &self,
-    ) -> Result<crate::drive::engine::PhaseOverrides, crate::scenario::ScenarioError> {
-        if let Some(rate) = self.rate
-            && !(rate.is_finite() && rate > 0.0)
-        {
-            return Err(crate::scenario::ScenarioError::Flag {
-                flag: "--rate".to_owned(),
-                value: rate.to_string(),
-                problem: "expected arrivals per second greater than 0".to_owned(),
-            });
-        }
-        Ok(crate::drive::engine::PhaseOverrides {
+    /// The phase overrides.
+    pub fn overrides(&self) -> crate::drive::engine::PhaseOverrides {
+        crate::drive::engine::PhaseOverrides {
             duration: self.duration,
             transactions: self.transactions,
             clients: self.clients,
-            rate: self.rate,
+            rate: self.rate.map(crate::scenario::units::Rate::get),
             threads: self.threads,
-        })
+        }
     }
 }
 

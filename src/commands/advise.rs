@@ -23,7 +23,7 @@ pub async fn advise(args: AdviseArgs) -> anyhow::Result<Standing> {
     check_room(&args.server, &scenario, (3 + 2 * indexes) as f64)?;
     let options = AdviseOptions {
         run: crate::pipeline::RunOptions {
-            overrides: args.load.overrides()?,
+            overrides: args.load.overrides(),
             out: args.out.clone(),
             progress: true,
             rounds: args.rounds,

@@ -12,23 +12,10 @@ use crate::{capacity, report};
 pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     super::check_outputs(&[("--out", args.out.as_deref())], &[])?;
     let scenario = Scenario::load(&args.scenario)?.with_overrides(args.seed, Some(args.scale))?;
-    if args.clients.is_empty() || args.clients.contains(&0) {
-        return Err(flag_error(
-            "--clients",
-            format!("{:?}", args.clients),
-            "expected client counts of at least 1",
-        ));
-    }
-    if args.growth.is_empty() || args.growth.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
-        return Err(flag_error(
-            "--growth",
-            format!("{:?}", args.growth),
-            "expected multiples of --scale greater than 0",
-        ));
-    }
+    let growth: Vec<f64> = args.growth.iter().map(|m| m.get()).collect();
     // Each growth step is a seeded scale of its own: the same row cap as
     // --scale, checked before any work.
-    for m in &args.growth {
+    for m in &growth {
         let scale = scenario.spec.scale * m;
         if let Some((table, rows)) =
             crate::scenario::validate::oversized_table(&scenario.spec, scale)
@@ -69,7 +56,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
         );
     }
     let shard = args.shard.unwrap_or_default();
-    let fewest = [args.workers.max(1), args.growth_clients.max(1)]
+    let fewest = [args.workers, args.growth_clients]
         .into_iter()
         .chain(args.clients.iter().copied())
         .min()
@@ -91,18 +78,18 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     check_room(
         &args.server,
         &scenario,
-        2.0 * (1.0 + args.growth.iter().sum::<f64>()),
+        2.0 * (1.0 + growth.iter().sum::<f64>()),
     )?;
     let server = open_server(&args.server).await?;
     let options = capacity::CapacityOptions {
         clients: args.clients.clone(),
         step: args.step,
         warmup: args.warmup,
-        workers: args.workers.max(1),
+        workers: args.workers,
         objectives,
         max_probes: args.max_probes.max(1),
-        growth: args.growth.clone(),
-        growth_clients: args.growth_clients.max(1),
+        growth,
+        growth_clients: args.growth_clients,
         project: args.project,
         out,
         progress: true,

@@ -37,7 +37,7 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<Standing> {
     };
     let options = MigrateOptions {
         phase: args.phase.clone(),
-        overrides: args.load.overrides()?,
+        overrides: args.load.overrides(),
         at: args.at,
         out: args.out.clone(),
         progress: true,

@@ -13,7 +13,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     if let Some(seconds) = args.progress_every {
         crate::progress::report_every(std::time::Duration::from_secs(seconds));
     }
-    let overrides = args.load.overrides()?;
+    let overrides = args.load.overrides();
     // Both sides of a pull request are built as folders, the way the
     // Supabase CLI applies `supabase/migrations`.
     let main_side = match (&args.against_migrations, &args.against_ref) {

@@ -12,11 +12,12 @@ use super::infer::{Choice, Inferred};
 use crate::pg::database;
 use crate::pg::{PgError, Server};
 use crate::scenario::Scenario;
+use crate::scenario::units::Scale;
 use crate::seed::{SeedError, SeedOptions};
 
 /// The sample's scale: enough rows per parent to meet per-parent limits,
 /// small enough to seed in a second.
-const SAMPLE_SCALE: f64 = 0.05;
+const SAMPLE_SCALE: Scale = Scale::constant(0.05);
 
 /// What the sample broke.
 #[derive(Debug, Clone)]

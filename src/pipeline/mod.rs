@@ -119,7 +119,7 @@ pub async fn run(
         progress: options.progress,
         ..SeedOptions::default()
     };
-    let seeded = crate::seed::seed(server, scenario, &seed_options).await?;
+    let seeded = crate::seed::seed_planned(server, scenario, &plan, &seed_options).await?;
     // Each configuration's copy is made from its own schema's data.
     let templates: Vec<String> = match &options.against {
         Some(against) => vec![

@@ -22,6 +22,7 @@ pub use error::ScenarioError;
 use error::{KeyPath, Problem, locate};
 use span::SourceMap;
 pub use spec::ScenarioSpec;
+use units::Scale;
 
 /// How many scenarios deep `extends` may go.
 const MAX_EXTENDS_DEPTH: usize = 4;
@@ -155,16 +156,9 @@ impl Scenario {
     pub fn with_overrides(
         mut self,
         seed: Option<u64>,
-        scale: Option<f64>,
+        scale: Option<Scale>,
     ) -> Result<Self, ScenarioError> {
-        if let Some(scale) = scale {
-            if !(scale.is_finite() && scale > 0.0) {
-                return Err(ScenarioError::Flag {
-                    flag: "--scale".to_owned(),
-                    value: scale.to_string(),
-                    problem: "expected a number greater than 0".to_owned(),
-                });
-            }
+        if let Some(scale) = scale.map(Scale::get) {
             if let Some((table, rows)) = validate::oversized_table(&self.spec, scale) {
                 return Err(ScenarioError::Flag {
                     flag: "--scale".to_owned(),

@@ -31,6 +31,56 @@ impl std::fmt::Display for Length {
     }
 }
 
+/// A finite number greater than 0, checked where it enters (a flag, a
+/// constant): what a scale or a rate must be before anything uses it.
+macro_rules! positive_number {
+    ($(#[$doc:meta])* $name:ident, $expected:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+        pub struct $name(f64);
+
+        impl $name {
+            /// A value written in the code; not a user's.
+            pub const fn constant(value: f64) -> Self {
+                assert!(value.is_finite() && value > 0.0);
+                Self(value)
+            }
+
+            pub fn get(self) -> f64 {
+                self.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(text: &str) -> Result<Self, String> {
+                match text.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() && v > 0.0 => Ok(Self(v)),
+                    _ => Err(format!("expected {}", $expected)),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+positive_number!(
+    /// A multiple of a scenario's row counts (`--scale 0.1`).
+    Scale,
+    "a number greater than 0"
+);
+positive_number!(
+    /// Arrivals per second (`--rate 300`).
+    Rate,
+    "arrivals per second greater than 0"
+);
+
 /// An instant as a scenario writes it ("2026-11-01" or RFC 3339), as
 /// microseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,6 +144,20 @@ pub fn placeholder_count(sql: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scales_and_rates_are_finite_and_above_zero() {
+        assert_eq!("0.5".parse::<Scale>().map(Scale::get), Ok(0.5));
+        assert_eq!(" 300 ".parse::<Rate>().map(Rate::get), Ok(300.0));
+        for bad in ["0", "-1", "NaN", "inf", "x", ""] {
+            assert_eq!(
+                bad.parse::<Scale>(),
+                Err("expected a number greater than 0".to_owned()),
+                "{bad:?}"
+            );
+            assert!(bad.parse::<Rate>().is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn durations_and_dates_parse() {

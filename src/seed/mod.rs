@@ -144,6 +144,23 @@ pub async fn seed(
     scenario: &Scenario,
     options: &SeedOptions,
 ) -> Result<SeedReport, SeedError> {
+    let plan = tokio::task::spawn_blocking({
+        let spec = scenario.spec.clone();
+        move || DataPlan::new(&spec)
+    })
+    .await
+    .expect("plan building does not panic");
+    seed_planned(server, scenario, &Arc::new(plan), options).await
+}
+
+/// [`seed`] with the scenario's data plan already built (a run needs it
+/// again to draw its requests' parameters).
+pub async fn seed_planned(
+    server: &Server,
+    scenario: &Scenario,
+    plan: &Arc<DataPlan>,
+    options: &SeedOptions,
+) -> Result<SeedReport, SeedError> {
     let started = Instant::now();
     let spec = &scenario.spec;
     let fingerprint = scenario.data_fingerprint();
@@ -173,7 +190,6 @@ pub async fn seed(
                 said.push(name.clone());
             }
             drop(said);
-            let plan = DataPlan::new(spec);
             return Ok(SeedReport {
                 database: name,
                 reused: true,
@@ -200,16 +216,8 @@ pub async fn seed(
     apply_schema(&client, &scenario.migrations).await?;
     let schema_time = started.elapsed();
 
-    let plan = Arc::new(
-        tokio::task::spawn_blocking({
-            let spec = spec.clone();
-            move || DataPlan::new(&spec)
-        })
-        .await
-        .expect("plan building does not panic"),
-    );
-    let targets = load_targets(&client, &plan).await?;
-    check_encoding(&plan, &targets)?;
+    let targets = load_targets(&client, plan).await?;
+    check_encoding(plan, &targets)?;
 
     let deferred = Deferred::take(
         &client,
@@ -218,7 +226,7 @@ pub async fn seed(
     .await?;
     let clients = connect_many(server, &name, options.workers).await?;
     let load_started = Instant::now();
-    let loaded = load(&clients, &plan, &targets, options.progress).await;
+    let loaded = load(&clients, plan, &targets, options.progress).await;
     with_key(&client, loaded).await?;
     let load_time = load_started.elapsed();
 

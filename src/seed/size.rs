@@ -140,11 +140,12 @@ pub fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::units::Scale;
 
     fn taleforge(scale: f64) -> ScenarioSpec {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/taleforge/scenario.toml");
         crate::scenario::Scenario::load(&path)
-            .and_then(|s| s.with_overrides(None, Some(scale)))
+            .and_then(|s| s.with_overrides(None, Some(Scale::constant(scale))))
             .expect("taleforge")
             .spec
     }

@@ -100,7 +100,10 @@ pub fn assert_matches_schema(path: &Path, schema: &str) {
 pub fn taleforge(seed: u64, scale: f64) -> Scenario {
     Scenario::load(&repo_path("scenarios/taleforge/scenario.toml"))
         .expect("the TaleForge scenario is valid")
-        .with_overrides(Some(seed), Some(scale))
+        .with_overrides(
+            Some(seed),
+            Some(schemabench::scenario::units::Scale::constant(scale)),
+        )
         .expect("valid overrides")
 }
 

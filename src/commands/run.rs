@@ -5,6 +5,8 @@ use anyhow::Context;
 use super::{check_outputs, check_room, finish_server, flag_error, open_server};
 use crate::cli::RunArgs;
 use crate::gate::{self, Standing};
+use crate::results::RunResults;
+use crate::scenario::Scenario;
 use crate::{pipeline, report};
 
 /// Seeds, runs every configuration, judges and reports.
@@ -14,6 +16,54 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         crate::progress::report_every(std::time::Duration::from_secs(seconds));
     }
     let overrides = args.load.overrides();
+    let (scenario, against) = sides(&args, scenario)?;
+    let options = pipeline::RunOptions {
+        overrides,
+        protocol: args.protocol,
+        out: args.out.clone(),
+        progress: true,
+        rounds: args
+            .rounds
+            .or((args.baseline.is_some() || args.save_baseline.is_some()).then_some(3)),
+        only: if args.baseline_only {
+            Some(Vec::new())
+        } else {
+            args.candidates.clone()
+        },
+        keep_copies: args.keep_copies,
+        criteria: args.criteria.within_run(),
+        design: args.design,
+        gate: args.criteria.gate,
+        against,
+        budget: args.budget,
+        shard: args.shard.unwrap_or_default(),
+        share: false,
+    };
+    let baseline = check_before_work(&args, &scenario, &options)?;
+    let server = open_server(&args.server).await?;
+    let (mut results, report) = pipeline::run(&server, &scenario, &options)
+        .await
+        .with_context(|| format!("running {}", scenario.path.display()))?;
+    judge_after(&args, &mut results, &report, baseline.as_ref())?;
+    if let Some(shard) = results.shard {
+        println!(
+            "shard {shard} done: {}\nadd every shard up with `schemabench merge` (one shard's share alone decides nothing)",
+            report.results_path().display()
+        );
+        return Ok(Standing::Ok);
+    }
+    tell(&args, &results, &report)?;
+    finish_server(server, &args.server, &results.scenario.database);
+    Ok(gate::standing(&results))
+}
+
+/// The two schemas a pull request compares, when `--against-migrations`
+/// or `--against-ref` names the main side: the branch (the scenario with
+/// every file of its migrations folder) and main; else the scenario alone.
+fn sides(
+    args: &RunArgs,
+    scenario: Scenario,
+) -> anyhow::Result<(Scenario, Option<pipeline::Against>)> {
     // Both sides of a pull request are built as folders, the way the
     // Supabase CLI applies `supabase/migrations`.
     let main_side = match (&args.against_migrations, &args.against_ref) {
@@ -42,7 +92,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         }
         (None, None) => None,
     };
-    let (scenario, against) = match main_side {
+    Ok(match main_side {
         Some((_, label, _, flag)) if args.candidates.is_some() || args.baseline_only => {
             return Err(flag_error(
                 flag,
@@ -84,30 +134,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
             )
         }
         None => (scenario, None),
-    };
-    let options = pipeline::RunOptions {
-        overrides,
-        protocol: args.protocol,
-        out: args.out.clone(),
-        progress: true,
-        rounds: args
-            .rounds
-            .or((args.baseline.is_some() || args.save_baseline.is_some()).then_some(3)),
-        only: if args.baseline_only {
-            Some(Vec::new())
-        } else {
-            args.candidates.clone()
-        },
-        keep_copies: args.keep_copies,
-        criteria: args.criteria.within_run(),
-        design: args.design,
-        gate: args.criteria.gate,
-        against,
-        budget: args.budget,
-        shard: args.shard.unwrap_or_default(),
-        share: false,
-    };
-    if let (Some(shard), Some(key)) = (args.shard, pipeline::run_key(&scenario, &options))
+    })
+}
+
+/// Every refusal that needs no server, before any work: shards without
+/// clients, a bad or incomparable baseline, no room for the data, output
+/// paths of the wrong kind. Returns the stored baseline to compare with.
+fn check_before_work(
+    args: &RunArgs,
+    scenario: &Scenario,
+    options: &pipeline::RunOptions,
+) -> anyhow::Result<Option<(String, RunResults)>> {
+    if let (Some(shard), Some(key)) = (args.shard, pipeline::run_key(scenario, options))
         && let Some(few) = key
             .load
             .iter()
@@ -130,7 +168,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     let baseline = match &args.baseline {
         Some(name) => {
             let stored = gate::baseline::load(&gate::baseline::path_of(name)?)?;
-            if let Some(key) = pipeline::run_key(&scenario, &options) {
+            if let Some(key) = pipeline::run_key(scenario, options) {
                 let differences = gate::baseline::RunKey::of(&stored).differences(&key);
                 if !differences.is_empty() {
                     return Err(gate::GateError::Incomparable {
@@ -144,7 +182,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         }
         None => None,
     };
-    let chosen = pipeline::chosen(&scenario, options.only.as_deref())?.len();
+    let chosen = pipeline::chosen(scenario, options.only.as_deref())?.len();
     // The seeded template(s), a copy per configuration and, in duets, the
     // baseline's twin beside every candidate after the first.
     let configurations = match (&options.against, &options.only) {
@@ -158,7 +196,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
     let templates = if options.against.is_some() { 2 } else { 1 };
     check_room(
         &args.server,
-        &scenario,
+        scenario,
         (templates + configurations + twins) as f64,
     )?;
     check_outputs(
@@ -168,37 +206,47 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
             ("--export-markdown", args.export_markdown.as_deref()),
         ],
     )?;
-    let server = open_server(&args.server).await?;
-    let (mut results, report) = pipeline::run(&server, &scenario, &options)
-        .await
-        .with_context(|| format!("running {}", scenario.path.display()))?;
+    Ok(baseline)
+}
+
+/// After the run: its warnings and the comparison with a stored
+/// baseline, written into the report.
+fn judge_after(
+    args: &RunArgs,
+    results: &mut RunResults,
+    report: &report::files::ReportDir,
+    baseline: Option<&(String, RunResults)>,
+) -> anyhow::Result<()> {
     // A read that answered nothing, or a query always refused, measured
     // nothing useful: every output says so.
     results.warnings = results.useless_queries();
     if !results.warnings.is_empty() {
-        report.write(&results)?;
+        report.write(results)?;
     }
-    if let Some((name, stored)) = &baseline {
+    if let Some((name, stored)) = baseline {
         results.regression = Some(gate::baseline::regression(
             stored,
-            &results,
+            results,
             &format!("baseline {name}"),
             args.criteria.across_runs(),
             args.criteria.gate,
         )?);
-        report.write(&results)?;
+        report.write(results)?;
     }
-    if let Some(shard) = results.shard {
-        println!(
-            "shard {shard} done: {}\nadd every shard up with `schemabench merge` (one shard's share alone decides nothing)",
-            report.results_path().display()
-        );
-        return Ok(Standing::Ok);
-    }
-    print!("{}", report::terminal::printed(&results, args.verbose));
+    Ok(())
+}
+
+/// What the run tells its user: the terminal's account, a saved baseline,
+/// the exports and where the report is.
+fn tell(
+    args: &RunArgs,
+    results: &RunResults,
+    report: &report::files::ReportDir,
+) -> anyhow::Result<()> {
+    print!("{}", report::terminal::printed(results, args.verbose));
     if let Some(name) = &args.save_baseline {
         if results.complete {
-            let path = gate::baseline::save(&results, name)?;
+            let path = gate::baseline::save(results, name)?;
             println!("\nbaseline {name} saved: {}", path.display());
         } else {
             eprintln!("\nbaseline {name} not saved: the run did not complete");
@@ -217,8 +265,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         "\nreport: {}",
         report.path.join(report::files::HTML_FILE).display()
     );
-    finish_server(server, &args.server, &results.scenario.database);
-    Ok(gate::standing(&results))
+    Ok(())
 }
 
 /// `folder` as it is at git revision `reference`, in a temporary folder

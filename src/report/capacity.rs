@@ -65,6 +65,16 @@ pub fn html(r: &CapacityResults) -> String {
     for line in &r.conclusion {
         let _ = writeln!(out, "<li><strong>{}</strong></li>", esc(line));
     }
+    let objective = LatencyObjective::of(r);
+    concurrency(&mut out, r, &objective);
+    arrivals(&mut out, r, &objective);
+    growth(&mut out, r);
+    let _ = writeln!(out, "</table>\n</body>\n</html>");
+    out
+}
+
+/// The closed-loop sweep: throughput and latency against clients.
+fn concurrency(out: &mut String, r: &CapacityResults, objective: &LatencyObjective) {
     let _ = writeln!(
         out,
         "</ul>\n<h2>Concurrency (closed loop)</h2>\n<div class=\"charts\">"
@@ -96,7 +106,7 @@ pub fn html(r: &CapacityResults) -> String {
         });
     }
     figure(
-        &mut out,
+        out,
         charts::line_chart(
             "throughput against concurrency",
             &Axis::new("concurrent clients", Scale::Linear, charts::format_count),
@@ -104,7 +114,6 @@ pub fn html(r: &CapacityResults) -> String {
             &throughput,
         ),
     );
-    let objective = LatencyObjective::of(r);
     let mut latency = vec![Series {
         name: format!("{}, all queries", objective.label),
         color: charts::color(0),
@@ -121,7 +130,7 @@ pub fn html(r: &CapacityResults) -> String {
     }];
     latency.extend(objective.line(1.0, widest));
     figure(
-        &mut out,
+        out,
         charts::line_chart(
             &format!("{} latency against concurrency", objective.label),
             &Axis::new("concurrent clients", Scale::Linear, charts::format_count),
@@ -133,6 +142,11 @@ pub fn html(r: &CapacityResults) -> String {
             &latency,
         ),
     );
+}
+
+/// The open-loop probes: latency and served load against the rate, and
+/// their table.
+fn arrivals(out: &mut String, r: &CapacityResults, objective: &LatencyObjective) {
     let _ = writeln!(
         out,
         "</div>\n<h2>Arrival rate (open loop)</h2>\n<div class=\"charts\">"
@@ -150,7 +164,7 @@ pub fn html(r: &CapacityResults) -> String {
     }];
     probe_latency.extend(objective.line(0.0, top));
     figure(
-        &mut out,
+        out,
         charts::line_chart(
             &format!("{} latency against arrival rate", objective.label),
             &Axis::new(
@@ -167,7 +181,7 @@ pub fn html(r: &CapacityResults) -> String {
         ),
     );
     figure(
-        &mut out,
+        out,
         charts::line_chart(
             "served against offered load",
             &Axis::new(
@@ -215,6 +229,10 @@ pub fn html(r: &CapacityResults) -> String {
             esc(&p.failing_queries.join(", "))
         );
     }
+}
+
+/// Latency against data scale, and each query's growth.
+fn growth(out: &mut String, r: &CapacityResults) {
     let _ = writeln!(
         out,
         "</table>\n<h2>Data growth</h2>\n<div class=\"charts\">"
@@ -230,7 +248,7 @@ pub fn html(r: &CapacityResults) -> String {
         })
         .collect();
     figure(
-        &mut out,
+        out,
         charts::line_chart(
             &format!("{} latency against data scale", r.percentile),
             &Axis::new("data scale (log scale)", Scale::Log, |v| format!("{v:.2}")),
@@ -287,8 +305,6 @@ pub fn html(r: &CapacityResults) -> String {
             esc(&g.plan.join(" → "))
         );
     }
-    let _ = writeln!(out, "</table>\n</body>\n</html>");
-    out
 }
 
 /// The projection's column title: `projected at 100x the data (scale 5)`,

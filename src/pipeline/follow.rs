@@ -92,7 +92,6 @@ pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
         board.anchor,
     )
     .map_err(RunError::Timeline)?;
-    // Each copy's workload, prepared once: a renewed copy is the same schema.
     let mut prepared: HashMap<usize, Arc<Shared>> = HashMap::new();
     let mut slot = 0;
     'run: for sitting in &sittings {
@@ -102,26 +101,7 @@ pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
             }
             let mut sides = Vec::with_capacity(sitting.copies.len());
             for &copy in &sitting.copies {
-                let shared = match prepared.get(&copy) {
-                    Some(shared) => Arc::clone(shared),
-                    None => {
-                        // Copies past the configurations are the baseline's twins.
-                        let candidate = &f.candidates[if copy < configurations { copy } else { 0 }];
-                        let shared = Arc::new(
-                            drive::shared(
-                                server,
-                                &copies[copy],
-                                &candidate.workload(f.workload),
-                                Arc::clone(f.plan),
-                                f.protocol,
-                            )
-                            .await?,
-                        );
-                        prepared.insert(copy, Arc::clone(&shared));
-                        shared
-                    }
-                };
-                sides.push(shared);
+                sides.push(side(&f, &mut prepared, &copies, copy).await?);
             }
             drive_slot(
                 &SlotRun {
@@ -161,4 +141,31 @@ pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
     // Written first: once every shard has left, the leader may merge.
     board.leave().await?;
     Ok(results)
+}
+
+/// The workload of copy `copy`, prepared on its first phase and kept: a
+/// renewed copy is the same schema.
+async fn side(
+    f: &Follower<'_>,
+    prepared: &mut HashMap<usize, Arc<Shared>>,
+    copies: &[String],
+    copy: usize,
+) -> Result<Arc<Shared>, RunError> {
+    if let Some(shared) = prepared.get(&copy) {
+        return Ok(Arc::clone(shared));
+    }
+    // Copies past the configurations are the baseline's twins.
+    let candidate = f.candidates.get(copy).unwrap_or(&f.candidates[0]);
+    let shared = Arc::new(
+        drive::shared(
+            f.server,
+            &copies[copy],
+            &candidate.workload(f.workload),
+            Arc::clone(f.plan),
+            f.protocol,
+        )
+        .await?,
+    );
+    prepared.insert(copy, Arc::clone(&shared));
+    Ok(shared)
 }

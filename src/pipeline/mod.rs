@@ -62,20 +62,7 @@ pub async fn run(
     let (Some(workload_spec), Some(load)) = (&spec.workload, &spec.load) else {
         return Err(RunError::NoWorkload(scenario.path.display().to_string()));
     };
-    let candidates = match &options.against {
-        Some(against) => vec![
-            Candidate {
-                description: format!("the migrations of {}", against.label),
-                ..Candidate::baseline()
-            },
-            Candidate {
-                name: BRANCH.to_owned(),
-                description: "the scenario's own migrations".to_owned(),
-                ..Candidate::baseline()
-            },
-        ],
-        None => select_candidates(scenario, options.only.as_deref())?,
-    };
+    let candidates = configurations(scenario, options)?;
     let phases: Vec<Phase> = load
         .phases
         .iter()
@@ -153,21 +140,53 @@ pub async fn run(
         Ok(configurations) => measure(&setting, &mut arms, configurations).await,
         Err(e) => Err(e),
     };
-    // A board left by a run that failed goes with it.
+    clear_up(server, scenario, options, admin, arms, outcome.is_ok()).await?;
+    Ok((outcome?, report))
+}
+
+/// The configurations a run measures: main and the branch for a pull
+/// request, else the baseline and the chosen candidates.
+fn configurations(scenario: &Scenario, options: &RunOptions) -> Result<Vec<Candidate>, RunError> {
+    Ok(match &options.against {
+        Some(against) => vec![
+            Candidate {
+                description: format!("the migrations of {}", against.label),
+                ..Candidate::baseline()
+            },
+            Candidate {
+                name: BRANCH.to_owned(),
+                description: "the scenario's own migrations".to_owned(),
+                ..Candidate::baseline()
+            },
+        ],
+        None => select_candidates(scenario, options.only.as_deref())?,
+    })
+}
+
+/// What a run leaves behind goes: its board, and the copies whatever
+/// happened (kept only when asked, after a run that finished; their
+/// connections close with the arms). A failed run's error is the one
+/// reported, not a failure to drop after it.
+async fn clear_up(
+    server: &Server,
+    scenario: &Scenario,
+    options: &RunOptions,
+    admin: tokio_postgres::Client,
+    arms: Vec<Arm>,
+    finished: bool,
+) -> Result<(), RunError> {
     if !options.shard.whole() {
         let _ = board::drop_board(
             server,
-            &board::board_name(&spec.name, &scenario.data_fingerprint()),
+            &board::board_name(&scenario.spec.name, &scenario.data_fingerprint()),
         )
         .await;
     }
-    // The copies go whatever happened: kept only when asked, after a run
-    // that finished. Their connections close with the arms.
-    if outcome.is_err() || !options.keep_copies {
+    if !finished || !options.keep_copies {
         let copies: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
         let admin = reopened(server, admin).await?;
         let dropped = candidate::drop_copies(&admin, &copies).await;
-        if outcome.is_ok() {
+        if finished {
             dropped?;
         }
     } else {
@@ -175,7 +194,7 @@ pub async fn run(
             crate::pg::unfinished::finished(&arm.prepared.database);
         }
     }
-    Ok((outcome?, report))
+    Ok(())
 }
 
 /// Drives every sitting of every round, observes, compares and writes the
@@ -187,39 +206,14 @@ async fn measure(
 ) -> Result<RunResults, RunError> {
     let Setting {
         server,
-        scenario,
         options,
-        seeded,
         report,
         phases,
         query_names,
-        workload: _,
-        protocol,
-        started,
-        templates: _,
-        plan: _,
+        ..
     } = *setting;
     let rounds = first_rounds(options, configurations);
-    let mut results = begun(
-        server,
-        &arms[0].prepared.database,
-        scenario_info(scenario, seeded),
-        options,
-        phases,
-        protocol,
-        arms[..configurations]
-            .iter()
-            .map(|arm| {
-                let (prepared, c) = (&arm.prepared, &arm.prepared.candidate);
-                CandidateResult {
-                    cost: prepared.cost.clone(),
-                    ..CandidateResult::unmeasured(&c.name, &c.description, &prepared.database)
-                }
-            })
-            .collect(),
-    )
-    .await?;
-    results.rounds = rounds;
+    let mut results = opening(setting, arms, configurations, rounds).await?;
     // The machine's speed, before the load and (below) after it.
     let mut reference =
         observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await;
@@ -231,20 +225,7 @@ async fn measure(
         .iter()
         .map(|arm| arm.prepared.candidate.name.clone())
         .collect();
-    let board = match options.shard.whole() {
-        true => None,
-        false => Some(Arc::new(
-            Board::open(
-                server,
-                options.shard,
-                RunPlan {
-                    copies: arms.iter().map(|a| a.prepared.database.clone()).collect(),
-                    ..run_plan(scenario, &names, phases, rounds, most_rounds)
-                },
-            )
-            .await?,
-        )),
-    };
+    let board = open_board(setting, arms, &names, rounds, most_rounds).await?;
     let measuring = std::time::Instant::now();
     let slots = slot_labels(&sittings, phases, &names, rounds);
     let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
@@ -285,22 +266,16 @@ async fn measure(
         if results.aborted.is_some() {
             break;
         }
-        let round = sitting.round;
-        let round_ends = sittings.get(s + 1).is_none_or(|n| n.round != round);
+        let round_ends = sittings.get(s + 1).is_none_or(|n| n.round != sitting.round);
         if round_ends
-            && round >= rounds
-            && let Some(budget) = options.budget
+            && budget_spent(
+                options,
+                &results,
+                measuring.elapsed(),
+                (sitting.round, rounds),
+            )
         {
-            let per_round = measuring.elapsed() / round;
-            let verdicts = compare::verdicts(
-                &results.candidates[0],
-                &results.candidates[1..],
-                Pairing::Interleaved,
-                options.criteria,
-            );
-            if settled(&verdicts) || measuring.elapsed() + per_round > budget {
-                break;
-            }
+            break;
         }
     }
     let Sittings {
@@ -310,9 +285,123 @@ async fn measure(
     reference
         .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
+    close(setting, &arms[..configurations], results, board).await
+}
+
+/// The results as the run begins: every configuration unmeasured, the
+/// server and machine described.
+async fn opening(
+    setting: &Setting<'_>,
+    arms: &[Arm],
+    configurations: usize,
+    rounds: u32,
+) -> Result<RunResults, RunError> {
+    let Setting {
+        server,
+        scenario,
+        options,
+        seeded,
+        phases,
+        protocol,
+        ..
+    } = *setting;
+    let mut results = begun(
+        server,
+        &arms[0].prepared.database,
+        scenario_info(scenario, seeded),
+        options,
+        phases,
+        protocol,
+        arms[..configurations]
+            .iter()
+            .map(|arm| {
+                let (prepared, c) = (&arm.prepared, &arm.prepared.candidate);
+                CandidateResult {
+                    cost: prepared.cost.clone(),
+                    ..CandidateResult::unmeasured(&c.name, &c.description, &prepared.database)
+                }
+            })
+            .collect(),
+    )
+    .await?;
+    results.rounds = rounds;
+    Ok(results)
+}
+
+/// The board shards meet on, when the run is sharded.
+async fn open_board(
+    setting: &Setting<'_>,
+    arms: &[Arm],
+    names: &[String],
+    rounds: u32,
+    most_rounds: u32,
+) -> Result<Option<Arc<Board>>, RunError> {
+    let Setting {
+        server,
+        scenario,
+        options,
+        phases,
+        ..
+    } = *setting;
+    Ok(match options.shard.whole() {
+        true => None,
+        false => Some(Arc::new(
+            Board::open(
+                server,
+                options.shard,
+                RunPlan {
+                    copies: arms.iter().map(|a| a.prepared.database.clone()).collect(),
+                    ..run_plan(scenario, names, phases, rounds, most_rounds)
+                },
+            )
+            .await?,
+        )),
+    })
+}
+
+/// Whether a run with `--budget` stops after `round`: past the first
+/// `rounds`, every verdict settled, or no time for another round.
+fn budget_spent(
+    options: &RunOptions,
+    results: &RunResults,
+    elapsed: std::time::Duration,
+    (round, rounds): (u32, u32),
+) -> bool {
+    let Some(budget) = options.budget else {
+        return false;
+    };
+    if round < rounds {
+        return false;
+    }
+    let per_round = elapsed / round;
+    let verdicts = compare::verdicts(
+        &results.candidates[0],
+        &results.candidates[1..],
+        Pairing::Interleaved,
+        options.criteria,
+    );
+    settled(&verdicts) || elapsed + per_round > budget
+}
+
+/// The run's end: judged, stamped, shared with the other shards and
+/// written.
+async fn close(
+    setting: &Setting<'_>,
+    arms: &[Arm],
+    mut results: RunResults,
+    board: Option<Arc<Board>>,
+) -> Result<RunResults, RunError> {
+    let Setting {
+        server,
+        scenario,
+        options,
+        report,
+        started,
+        ..
+    } = *setting;
     judge::judge(
         server,
-        &arms[..configurations],
+        arms,
         &mut results,
         scenario,
         options

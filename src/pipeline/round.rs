@@ -112,48 +112,13 @@ impl Sittings<'_> {
                     measured[i].push(outcome);
                 }
             }
-            // Each phase's work is a sample of its own.
-            for (&a, &copy) in sitting.arms.iter().zip(&sitting.copies) {
-                let arm = &arms[copy];
-                let client = arm.stats(server).await?;
-                let since = observe::statistics_since(&client).await;
-                let now = observe::statement_stats(&client, &arm.shared).await;
-                // Statistics the server reset (a crash, a restart) count
-                // from zero, not from what was read before.
-                let before: &[StatementStats] = if self.read[copy].0 == since {
-                    &self.read[copy].1
-                } else {
-                    &[]
-                };
-                let partner = sitting.partner(a).map(|p| self.names[p].as_str());
-                record_work(
-                    &mut results.candidates[a].work,
-                    before,
-                    &now,
-                    round,
-                    partner,
-                    &phase.name,
-                );
-                self.read[copy] = (since, now);
-            }
+            self.record_work(arms, sitting, &phase.name, results)
+                .await?;
             report.write_results(results)?;
-            // Thresholds gate the baseline: stop early once one that
-            // asks for it has failed on what was measured so far.
-            let Some(base) = sitting.arms.iter().position(|&a| a == 0) else {
-                continue;
-            };
-            if phase.warmup || !scenario.thresholds.iter().any(|t| t.abort_on_fail) {
+            if phase.warmup {
                 continue;
             }
-            let workload = &arms[0].shared.workload;
-            let mut so_far = self.per_round[0].clone();
-            so_far.push(merge(workload, &measured[base]));
-            let queries = query_results(
-                workload,
-                &merge_rounds(workload, &so_far),
-                measured_seconds(&results.candidates[0]),
-            );
-            if let Some(failed) = failed_abort_threshold(&scenario.thresholds, &queries) {
+            if let Some(failed) = self.aborting_failure(arms, sitting, &measured, results) {
                 results.aborted = Some(format!(
                     "threshold {failed} failed after phase {} of round {round}",
                     phase.name
@@ -172,6 +137,68 @@ impl Sittings<'_> {
         }
         results.rounds = round;
         Ok(())
+    }
+
+    /// Each arm's statement statistics since the last phase, recorded as
+    /// this phase's work: each phase's work is a sample of its own.
+    async fn record_work(
+        &mut self,
+        arms: &[Arm],
+        sitting: &Sitting,
+        phase: &str,
+        results: &mut RunResults,
+    ) -> Result<(), RunError> {
+        let server = self.setting.server;
+        for (&a, &copy) in sitting.arms.iter().zip(&sitting.copies) {
+            let arm = &arms[copy];
+            let client = arm.stats(server).await?;
+            let since = observe::statistics_since(&client).await;
+            let now = observe::statement_stats(&client, &arm.shared).await;
+            // Statistics the server reset (a crash, a restart) count
+            // from zero, not from what was read before.
+            let before: &[StatementStats] = if self.read[copy].0 == since {
+                &self.read[copy].1
+            } else {
+                &[]
+            };
+            let partner = sitting.partner(a).map(|p| self.names[p].as_str());
+            record_work(
+                &mut results.candidates[a].work,
+                before,
+                &now,
+                sitting.round,
+                partner,
+                phase,
+            );
+            self.read[copy] = (since, now);
+        }
+        Ok(())
+    }
+
+    /// Thresholds gate the baseline: the first limit that asks to stop
+    /// the run and fails on what the baseline measured so far (its earlier
+    /// rounds and this sitting's measured phases), if the baseline sits.
+    fn aborting_failure(
+        &self,
+        arms: &[Arm],
+        sitting: &Sitting,
+        measured: &[Vec<PhaseOutcome>],
+        results: &RunResults,
+    ) -> Option<String> {
+        let thresholds = &self.setting.scenario.thresholds;
+        let base = sitting.arms.iter().position(|&a| a == 0)?;
+        if !thresholds.iter().any(|t| t.abort_on_fail) {
+            return None;
+        }
+        let workload = &arms[0].shared.workload;
+        let mut so_far = self.per_round[0].clone();
+        so_far.push(merge(workload, &measured[base]));
+        let queries = query_results(
+            workload,
+            &merge_rounds(workload, &so_far),
+            measured_seconds(&results.candidates[0]),
+        );
+        failed_abort_threshold(thresholds, &queries)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::pg::Server;
 use crate::pipeline::{self, RunError, RunOptions};
 use crate::results::capacity::{CAPACITY_VERSION, CapacityResults, Probe, QueryGrowth, SweepPoint};
 use crate::results::limit::{self, Limit, Metric};
-use crate::results::{QueryResult, RunResults, Shard};
+use crate::results::{PhaseResult, QueryResult, RunResults, Shard};
 use crate::scenario::Scenario;
 use crate::scenario::units::Length;
 use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
@@ -129,39 +129,7 @@ pub async fn plan(
     let started_at = chrono::Utc::now().to_rfc3339();
     let limits = &options.objectives;
 
-    // 1. Concurrency sweep, closed loop, one run.
-    let widest = options.clients.iter().copied().max().unwrap_or(1);
-    let mut phases = vec![phase(
-        "warmup",
-        true,
-        options.warmup,
-        // Every shard gets a client of the warmup too.
-        widest.div_ceil(2).max(options.shard.count),
-        None,
-    )];
-    phases.extend(
-        options
-            .clients
-            .iter()
-            .map(|c| phase(&format!("clients_{c}"), false, options.step, *c, None)),
-    );
-    let swept = measure(server, scenario, phases, options.out.join("sweep"), options).await?;
-    let sweep: Vec<SweepPoint> = swept.candidates[0]
-        .phases
-        .iter()
-        .filter(|p| !p.warmup)
-        .map(|p| {
-            let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
-            SweepPoint {
-                clients: p.offered.connections(),
-                throughput: p.throughput,
-                p50_ms: f.latency.p50 as f64 / 1000.0,
-                p95_ms: f.latency.p95 as f64 / 1000.0,
-                p99_ms: f.latency.p99 as f64 / 1000.0,
-                error_rate: f.error_rate,
-            }
-        })
-        .collect();
+    let sweep = sweep(server, scenario, options).await?;
     let usl = usl::fit(
         &sweep
             .iter()
@@ -169,83 +137,19 @@ pub async fn plan(
             .collect::<Vec<_>>(),
     );
 
-    // 2. Rate search, open loop: expand until a rate fails, then bisect.
     let peak = sweep
         .iter()
         .map(|s| s.throughput)
         .fold(0.0, f64::max)
         .max(1.0);
-    let mut probes: Vec<Probe> = Vec::new();
-    let mut search = RateSearch::default();
-    let mut next = Some((peak * 0.7).max(1.0));
-    while let Some(rate) = next.filter(|_| probes.len() < options.max_probes) {
-        let i = probes.len();
-        let run = measure(
-            server,
-            scenario,
-            vec![
-                phase("warmup", true, options.warmup, options.workers, Some(rate)),
-                phase("probe", false, options.step, options.workers, Some(rate)),
-            ],
-            options.out.join(format!("probe_{i}_{rate:.0}")),
-            options,
-        )
-        .await?;
-        let Some(p) = run.candidates[0].phases.iter().find(|p| !p.warmup) else {
-            break;
-        };
-        let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
-        // Holding a rate means serving it, not only answering fast.
-        let served = p.requests as f64 / (p.requests + p.dropped).max(1) as f64;
-        let passed = meets(limits, &f) && served >= SERVED_SHARE;
-        let generator_limited = !passed
-            && p.generator
-                .is_some_and(|g| g.busy >= crate::report::analysis::GENERATOR_SATURATED);
-        probes.push(Probe {
-            rate,
-            throughput: p.throughput,
-            p50_ms: f.latency.p50 as f64 / 1000.0,
-            p95_ms: f.latency.p95 as f64 / 1000.0,
-            p99_ms: f.latency.p99 as f64 / 1000.0,
-            error_rate: f.error_rate,
-            late: p.late,
-            dropped: p.dropped,
-            served,
-            passed,
-            failing_queries: failing_queries(limits, &p.queries),
-            generator_limited,
-        });
-        if generator_limited {
-            // A faster database would not have passed it either.
-            break;
-        }
-        next = search.record(rate, passed);
-    }
+    let (probes, search) = search_rate(server, scenario, options, peak).await?;
     let mut by_rate: Vec<&Probe> = probes.iter().collect();
     by_rate.sort_by(|a, b| a.rate.total_cmp(&b.rate));
     let first_to_break = by_rate
         .iter()
         .find_map(|p| p.failing_queries.first().cloned());
 
-    // 3. Growth over data scales, closed loop at a fixed concurrency.
-    let mut growth_runs: Vec<(f64, RunResults)> = Vec::new();
-    for m in &options.growth {
-        let scale = scenario.spec.scale * m;
-        let mut scaled = scenario.clone();
-        scaled.spec.scale = scale;
-        let run = measure(
-            server,
-            &scaled,
-            vec![
-                phase("warmup", true, options.warmup, options.growth_clients, None),
-                phase("measure", false, options.step, options.growth_clients, None),
-            ],
-            options.out.join(format!("growth_{m}x")),
-            options,
-        )
-        .await?;
-        growth_runs.push((scale, run));
-    }
+    let growth_runs = grow(server, scenario, options).await?;
     let project_scale = scenario.spec.scale * options.project;
     let figure = objective_figure(limits);
     let growth = growth_of(&growth_runs, project_scale, figure);
@@ -274,6 +178,138 @@ pub async fn plan(
     results.conclusion = conclude(&results);
     results.elapsed_s = started.elapsed().as_secs_f64();
     Ok(results)
+}
+
+/// The concurrency sweep: closed loop, one run, a phase per client count.
+async fn sweep(
+    server: &Server,
+    scenario: &Scenario,
+    options: &CapacityOptions,
+) -> Result<Vec<SweepPoint>, RunError> {
+    let widest = options.clients.iter().copied().max().unwrap_or(1);
+    let mut phases = vec![phase(
+        "warmup",
+        true,
+        options.warmup,
+        // Every shard gets a client of the warmup too.
+        widest.div_ceil(2).max(options.shard.count),
+        None,
+    )];
+    phases.extend(
+        options
+            .clients
+            .iter()
+            .map(|c| phase(&format!("clients_{c}"), false, options.step, *c, None)),
+    );
+    let swept = measure(server, scenario, phases, options.out.join("sweep"), options).await?;
+    Ok(swept.candidates[0]
+        .phases
+        .iter()
+        .filter(|p| !p.warmup)
+        .map(|p| {
+            let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
+            SweepPoint {
+                clients: p.offered.connections(),
+                throughput: p.throughput,
+                p50_ms: f.latency.p50 as f64 / 1000.0,
+                p95_ms: f.latency.p95 as f64 / 1000.0,
+                p99_ms: f.latency.p99 as f64 / 1000.0,
+                error_rate: f.error_rate,
+            }
+        })
+        .collect())
+}
+
+/// The rate search, open loop: expand from 70% of the sweep's peak until
+/// a rate fails, then bisect, at most `max_probes` runs.
+async fn search_rate(
+    server: &Server,
+    scenario: &Scenario,
+    options: &CapacityOptions,
+    peak: f64,
+) -> Result<(Vec<Probe>, RateSearch), RunError> {
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut search = RateSearch::default();
+    let mut next = Some((peak * 0.7).max(1.0));
+    while let Some(rate) = next.filter(|_| probes.len() < options.max_probes) {
+        let i = probes.len();
+        let run = measure(
+            server,
+            scenario,
+            vec![
+                phase("warmup", true, options.warmup, options.workers, Some(rate)),
+                phase("probe", false, options.step, options.workers, Some(rate)),
+            ],
+            options.out.join(format!("probe_{i}_{rate:.0}")),
+            options,
+        )
+        .await?;
+        let Some(p) = run.candidates[0].phases.iter().find(|p| !p.warmup) else {
+            break;
+        };
+        let probe = probe(p, rate, &options.objectives);
+        let (passed, generator_limited) = (probe.passed, probe.generator_limited);
+        probes.push(probe);
+        if generator_limited {
+            // A faster database would not have passed it either.
+            break;
+        }
+        next = search.record(rate, passed);
+    }
+    Ok((probes, search))
+}
+
+/// What a probe at `rate` measured, and whether it held the objectives.
+fn probe(p: &PhaseResult, rate: f64, limits: &[Limit]) -> Probe {
+    let f = Figures::of(&p.queries.iter().collect::<Vec<_>>());
+    // Holding a rate means serving it, not only answering fast.
+    let served = p.requests as f64 / (p.requests + p.dropped).max(1) as f64;
+    let passed = meets(limits, &f) && served >= SERVED_SHARE;
+    let generator_limited = !passed
+        && p.generator
+            .is_some_and(|g| g.busy >= crate::report::analysis::GENERATOR_SATURATED);
+    Probe {
+        rate,
+        throughput: p.throughput,
+        p50_ms: f.latency.p50 as f64 / 1000.0,
+        p95_ms: f.latency.p95 as f64 / 1000.0,
+        p99_ms: f.latency.p99 as f64 / 1000.0,
+        error_rate: f.error_rate,
+        late: p.late,
+        dropped: p.dropped,
+        served,
+        passed,
+        failing_queries: failing_queries(limits, &p.queries),
+        generator_limited,
+    }
+}
+
+/// Growth over data scales: closed loop at a fixed concurrency, one run
+/// per multiple of the scenario's scale.
+async fn grow(
+    server: &Server,
+    scenario: &Scenario,
+    options: &CapacityOptions,
+) -> Result<Vec<(f64, RunResults)>, RunError> {
+    let mut growth_runs: Vec<(f64, RunResults)> = Vec::new();
+    for m in &options.growth {
+        let scale = scenario.spec.scale * m;
+        let mut scaled = scenario.clone();
+        scaled.spec.scale = scale;
+        let run = measure(
+            server,
+            &scaled,
+            vec![
+                phase("warmup", true, options.warmup, options.growth_clients, None),
+                phase("measure", false, options.step, options.growth_clients, None),
+            ],
+            options.out.join(format!("growth_{m}x")),
+            options,
+        )
+        .await?;
+        growth_runs.push((scale, run));
+    }
+    Ok(growth_runs)
 }
 
 /// The coefficient of determination below which a USL fit's peak is not

@@ -77,6 +77,21 @@ async fn rows(client: &Client, sql: &str) -> Result<Vec<tokio_postgres::Row>, Pg
 /// `story_id`, which already narrows a parent's delete to its few rows.
 pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<Finding>, PgError> {
     let mut out = Vec::new();
+    out.extend(unindexed_foreign_keys(client).await?);
+    out.extend(auth_rls_initplan(client).await?);
+    out.extend(multiple_permissive_policies(client).await?);
+    out.extend(duplicate_index(client).await?);
+    out.extend(function_search_path_mutable(client).await?);
+    out.extend(rls_disabled_in_public(client).await?);
+    if let Some(usage) = usage {
+        out.extend(unused_index(client, usage).await?);
+    }
+    Ok(out)
+}
+
+/// Foreign keys whose first column leads no index.
+async fn unindexed_foreign_keys(client: &Client) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
     for row in rows(
         client,
         &format!(
@@ -103,6 +118,12 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
             fix: format!("create index on {table} ({columns})"),
         });
     }
+    Ok(out)
+}
+
+/// Policies that call `auth.uid()` and its kin once per row.
+async fn auth_rls_initplan(client: &Client) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
     for row in rows(
         client,
         &format!(
@@ -123,6 +144,12 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
             });
         }
     }
+    Ok(out)
+}
+
+/// More than one permissive policy for one role and command.
+async fn multiple_permissive_policies(client: &Client) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
     for row in rows(
         client,
         &format!(
@@ -147,6 +174,12 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
             fix: "merge them into one policy (their conditions joined by or): each permissive policy is evaluated for every row".to_owned(),
         });
     }
+    Ok(out)
+}
+
+/// Indexes that are the same index twice.
+async fn duplicate_index(client: &Client) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
     for row in rows(
         client,
         &format!(
@@ -168,6 +201,12 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
             fix: "drop all but one: each copy costs every write and its size".to_owned(),
         });
     }
+    Ok(out)
+}
+
+/// Functions whose search_path a caller can change.
+async fn function_search_path_mutable(client: &Client) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
     for row in rows(
         client,
         &format!(
@@ -189,6 +228,12 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
             object: function,
         });
     }
+    Ok(out)
+}
+
+/// Tables of `public` without row level security.
+async fn rls_disabled_in_public(client: &Client) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
     for row in rows(
         client,
         "select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -204,36 +249,40 @@ pub async fn lint(client: &Client, usage: Option<&[IndexUsage]>) -> Result<Vec<F
             object: table,
         });
     }
-    if let Some(usage) = usage {
-        // Unique indexes enforce, and an index that serves a foreign key
-        // keeps a parent's delete from scanning: unused by the workload
-        // is no reason to drop either.
-        let needed: Vec<String> = rows(
-            client,
-            "select indexrelid::regclass::text from pg_index where indisunique or indisprimary
-             union
-             select i.indexrelid::regclass::text
-               from pg_index i join pg_constraint c on c.conrelid = i.indrelid and c.contype = 'f'
-              where (string_to_array(i.indkey::text, ' ')::int2[])[1] = c.conkey[1]",
-        )
-        .await?
+    Ok(out)
+}
+
+/// Indexes no query of the run used (not those that enforce or serve a key).
+async fn unused_index(client: &Client, usage: &[IndexUsage]) -> Result<Vec<Finding>, PgError> {
+    let mut out = Vec::new();
+    // Unique indexes enforce, and an index that serves a foreign key
+    // keeps a parent's delete from scanning: unused by the workload
+    // is no reason to drop either.
+    let needed: Vec<String> = rows(
+        client,
+        "select indexrelid::regclass::text from pg_index where indisunique or indisprimary
+         union
+         select i.indexrelid::regclass::text
+           from pg_index i join pg_constraint c on c.conrelid = i.indrelid and c.contype = 'f'
+          where (string_to_array(i.indkey::text, ' ')::int2[])[1] = c.conkey[1]",
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    for u in usage
         .iter()
-        .map(|r| r.get(0))
-        .collect();
-        for u in usage
-            .iter()
-            .filter(|u| u.scans == 0 && !needed.contains(&u.index))
-        {
-            out.push(Finding {
-                rule: "unused_index".to_owned(),
-                level: Level::Performance,
-                object: u.index.clone(),
-                fix: format!(
-                    "no query of the run used it: drop index {} if the workload is representative",
-                    u.index
-                ),
-            });
-        }
+        .filter(|u| u.scans == 0 && !needed.contains(&u.index))
+    {
+        out.push(Finding {
+            rule: "unused_index".to_owned(),
+            level: Level::Performance,
+            object: u.index.clone(),
+            fix: format!(
+                "no query of the run used it: drop index {} if the workload is representative",
+                u.index
+            ),
+        });
     }
     Ok(out)
 }

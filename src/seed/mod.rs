@@ -153,6 +153,33 @@ pub async fn seed(
     seed_planned(server, scenario, &Arc::new(plan), options).await
 }
 
+/// The report of a seeded database found ready and used as it is.
+fn reused(name: String, rows: u64, plan: &DataPlan, started: Instant) -> SeedReport {
+    // Said once per database: capacity reuses it for every step.
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.contains(&name) {
+        tracing::info!("reusing seeded database {name} ({rows} rows)");
+        said.push(name.clone());
+    }
+    drop(said);
+    SeedReport {
+        database: name,
+        reused: true,
+        rows,
+        tables: plan
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.rows()))
+            .collect(),
+        schema_time: Duration::ZERO,
+        load_time: Duration::ZERO,
+        constraint_time: Duration::ZERO,
+        analyze_time: Duration::ZERO,
+        total_time: started.elapsed(),
+    }
+}
+
 /// [`seed`] with the scenario's data plan already built (a run needs it
 /// again to draw its requests' parameters).
 pub async fn seed_planned(
@@ -182,29 +209,7 @@ pub async fn seed_planned(
                 && existing.fingerprint == marker.fingerprint
                 && !options.fresh =>
         {
-            // Said once per database: capacity reuses it for every step.
-            static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-            let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
-            if !said.contains(&name) {
-                tracing::info!("reusing seeded database {name} ({} rows)", existing.rows);
-                said.push(name.clone());
-            }
-            drop(said);
-            return Ok(SeedReport {
-                database: name,
-                reused: true,
-                rows: existing.rows,
-                tables: plan
-                    .tables
-                    .iter()
-                    .map(|t| (t.name.clone(), t.rows()))
-                    .collect(),
-                schema_time: Duration::ZERO,
-                load_time: Duration::ZERO,
-                constraint_time: Duration::ZERO,
-                analyze_time: Duration::ZERO,
-                total_time: started.elapsed(),
-            });
+            return Ok(reused(name, existing.rows, plan, started));
         }
         Found::NotOurs => return Err(PgError::NotOurs { name }.into()),
         Found::Ours(_) => database::drop_owned(&admin, &name).await?,

@@ -197,6 +197,83 @@ impl PhaseRun {
     }
 }
 
+/// Who drives a phase: the worker numbers of this shard, spread over
+/// `threads` driver threads, each worker with a timeline recorder and, in
+/// open loop, the arrivals' queue.
+struct Drivers<'a, R> {
+    ids: &'a [u32],
+    threads: usize,
+    recorders: R,
+    feed: Option<&'a async_channel::Receiver<(u64, Instant)>>,
+}
+
+type DriverResult = Result<(Vec<QueryMeasurements>, Option<ThreadTime>), DriveError>;
+
+/// Starts the driver threads; each passes `ready` once its connections
+/// are open.
+fn spawn_drivers<R: Fn() -> IntervalRecorder>(
+    run: &Arc<PhaseRun>,
+    ready: &Arc<Barrier>,
+    d: Drivers<'_, R>,
+) -> Result<Vec<std::thread::JoinHandle<DriverResult>>, DriveError> {
+    let mut handles = Vec::with_capacity(d.threads);
+    for t in 0..d.threads {
+        let ids: Vec<u32> = d.ids.iter().skip(t).step_by(d.threads).copied().collect();
+        let recorders: Vec<IntervalRecorder> = ids.iter().map(|_| (d.recorders)()).collect();
+        // The seed alone fixes each worker's sequence: the timeline slot
+        // must not, or every round and candidate would send other requests.
+        let seeds: Vec<u64> = ids
+            .iter()
+            .map(|w| combine(&[run.seed, u64::from(*w)]))
+            .collect();
+        let feed = match d.feed {
+            Some(rx) => Feed::Open(rx.clone()),
+            None => Feed::Closed,
+        };
+        let (run, ready) = (Arc::clone(run), Arc::clone(ready));
+        let handle = std::thread::Builder::new()
+            .name(format!("schemabench-driver-{t}"))
+            .spawn(move || drive_thread(run, ready, feed, recorders, seeds))
+            .map_err(DriveError::Threads)?;
+        handles.push(handle);
+    }
+    Ok(handles)
+}
+
+/// Open loop: sends the phase's arrivals on schedule until it ends, and
+/// returns those never served. At a deadline the workers stop: what is
+/// still queued is never sent. With a budget they serve the queue to its
+/// end.
+async fn offer(
+    run: &PhaseRun,
+    phase: &Phase,
+    tx: async_channel::Sender<(u64, Instant)>,
+    rx: async_channel::Receiver<(u64, Instant)>,
+) -> Vec<(u64, Instant)> {
+    let (rate, arrivals) = match phase.offered {
+        Offered::Open { rate, arrivals, .. } => (rate, arrivals),
+        Offered::Closed { .. } => return Vec::new(),
+    };
+    let mut dropped = schedule(
+        run,
+        tx,
+        Schedule {
+            rate,
+            arrivals,
+            seed: combine(&[run.seed, 0x5C4E]),
+            shard: phase.shard,
+        },
+    )
+    .await;
+    if let Stop::After(_) = phase.stop {
+        while let Ok(arrival) = rx.try_recv() {
+            dropped.push(arrival);
+        }
+    }
+    rx.close();
+    dropped
+}
+
 /// What a driver thread's workers consume.
 enum Feed {
     /// Closed loop: each worker sends back to back.
@@ -254,30 +331,16 @@ pub async fn run_phase(
         Offered::Closed { .. } => None,
     };
     let ready = Arc::new(Barrier::new(threads + 1));
-    let mut handles = Vec::with_capacity(threads);
-    for t in 0..threads {
-        let ids: Vec<u32> = ours.iter().skip(t).step_by(threads).copied().collect();
-        let recorders: Vec<IntervalRecorder> = ids
-            .iter()
-            .map(|_| timeline.recorder(index, queries))
-            .collect();
-        // The seed alone fixes each worker's sequence: the timeline slot
-        // must not, or every round and candidate would send other requests.
-        let seeds: Vec<u64> = ids
-            .iter()
-            .map(|w| combine(&[seed, u64::from(*w)]))
-            .collect();
-        let feed = || match &open {
-            Some((_, rx)) => Feed::Open(rx.clone()),
-            None => Feed::Closed,
-        };
-        let (run, ready, feed) = (Arc::clone(&run), Arc::clone(&ready), feed());
-        let handle = std::thread::Builder::new()
-            .name(format!("schemabench-driver-{t}"))
-            .spawn(move || drive_thread(run, ready, feed, recorders, seeds))
-            .map_err(DriveError::Threads)?;
-        handles.push(handle);
-    }
+    let handles = spawn_drivers(
+        &run,
+        &ready,
+        Drivers {
+            ids: &ours,
+            threads,
+            recorders: || timeline.recorder(index, queries),
+            feed: open.as_ref().map(|(_, rx)| rx),
+        },
+    )?;
     let waiting = Arc::clone(&ready);
     let _ = tokio::task::spawn_blocking(move || waiting.wait()).await;
     if let Some(start) = start {
@@ -301,31 +364,9 @@ pub async fn run_phase(
     });
     let watch =
         show_progress.then(|| Watch::start(phase, timeline.label(index), timeline, started));
-    let dropped = match (phase.offered, open) {
-        (Offered::Open { rate, arrivals, .. }, Some((tx, rx))) => {
-            let dropped = schedule(
-                &run,
-                tx,
-                Schedule {
-                    rate,
-                    arrivals,
-                    seed: combine(&[seed, 0x5C4E]),
-                    shard,
-                },
-            )
-            .await;
-            // At a deadline the workers stop: what is still queued is never
-            // sent. With a budget they serve the queue to its end.
-            let mut dropped = dropped;
-            if let Stop::After(_) = phase.stop {
-                while let Ok(arrival) = rx.try_recv() {
-                    dropped.push(arrival);
-                }
-            }
-            rx.close();
-            dropped
-        }
-        _ => Vec::new(),
+    let dropped = match open {
+        Some((tx, rx)) => offer(&run, phase, tx, rx).await,
+        None => Vec::new(),
     };
     let joined = tokio::task::spawn_blocking(move || {
         handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()

@@ -30,7 +30,8 @@ fn string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }
 
-/// The scenario file's text.
+/// The scenario file's text. Long on purpose: it writes the file top to
+/// bottom, so the code reads in the order the user reads the file.
 pub fn scenario(inferred: &Inferred, origin: &Origin) -> String {
     let mut out = String::new();
     let _ = writeln!(

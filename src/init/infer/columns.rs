@@ -137,7 +137,9 @@ pub(super) fn words(name: &str) -> Vec<&str> {
 }
 
 /// A generator for a column that is no foreign key, from its type,
-/// constraints and name; None leaves it to the database.
+/// constraints and name; None leaves it to the database. Long on purpose:
+/// an ordered list of rules where the first that fits wins, and the order
+/// is the logic (a CHECK's values before the type, the type before a name).
 pub(super) fn column_choice(
     table: &Table,
     column: &Column,

@@ -12,7 +12,8 @@ const MEASURED_QUERIES: usize = 10;
 
 /// One read per table under the actor, its most common access path: a
 /// user's own rows by the key to them, newest first where there is a
-/// time; a parent's rows by the key to it.
+/// time; a parent's rows by the key to it. Long on purpose: each query's
+/// SQL is written beside the reason the scenario prints for it.
 pub(super) fn queries(
     tables: &[Table],
     parents: &BTreeMap<&str, Option<String>>,

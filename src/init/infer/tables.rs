@@ -160,7 +160,9 @@ pub(super) fn fan_out(
 
 /// Generators of foreign-key columns: from the parent and ancestors (so
 /// they agree), a row under the same ancestor for keys to a sibling, any
-/// row for a lookup table or the table itself.
+/// row for a lookup table or the table itself. Long on purpose: one pass
+/// over the keys in the order their choices depend on each other (the
+/// parent's first, then ancestors', then siblings' and lookups').
 pub(super) fn foreign_key_columns(
     table: &Table,
     parent: Option<&str>,

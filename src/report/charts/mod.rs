@@ -142,7 +142,8 @@ fn bounds(values: impl Iterator<Item = f64>, scale: Scale, from_zero: bool) -> (
     (lo, hi)
 }
 
-/// Lines on two axes, the legend beside the plot.
+/// Lines on two axes, the legend beside the plot. Long on purpose: one
+/// chart drawn in plotters' order (bounds, mesh, series, legend).
 pub fn line_chart(
     title: &str,
     x: &Axis,

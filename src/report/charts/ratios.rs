@@ -26,7 +26,8 @@ pub struct RatioRow {
 
 /// Ratios to the baseline with their confidence intervals as whiskers, on
 /// a log axis centred on 1, coloured by verdict; the grey band is the
-/// noise threshold.
+/// noise threshold. Long on purpose: one chart drawn in plotters' order
+/// (axis, mesh, noise band, tick rules, then each row: whisker and point).
 pub fn ratios(
     title: &str,
     axis: &str,

@@ -230,6 +230,10 @@ fn check_lineage_column(
     Ok(())
 }
 
+/// Checks one column's generator against what its kind needs. Long on
+/// purpose: one arm per generator kind, in the order `seed::plan` compiles
+/// and evaluates them, so a new kind is added in the same place in all
+/// three.
 pub(super) fn check_generator(
     spec: &ScenarioSpec,
     table: &str,

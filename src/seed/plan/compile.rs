@@ -30,6 +30,9 @@ impl DataPlan {
         (self.by_name[table], column_index(table, column))
     }
 
+    /// A scenario's generator resolved against the plan (tables and
+    /// columns by index). Long on purpose: one arm per generator kind, in
+    /// the order validation checks them and `eval` evaluates them.
     pub(super) fn compile(&self, g: &Generator, ci: &dyn Fn(&str, &str) -> usize) -> Gen {
         match g {
             Generator::Uuid {} => Gen::Uuid,

@@ -25,6 +25,9 @@ impl DataPlan {
         self.eval(0, rng.random(), g, rng)
     }
 
+    /// The value of generator `g` for `row` of `table`. Long on purpose:
+    /// one arm per generator kind, the hot path of seeding, dispatched in
+    /// one match.
     fn eval(&self, table: usize, row: u64, g: &Gen, rng: &mut CellRng) -> Value {
         match g {
             Gen::Uuid => {

@@ -167,47 +167,18 @@ pub fn infer(all: &[Table], statements: &[Statement], claims: &[Vec<String>]) ->
             .and_then(|p| by_name.get(p))
             .and_then(|p| p.rows);
         let singleton = parent.is_none() && is_singleton(table);
-        let (rows, count, why) = match &parent {
-            None if singleton => (
-                Some(1),
-                None,
-                "one row at every scale: its key's CHECK allows a single value".to_owned(),
-            ),
-            None if table.rows.is_some() => {
-                let rows = table.rows.unwrap_or_default().round().max(1.0) as u64;
-                (
-                    Some(rows),
-                    None,
-                    format!("{rows} rows, as the live table has (its row estimate)"),
-                )
-            }
-            Some(p) if table.rows.is_some() && parent_rows.is_some_and(|r| r > 0.0) => {
-                let mean = table.rows.unwrap_or_default() / parent_rows.unwrap_or(1.0);
-                let (count, why) = measured_fan_out(mean, p);
-                (None, Some(count), why)
-            }
-            None if table.name == "auth.users" => (
-                Some(USERS),
-                None,
-                "the app's users (Supabase auth)".to_owned(),
-            ),
-            None if has_children.contains(table.name.as_str()) => (
-                Some(USERS),
-                None,
-                "a top-level table with tables under it".to_owned(),
-            ),
-            None if referenced(tables, &table.name) => (
-                Some(LOOKUP_ROWS),
-                None,
-                "a lookup table: others point at it, none hangs under it".to_owned(),
-            ),
-            None => (Some(USERS), None, "a table of its own".to_owned()),
-            Some(p) => {
-                let fk = table.parent_key(p);
-                let (count, why) = fan_out(table, fk, p, ancestors.len(), &actor.table);
-                (None, Some(count), why)
-            }
-        };
+        let (rows, count, why) = size(
+            table,
+            parent.as_deref(),
+            parent_rows,
+            singleton,
+            &Family {
+                tables,
+                has_children: &has_children,
+                actor: &actor.table,
+                depth: ancestors.len(),
+            },
+        );
         let determined = foreign_key_columns(table, parent.as_deref(), &ancestors, &lineage, &kept);
         let parent_table = parent.as_deref().and_then(|p| by_name.get(p).copied());
         let TableColumns { columns, left_out } =
@@ -248,6 +219,69 @@ pub fn infer(all: &[Table], statements: &[Statement], claims: &[Vec<String>]) ->
         actor,
         queries,
         gaps,
+    }
+}
+
+/// Where a table sits among the others, for its size.
+struct Family<'a> {
+    tables: &'a [Table],
+    /// Tables with tables under them.
+    has_children: &'a BTreeSet<&'a str>,
+    /// The acting user's table.
+    actor: &'a str,
+    /// How many tables it hangs under.
+    depth: usize,
+}
+
+/// A table's size: fixed rows (a root table) or a count per parent row,
+/// and why, in the scenario's words.
+fn size(
+    table: &Table,
+    parent: Option<&str>,
+    parent_rows: Option<f64>,
+    singleton: bool,
+    f: &Family<'_>,
+) -> (Option<u64>, Option<String>, String) {
+    match parent {
+        None if singleton => (
+            Some(1),
+            None,
+            "one row at every scale: its key's CHECK allows a single value".to_owned(),
+        ),
+        None if table.rows.is_some() => {
+            let rows = table.rows.unwrap_or_default().round().max(1.0) as u64;
+            (
+                Some(rows),
+                None,
+                format!("{rows} rows, as the live table has (its row estimate)"),
+            )
+        }
+        Some(p) if table.rows.is_some() && parent_rows.is_some_and(|r| r > 0.0) => {
+            let mean = table.rows.unwrap_or_default() / parent_rows.unwrap_or(1.0);
+            let (count, why) = measured_fan_out(mean, p);
+            (None, Some(count), why)
+        }
+        None if table.name == "auth.users" => (
+            Some(USERS),
+            None,
+            "the app's users (Supabase auth)".to_owned(),
+        ),
+        None if f.has_children.contains(table.name.as_str()) => (
+            Some(USERS),
+            None,
+            "a top-level table with tables under it".to_owned(),
+        ),
+        None if referenced(f.tables, &table.name) => (
+            Some(LOOKUP_ROWS),
+            None,
+            "a lookup table: others point at it, none hangs under it".to_owned(),
+        ),
+        None => (Some(USERS), None, "a table of its own".to_owned()),
+        Some(p) => {
+            let fk = table.parent_key(p);
+            let (count, why) = fan_out(table, fk, p, f.depth, f.actor);
+            (None, Some(count), why)
+        }
     }
 }
 

@@ -323,6 +323,13 @@ fn an_output_path_of_the_wrong_kind_is_refused_before_any_work() {
     for (args, flag) in [
         (vec!["run", "--out"], "--out"),
         (vec!["run", "--export-json"], "--export-json"),
+        (vec!["advise", "--out"], "--out"),
+        (vec!["advise", "--migration"], "--migration"),
+        (
+            vec!["migrate", "--candidate", "feed_index", "--out"],
+            "--out",
+        ),
+        (vec!["capacity", "--out"], "--out"),
     ] {
         let path = if flag == "--out" {
             file.clone()

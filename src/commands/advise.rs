@@ -11,6 +11,10 @@ use crate::report;
 /// Runs the advisor, prints what the planner proposed beside what the run
 /// measured, and writes the migration of the winners.
 pub async fn advise(args: AdviseArgs) -> anyhow::Result<Standing> {
+    super::check_outputs(
+        &[("--out", args.out.as_deref())],
+        &[("--migration", args.migration.as_deref())],
+    )?;
     let scenario = args.data.load()?;
     if scenario.spec.workload.is_none() || scenario.spec.load.is_none() {
         return Err(

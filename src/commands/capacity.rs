@@ -98,7 +98,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     let results = capacity::plan(&server, &scenario, &options)
         .await
         .with_context(|| format!("capacity of {}", scenario.path.display()))?;
-    dir.write_capacity(&results)?;
+    dir.put_all(crate::report::files::CAPACITY_OUTPUTS, &results)?;
     print!("{}", report::capacity::summary(&results));
     println!(
         "\nreport: {}",

@@ -12,6 +12,7 @@ use crate::seed::plan::DataPlan;
 
 /// Infers, writes and validates the scenario, and says what to run next.
 pub async fn init(args: InitArgs) -> anyhow::Result<()> {
+    super::check_outputs(&[("--out", args.out.as_deref())], &[])?;
     let source = match (&args.from_migrations, &args.from_database) {
         (Some(dir), _) => Source::Migrations(dir.clone()),
         (None, Some(url)) => Source::Database {

@@ -13,6 +13,7 @@ use crate::scenario::Scenario;
 /// Measures the DDL as written and (for index builds) concurrently, prints
 /// what users felt and which to ship; exits 3 when the DDL failed.
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<Standing> {
+    super::check_outputs(&[("--out", args.out.as_deref())], &[])?;
     let scenario = args.data.load()?;
     let (sql, source) = match (&args.candidate, &args.sql) {
         (Some(name), _) => (

@@ -252,7 +252,7 @@ pub async fn migrate(
         advice: advice(&variants),
         variants,
     };
-    dir.write_migration(&results)?;
+    dir.put_all(crate::report::files::MIGRATION_OUTPUTS, &results)?;
     Ok((results, dir))
 }
 

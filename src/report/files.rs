@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::measure::hgrm::percentile_distribution;
-use crate::results::RunResults;
+use crate::results::capacity::CapacityResults;
+use crate::results::{MigrationResults, RunResults};
 
 /// Why the report folder could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -30,17 +31,46 @@ pub const HISTOGRAMS_DIR: &str = "histograms";
 /// Interval logs, one per query.
 pub const INTERVALS_DIR: &str = "intervals";
 
-/// One file rendered from a run's results: `None` when the run has nothing
-/// for it (no stored baseline, no regression report).
-pub struct Output {
+/// One file rendered from a command's results (a run's, by default):
+/// `None` when they have nothing for it (no stored baseline, no regression
+/// report).
+pub struct Output<R: 'static = RunResults> {
     pub file: &'static str,
-    pub render: fn(&RunResults) -> Option<String>,
+    pub render: fn(&R) -> Option<String>,
 }
 
 /// JSON the way every output writes it: pretty, with a final newline.
 fn json(value: &impl serde::Serialize) -> Option<String> {
     serde_json::to_string_pretty(value).ok().map(|j| j + "\n")
 }
+
+/// Every output of `capacity`.
+pub const CAPACITY_OUTPUTS: &[Output<CapacityResults>] = &[
+    Output {
+        file: CAPACITY_FILE,
+        render: |r| json(r),
+    },
+    Output {
+        file: CAPACITY_HTML_FILE,
+        render: |r| Some(super::capacity::html(r)),
+    },
+];
+
+/// Every output of `migrate`.
+pub const MIGRATION_OUTPUTS: &[Output<MigrationResults>] = &[
+    Output {
+        file: super::migration::MIGRATION_JSON,
+        render: |r| json(r),
+    },
+    Output {
+        file: super::migration::MIGRATION_MD,
+        render: |r| Some(super::migration::markdown(r)),
+    },
+    Output {
+        file: super::migration::MIGRATION_HTML,
+        render: |r| Some(super::migration::html(r)),
+    },
+];
 
 /// Every output of a run beside `results.json`, in the order they are
 /// written: add a format here and `run` and `report` both write it.
@@ -193,27 +223,14 @@ impl ReportDir {
         self.put(&path, &(json + "\n"))
     }
 
-    /// Writes a capacity run's results and report.
-    pub fn write_capacity(
-        &self,
-        results: &crate::results::capacity::CapacityResults,
-    ) -> Result<(), ReportError> {
-        self.put_json(CAPACITY_FILE, results)?;
-        self.put(
-            &self.path.join(CAPACITY_HTML_FILE),
-            &super::capacity::html(results),
-        )
-    }
-
-    /// Writes a migration's results and its reports.
-    pub fn write_migration(
-        &self,
-        results: &crate::results::MigrationResults,
-    ) -> Result<(), ReportError> {
-        use super::migration::{MIGRATION_HTML, MIGRATION_JSON, MIGRATION_MD, html, markdown};
-        self.put_json(MIGRATION_JSON, results)?;
-        self.put(&self.path.join(MIGRATION_MD), &markdown(results))?;
-        self.put(&self.path.join(MIGRATION_HTML), &html(results))
+    /// Writes every one of `outputs` that `results` have something for.
+    pub fn put_all<R>(&self, outputs: &[Output<R>], results: &R) -> Result<(), ReportError> {
+        for output in outputs {
+            if let Some(text) = (output.render)(results) {
+                self.put(&self.path.join(output.file), &text)?;
+            }
+        }
+        Ok(())
     }
 
     /// Rewrites `results.json` alone: after every phase, so an interrupted
@@ -225,11 +242,7 @@ impl ReportDir {
     /// Rewrites every output from the results.
     pub fn write(&self, results: &RunResults) -> Result<(), ReportError> {
         self.write_results(results)?;
-        for output in OUTPUTS {
-            if let Some(text) = (output.render)(results) {
-                self.put(&self.path.join(output.file), &text)?;
-            }
-        }
+        self.put_all(OUTPUTS, results)?;
         for c in &results.candidates {
             for q in &c.queries {
                 let file = self.hgrm_path(&q.name, &c.name);

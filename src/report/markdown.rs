@@ -4,21 +4,15 @@
 
 use std::fmt::Write;
 
-use super::analysis::{
-    FIGURE_COLUMNS, WORK_COLUMNS, detectable_line, latency_caption, measured, ms,
-    regression_work_caption, work_caption, work_rows,
-};
+use super::analysis::{detectable_line, latency_caption, regression_work_caption, work_caption};
 use super::headline::headline;
+use super::table::Cell;
+use super::tables::{self, verdict_style};
 use crate::results::Verdict;
 use crate::results::{CandidateResult, Comparison, Regression, RunResults, WorkComparison};
 
 fn icon(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Faster => "🟢",
-        Verdict::Slower => "🔴",
-        Verdict::NoChange => "⚪",
-        Verdict::Inconclusive => "🟡",
-    }
+    verdict_style(v).1
 }
 
 /// The verdict a reader should see first: slower wins over faster, and a
@@ -28,6 +22,16 @@ fn worst(comparisons: &[&Comparison]) -> Verdict {
         .into_iter()
         .find(|v| comparisons.iter().any(|c| c.estimate.verdict == *v))
         .unwrap_or(Verdict::NoChange)
+}
+
+/// One query's verdicts under candidate `candidate`, as [`cell`] shows them.
+fn verdict_summary(results: &RunResults, query: &str, candidate: &str) -> String {
+    let found: Vec<&Comparison> = results
+        .comparisons
+        .iter()
+        .filter(|x| x.query == query && x.candidate == candidate)
+        .collect();
+    cell(&found)
 }
 
 /// `🔴 p50 1.32× · p99 1.80×`: one query under one candidate.
@@ -107,14 +111,7 @@ pub fn summary(results: &RunResults) -> String {
         for q in &base.queries {
             let cells: Vec<String> = names
                 .iter()
-                .map(|c| {
-                    let found: Vec<&Comparison> = results
-                        .comparisons
-                        .iter()
-                        .filter(|x| x.query == q.name && x.candidate == *c)
-                        .collect();
-                    cell(&found)
-                })
+                .map(|c| verdict_summary(results, &q.name, c))
                 .collect();
             let _ = writeln!(out, "| `{}` | {} |", q.name, cells.join(" | "));
         }
@@ -133,25 +130,9 @@ pub fn summary(results: &RunResults) -> String {
     if !others.is_empty() {
         let _ = writeln!(
             out,
-            "<details><summary>What each candidate costs</summary>\n"
+            "<details><summary>What each candidate costs</summary>\n\n{}\n</details>\n",
+            tables::costs(results).markdown()
         );
-        let _ = writeln!(
-            out,
-            "| candidate | DDL s | VACUUM ANALYZE s | database MB | unused new indexes |"
-        );
-        let _ = writeln!(out, "|---|---:|---:|---:|---|");
-        for c in &results.candidates {
-            let _ = writeln!(
-                out,
-                "| {} | {:.2} | {:.2} | {:.1} | {} |",
-                c.name,
-                c.cost.ddl_seconds,
-                c.cost.vacuum_analyze_seconds,
-                c.cost.database_bytes as f64 / 1e6,
-                c.unused_new_indexes.join(", ")
-            );
-        }
-        let _ = writeln!(out, "\n</details>\n");
     }
     for q in &base.queries {
         let _ = writeln!(
@@ -159,17 +140,13 @@ pub fn summary(results: &RunResults) -> String {
             "<details><summary><code>{}</code> ({} as {})</summary>\n",
             q.name, q.access, q.role
         );
-        let _ = writeln!(
-            out,
-            "| configuration | {} |\n|---|{}",
-            FIGURE_COLUMNS.join(" | "),
-            "---:|".repeat(FIGURE_COLUMNS.len())
+        let table = tables::figures(
+            results,
+            &q.name,
+            |_, c| Cell::text(&c.name),
+            |c| Cell::text(verdict_summary(results, &q.name, &c.name)),
         );
-        for c in &results.candidates {
-            if let Some(x) = c.queries.iter().find(|x| x.name == q.name) {
-                let _ = writeln!(out, "| {} | {} |", c.name, x.figure_cells().join(" | "));
-            }
-        }
+        out.push_str(&table.markdown());
         for c in &others {
             if let Some(plan) = c
                 .plans
@@ -189,49 +166,31 @@ pub fn summary(results: &RunResults) -> String {
     out
 }
 
-/// The baseline schema's lint findings, folded.
 /// The advised indexes, the planner's estimate beside the measurement.
 fn advice(out: &mut String, results: &RunResults) {
-    let rows = super::advice::rows(results);
-    if rows.is_empty() {
+    let table = tables::advice(results);
+    if table.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "### Advised indexes\n\nHypoPG showed the planner would use these on the slowest queries; each was then measured as a candidate. The winners are in `{}`.\n\n| {} |\n|{}",
+        "### Advised indexes\n\nHypoPG showed the planner would use these on the slowest queries; each was then measured as a candidate. The winners are in `{}`.\n\n{}",
         super::advice::MIGRATION_FILE,
-        super::advice::HEADER.join(" | "),
-        "---|".repeat(super::advice::HEADER.len())
+        table.markdown()
     );
-    for row in &rows {
-        let mut cells = row.cells();
-        cells[0] = format!("`{}`", cells[0]);
-        cells[1] = format!("`{}`", cells[1]);
-        let _ = writeln!(out, "| {} |", cells.join(" | ").replace('\n', " "));
-    }
-    out.push('\n');
 }
 
+/// The baseline schema's lint findings, folded.
 fn lints(out: &mut String, results: &RunResults) {
     if results.lints.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "<details><summary>Schema lints: {} finding(s)</summary>\n\n| rule | level | object | fix |\n|---|---|---|---|",
-        results.lints.len()
+        "<details><summary>Schema lints: {} finding(s)</summary>\n\n{}\n</details>\n",
+        results.lints.len(),
+        tables::lints(results).markdown()
     );
-    for l in &results.lints {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | `{}` | {} |",
-            l.rule,
-            l.level,
-            l.object.replace('|', "\\|"),
-            l.fix.replace('|', "\\|")
-        );
-    }
-    let _ = writeln!(out, "\n</details>\n");
 }
 
 fn thresholds(out: &mut String, results: &RunResults) {
@@ -241,24 +200,14 @@ fn thresholds(out: &mut String, results: &RunResults) {
     let failed = results.thresholds.iter().filter(|t| !t.passed).count();
     let _ = writeln!(
         out,
-        "**Thresholds:** {}\n\n| query | limit | measured | |\n|---|---|---:|---|",
+        "**Thresholds:** {}\n\n{}",
         if failed == 0 {
             "all passed".to_owned()
         } else {
             format!("{failed} failed")
-        }
+        },
+        tables::thresholds(results).markdown()
     );
-    for t in &results.thresholds {
-        let _ = writeln!(
-            out,
-            "| `{}` | `{}` | {} | {} |",
-            t.query,
-            t.limit,
-            measured(t),
-            if t.passed { "✅" } else { "❌" }
-        );
-    }
-    out.push('\n');
 }
 
 /// Buffers and rows per call, a row per comparison; nothing without any.
@@ -266,20 +215,7 @@ fn work_table(out: &mut String, caption: &str, comparisons: &[WorkComparison]) {
     if comparisons.is_empty() {
         return;
     }
-    let _ = writeln!(out, "{caption}\n");
-    let _ = writeln!(out, "| {} |", WORK_COLUMNS.join(" | "));
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---|");
-    for (row, w) in work_rows(comparisons).iter().zip(comparisons) {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} {} |",
-            row[0],
-            row[1..5].join(" | "),
-            icon(w.estimate.verdict),
-            row[5]
-        );
-    }
-    out.push('\n');
+    let _ = writeln!(out, "{caption}\n\n{}", tables::work(comparisons).markdown());
 }
 
 fn regression_table(out: &mut String, r: &Regression) {
@@ -291,24 +227,7 @@ fn regression_table(out: &mut String, r: &Regression) {
             .get(..16)
             .unwrap_or(&r.against_started_at),
     );
-    let _ = writeln!(
-        out,
-        "| query | percentile | before ms | now ms | ratio [interval] | |\n|---|---|---:|---:|---|---|"
-    );
-    for c in &r.comparisons {
-        let e = &c.estimate;
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} | {} | {} |",
-            c.query,
-            c.percentile,
-            ms(c.baseline_us),
-            ms(c.candidate_us),
-            e.ratio_text(),
-            icon(e.verdict)
-        );
-    }
-    out.push('\n');
+    let _ = writeln!(out, "{}", tables::regression(r).markdown());
     work_table(out, &regression_work_caption(r), &r.work_comparisons);
 }
 

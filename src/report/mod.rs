@@ -12,6 +12,8 @@ pub mod html;
 pub mod markdown;
 pub mod migration;
 pub mod playbook;
+pub mod table;
+pub mod tables;
 pub mod terminal;
 
 /// The stored run of `tests/fixtures/results.json`, for the reports' unit tests.

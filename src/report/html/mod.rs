@@ -9,12 +9,10 @@ use std::fmt::Write;
 use context::context;
 use query::query_section;
 
-use super::analysis::{
-    WORK_COLUMNS, detectable_line, latency_caption, measured, ms, regression_work_caption,
-    work_caption, work_rows,
-};
+use super::analysis::{detectable_line, latency_caption, regression_work_caption, work_caption};
 use super::charts::{self, RatioRow};
 use super::headline::headline;
+use super::tables;
 use crate::results::Verdict;
 use crate::results::{Estimate, RunResults, WorkComparison};
 
@@ -24,10 +22,6 @@ pub fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn mb(bytes: i64) -> String {
-    format!("{:.1}", bytes as f64 / 1e6)
 }
 
 /// A chart, or a note saying why it is missing.
@@ -41,17 +35,6 @@ pub fn figure(out: &mut String, chart: Result<String, charts::ChartError>) {
             let _ = writeln!(out, "<p class=\"warn\">{}</p>", esc(&e.to_string()));
         }
     }
-}
-
-/// The CSS class and the word of a verdict.
-fn verdict_word(v: Verdict) -> (&'static str, &'static str) {
-    let class = match v {
-        Verdict::Faster => "faster",
-        Verdict::Slower => "slower",
-        Verdict::NoChange => "same",
-        Verdict::Inconclusive => "inconclusive",
-    };
-    (class, v.word())
 }
 
 pub const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:0 24px 48px;color:#222;line-height:1.4}
@@ -246,28 +229,16 @@ fn overview(out: &mut String, r: &RunResults) {
 
 /// The advised indexes, the planner's estimate beside the measurement.
 fn advice(out: &mut String, r: &RunResults) {
-    let rows = crate::report::advice::rows(r);
-    if rows.is_empty() {
+    let table = tables::advice(r);
+    if table.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "<h3>Advised indexes</h3>\n<p>HypoPG showed the planner would use these on the slowest queries; each was then measured as a candidate. The winners are in <code>{}</code>.</p>\n<table><tr>{}</tr>",
+        "<h3>Advised indexes</h3>\n<p>HypoPG showed the planner would use these on the slowest queries; each was then measured as a candidate. The winners are in <code>{}</code>.</p>",
         crate::report::advice::MIGRATION_FILE,
-        crate::report::advice::HEADER
-            .iter()
-            .map(|h| format!("<th class=\"l\">{h}</th>"))
-            .collect::<String>()
     );
-    for row in &rows {
-        let cells: String = row
-            .cells()
-            .iter()
-            .map(|c| format!("<td class=\"l\">{}</td>", esc(c)))
-            .collect();
-        let _ = writeln!(out, "<tr>{cells}</tr>");
-    }
-    let _ = writeln!(out, "</table>");
+    out.push_str(&table.html());
 }
 
 /// The baseline schema's lint findings with their fixes.
@@ -275,22 +246,8 @@ fn lints(out: &mut String, r: &RunResults) {
     if r.lints.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "<h3>Schema lints: {} finding(s)</h3>\n<table><tr><th class=\"l\">rule</th><th class=\"l\">level</th><th class=\"l\">object</th><th class=\"l\">fix</th></tr>",
-        r.lints.len()
-    );
-    for l in &r.lints {
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
-            esc(&l.rule),
-            l.level,
-            esc(&l.object),
-            esc(&l.fix)
-        );
-    }
-    let _ = writeln!(out, "</table>");
+    let _ = writeln!(out, "<h3>Schema lints: {} finding(s)</h3>", r.lints.len());
+    out.push_str(&tables::lints(r).html());
 }
 
 /// The work table of the run's candidates.
@@ -303,29 +260,8 @@ fn work_table(out: &mut String, title: &str, caption: &str, comparisons: &[WorkC
     if comparisons.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "<h3>{}</h3>\n<p>{}</p>\n<table>\n<tr>{}</tr>",
-        esc(title),
-        esc(caption),
-        WORK_COLUMNS
-            .iter()
-            .map(|t| format!("<th class=\"l\">{}</th>", esc(t)))
-            .collect::<String>()
-    );
-    for (row, w) in work_rows(comparisons).iter().zip(comparisons) {
-        let (class, _) = verdict_word(w.estimate.verdict);
-        let cells: String = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let class = if i == row.len() - 1 { class } else { "l" };
-                format!("<td class=\"{class}\">{}</td>", esc(c))
-            })
-            .collect();
-        let _ = writeln!(out, "<tr>{cells}</tr>");
-    }
-    let _ = writeln!(out, "</table>");
+    let _ = writeln!(out, "<h3>{}</h3>\n<p>{}</p>", esc(title), esc(caption));
+    out.push_str(&tables::work(comparisons).html());
 }
 
 fn thresholds(out: &mut String, r: &RunResults) {
@@ -335,7 +271,7 @@ fn thresholds(out: &mut String, r: &RunResults) {
     let failed = r.thresholds.iter().filter(|t| !t.passed).count();
     let _ = writeln!(
         out,
-        "<h3>Thresholds: <span class=\"{}\">{}</span></h3>\n<table><tr><th class=\"l\">query</th><th class=\"l\">limit</th><th>measured</th><th class=\"l\">result</th></tr>",
+        "<h3>Thresholds: <span class=\"{}\">{}</span></h3>",
         if failed == 0 { "good" } else { "bad" },
         if failed == 0 {
             "all passed".to_owned()
@@ -343,18 +279,7 @@ fn thresholds(out: &mut String, r: &RunResults) {
             format!("{failed} failed")
         }
     );
-    for t in &r.thresholds {
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l {}\">{}</td></tr>",
-            esc(&t.query),
-            esc(t.limit.as_str()),
-            measured(t),
-            if t.passed { "good" } else { "bad" },
-            if t.passed { "passed" } else { "failed" }
-        );
-    }
-    let _ = writeln!(out, "</table>");
+    out.push_str(&tables::thresholds(r).html());
 }
 
 fn regression(out: &mut String, r: &RunResults) {
@@ -363,23 +288,11 @@ fn regression(out: &mut String, r: &RunResults) {
     };
     let _ = writeln!(
         out,
-        "<h3 class=\"{}\">{}</h3>\n<table><tr><th class=\"l\">query</th><th>percentile</th><th>before ms</th><th>now ms</th><th>ratio [interval]</th><th class=\"l\">verdict</th></tr>",
+        "<h3 class=\"{}\">{}</h3>",
         if reg.regressed { "bad" } else { "good" },
         esc(&super::headline::gate_line(reg)),
     );
-    for c in &reg.comparisons {
-        let (class, word) = verdict_word(c.estimate.verdict);
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l {class}\">{word}</td></tr>",
-            esc(&c.query),
-            c.percentile,
-            ms(c.baseline_us),
-            ms(c.candidate_us),
-            c.estimate.ratio_text()
-        );
-    }
-    let _ = writeln!(out, "</table>");
+    out.push_str(&tables::regression(reg).html());
     work_table(
         out,
         &format!("Work against {}", reg.against),
@@ -389,41 +302,8 @@ fn regression(out: &mut String, r: &RunResults) {
 }
 
 fn costs(out: &mut String, r: &RunResults) {
-    let _ = writeln!(
-        out,
-        "<h3>What each candidate costs</h3>\n<table><tr><th class=\"l\">configuration</th><th>DDL s</th><th>VACUUM ANALYZE s</th><th>database MB</th><th class=\"l\">tables and indexes created or resized (MB)</th><th class=\"l\">new indexes no query used</th></tr>"
-    );
-    let base = &r.candidates[0];
-    for c in &r.candidates {
-        let changed: Vec<String> = c
-            .cost
-            .relations
-            .iter()
-            .filter(|rel| {
-                base.cost
-                    .relations
-                    .iter()
-                    .find(|b| b.name == rel.name)
-                    .is_none_or(|b| (b.bytes - rel.bytes).abs() > b.bytes / 100)
-            })
-            .map(|rel| format!("{} ({}, {})", rel.name, rel.kind, mb(rel.bytes)))
-            .collect();
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\">{}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l warn\">{}</td></tr>",
-            esc(&c.name),
-            c.cost.ddl_seconds,
-            c.cost.vacuum_analyze_seconds,
-            mb(c.cost.database_bytes),
-            esc(&if std::ptr::eq(c, base) {
-                String::new()
-            } else {
-                changed.join(", ")
-            }),
-            esc(&c.unused_new_indexes.join(", "))
-        );
-    }
-    let _ = writeln!(out, "</table>");
+    let _ = writeln!(out, "<h3>What each candidate costs</h3>");
+    out.push_str(&tables::costs(r).html());
 }
 
 fn errors(out: &mut String, r: &RunResults) {

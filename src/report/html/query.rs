@@ -2,10 +2,11 @@
 
 use std::fmt::Write;
 
-use super::{esc, figure, verdict_word};
-use crate::report::analysis::FIGURE_COLUMNS;
+use super::{esc, figure};
 use crate::report::charts::{self, Series};
-use crate::results::{CandidateResult, Latencies, QueryResult, RunResults};
+use crate::report::table::Cell;
+use crate::report::tables::{self, verdict_style};
+use crate::results::{CandidateResult, Latencies, RunResults};
 
 /// Per-second points of one query in one phase of a configuration: at
 /// each second into the phase, the mean over every time it ran that phase
@@ -139,52 +140,39 @@ pub(super) fn query_section(out: &mut String, r: &RunResults, name: &str) {
 }
 
 fn figures(out: &mut String, r: &RunResults, name: &str) {
-    let _ = writeln!(
-        out,
-        "<table><tr><th class=\"l\">configuration</th>{}<th class=\"l\">p50 / p95 / p99 against the baseline</th></tr>",
-        FIGURE_COLUMNS
-            .iter()
-            .map(|c| format!("<th>{c}</th>"))
-            .collect::<String>()
-    );
-    for (i, c) in r.candidates.iter().enumerate() {
-        let Some(q) = c.queries.iter().find(|q| q.name == name) else {
-            continue;
-        };
-        let verdicts: Vec<String> = r
+    let swatch = |i: usize, c: &CandidateResult| Cell::Rich {
+        html: format!(
+            "<span class=\"swatch\" style=\"background:{}\"></span>{}",
+            charts::css_color(i),
+            esc(&c.name)
+        ),
+        text: c.name.clone(),
+    };
+    let verdicts = |c: &CandidateResult| {
+        let spans: Vec<String> = r
             .comparisons
             .iter()
             .filter(|x| x.candidate == c.name && x.query == name)
             .map(|x| {
-                let (class, word) = verdict_word(x.estimate.verdict);
+                let (class, _) = verdict_style(x.estimate.verdict);
                 format!(
-                    "<span class=\"{class}\" title=\"interval {:.2}–{:.2}, corrected p = {:.3}, detectable {}\">{} {:.2}× {word}</span>",
+                    "<span class=\"{class}\" title=\"interval {:.2}–{:.2}, corrected p = {:.3}, detectable {}\">{} {:.2}× {}</span>",
                     x.estimate.ci_low,
                     x.estimate.ci_high,
                     x.estimate.p_adjusted,
                     x.estimate.detectable.map_or("-".to_owned(), |d| format!("{d:.2}×")),
                     x.percentile,
-                    x.estimate.ratio
+                    x.estimate.ratio,
+                    x.estimate.verdict.word()
                 )
             })
             .collect();
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:{}\"></span>{}</td>{}<td class=\"l\">{}</td></tr>",
-            charts::css_color(i),
-            esc(&c.name),
-            figure_cells(q),
-            verdicts.join(" · ")
-        );
-    }
-    let _ = writeln!(out, "</table>");
-}
-
-fn figure_cells(q: &QueryResult) -> String {
-    q.figure_cells()
-        .iter()
-        .map(|c| format!("<td>{c}</td>"))
-        .collect()
+        Cell::Rich {
+            html: spans.join(" · "),
+            text: String::new(),
+        }
+    };
+    out.push_str(&tables::figures(r, name, swatch, verdicts).html());
 }
 
 fn plans(out: &mut String, r: &RunResults, name: &str) {

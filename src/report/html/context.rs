@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::esc;
-use crate::results::{Offered, PhaseResult, RunResults};
+use crate::report::table::{Align::Left, Align::Right, Cell, Table};
+use crate::results::{Offered, RunResults};
 
 pub(super) fn context(out: &mut String, r: &RunResults) {
     let _ = writeln!(
@@ -65,72 +66,79 @@ pub(super) fn context(out: &mut String, r: &RunResults) {
     for (k, v) in rows {
         let _ = writeln!(out, "<tr><th class=\"l\">{k}</th><td>{}</td></tr>", esc(&v));
     }
-    let _ = writeln!(
-        out,
-        "</table>\n<h3>Load phases</h3>\n<table><tr><th class=\"l\">phase</th><th class=\"l\">mode</th><th>clients</th><th>rate /s</th><th class=\"l\">length</th><th class=\"l\">counted</th></tr>"
-    );
+    let _ = writeln!(out, "</table>\n<h3>Load phases</h3>");
+    let mut phases_table = Table::new([
+        ("phase", Left),
+        ("mode", Left),
+        ("clients", Right),
+        ("rate /s", Right),
+        ("length", Left),
+        ("counted", Left),
+    ]);
     for p in &r.load {
         let length = match (p.duration_s, p.transactions) {
             (Some(s), _) => format!("{s} s"),
             (None, Some(n)) => format!("{n} requests"),
             (None, None) => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{}{}</td><td>{}</td><td>{}</td><td class=\"l\">{length}</td><td class=\"l\">{}</td></tr>",
-            esc(&p.name),
-            p.offered.mode(),
-            match p.offered {
-                Offered::Open { arrivals, .. } => format!(" ({arrivals})"),
-                Offered::Closed { .. } => String::new(),
-            },
-            p.offered.connections(),
-            p.offered.rate().map_or("-".into(), |v| v.to_string()),
-            if p.warmup { "warmup" } else { "measured" }
-        );
+        let mode = match p.offered {
+            Offered::Open { arrivals, .. } => format!("{} ({arrivals})", p.offered.mode()),
+            Offered::Closed { .. } => p.offered.mode().to_string(),
+        };
+        phases_table.row(vec![
+            Cell::text(&p.name),
+            Cell::Text(mode),
+            Cell::text(p.offered.connections().to_string()),
+            Cell::text(p.offered.rate().map_or("-".into(), |v| v.to_string())),
+            Cell::Text(length),
+            Cell::text(if p.warmup { "warmup" } else { "measured" }),
+        ]);
     }
-    let _ = writeln!(
-        out,
-        "</table>\n<h3>Rows</h3>\n<table><tr><th class=\"l\">table</th><th>rows</th></tr>"
-    );
+    out.push_str(&phases_table.html());
+    let _ = writeln!(out, "<h3>Rows</h3>");
+    let mut rows_table = Table::new([("table", Left), ("rows", Right)]);
     for t in &r.scenario.tables {
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\">{}</td><td>{}</td></tr>",
-            esc(&t.name),
-            t.rows
-        );
+        rows_table.row(vec![Cell::text(&t.name), Cell::text(t.rows.to_string())]);
     }
-    let _ = writeln!(out, "</table>");
+    out.push_str(&rows_table.html());
     phases(out, r);
 }
 
 fn phases(out: &mut String, r: &RunResults) {
-    let _ = writeln!(
-        out,
-        "<details><summary>Every phase of every round</summary>\n<table><tr><th class=\"l\">configuration</th><th>round</th><th class=\"l\">beside</th><th class=\"l\">phase</th><th>s</th><th>requests</th><th>req/s</th><th>late</th><th>dropped</th></tr>"
-    );
+    let mut t = Table::new([
+        ("configuration", Left),
+        ("round", Right),
+        ("beside", Left),
+        ("phase", Left),
+        ("s", Right),
+        ("requests", Right),
+        ("req/s", Right),
+        ("late", Right),
+        ("dropped", Right),
+    ]);
     for c in &r.candidates {
         for p in &c.phases {
-            let PhaseResult {
-                name,
-                round,
-                elapsed_s,
-                requests,
-                throughput,
-                late,
-                dropped,
-                ..
-            } = p;
-            let _ = writeln!(
-                out,
-                "<tr><td class=\"l\">{}</td><td>{round}</td><td class=\"l\">{}</td><td class=\"l\">{}{}</td><td>{elapsed_s:.1}</td><td>{requests}</td><td>{throughput:.1}</td><td>{late}</td><td>{dropped}</td></tr>",
-                esc(&c.name),
-                esc(p.partner.as_deref().unwrap_or("-")),
-                esc(name),
-                if p.warmup { " (warmup)" } else { "" }
-            );
+            t.row(vec![
+                Cell::text(&c.name),
+                Cell::text(p.round.to_string()),
+                Cell::text(p.partner.as_deref().unwrap_or("-")),
+                Cell::text(format!(
+                    "{}{}",
+                    p.name,
+                    if p.warmup { " (warmup)" } else { "" }
+                )),
+                Cell::text(format!("{:.1}", p.elapsed_s)),
+                Cell::text(p.requests.to_string()),
+                Cell::text(format!("{:.1}", p.throughput)),
+                Cell::text(p.late.to_string()),
+                Cell::text(p.dropped.to_string()),
+            ]);
         }
     }
-    let _ = writeln!(out, "</table></details>");
+    let _ = write!(
+        out,
+        "<details><summary>Every phase of every round</summary>\n{}",
+        t.html()
+    );
+    let _ = writeln!(out, "</details>");
 }

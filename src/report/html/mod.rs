@@ -12,6 +12,7 @@ use query::query_section;
 use super::analysis::{detectable_line, latency_caption, regression_work_caption, work_caption};
 use super::charts::{self, RatioRow};
 use super::headline::headline;
+use super::table::{Align::Left, Align::Right, Cell, Table};
 use super::tables;
 use crate::results::Verdict;
 use crate::results::{Estimate, RunResults, WorkComparison};
@@ -22,6 +23,18 @@ pub fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// A configuration's name beside the colour its lines have in the charts.
+pub(super) fn swatch(index: usize, name: &str) -> Cell {
+    Cell::Rich {
+        html: format!(
+            "<span class=\"swatch\" style=\"background:{}\"></span>{}",
+            charts::css_color(index),
+            esc(name)
+        ),
+        text: name.to_owned(),
+    }
 }
 
 /// A chart, or a note saying why it is missing.
@@ -102,20 +115,11 @@ fn header(out: &mut String, r: &RunResults) {
         let _ = write!(out, "<a href=\"#{id}\">{title}</a>");
     }
     let _ = writeln!(out, "</nav>");
-    let _ = writeln!(
-        out,
-        "<table><tr><th class=\"l\">configuration</th><th class=\"l\">description</th></tr>"
-    );
+    let mut t = Table::new([("configuration", Left), ("description", Left)]);
     for (i, c) in r.candidates.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td class=\"l\">{}</td></tr>",
-            charts::css_color(i),
-            esc(&c.name),
-            esc(&c.description)
-        );
+        t.row(vec![swatch(i, &c.name), Cell::text(&c.description)]);
     }
-    let _ = writeln!(out, "</table>");
+    out.push_str(&t.html());
 }
 
 /// One row of a ratio chart: an estimate and what it is of.
@@ -307,30 +311,29 @@ fn costs(out: &mut String, r: &RunResults) {
 }
 
 fn errors(out: &mut String, r: &RunResults) {
-    let rows: Vec<String> = r
-        .candidates
-        .iter()
-        .flat_map(|c| {
-            c.queries.iter().flat_map(move |q| {
-                q.errors_by_sqlstate.iter().map(move |(code, e)| {
-                    format!(
-                        "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\"><code>{}</code></td><td>{}</td><td class=\"l\">{}</td></tr>",
-                        esc(&c.name),
-                        esc(&q.name),
-                        esc(code),
-                        e.count,
-                        esc(&e.sample)
-                    )
-                })
-            })
-        })
-        .collect();
-    if rows.is_empty() {
+    let mut t = Table::new([
+        ("configuration", Left),
+        ("query", Left),
+        ("SQLSTATE", Left),
+        ("count", Right),
+        ("sample message", Left),
+    ]);
+    for c in &r.candidates {
+        for q in &c.queries {
+            for (code, e) in &q.errors_by_sqlstate {
+                t.row(vec![
+                    Cell::text(&c.name),
+                    Cell::text(&q.name),
+                    Cell::code(code),
+                    Cell::text(e.count.to_string()),
+                    Cell::text(&e.sample),
+                ]);
+            }
+        }
+    }
+    if t.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "<h3>Errors by SQLSTATE</h3>\n<table><tr><th class=\"l\">configuration</th><th class=\"l\">query</th><th class=\"l\">SQLSTATE</th><th>count</th><th class=\"l\">sample message</th></tr>\n{}\n</table>",
-        rows.join("\n")
-    );
+    let _ = writeln!(out, "<h3>Errors by SQLSTATE</h3>");
+    out.push_str(&t.html());
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{esc, figure};
+use super::{esc, figure, swatch};
 use crate::report::charts::{self, Series};
 use crate::report::table::Cell;
 use crate::report::tables::{self, verdict_style};
@@ -140,14 +140,6 @@ pub(super) fn query_section(out: &mut String, r: &RunResults, name: &str) {
 }
 
 fn figures(out: &mut String, r: &RunResults, name: &str) {
-    let swatch = |i: usize, c: &CandidateResult| Cell::Rich {
-        html: format!(
-            "<span class=\"swatch\" style=\"background:{}\"></span>{}",
-            charts::css_color(i),
-            esc(&c.name)
-        ),
-        text: c.name.clone(),
-    };
     let verdicts = |c: &CandidateResult| {
         let spans: Vec<String> = r
             .comparisons
@@ -172,7 +164,7 @@ fn figures(out: &mut String, r: &RunResults, name: &str) {
             text: String::new(),
         }
     };
-    out.push_str(&tables::figures(r, name, swatch, verdicts).html());
+    out.push_str(&tables::figures(r, name, |i, c| swatch(i, &c.name), verdicts).html());
 }
 
 fn plans(out: &mut String, r: &RunResults, name: &str) {

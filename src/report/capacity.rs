@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::charts::{self, Axis, Scale, Series};
 use super::html::{esc, figure};
+use super::table::{Align, Align::Left, Align::Right, Cell, Table};
 use crate::results::capacity::CapacityResults;
 use crate::results::limit::{self, LatencyFigure, Limit, Metric};
 
@@ -69,7 +70,7 @@ pub fn html(r: &CapacityResults) -> String {
     concurrency(&mut out, r, &objective);
     arrivals(&mut out, r, &objective);
     growth(&mut out, r);
-    let _ = writeln!(out, "</table>\n</body>\n</html>");
+    let _ = writeln!(out, "</body>\n</html>");
     out
 }
 
@@ -208,35 +209,43 @@ fn arrivals(out: &mut String, r: &CapacityResults, objective: &LatencyObjective)
             ],
         ),
     );
-    let _ = writeln!(
-        out,
-        "</div>\n<table><tr><th>rate /s</th><th>served /s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>error rate</th><th>late</th><th>dropped</th><th class=\"l\">result</th><th class=\"l\">queries over the objectives</th></tr>"
-    );
+    let _ = writeln!(out, "</div>");
+    let mut t = Table::new([
+        ("rate /s", Right),
+        ("served /s", Right),
+        ("p50 ms", Right),
+        ("p95 ms", Right),
+        ("p99 ms", Right),
+        ("error rate", Right),
+        ("late", Right),
+        ("dropped", Right),
+        ("result", Left),
+        ("queries over the objectives", Left),
+    ]);
     for p in &probes {
-        let _ = writeln!(
-            out,
-            "<tr><td>{:.0}</td><td>{:.0}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.4}</td><td>{}</td><td>{}</td><td class=\"l {}\">{}</td><td class=\"l\">{}</td></tr>",
-            p.rate,
-            p.throughput,
-            p.p50_ms,
-            p.p95_ms,
-            p.p99_ms,
-            p.error_rate,
-            p.late,
-            p.dropped,
-            if p.passed { "good" } else { "bad" },
-            if p.passed { "met" } else { "failed" },
-            esc(&p.failing_queries.join(", "))
-        );
+        t.row(vec![
+            Cell::text(format!("{:.0}", p.rate)),
+            Cell::text(format!("{:.0}", p.throughput)),
+            Cell::text(format!("{:.1}", p.p50_ms)),
+            Cell::text(format!("{:.1}", p.p95_ms)),
+            Cell::text(format!("{:.1}", p.p99_ms)),
+            Cell::text(format!("{:.4}", p.error_rate)),
+            Cell::text(p.late.to_string()),
+            Cell::text(p.dropped.to_string()),
+            Cell::Judged {
+                text: if p.passed { "met" } else { "failed" }.to_owned(),
+                class: if p.passed { "good" } else { "bad" },
+                icon: if p.passed { "✅" } else { "❌" },
+            },
+            Cell::Text(p.failing_queries.join(", ")),
+        ]);
     }
+    out.push_str(&t.html());
 }
 
 /// Latency against data scale, and each query's growth.
 fn growth(out: &mut String, r: &CapacityResults) {
-    let _ = writeln!(
-        out,
-        "</table>\n<h2>Data growth</h2>\n<div class=\"charts\">"
-    );
+    let _ = writeln!(out, "<h2>Data growth</h2>\n<div class=\"charts\">");
     let growth: Vec<Series> = r
         .growth
         .iter()
@@ -261,50 +270,71 @@ fn growth(out: &mut String, r: &CapacityResults) {
         ),
     );
     let _ = writeln!(out, "</div>");
-    let _ = writeln!(
-        out,
-        "<table><tr><th class=\"l\">query</th><th class=\"l\">growth</th><th>exponent</th><th class=\"l\">of</th>{}{}<th>{} ms {}</th><th class=\"l\">trust</th><th class=\"l\">plan at the largest scale</th></tr>",
-        r.growth_scales
+    let mut columns: Vec<(String, Align)> = vec![
+        ("query".into(), Left),
+        ("growth".into(), Left),
+        ("exponent".into(), Right),
+        ("of".into(), Left),
+    ];
+    for scale in &r.growth_scales {
+        columns.push((format!("buffers/call at scale {scale}"), Right));
+    }
+    for scale in &r.growth_scales {
+        columns.push((
+            format!("measured {} ms at scale {scale}", r.percentile),
+            Right,
+        ));
+    }
+    columns.push((format!("{} ms {}", r.percentile, projected(r)), Right));
+    columns.push(("trust".into(), Left));
+    columns.push(("plan at the largest scale".into(), Left));
+    let mut t = Table::new(
+        columns
             .iter()
-            .map(|s| format!("<th>buffers/call at scale {s}</th>"))
-            .collect::<String>(),
-        r.growth_scales
-            .iter()
-            .map(|s| format!("<th>measured {} ms at scale {s}</th>", r.percentile))
-            .collect::<String>(),
-        r.percentile,
-        projected(r),
+            .map(|(title, align)| (title.as_str(), *align)),
     );
     for g in &r.growth {
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\">{}</td><td class=\"l {}\">{:?}</td><td>{:.2}</td><td class=\"l\">{}</td>{}{}<td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
-            esc(&g.query),
-            if g.growth.is_alarming() {
-                "bad"
-            } else {
-                "same"
+        let mut row = vec![
+            Cell::text(&g.query),
+            Cell::Judged {
+                text: format!("{:?}", g.growth),
+                class: if g.growth.is_alarming() {
+                    "bad"
+                } else {
+                    "same"
+                },
+                icon: "",
             },
-            g.growth,
-            g.exponent,
-            g.basis.figure(),
-            r.growth_scales
-                .iter()
-                .map(|s| match g.buffers.iter().find(|b| b.0 == *s) {
-                    Some(b) => format!("<td>{:.1}</td>", b.1),
-                    None => "<td>-</td>".to_owned(),
-                })
-                .collect::<String>(),
-            g.points
-                .iter()
-                .map(|p| format!("<td>{:.2}</td>", p.2))
-                .collect::<String>(),
+            Cell::text(format!("{:.2}", g.exponent)),
+            Cell::text(g.basis.figure()),
+        ];
+        for scale in &r.growth_scales {
+            row.push(Cell::Text(
+                g.buffers
+                    .iter()
+                    .find(|b| b.0 == *scale)
+                    .map_or("-".to_owned(), |b| format!("{:.1}", b.1)),
+            ));
+        }
+        for scale in &r.growth_scales {
+            row.push(Cell::Text(
+                g.points
+                    .iter()
+                    .find(|p| p.0 == *scale)
+                    .map_or("-".to_owned(), |p| format!("{:.2}", p.2)),
+            ));
+        }
+        row.push(Cell::Text(
             g.projected_ms.map_or("-".into(), |v| format!("{v:.1}")),
+        ));
+        row.push(Cell::Text(
             g.trust
                 .map_or("-".into(), |t| format!("{t:?}").to_lowercase()),
-            esc(&g.plan.join(" → "))
-        );
+        ));
+        row.push(Cell::Text(g.plan.join(" → ")));
+        t.row(row);
     }
+    out.push_str(&t.html());
 }
 
 /// The projection's column title: `projected at 100x the data (scale 5)`,

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::charts::{self, Axis, Scale, Series};
 use super::html::{STYLE, esc, figure};
+use super::table::{Align::Left, Align::Right, Cell, Table};
 use crate::results::{MigrationResults, MigrationVariant};
 
 pub const MIGRATION_JSON: &str = "migration.json";
@@ -143,20 +144,7 @@ pub fn markdown(r: &MigrationResults) -> String {
         r.ddl_at_s
     );
     if !r.warnings.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n## Static warnings\n\n| line | rule | statement | why |\n|---|---|---|---|"
-        );
-        for w in &r.warnings {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | `{}` | {} |",
-                w.line,
-                w.rule,
-                w.statement.replace('|', "\\|"),
-                w.message
-            );
-        }
+        let _ = write!(out, "\n## Static warnings\n\n{}", warnings(r).markdown());
     }
     for v in &r.variants {
         let _ = writeln!(out, "\n## {}\n\n```sql\n{}\n```\n", v.name, v.sql);
@@ -165,6 +153,25 @@ pub fn markdown(r: &MigrationResults) -> String {
         }
     }
     out
+}
+
+/// The statements a static look finds risky, with why.
+fn warnings(r: &MigrationResults) -> Table {
+    let mut t = Table::new([
+        ("line", Right),
+        ("rule", Left),
+        ("statement", Left),
+        ("why", Left),
+    ]);
+    for w in &r.warnings {
+        t.row(vec![
+            Cell::text(w.line.to_string()),
+            Cell::code(&w.rule),
+            Cell::code(&w.statement),
+            Cell::text(&w.message),
+        ]);
+    }
+    t
 }
 
 /// `migration.html`: the same, with the worst latency of each second.
@@ -206,17 +213,8 @@ pub fn html(r: &MigrationResults) -> String {
         ),
     );
     if !r.warnings.is_empty() {
-        let _ = writeln!(out, "<h3>Static warnings</h3>\n<ul class=\"plain\">");
-        for w in &r.warnings {
-            let _ = writeln!(
-                out,
-                "<li class=\"warn\">line {}: <code>{}</code>: {}</li>",
-                w.line,
-                esc(&w.rule),
-                esc(&w.message)
-            );
-        }
-        let _ = writeln!(out, "</ul>");
+        let _ = writeln!(out, "<h3>Static warnings</h3>");
+        out.push_str(&warnings(r).html());
     }
     for v in &r.variants {
         let _ = writeln!(

@@ -186,10 +186,7 @@ pub fn figures(
     let mut t = Table::new(
         std::iter::once(("configuration", Left))
             .chain(FIGURE_COLUMNS.iter().map(|c| (*c, Right)))
-            .chain(std::iter::once((
-                "against the baseline",
-                Left,
-            ))),
+            .chain(std::iter::once(("against the baseline", Left))),
     );
     for (i, c) in r.candidates.iter().enumerate() {
         let Some(q) = c.queries.iter().find(|q| q.name == query) else {

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::{esc, figure, swatch};
 use crate::report::charts::{self, Series};
-use crate::report::table::Cell;
+use crate::report::table::{Align::Left, Align::Right, Cell, Table};
 use crate::report::tables::{self, verdict_style};
 use crate::results::{CandidateResult, Latencies, RunResults};
 
@@ -168,29 +168,43 @@ fn figures(out: &mut String, r: &RunResults, name: &str) {
 }
 
 fn plans(out: &mut String, r: &RunResults, name: &str) {
-    let _ = writeln!(
-        out,
-        "<details open=\"open\"><summary>Plans (EXPLAIN ANALYZE of a representative request, as its role)</summary>\n<table><tr><th class=\"l\">configuration</th><th class=\"l\">plan nodes</th><th>est. rows</th><th>actual rows</th><th>buffers hit</th><th>read</th><th>exec ms</th><th class=\"l\">changed against the baseline</th></tr>"
-    );
+    let mut t = Table::new([
+        ("configuration", Left),
+        ("plan nodes", Left),
+        ("est. rows", Right),
+        ("actual rows", Right),
+        ("buffers hit", Right),
+        ("read", Right),
+        ("exec ms", Right),
+        ("changed against the baseline", Left),
+    ]);
     for c in &r.candidates {
         let Some(p) = c.plans.iter().find(|p| p.query == name) else {
             continue;
         };
         let nodes = match &p.error {
-            Some(e) => format!("<span class=\"warn\">{}</span>", esc(e)),
-            None => esc(&p.nodes.join(" → ")),
+            Some(e) => Cell::Judged {
+                text: e.clone(),
+                class: "warn",
+                icon: "",
+            },
+            None => Cell::Text(p.nodes.join(" → ")),
         };
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{nodes}</td><td>{:.0}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{:.2}</td><td class=\"l\">{}</td></tr>",
-            esc(&c.name),
-            p.estimated_rows,
-            p.actual_rows,
-            p.shared_hit_blocks,
-            p.shared_read_blocks,
-            p.execution_ms,
-            esc(&p.changes.join(", "))
-        );
+        t.row(vec![
+            Cell::text(&c.name),
+            nodes,
+            Cell::text(format!("{:.0}", p.estimated_rows)),
+            Cell::text(format!("{:.0}", p.actual_rows)),
+            Cell::text(p.shared_hit_blocks.to_string()),
+            Cell::text(p.shared_read_blocks.to_string()),
+            Cell::text(format!("{:.2}", p.execution_ms)),
+            Cell::Text(p.changes.join(", ")),
+        ]);
     }
-    let _ = writeln!(out, "</table></details>");
+    let _ = write!(
+        out,
+        "<details open=\"open\"><summary>Plans (EXPLAIN ANALYZE of a representative request, as its role)</summary>\n{}",
+        t.html()
+    );
+    let _ = writeln!(out, "</details>");
 }

@@ -3,7 +3,6 @@
 //! seconds and resample them in pairs (`compare::pooled`): whatever slowed
 //! one side in a second slowed the other too.
 
-use super::intervals::IntervalHistogram;
 use super::timeline::Second;
 use crate::results::{Recorded, SecondPair};
 
@@ -12,15 +11,6 @@ use crate::results::{Recorded, SecondPair};
 /// request.
 pub fn min_requests(q: f64) -> u64 {
     (5.0 / (1.0 - q)).ceil() as u64
-}
-
-/// A histogram's recorded values (µs) and their counts.
-fn recorded(h: &IntervalHistogram) -> Recorded {
-    Recorded(
-        h.iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value().into()))
-            .collect(),
-    )
 }
 
 /// Both sides of query `query` in each second of two phases run side by
@@ -32,8 +22,7 @@ pub fn pair(base: &[Second], other: &[Second], query: usize) -> Vec<SecondPair> 
             .iter()
             .find(|s| s.second == second)
             .and_then(|s| s.queries.get(query))
-            .and_then(Option::as_ref)
-            .map(recorded)
+            .and_then(Option::clone)
             .unwrap_or_default()
     };
     let seconds = base.iter().chain(other).map(|s| s.second);
@@ -53,17 +42,12 @@ pub fn pair(base: &[Second], other: &[Second], query: usize) -> Vec<SecondPair> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::SIGNIFICANT_DIGITS;
 
     /// A second holding `n` requests of `latency_us` for query 0.
-    fn second(second: u64, n: u32, latency_us: u64) -> Second {
-        let mut h = IntervalHistogram::new(SIGNIFICANT_DIGITS).expect("histogram");
-        if n > 0 {
-            h.record_n(latency_us, n).expect("record");
-        }
+    fn second(second: u64, n: u64, latency_us: u64) -> Second {
         Second {
             second,
-            queries: vec![(n > 0).then_some(h)],
+            queries: vec![(n > 0).then(|| Recorded(vec![(latency_us, n)]))],
         }
     }
 

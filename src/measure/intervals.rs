@@ -16,6 +16,16 @@ use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 /// Interval histograms are small and grow as needed.
 pub type IntervalHistogram = hdrhistogram::Histogram<u32>;
 
+/// A histogram's recorded values (µs) and their counts: what a duet keeps
+/// of a second, far smaller than the histogram's buckets.
+pub fn recorded(h: &IntervalHistogram) -> crate::results::Recorded {
+    crate::results::Recorded(
+        h.iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value().into()))
+            .collect(),
+    )
+}
+
 /// An interval log being written.
 pub struct IntervalLog {
     file: File,

@@ -2,7 +2,9 @@
 //! collector thread, which merges them, appends them to one HdrHistogram
 //! interval log per query (compressed V2, base64) and keeps a few numbers
 //! per second for the time series. Memory stays flat: only the last few
-//! seconds are held as histograms.
+//! seconds are held as histograms; a duet's sides keep each finished
+//! second's recorded values (compact: one pair per distinct latency) until
+//! the phase is paired, other phases keep none.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,21 +15,29 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 
-use super::intervals::{IntervalHistogram, IntervalLog};
+use super::intervals::{IntervalHistogram, IntervalLog, recorded};
 
-use crate::results::{IntervalPoint, SIGNIFICANT_DIGITS};
+use crate::results::{IntervalPoint, Recorded, SIGNIFICANT_DIGITS};
 
 /// Seconds a second stays open for late shipments before it is final.
 const GRACE_SECONDS: u64 = 2;
 
-/// One second of one phase: a histogram per query (indexed like the
-/// workload's queries), none for a query without requests in it.
+/// One second of one phase: the recorded latencies per query (indexed
+/// like the workload's queries), none for a query without requests in it.
 #[derive(Debug, Clone)]
 pub struct Second {
     /// Seconds since the run started: one clock for every phase, so the
     /// seconds of phases run side by side line up.
     pub second: u64,
-    pub queries: Vec<Option<IntervalHistogram>>,
+    pub queries: Vec<Option<Recorded>>,
+}
+
+/// One phase slot of a timeline: its label (`feed_index+baseline.r2.steady`)
+/// and whether it is a side of a duet, whose seconds are kept for pairing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub label: String,
+    pub paired: bool,
 }
 
 /// A finished phase's time series, and its seconds as histograms for
@@ -108,10 +118,12 @@ impl Timeline {
     /// run agreed on, so their seconds line up).
     pub fn start(
         queries: Vec<String>,
-        phases: Vec<String>,
+        slots: Vec<Slot>,
         logs: Vec<PathBuf>,
         started: Instant,
     ) -> std::io::Result<Self> {
+        let phases: Vec<String> = slots.iter().map(|s| s.label.clone()).collect();
+        let paired: Vec<bool> = slots.iter().map(|s| s.paired).collect();
         let wall = SystemTime::now()
             .checked_sub(started.elapsed())
             .unwrap_or_else(SystemTime::now);
@@ -125,6 +137,7 @@ impl Timeline {
         let collector = Collector {
             queries,
             phases: phases.clone(),
+            paired,
             files,
             open: BTreeMap::new(),
             finalized_up_to: BTreeMap::new(),
@@ -224,6 +237,8 @@ impl Drop for IntervalRecorder {
 struct Collector {
     queries: Vec<String>,
     phases: Vec<String>,
+    /// Per phase slot: whether its seconds are kept for pairing.
+    paired: Vec<bool>,
     files: Vec<IntervalLog>,
     open: BTreeMap<(usize, u64), Vec<Option<IntervalHistogram>>>,
     /// Per phase: seconds below this are final; late data goes to this one.
@@ -317,10 +332,12 @@ impl Collector {
                     None => all = Some(h.clone()),
                 }
             }
-            self.series.entry(phase).or_default().seconds.push(Second {
-                second,
-                queries: slot,
-            });
+            if self.paired.get(phase).copied().unwrap_or(false) {
+                self.series.entry(phase).or_default().seconds.push(Second {
+                    second,
+                    queries: slot.iter().map(|h| h.as_ref().map(recorded)).collect(),
+                });
+            }
             if let Some(all) = all {
                 self.live
                     .last_p99_us
@@ -348,7 +365,10 @@ mod tests {
         let log = dir.path().join("q.hlog");
         let timeline = Timeline::start(
             vec!["q".into()],
-            vec!["steady".into()],
+            vec![Slot {
+                label: "steady".into(),
+                paired: false,
+            }],
             vec![log.clone()],
             Instant::now(),
         )

@@ -15,7 +15,7 @@ use tokio_postgres::Client;
 
 use crate::candidate::{self, Candidate};
 use crate::drive::engine::{Phase, PhaseOverrides, Stop, run_phase};
-use crate::measure::timeline::Timeline;
+use crate::measure::timeline::{Slot, Timeline};
 use crate::pg::{PgError, QueryContext, Server};
 use crate::report::files::ReportDir;
 use crate::report::headline::duration;
@@ -196,7 +196,13 @@ pub async fn migrate(
     .await?;
     let admin = server.connect(&server.maintenance_db()).await?;
     crate::pg::database::take_turn(&admin, &format!("running on {}", seeded.database)).await?;
-    let slots = ways.iter().map(|w| w.name.replace(' ', "_")).collect();
+    let slots = ways
+        .iter()
+        .map(|w| Slot {
+            label: w.name.replace(' ', "_"),
+            paired: false,
+        })
+        .collect();
     let hlogs = names.iter().map(|q| dir.hlog_path(q)).collect();
     std::fs::create_dir_all(dir.path.join(crate::report::files::INTERVALS_DIR))
         .map_err(MigrateError::Timeline)?;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::board::Board;
-use super::round::{SlotRun, drive_slot, slot_labels};
+use super::round::{SlotRun, drive_slot, timeline_slots};
 use super::{RunError, RunOptions, begun, first_rounds, most_rounds, run_plan, sittings};
 use crate::candidate::Candidate;
 use crate::drive;
@@ -87,7 +87,7 @@ pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
         .collect();
     let timeline = Timeline::start(
         f.query_names.to_vec(),
-        slot_labels(&sittings, phases, &names, rounds),
+        timeline_slots(&sittings, phases, &names, rounds),
         hlogs,
         board.anchor,
     )

@@ -17,7 +17,7 @@ pub use arms::chosen;
 use arms::{Arm, Setting, prepare_arms, reopened, select_candidates};
 use board::{Board, RunPlan};
 pub use options::{Against, RunError, RunOptions, run_key};
-use round::{Sittings, announce, slot_labels};
+use round::{Sittings, announce, timeline_slots};
 use schedule::sittings;
 use tally::{median, settled};
 
@@ -227,7 +227,7 @@ async fn measure(
         .collect();
     let board = open_board(setting, arms, &names, rounds, most_rounds).await?;
     let measuring = std::time::Instant::now();
-    let slots = slot_labels(&sittings, phases, &names, rounds);
+    let slots = timeline_slots(&sittings, phases, &names, rounds);
     let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
     let timeline = Timeline::start(
         query_names.to_vec(),

@@ -20,7 +20,7 @@ use crate::drive::engine::{Phase, PhaseOutcome, Start, Stop, run_phase};
 use crate::drive::session::Shared;
 use crate::drive::{phase_result, query_results};
 use crate::measure::QueryMeasurements;
-use crate::measure::timeline::{Timeline, slot_label};
+use crate::measure::timeline::{Slot, Timeline, slot_label};
 use crate::observe;
 use crate::results::{RunResults, StatementStats};
 use crate::seed::rng::combine;
@@ -247,27 +247,32 @@ pub(super) fn announce(
     )
 }
 
-/// The timeline's name of every phase slot of `sittings`:
-/// `feed_index+baseline.r2.steady`, or the phase's name alone in a run of
-/// one configuration and one round.
-pub(super) fn slot_labels(
+/// Every phase slot of `sittings` for the timeline: its name
+/// (`feed_index+baseline.r2.steady`, or the phase's name alone in a run of
+/// one configuration and one round) and whether its seconds are paired.
+pub(super) fn timeline_slots(
     sittings: &[Sitting],
     phases: &[Phase],
     names: &[String],
     rounds: u32,
-) -> Vec<String> {
+) -> Vec<Slot> {
     let simple = names.len() == 1 && rounds == 1;
     let mut slots = Vec::new();
     for sitting in sittings {
         for phase in phases {
             for &a in &sitting.arms {
-                slots.push(slot_label(
-                    &names[a],
-                    sitting.partner(a).map(|p| names[p].as_str()),
-                    sitting.round,
-                    &phase.name,
-                    simple,
-                ));
+                let partner = sitting.partner(a);
+                slots.push(Slot {
+                    label: slot_label(
+                        &names[a],
+                        partner.map(|p| names[p].as_str()),
+                        sitting.round,
+                        &phase.name,
+                        simple,
+                    ),
+                    // Measured duet phases are paired second by second.
+                    paired: partner.is_some() && !phase.warmup,
+                });
             }
         }
     }

@@ -374,7 +374,16 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
             [("warm", 50), ("steady", 300)].repeat(3 * sittings as usize),
             "{}: warmup and measured calls of each sitting",
             c.name
+        ); // Reads from outside shared_buffers are a part of each sample.
+        assert!(
+            work.rounds.iter().all(|r| r
+                .shared_blks_read
+                .is_some_and(|read| (0..=r.shared_blks).contains(&read))),
+            "{}: {:?}",
+            c.name,
+            work.rounds
         );
+        assert!(work.hit_ratio().is_some_and(|h| (0.0..=1.0).contains(&h)));
     }
     assert_eq!(
         results.comparisons.len(),

@@ -301,6 +301,7 @@ mod tests {
                     phase: None,
                     calls: *calls,
                     shared_blks: *blocks,
+                    shared_blks_read: None,
                     rows: *calls,
                     temp_blks: 0,
                 })

@@ -121,6 +121,7 @@ pub fn summary(results: &RunResults) -> String {
         }
     }
     work_table(&mut out, &work_caption(results), &results.work_comparisons);
+    memory(&mut out, results);
     thresholds(&mut out, results);
     advice(&mut out, results);
     lints(&mut out, results);
@@ -181,6 +182,19 @@ fn advice(out: &mut String, results: &RunResults) {
 }
 
 /// The baseline schema's lint findings, folded.
+/// The memory regime, folded: where the data sat, each query's hit ratio.
+fn memory(out: &mut String, results: &RunResults) {
+    let Some(regime) = super::memory::regime(results) else {
+        return;
+    };
+    let table = tables::memory(results);
+    let _ = writeln!(out, "<details><summary>Memory</summary>\n\n{regime}\n");
+    if !table.is_empty() {
+        let _ = writeln!(out, "{}", table.markdown());
+    }
+    let _ = writeln!(out, "</details>\n");
+}
+
 fn lints(out: &mut String, results: &RunResults) {
     if results.lints.is_empty() {
         return;

@@ -10,6 +10,7 @@ pub mod files;
 pub mod headline;
 pub mod html;
 pub mod markdown;
+pub mod memory;
 pub mod migration;
 pub mod playbook;
 pub mod table;

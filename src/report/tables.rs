@@ -211,3 +211,29 @@ pub fn advice(r: &RunResults) -> Table {
     }
     t
 }
+
+/// Each query's buffers per call under each configuration and the share
+/// PostgreSQL found in shared_buffers; empty for runs that did not record
+/// reads.
+pub fn memory(r: &RunResults) -> Table {
+    let mut t = Table::new([
+        ("query", Left),
+        ("configuration", Left),
+        ("buffers/call", Right),
+        ("found in shared_buffers", Right),
+    ]);
+    for c in &r.candidates {
+        for w in &c.work {
+            let (Some(buffers), Some(hit)) = (w.buffers_per_call(), w.hit_ratio()) else {
+                continue;
+            };
+            t.row(vec![
+                Cell::code(&w.query),
+                Cell::text(&c.name),
+                Cell::text(format!("{buffers:.1}")),
+                Cell::text(format!("{:.1}%", hit * 100.0)),
+            ]);
+        }
+    }
+    t
+}

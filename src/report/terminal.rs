@@ -85,6 +85,9 @@ pub fn summary(results: &RunResults) -> String {
             let _ = writeln!(out, "{}", line(&row));
         }
     }
+    if let Some(regime) = super::memory::regime(results) {
+        let _ = writeln!(out, "\n{regime}");
+    }
     if !results.thresholds.is_empty() {
         let _ = writeln!(out, "\nthresholds (baseline):");
         for t in &results.thresholds {

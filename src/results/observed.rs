@@ -86,6 +86,7 @@ impl StatementStats {
             calls: self.calls - was(|s| s.calls),
             shared_blks: self.shared_blks_hit + self.shared_blks_read
                 - was(|s| s.shared_blks_hit + s.shared_blks_read),
+            shared_blks_read: Some(self.shared_blks_read - was(|s| s.shared_blks_read)),
             rows: self.rows - was(|s| s.rows),
             temp_blks: self.temp_blks - was(|s| s.temp_blks),
         }
@@ -111,6 +112,10 @@ pub struct WorkRound {
     pub calls: i64,
     /// Shared buffers hit plus read.
     pub shared_blks: i64,
+    /// Of them, read from outside shared_buffers (the OS cache or disk);
+    /// absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_blks_read: Option<i64>,
     pub rows: i64,
     pub temp_blks: i64,
 }
@@ -143,6 +148,17 @@ impl QueryWork {
     /// Shared buffers per call over all rounds.
     pub fn buffers_per_call(&self) -> Option<f64> {
         self.per_call(|r| r.shared_blks)
+    }
+
+    /// The share of buffers found in shared_buffers, over the rounds that
+    /// recorded reads; none without any buffer.
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let (read, all) = self
+            .rounds
+            .iter()
+            .filter_map(|r| r.shared_blks_read.map(|read| (read, r.shared_blks)))
+            .fold((0i64, 0i64), |(a, b), (read, all)| (a + read, b + all));
+        (all > 0).then(|| 1.0 - read as f64 / all as f64)
     }
 
     /// Rows per call over all rounds.

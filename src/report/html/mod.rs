@@ -218,6 +218,7 @@ fn overview(out: &mut String, r: &RunResults) {
         work(out, r);
         costs(out, r);
     }
+    memory(out, r);
     advice(out, r);
     lints(out, r);
     let warnings = r.warnings();
@@ -303,6 +304,19 @@ fn regression(out: &mut String, r: &RunResults) {
         &regression_work_caption(reg),
         &reg.work_comparisons,
     );
+}
+
+/// Where the data sat against the server's memory, and each query's
+/// share of buffers found in shared_buffers.
+fn memory(out: &mut String, r: &RunResults) {
+    let Some(regime) = super::memory::regime(r) else {
+        return;
+    };
+    let _ = writeln!(out, "<h3>Memory</h3>\n<p>{}</p>", esc(&regime));
+    let table = tables::memory(r);
+    if !table.is_empty() {
+        out.push_str(&table.html());
+    }
 }
 
 fn costs(out: &mut String, r: &RunResults) {

@@ -854,3 +854,62 @@ fn a_row_that_breaks_a_check_names_the_key_that_made_it() {
             "the scenario key that made the row: tables.items.columns.n",
         ));
 }
+
+/// `--server-memory` sizes the throwaway cluster as a server of that much
+/// memory, and where this machine lets a cgroup hold its processes, caps
+/// them: the results record the cap, or the run says plainly it could not.
+#[test]
+fn server_memory_sizes_the_throwaway_cluster_and_says_whether_it_is_capped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("report");
+    let ran = schemabench()
+        .args(["run", "--server-memory", "256MB", "--scale", "0.01"])
+        .args(["--baseline-only", "--rounds", "1", "--transactions", "60"])
+        .arg("--out")
+        .arg(&out)
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        ran.status.code().is_some_and(|c| RAN.contains(&c)),
+        "{stderr}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).expect("results"))
+            .expect("json");
+    let server = &results["server"];
+    assert_eq!(server["settings"]["shared_buffers"], "64MB");
+    assert_eq!(server["settings"]["effective_cache_size"], "192MB");
+    match server["memory_limit_bytes"].as_u64() {
+        Some(limit) => {
+            assert_eq!(limit, 256 << 20);
+            assert!(
+                stderr.contains("held to 256 MiB by a memory cgroup"),
+                "{stderr}"
+            );
+        }
+        None => assert!(stderr.contains("cannot be capped here"), "{stderr}"),
+    }
+    // Its cgroup (named after the cluster's port) goes with the cluster.
+    let port = stderr
+        .split(" as postgres")
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .expect("the cluster's port");
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let left: Vec<String> = own
+        .lines()
+        .filter_map(|l| l.splitn(3, ':').nth(2))
+        .flat_map(|path| {
+            [
+                "/sys/fs/cgroup/memory",
+                "/sys/fs/cgroup",
+                "/sys/fs/cgroup/unified",
+            ]
+            .map(|root| format!("{root}{path}/schemabench-{port}"))
+        })
+        .filter(|dir| std::path::Path::new(dir).exists())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

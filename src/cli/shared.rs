@@ -150,4 +150,11 @@ pub struct ServerArgs {
     /// Leave the throwaway cluster running afterwards and print how to connect.
     #[arg(long)]
     pub keep: bool,
+    /// Size the throwaway cluster as a server with this much memory ("1GB"):
+    /// shared_buffers a quarter of it, and its processes (their share of the
+    /// OS cache included) held to it by a memory cgroup where this machine
+    /// allows, so a small data set meets the memory pressure of a large one.
+    /// Said plainly when the cap cannot be set.
+    #[arg(long, value_name = "SIZE", conflicts_with = "database_url")]
+    pub server_memory: Option<crate::scenario::units::Bytes>,
 }

@@ -147,8 +147,20 @@ pub(crate) fn check_outputs(
 }
 
 pub(crate) async fn open_server(args: &ServerArgs) -> anyhow::Result<Server> {
-    let server = Server::open(args.database_url.as_deref()).await?;
+    let memory = args.server_memory.map(|b| b.0);
+    let server = Server::open_with(args.database_url.as_deref(), memory).await?;
     eprintln!("using {}", server.describe());
+    match server.cluster.as_ref().and_then(|c| c.memory_cap()) {
+        Some(Ok(limit)) => eprintln!(
+            "its processes are held to {} by a memory cgroup",
+            crate::seed::size::human_binary(limit)
+        ),
+        Some(Err(reason)) => eprintln!(
+            "warning: the cluster is sized for {} (shared_buffers a quarter), but its memory cannot be capped here: {reason}",
+            crate::seed::size::human_binary(memory.unwrap_or_default())
+        ),
+        None => {}
+    }
     Ok(server)
 }
 

@@ -20,8 +20,12 @@ const REPORTED_SETTINGS: &[&str] = &[
     "synchronous_commit",
 ];
 
-/// The server's version and key settings, reported with every run.
-pub async fn server_info(admin: &Client, throwaway: bool) -> Result<ServerInfo, PgError> {
+/// The server's version and key settings, reported with every run;
+/// `cluster` is schemabench's own when it started the server.
+pub async fn server_info(
+    admin: &Client,
+    cluster: Option<&super::EmbeddedCluster>,
+) -> Result<ServerInfo, PgError> {
     let version: String = admin
         .query_one("select version()", &[])
         .await
@@ -37,8 +41,9 @@ pub async fn server_info(admin: &Client, throwaway: bool) -> Result<ServerInfo, 
         .context_db("reading server settings")?;
     Ok(ServerInfo {
         version,
-        throwaway,
+        throwaway: cluster.is_some(),
         settings: rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
+        memory_limit_bytes: cluster.and_then(|c| c.memory_cap()).and_then(Result::ok),
     })
 }
 

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::cgroup::{MemoryCgroup, server_processes};
+
 /// Why a throwaway cluster could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -66,6 +68,11 @@ pub struct EmbeddedCluster {
     run_as: Option<(u32, u32, String)>,
     password: Secret,
     keep: bool,
+    /// The memory asked for the server (`--server-memory`): shared_buffers
+    /// a quarter of it, and its processes capped at it where cgroups allow.
+    memory: Option<u64>,
+    /// The cgroup that caps it, or why there is none.
+    cgroup: Option<Result<MemoryCgroup, String>>,
 }
 
 /// Looks for the server binaries in the documented order.
@@ -175,6 +182,14 @@ fn reclaim_leftovers(temp: &Path, bin: &Path, run_as: Option<&(u32, u32, String)
 impl EmbeddedCluster {
     /// Creates and starts a new cluster; returns once it accepts connections.
     pub fn start() -> Result<Self, ClusterError> {
+        Self::start_with(None)
+    }
+
+    /// [`start`](Self::start), sized for `memory` bytes when given: a
+    /// server of that size as a cloud plan would configure it
+    /// (shared_buffers a quarter, effective_cache_size three quarters), its
+    /// processes held to it by a memory cgroup where this machine allows.
+    pub fn start_with(memory: Option<u64>) -> Result<Self, ClusterError> {
         let bin = find_server_binaries()?;
         let run_as = server_account()?;
         reclaim_leftovers(&std::env::temp_dir(), &bin, run_as.as_ref());
@@ -191,6 +206,8 @@ impl EmbeddedCluster {
             run_as,
             password: Secret::random(),
             keep: false,
+            memory,
+            cgroup: None,
         };
         std::fs::create_dir_all(&cluster.socket_dir)?;
         // initdb reads the password from a file the server account owns,
@@ -214,7 +231,23 @@ impl EmbeddedCluster {
         cluster.make_certificate()?;
         cluster.launch()?;
         cluster.watch_owner()?;
+        let mut cluster = cluster;
+        if let Some(limit) = memory {
+            cluster.cgroup = Some(server_processes(&cluster.data_dir()).and_then(|pids| {
+                MemoryCgroup::confine(&format!("schemabench-{}", cluster.port), limit, &pids)
+            }));
+        }
         Ok(cluster)
+    }
+
+    /// The memory cap in force on the server's processes, or why the one
+    /// asked for could not be set; none when none was asked for.
+    pub fn memory_cap(&self) -> Option<Result<u64, &str>> {
+        let limit = self.memory?;
+        Some(match self.cgroup.as_ref()? {
+            Ok(_) => Ok(limit),
+            Err(reason) => Err(reason.as_str()),
+        })
     }
 
     /// Starts a small watchdog that stops the server and deletes its files
@@ -370,10 +403,19 @@ rm -rf "$2""#;
             "-c shared_preload_libraries=pg_stat_statements".to_owned(),
             "-c track_io_timing=on".to_owned(),
             "-c max_connections=200".to_owned(),
-            "-c shared_buffers=512MB".to_owned(),
+            format!(
+                "-c shared_buffers={}MB",
+                self.memory.map_or(512, |m| ((m / 4) >> 20).max(16))
+            ),
             "-c maintenance_work_mem=256MB".to_owned(),
             "-c max_wal_size=4GB".to_owned(),
         ]
+        .into_iter()
+        .chain(
+            self.memory
+                .map(|m| format!("-c effective_cache_size={}MB", ((m / 4 * 3) >> 20).max(48))),
+        )
+        .collect::<Vec<_>>()
         .join(" ");
         let mut cmd = self.command("pg_ctl");
         cmd.arg("start")

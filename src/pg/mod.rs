@@ -3,6 +3,7 @@
 //! ever touches databases it created itself.
 
 pub mod catalog;
+mod cgroup;
 pub mod cluster;
 pub mod database;
 mod passfile;
@@ -178,6 +179,12 @@ pub struct Server {
 impl Server {
     /// Starts a throwaway cluster when `url` is `None`.
     pub async fn open(url: Option<&str>) -> Result<Self, PgError> {
+        Self::open_with(url, None).await
+    }
+
+    /// [`open`](Self::open); a throwaway cluster sized for `memory` bytes
+    /// when given ([`EmbeddedCluster::start_with`]).
+    pub async fn open_with(url: Option<&str>, memory: Option<u64>) -> Result<Self, PgError> {
         match url {
             Some(url) => {
                 let split = tls::split(url)?;
@@ -201,12 +208,13 @@ impl Server {
                 Ok(server)
             }
             None => {
-                let cluster = tokio::task::spawn_blocking(EmbeddedCluster::start)
-                    .await
-                    .map_err(|e| ClusterError::Step {
-                        step: "starting the cluster",
-                        detail: e.to_string(),
-                    })??;
+                let cluster =
+                    tokio::task::spawn_blocking(move || EmbeddedCluster::start_with(memory))
+                        .await
+                        .map_err(|e| ClusterError::Step {
+                            step: "starting the cluster",
+                            detail: e.to_string(),
+                        })??;
                 let mut config = Config::new();
                 config
                     .host_path(&cluster.socket_dir)

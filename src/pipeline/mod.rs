@@ -498,7 +498,7 @@ async fn begun(
         aborted: None,
         warnings: Vec::new(),
         scenario,
-        server: catalog::server_info(&probe, server.cluster.is_some()).await?,
+        server: catalog::server_info(&probe, server.cluster.as_ref()).await?,
         machine: MachineInfo::current(),
         protocol,
         load: phases.iter().map(Phase::planned).collect(),

@@ -4,27 +4,8 @@
 //! page in shared_buffers can turn once production's data outgrows them.
 
 use crate::results::RunResults;
-use crate::seed::size::human;
-
-/// Bytes of a size setting as `current_setting` shows it (`512MB`,
-/// `128kB`, `1GB`, `8TB`, or a bare number of bytes).
-pub fn setting_bytes(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let factor: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "kB" => 1 << 10,
-        "MB" => 1 << 20,
-        "GB" => 1 << 30,
-        "TB" => 1 << 40,
-        _ => return None,
-    };
-    number.checked_mul(factor)
-}
+use crate::scenario::units::parse_bytes;
+use crate::seed::size::{human, human_binary};
 
 /// One sentence on where the data sat: within shared_buffers, within the
 /// machine's memory (for a server on this machine), or beyond it; none
@@ -34,8 +15,19 @@ pub fn regime(r: &RunResults) -> Option<String> {
         .ok()
         .filter(|b| *b > 0)?;
     let written = r.server.settings.get("shared_buffers")?;
-    let buffers = setting_bytes(written)?;
-    let ram = r.machine.memory_bytes.filter(|_| r.server.throwaway);
+    let buffers = parse_bytes(written)?;
+    // The cluster's own cap where it had one, else this machine's memory
+    // (which a server elsewhere does not share).
+    let ram = r
+        .server
+        .memory_limit_bytes
+        .map(|b| (b, "the cluster's memory cap"))
+        .or_else(|| {
+            r.machine
+                .memory_bytes
+                .filter(|_| r.server.throwaway)
+                .map(|b| (b, "this machine's memory"))
+        });
     let sizes = format!(
         "The data ({} per copy) {} shared_buffers ({})",
         human(data),
@@ -46,18 +38,17 @@ pub fn regime(r: &RunResults) -> Option<String> {
         },
         written
     );
-    let gib = |b: u64| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64);
     Some(match ram {
         _ if data <= buffers => format!(
             "{sizes}: once read, every page stays in PostgreSQL's own cache. A production database larger than its shared_buffers reads from the OS cache or disk, where these latencies (and verdicts on scans) can differ."
         ),
-        Some(ram) if data <= ram => format!(
-            "{sizes} but fits in this machine's memory ({}): reads past shared_buffers came from the OS cache, not the disk.",
-            gib(ram)
+        Some((ram, what)) if data <= ram => format!(
+            "{sizes} but fits in {what} ({}): reads past shared_buffers came from the OS cache, not the disk.",
+            human_binary(ram)
         ),
-        Some(ram) => format!(
-            "{sizes} and this machine's memory ({}): reads reached the disk.",
-            gib(ram)
+        Some((ram, what)) => format!(
+            "{sizes} and {what} ({}): reads reached the disk.",
+            human_binary(ram)
         ),
         None => format!("{sizes}: reads past them came from the server's OS cache or disk."),
     })
@@ -66,16 +57,6 @@ pub fn regime(r: &RunResults) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn size_settings_read_as_postgresql_writes_them() {
-        assert_eq!(setting_bytes("512MB"), Some(512 << 20));
-        assert_eq!(setting_bytes("128kB"), Some(128 << 10));
-        assert_eq!(setting_bytes("8GB"), Some(8 << 30));
-        assert_eq!(setting_bytes("8192"), Some(8192));
-        assert_eq!(setting_bytes("lots"), None);
-        assert_eq!(setting_bytes("5 parsecs"), None);
-    }
 
     #[test]
     fn the_regime_says_where_the_data_sat() {

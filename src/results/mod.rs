@@ -256,6 +256,10 @@ pub struct ServerInfo {
     pub throwaway: bool,
     /// Key settings (shared_buffers, work_mem, ...), as the server reports them.
     pub settings: BTreeMap<String, String>,
+    /// The memory cap on a throwaway cluster's processes (`--server-memory`
+    /// where a cgroup could hold it), in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -81,6 +81,41 @@ positive_number!(
     "arrivals per second greater than 0"
 );
 
+/// Bytes of a size as PostgreSQL writes it (`512MB`, `128kB`, `1GB`,
+/// `8TB`, or a bare number of bytes): settings and `--server-memory`.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "kB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        "TB" => 1 << 40,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+/// A size in bytes given on the command line (`--server-memory 2GB`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bytes(pub u64);
+
+impl std::str::FromStr for Bytes {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        parse_bytes(text)
+            .filter(|b| *b > 0)
+            .map(Bytes)
+            .ok_or_else(|| "expected a size such as \"512MB\" or \"2GB\"".to_owned())
+    }
+}
+
 /// An instant as a scenario writes it ("2026-11-01" or RFC 3339), as
 /// microseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -144,6 +179,16 @@ pub fn placeholder_count(sql: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_settings_read_as_postgresql_writes_them() {
+        assert_eq!(parse_bytes("512MB"), Some(512 << 20));
+        assert_eq!(parse_bytes("128kB"), Some(128 << 10));
+        assert_eq!(parse_bytes("8GB"), Some(8 << 30));
+        assert_eq!(parse_bytes("8192"), Some(8192));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("5 parsecs"), None);
+    }
 
     #[test]
     fn scales_and_rates_are_finite_and_above_zero() {

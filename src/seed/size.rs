@@ -137,6 +137,18 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// Bytes in the binary units PostgreSQL's settings and memory sizes use:
+/// `256 MiB`, `1.5 GiB`.
+pub fn human_binary(bytes: u64) -> String {
+    let b = bytes as f64;
+    let gib = (1u64 << 30) as f64;
+    if b >= gib {
+        format!("{:.1} GiB", b / gib)
+    } else {
+        format!("{:.0} MiB", b / (1u64 << 20) as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,9 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
         [[workload.queries]]\nname = \"scan\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
         sql = \"select count(*) from public.story_segments where content like $1\"\n\
         params = [{ from = \"value\", of = { gen = \"enum\", values = [\"%dragon and the%\"] } }]\n\
-        [load]\n[[load.phases]]\nname = \"steady\"\nduration = \"1s\"\nclients = 2\n";
+        [load]\n[[load.phases]]\nname = \"steady\"\nduration = \"1s\"\nclients = 2\n\
+        [[candidates]]\nname = \"content_trgm\"\n\
+        sql = \"create extension if not exists pg_trgm with schema extensions; create index on public.story_segments using gin (content extensions.gin_trgm_ops)\"\n";
     let scenario =
         common::taleforge_variant(dir.path(), "capacity_probe", "capacity", None, workload);
     let out = dir.path().join("report");
@@ -52,6 +54,8 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
             "2",
             "--project",
             "100x",
+            "--crossover",
+            "content_trgm",
             "--out",
         ])
         .arg(&out)
@@ -140,6 +144,33 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
         results.conclusion
     );
 
+    // The candidate beside the baseline at every growth scale: its verdict
+    // (time first) depends on the machine, its work does not: the trigram
+    // index reads fewer pages than the scan at the largest scale.
+    assert_eq!(results.crossover.len(), 1);
+    let trgm = &results.crossover[0];
+    assert_eq!(trgm.candidate, "content_trgm");
+    let scales: Vec<f64> = trgm.points.iter().map(|p| p.scale).collect();
+    assert_eq!(scales, results.growth_scales);
+    assert!(trgm.points.windows(2).all(|w| w[0].rows < w[1].rows));
+    let largest = trgm.points.last().expect("a point");
+    assert!(largest.work.is_some_and(|w| w.ratio < 1.0), "{largest:?}");
+    assert_eq!(
+        trgm.turns_at,
+        trgm.points
+            .iter()
+            .find(|p| p.verdict != trgm.points[0].verdict)
+            .map(|p| p.scale)
+    );
+    assert!(
+        results
+            .conclusion
+            .iter()
+            .any(|l| l.starts_with("content_trgm: ")),
+        "{:?}",
+        results.conclusion
+    );
+
     let html = std::fs::read_to_string(out.join("capacity.html")).expect("capacity.html");
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
@@ -155,6 +186,7 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
     assert!(
         html.contains("throughput against concurrency")
             && html.contains("p99 latency against data scale")
+            && html.contains("<h2>Crossover</h2>")
     );
     eprintln!("{printed}");
 }

@@ -4,6 +4,7 @@
 //! measures exactly as `run` does: as real users, open loop without
 //! coordinated omission.
 
+mod crossover;
 pub mod growth;
 pub mod search;
 pub mod usl;
@@ -20,6 +21,7 @@ use crate::results::{PhaseResult, QueryResult, RunResults, Shard};
 use crate::scenario::Scenario;
 use crate::scenario::units::Length;
 use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
+use crossover::crossovers;
 use growth::{growth_of, objective_figure};
 use search::RateSearch;
 
@@ -49,6 +51,8 @@ pub struct CapacityOptions {
     pub growth_clients: u32,
     /// The scale (a multiple of the scenario's) to project latencies to.
     pub project: f64,
+    /// Candidates measured beside the baseline at every growth scale.
+    pub crossover: Vec<String>,
     pub out: PathBuf,
     pub progress: bool,
     /// This process's share of every measurement's load.
@@ -67,13 +71,14 @@ fn phase(name: &str, warmup: bool, length: Duration, clients: u32, rate: Option<
     }
 }
 
-/// One ordinary run of the workload with these phases, baseline only;
+/// One ordinary run of the workload with these phases, of the baseline
+/// and `candidates` (side by side in duets; none: the baseline alone);
 /// sharded, the whole run every shard drove.
 async fn measure(
     server: &Server,
     scenario: &Scenario,
     phases: Vec<PhaseSpec>,
-    out: PathBuf,
+    (out, candidates): (PathBuf, &[String]),
     options: &CapacityOptions,
 ) -> Result<RunResults, RunError> {
     let mut scenario = scenario.clone();
@@ -84,13 +89,15 @@ async fn measure(
         .map(|l| l.protocol)
         .unwrap_or_default();
     scenario.spec.load = Some(LoadSpec { protocol, phases });
-    scenario.spec.candidates.clear();
+    if candidates.is_empty() {
+        scenario.spec.candidates.clear();
+    }
     scenario.thresholds.clear();
     let run = RunOptions {
         out: Some(out),
         progress: options.progress,
         rounds: Some(1),
-        only: Some(Vec::new()),
+        only: Some(candidates.to_vec()),
         shard: options.shard,
         share: true,
         ..RunOptions::default()
@@ -173,6 +180,7 @@ pub async fn plan(
         project_scale,
         percentile: figure.to_string(),
         growth,
+        crossover: crossovers(&options.crossover, &growth_runs),
         conclusion: Vec::new(),
     };
     results.conclusion = conclude(&results);
@@ -201,7 +209,14 @@ async fn sweep(
             .iter()
             .map(|c| phase(&format!("clients_{c}"), false, options.step, *c, None)),
     );
-    let swept = measure(server, scenario, phases, options.out.join("sweep"), options).await?;
+    let swept = measure(
+        server,
+        scenario,
+        phases,
+        (options.out.join("sweep"), &[]),
+        options,
+    )
+    .await?;
     Ok(swept.candidates[0]
         .phases
         .iter()
@@ -240,7 +255,7 @@ async fn search_rate(
                 phase("warmup", true, options.warmup, options.workers, Some(rate)),
                 phase("probe", false, options.step, options.workers, Some(rate)),
             ],
-            options.out.join(format!("probe_{i}_{rate:.0}")),
+            (options.out.join(format!("probe_{i}_{rate:.0}")), &[]),
             options,
         )
         .await?;
@@ -285,7 +300,8 @@ fn probe(p: &PhaseResult, rate: f64, limits: &[Limit]) -> Probe {
 }
 
 /// Growth over data scales: closed loop at a fixed concurrency, one run
-/// per multiple of the scenario's scale.
+/// per multiple of the scenario's scale (with `--crossover`'s candidates
+/// beside the baseline).
 async fn grow(
     server: &Server,
     scenario: &Scenario,
@@ -303,7 +319,7 @@ async fn grow(
                 phase("warmup", true, options.warmup, options.growth_clients, None),
                 phase("measure", false, options.step, options.growth_clients, None),
             ],
-            options.out.join(format!("growth_{m}x")),
+            (options.out.join(format!("growth_{m}x")), &options.crossover),
             options,
         )
         .await?;
@@ -401,6 +417,7 @@ fn conclude(r: &CapacityResults) -> Vec<String> {
                 .join(", ")
         ));
     }
+    out.extend(r.crossover.iter().filter_map(crossover::sentence));
     out
 }
 
@@ -447,6 +464,7 @@ mod tests {
             project_scale: 5.0,
             percentile: "p95".into(),
             growth: Vec::new(),
+            crossover: Vec::new(),
             conclusion: Vec::new(),
         }
     }

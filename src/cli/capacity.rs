@@ -47,6 +47,12 @@ pub struct CapacityArgs {
     /// Data scales to measure, as multiples of --scale.
     #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
     pub growth: Vec<Scale>,
+    /// Measure these candidates (names or group:NAME, comma-separated)
+    /// beside the baseline at every growth scale, in duets, and report
+    /// each one's ratio against the data's size and the scale where its
+    /// verdict turns: measured, never projected.
+    #[arg(long, value_delimiter = ',', value_name = "CANDIDATES")]
+    pub crossover: Vec<String>,
     /// Closed-loop clients of the growth measurements.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub growth_clients: u32,

@@ -74,11 +74,24 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
         report::files::ReportDir::default_path(&scenario.spec.name, "capacity-")
     });
     let dir = report::files::ReportDir::at(out.clone())?;
-    // The sweep's database and one per growth scale, each with a copy.
+    // Candidates by name (a group named on the command line, resolved),
+    // refused before any work when unknown.
+    let crossover: Vec<String> = if args.crossover.is_empty() {
+        Vec::new()
+    } else {
+        crate::pipeline::chosen(&scenario, Some(&args.crossover))?
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    // The sweep's database and its copy, and per growth scale its seeded
+    // database with the copies of its run: the baseline's alone, or in
+    // duets each candidate's and the baseline's twins beside them.
+    let per_scale = (2 * crossover.len() + 1).max(2) as f64;
     check_room(
         &args.server,
         &scenario,
-        2.0 * (1.0 + growth.iter().sum::<f64>()),
+        2.0 + per_scale * growth.iter().sum::<f64>(),
     )?;
     let server = open_server(&args.server).await?;
     let options = capacity::CapacityOptions {
@@ -91,6 +104,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
         growth,
         growth_clients: args.growth_clients,
         project: args.project,
+        crossover,
         out,
         progress: true,
         shard,

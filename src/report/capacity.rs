@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::charts::{self, Axis, Scale, Series};
 use super::html::{esc, figure};
 use super::table::{Align, Align::Left, Align::Right, Cell, Table};
+use super::tables;
 use crate::results::capacity::CapacityResults;
 use crate::results::limit::{self, LatencyFigure, Limit, Metric};
 
@@ -70,6 +71,7 @@ pub fn html(r: &CapacityResults) -> String {
     concurrency(&mut out, r, &objective);
     arrivals(&mut out, r, &objective);
     growth(&mut out, r);
+    crossover(&mut out, r);
     let _ = writeln!(out, "</body>\n</html>");
     out
 }
@@ -337,6 +339,62 @@ fn growth(out: &mut String, r: &CapacityResults) {
     out.push_str(&t.html());
 }
 
+/// Each `--crossover` candidate against the baseline at every measured
+/// scale: a row per candidate, a column per scale.
+fn crossover_table(r: &CapacityResults) -> Table {
+    let columns: Vec<String> = r
+        .crossover
+        .first()
+        .map(|c| {
+            c.points
+                .iter()
+                .map(|p| format!("scale {} ({} rows)", p.scale, p.rows))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut t = Table::new(
+        std::iter::once(("candidate", Left))
+            .chain(columns.iter().map(|c| (c.as_str(), Left)))
+            .chain(std::iter::once(("turns at scale", Right))),
+    );
+    for c in &r.crossover {
+        let mut row = vec![Cell::text(&c.candidate)];
+        for scale in r.crossover[0].points.iter().map(|p| p.scale) {
+            row.push(match c.points.iter().find(|p| p.scale == scale) {
+                Some(p) => {
+                    let (class, icon) = tables::verdict_style(p.verdict);
+                    Cell::Judged {
+                        text: format!(
+                            "time {} · work {} · {}",
+                            p.time.map_or("-".into(), |e| e.ratio_text()),
+                            p.work.map_or("-".into(), |e| e.ratio_text()),
+                            p.verdict.word()
+                        ),
+                        class,
+                        icon,
+                    }
+                }
+                None => Cell::text("-"),
+            });
+        }
+        row.push(Cell::text(c.turns_at.map_or("-".into(), |s| s.to_string())));
+        t.row(row);
+    }
+    t
+}
+
+/// The crossover section of capacity.html.
+fn crossover(out: &mut String, r: &CapacityResults) {
+    if r.crossover.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Crossover</h2>\n<p>Each candidate beside the baseline at every growth scale (a duet run per scale): the app's time and buffers per request of the mix, candidate/baseline, and its verdict. Measured at each scale, not projected.</p>"
+    );
+    out.push_str(&crossover_table(r).html());
+}
+
 /// The projection's column title: `projected at 100x the data (scale 5)`,
 /// the conclusion's own words.
 fn projected(r: &CapacityResults) -> String {
@@ -390,6 +448,24 @@ pub fn summary(r: &CapacityResults) -> String {
             g.basis.figure(),
             g.projected_ms.map_or("-".into(), |v| format!("{v:.1}"))
         );
+    }
+    if !r.crossover.is_empty() {
+        let _ = writeln!(out, "\ncrossover (app time and work, candidate/baseline):");
+        for c in &r.crossover {
+            let points: Vec<String> = c
+                .points
+                .iter()
+                .map(|p| {
+                    format!(
+                        "scale {}: {} {}",
+                        p.scale,
+                        p.time.map_or("-".into(), |e| e.ratio_text()),
+                        p.verdict.word()
+                    )
+                })
+                .collect();
+            let _ = writeln!(out, "  {:<22} {}", c.candidate, points.join("; "));
+        }
     }
     let _ = writeln!(out);
     for line in &r.conclusion {

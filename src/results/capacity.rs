@@ -113,8 +113,36 @@ pub struct CapacityResults {
     /// without one): what growth measures and projects.
     pub percentile: String,
     pub growth: Vec<QueryGrowth>,
+    /// Candidates measured beside the baseline at every growth scale
+    /// (`--crossover`): how each one's verdict moves with the data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crossover: Vec<Crossover>,
     /// Plain-language findings, most important first.
     pub conclusion: Vec<String>,
+}
+
+/// One candidate against the baseline, the app as a whole, at each growth
+/// scale (a duet run per scale), and where its verdict turns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Crossover {
+    pub candidate: String,
+    pub points: Vec<CrossoverPoint>,
+    /// The first measured scale whose verdict differs from the smallest
+    /// scale's; none where every scale agreed.
+    pub turns_at: Option<f64>,
+}
+
+/// One scale of a [`Crossover`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CrossoverPoint {
+    pub scale: f64,
+    /// Rows of every table together at this scale.
+    pub rows: u64,
+    /// Time per request of the workload's mix, candidate/baseline.
+    pub time: Option<super::Estimate>,
+    /// Buffers per request of the mix, candidate/baseline.
+    pub work: Option<super::Estimate>,
+    pub verdict: super::Verdict,
 }
 
 impl CapacityResults {

@@ -2,8 +2,8 @@
 //! comparison of each growth run (the candidate beside the baseline, in a
 //! duet) lined up by scale. Measured at every scale, never extrapolated.
 
-use crate::results::RunResults;
 use crate::results::capacity::{Crossover, CrossoverPoint};
+use crate::results::{RunResults, Verdict};
 
 /// Each of `candidates` across the growth runs, smallest scale first.
 pub(super) fn crossovers(candidates: &[String], runs: &[(f64, RunResults)]) -> Vec<Crossover> {
@@ -26,10 +26,14 @@ pub(super) fn crossovers(candidates: &[String], runs: &[(f64, RunResults)]) -> V
                     })
                 })
                 .collect();
-            let turns_at = points
-                .first()
-                .and_then(|first| points.iter().find(|p| p.verdict != first.verdict))
-                .map(|p| p.scale);
+            // An undecided scale (inconclusive) neither starts nor makes
+            // a turn: only decided verdicts are compared.
+            let mut decided = points.iter().filter(|p| p.verdict != Verdict::Inconclusive);
+            let turns_at = decided.next().and_then(|first| {
+                decided
+                    .find(|p| p.verdict != first.verdict)
+                    .map(|p| p.scale)
+            });
             Crossover {
                 candidate: candidate.clone(),
                 points,
@@ -42,7 +46,11 @@ pub(super) fn crossovers(candidates: &[String], runs: &[(f64, RunResults)]) -> V
 /// The conclusion's sentence for one candidate: its verdict at the
 /// smallest scale, and from where it turns (or that it held).
 pub(super) fn sentence(c: &Crossover) -> Option<String> {
-    let first = c.points.first()?;
+    let first = c
+        .points
+        .iter()
+        .find(|p| p.verdict != Verdict::Inconclusive)
+        .or(c.points.first())?;
     let at = |p: &CrossoverPoint| format!("scale {} ({} rows)", p.scale, p.rows);
     Some(match c.turns_at {
         Some(scale) => {
@@ -57,7 +65,7 @@ pub(super) fn sentence(c: &Crossover) -> Option<String> {
             )
         }
         None => format!(
-            "{}: {} at every measured scale, {} to {}.",
+            "{}: {} from {} to {}, no turn measured.",
             c.candidate,
             first.verdict.word(),
             at(first),
@@ -69,7 +77,7 @@ pub(super) fn sentence(c: &Crossover) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{AppComparison, Verdict};
+    use crate::results::AppComparison;
 
     fn run(scale: f64, verdict_ratio: Option<f64>) -> (f64, RunResults) {
         let mut r = crate::results::fixture();
@@ -122,6 +130,15 @@ mod tests {
                 && text.contains("faster from scale 4 ("),
             "{text}"
         );
+        // An undecided scale makes no turn.
+        let mut undecided = runs.clone();
+        undecided[1].1.app_comparisons[0]
+            .latency
+            .as_mut()
+            .expect("time")
+            .verdict = Verdict::Inconclusive;
+        let c = &crossovers(&["idx".into()], &undecided)[0];
+        assert_eq!(c.turns_at, Some(16.0));
         // A scale whose run lacks the candidate is left out, not guessed.
         let held = crossovers(&["idx".into()], &[run(1.0, Some(0.5)), run(2.0, None)]);
         assert_eq!(held[0].points.len(), 1);

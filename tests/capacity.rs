@@ -168,6 +168,17 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
             .find(|p| p.verdict != decided[0].verdict)
             .map(|p| p.scale)
     );
+    // The machine's room, said (an existing server's disk is not counted:
+    // memory for the data plan decides here).
+    assert!(results.largest_scale.is_some_and(|s| s > 0.08));
+    assert!(
+        results
+            .conclusion
+            .iter()
+            .any(|l| l.starts_with("This machine holds a growth run up to about scale")),
+        "{:?}",
+        results.conclusion
+    );
     assert!(
         results
             .conclusion

@@ -422,7 +422,17 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
     assert_eq!(requests(|s| &s.candidate), 900);
     let seconds: usize = duet.iter().map(|d| d.seconds.len()).sum();
     assert!(seconds >= 3, "{duet:?}");
-    assert_eq!(same_p50.estimate.samples as usize, seconds);
+    if duet.iter().any(|d| d.seconds.len() == 1) {
+        // A round that fit in one second shows no spread to resample: no
+        // interval, and nothing called (a fast machine's case).
+        assert_eq!(same_p50.estimate.samples, 0, "{same_p50:?}");
+        assert!(
+            !matches!(same_p50.estimate.verdict, Verdict::Faster | Verdict::Slower),
+            "{same_p50:?}"
+        );
+    } else {
+        assert_eq!(same_p50.estimate.samples as usize, seconds);
+    }
     let same = work("same");
     assert_eq!(same.estimate.verdict, Verdict::NoChange, "{same:?}");
     assert_eq!(

@@ -53,6 +53,8 @@ pub struct CapacityOptions {
     pub project: f64,
     /// Candidates measured beside the baseline at every growth scale.
     pub crossover: Vec<String>,
+    /// The largest scale a growth run fits on this machine, where known.
+    pub largest_scale: Option<f64>,
     pub out: PathBuf,
     pub progress: bool,
     /// This process's share of every measurement's load.
@@ -181,6 +183,7 @@ pub async fn plan(
         percentile: figure.to_string(),
         growth,
         crossover: crossovers(&options.crossover, &growth_runs),
+        largest_scale: options.largest_scale,
         conclusion: Vec::new(),
     };
     results.conclusion = conclude(&results);
@@ -417,13 +420,45 @@ fn conclude(r: &CapacityResults) -> Vec<String> {
                 .join(", ")
         ));
     }
+    if let Some(largest) = r.largest_scale {
+        let measured = r.growth_scales.last().copied().unwrap_or(r.scale);
+        out.push(format!(
+            "This machine holds a growth run up to about scale {} (its seeded data and copies on the free disk, the data plan in memory); growth was measured to scale {measured}{}.",
+            round_scale(largest),
+            if r.project_scale > largest {
+                format!(
+                    ", and the projection to scale {} lies beyond what it can measure",
+                    r.project_scale
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
     out.extend(r.crossover.iter().filter_map(crossover::sentence));
     out
+}
+
+/// A scale to two significant figures: `0.83`, `12`, `340`.
+fn round_scale(scale: f64) -> f64 {
+    if scale <= 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    let digits = 1 - scale.log10().floor() as i32;
+    let factor = 10f64.powi(digits);
+    (scale * factor).floor() / factor
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scales_round_down_to_two_figures() {
+        assert_eq!(round_scale(0.8374), 0.83);
+        assert_eq!(round_scale(12.9), 12.0);
+        assert_eq!(round_scale(347.0), 340.0);
+    }
     use crate::results::capacity::{Growth, UslFit};
     use crate::results::limit::LatencyFigure;
 
@@ -465,6 +500,7 @@ mod tests {
             percentile: "p95".into(),
             growth: Vec::new(),
             crossover: Vec::new(),
+            largest_scale: None,
             conclusion: Vec::new(),
         }
     }

@@ -88,6 +88,17 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     // database with the copies of its run: the baseline's alone, or in
     // duets each candidate's and the baseline's twins beside them.
     let per_scale = (2 * crossover.len() + 1).max(2) as f64;
+    let largest_scale = {
+        use crate::seed::size::{available_memory, free_bytes, largest_scale};
+        // An existing server's disk is not this machine's to count.
+        let disk = args
+            .server
+            .database_url
+            .is_none()
+            .then(|| free_bytes(&std::env::temp_dir()))
+            .flatten();
+        largest_scale(&scenario.spec, per_scale, disk, available_memory())
+    };
     check_room(
         &args.server,
         &scenario,
@@ -105,6 +116,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
         growth_clients: args.growth_clients,
         project: args.project,
         crossover,
+        largest_scale,
         out,
         progress: true,
         shard,

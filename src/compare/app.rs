@@ -74,7 +74,8 @@ fn per_request(mix: &Mix, sums: &[Sums]) -> Option<(f64, f64)> {
 
 /// A duet's time per request of the mix, from its seconds: the point
 /// estimate over all of them, and a bootstrap of whole seconds within each
-/// round's phase. `None` without duet seconds.
+/// round's phase. `None` without duet seconds, or where a round's phase
+/// holds a single second.
 fn duet_time(mix: &Mix, other: &CandidateResult) -> Option<((f64, f64), LogDifference)> {
     // [(round, phase)][second]: per query of the mix.
     let mut groups: BTreeMap<(u32, &str), BTreeMap<u64, Vec<Sums>>> = BTreeMap::new();
@@ -97,6 +98,11 @@ fn duet_time(mix: &Mix, other: &CandidateResult) -> Option<((f64, f64), LogDiffe
         .into_values()
         .map(|seconds| seconds.into_values().collect())
         .collect();
+    // A round's phase of one second has no spread to resample within it:
+    // the rounds are then the samples (`round_times`), not its seconds.
+    if groups.iter().any(|g| g.len() == 1) {
+        return None;
+    }
     let total = |pick: &mut dyn FnMut(&[Vec<Sums>]) -> Vec<usize>| -> Vec<Sums> {
         let mut all = vec![Sums::default(); mix.len()];
         for group in &groups {

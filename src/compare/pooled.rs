@@ -175,6 +175,13 @@ fn draws_from(seconds: usize) -> usize {
 /// [`log_ratios`] of one phase over `groups` (its seconds in each round),
 /// with a bootstrap standard error and the rounds' disagreement.
 fn pooled(groups: &[&[SecondPair]], quantiles: &[f64]) -> Vec<Option<Pooled>> {
+    // A round of a single second has no spread of its own to resample:
+    // every resample would repeat it, and the ratio would read as exact.
+    // Such a phase bounds nothing (a busy machine's one slow second once
+    // called a 0.63x "faster" with the interval [0.63-0.63]).
+    if groups.iter().any(|g| g.len() == 1) {
+        return quantiles.iter().map(|_| None).collect();
+    }
     let all = || groups.iter().flat_map(|g| g.iter());
     let mut values: Vec<u64> = all()
         .flat_map(|s| s.baseline.0.iter().chain(&s.candidate.0))
@@ -373,6 +380,24 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn rounds_of_one_second_bound_nothing() {
+        // Three rounds of one second each: no spread within any round, so
+        // no interval (it would read as exact), however many requests.
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        let rounds = twins(&mut rng, 3, 1, 400);
+        let groups: Vec<&[SecondPair]> = rounds.iter().map(Vec::as_slice).collect();
+        assert!(
+            log_ratios(&[groups], &[0.5, 0.99])
+                .iter()
+                .all(Option::is_none)
+        );
+        // Two seconds a round are resampled as before.
+        let rounds = twins(&mut rng, 3, 2, 400);
+        let groups: Vec<&[SecondPair]> = rounds.iter().map(Vec::as_slice).collect();
+        assert!(log_ratios(&[groups], &[0.5])[0].is_some());
     }
 
     #[test]

@@ -117,6 +117,10 @@ pub struct CapacityResults {
     /// (`--crossover`): how each one's verdict moves with the data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crossover: Vec<Crossover>,
+    /// The largest scale whose growth run (its seeded data and copies) fits
+    /// this machine's free disk and memory, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub largest_scale: Option<f64>,
     /// Plain-language findings, most important first.
     pub conclusion: Vec<String>,
 }

@@ -137,6 +137,26 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// The largest scale of `spec` whose `databases` seeded copies fit in
+/// `free_disk` and whose data plan fits in `free_memory` (an unknown one is
+/// no limit; none when both are unknown). Both needs grow in proportion to
+/// the scale, so one estimate at the scenario's own scale answers it.
+pub fn largest_scale(
+    spec: &ScenarioSpec,
+    databases: f64,
+    free_disk: Option<u64>,
+    free_memory: Option<u64>,
+) -> Option<f64> {
+    let needs = estimate(spec);
+    let per_unit = |bytes: u64| (bytes as f64 / spec.scale).max(1.0);
+    let by_disk = free_disk.map(|f| f as f64 / (per_unit(needs.disk_bytes) * databases));
+    let by_memory = free_memory.map(|f| f as f64 / per_unit(needs.memory_bytes));
+    match (by_disk, by_memory) {
+        (Some(d), Some(m)) => Some(d.min(m)),
+        (d, m) => d.or(m),
+    }
+}
+
 /// Bytes in the binary units PostgreSQL's settings and memory sizes use:
 /// `256 MiB`, `1.5 GiB`.
 pub fn human_binary(bytes: u64) -> String {
@@ -185,5 +205,24 @@ mod tests {
             .filter_map(|t| t.parent.map(|p| plan.tables[p].rows() + 1))
             .sum();
         assert_eq!(small.memory_bytes, offsets * 8);
+    }
+
+    #[test]
+    fn the_largest_scale_is_where_the_copies_or_the_plan_stop_fitting() {
+        let spec = taleforge(0.5);
+        let one = estimate(&taleforge(1.0));
+        // Room for exactly four copies at scale 1: scale 1 with four
+        // databases, scale 2 with two.
+        let disk = Some(one.disk_bytes * 4);
+        let at = |databases: f64, disk, memory| {
+            largest_scale(&spec, databases, disk, memory).expect("a limit")
+        };
+        // (Each estimate samples its own rows: within about 5% of another.)
+        assert!((at(4.0, disk, None) - 1.0).abs() < 0.05);
+        assert!((at(2.0, disk, None) - 2.0).abs() < 0.1);
+        // Memory for the plan at scale 3 only: it decides where it is lower.
+        let memory = Some(one.memory_bytes * 3);
+        assert!((at(1.0, disk, memory) - 3.0).abs() < 0.25);
+        assert_eq!(largest_scale(&spec, 1.0, None, None), None);
     }
 }

@@ -24,6 +24,20 @@ fn schemabench() -> Command {
     Command::cargo_bin("schemabench").expect("binary")
 }
 
+/// Every output `report` renders from the fixture, without a database, in
+/// a folder of its own.
+fn rendered() -> tempfile::TempDir {
+    let out = tempfile::tempdir().expect("tempdir");
+    schemabench()
+        .args(["report", &fixture_path().display().to_string(), "--out"])
+        .arg(out.path())
+        .env_remove("DATABASE_URL")
+        .assert()
+        .success()
+        .stdout(contains("report.html"));
+    out
+}
+
 fn parse(xml: &str) -> roxmltree::Document<'_> {
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
@@ -34,14 +48,7 @@ fn parse(xml: &str) -> roxmltree::Document<'_> {
 
 #[test]
 fn report_command_renders_every_output_without_a_database() {
-    let out = tempfile::tempdir().expect("tempdir");
-    schemabench()
-        .args(["report", &fixture_path().display().to_string(), "--out"])
-        .arg(out.path())
-        .env_remove("DATABASE_URL")
-        .assert()
-        .success()
-        .stdout(contains("report.html"));
+    let out = rendered();
     let results = fixture();
     for file in [
         "report.html",
@@ -312,13 +319,7 @@ fn a_file_that_is_not_a_results_file_is_a_clear_error() {
 #[test]
 fn every_rerendered_output_is_byte_identical_to_the_pinned_one() {
     use sha2::{Digest, Sha256};
-    let out = tempfile::tempdir().expect("tempdir");
-    schemabench()
-        .args(["report", &fixture_path().display().to_string(), "--out"])
-        .arg(out.path())
-        .env_remove("DATABASE_URL")
-        .assert()
-        .success();
+    let out = rendered();
     let mut files = Vec::new();
     let mut folders = vec![out.path().to_path_buf()];
     while let Some(folder) = folders.pop() {

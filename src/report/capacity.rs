@@ -310,22 +310,21 @@ fn growth(out: &mut String, r: &CapacityResults) {
             Cell::text(format!("{:.2}", g.exponent)),
             Cell::text(g.basis.figure()),
         ];
-        for scale in &r.growth_scales {
-            row.push(Cell::Text(
-                g.buffers
-                    .iter()
-                    .find(|b| b.0 == *scale)
-                    .map_or("-".to_owned(), |b| format!("{:.1}", b.1)),
-            ));
-        }
-        for scale in &r.growth_scales {
-            row.push(Cell::Text(
-                g.points
-                    .iter()
-                    .find(|p| p.0 == *scale)
-                    .map_or("-".to_owned(), |p| format!("{:.2}", p.2)),
-            ));
-        }
+        // A figure per measured scale, "-" where that scale has none.
+        let per_scale = |at: &dyn Fn(f64) -> Option<String>| {
+            r.growth_scales
+                .iter()
+                .map(|s| Cell::Text(at(*s).unwrap_or_else(|| "-".to_owned())))
+                .collect::<Vec<_>>()
+        };
+        row.extend(per_scale(&|s| {
+            let b = g.buffers.iter().find(|b| b.0 == s)?;
+            Some(format!("{:.1}", b.1))
+        }));
+        row.extend(per_scale(&|s| {
+            let p = g.points.iter().find(|p| p.0 == s)?;
+            Some(format!("{:.2}", p.2))
+        }));
         row.push(Cell::Text(
             g.projected_ms.map_or("-".into(), |v| format!("{v:.1}")),
         ));

@@ -30,31 +30,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
             ));
         }
     }
-    // Capacity needs a latency objective: without one every rate "holds".
-    let mut objectives = if args.objectives.is_empty() {
-        let from_scenario: Vec<Limit> = scenario
-            .thresholds
-            .iter()
-            .filter(|t| t.query.is_none())
-            .flat_map(|t| t.limits.clone())
-            .collect();
-        if from_scenario.is_empty() {
-            vec![Limit::new(Metric::ErrorRate, Op::Lt, 0.001)]
-        } else {
-            from_scenario
-        }
-    } else {
-        args.objectives.clone()
-    };
-    if !objectives
-        .iter()
-        .any(|l| matches!(l.metric, Metric::Latency(_)))
-    {
-        objectives.insert(
-            0,
-            Limit::new(Metric::Latency(LatencyFigure::P99), Op::Lt, 50.0),
-        );
-    }
+    let objectives = objectives(&args, &scenario);
     let shard = args.shard.unwrap_or_default();
     let fewest = [args.workers, args.growth_clients]
         .into_iter()
@@ -133,4 +109,35 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     let database = server.maintenance_db();
     finish_server(server, &args.server, &database);
     Ok(())
+}
+
+/// The objectives the rate search holds: `--objective`, else the
+/// scenario's thresholds on all queries, else an error rate; a latency
+/// objective is added where none is given (without one every rate "holds").
+fn objectives(args: &CapacityArgs, scenario: &Scenario) -> Vec<Limit> {
+    let mut objectives = if args.objectives.is_empty() {
+        let from_scenario: Vec<Limit> = scenario
+            .thresholds
+            .iter()
+            .filter(|t| t.query.is_none())
+            .flat_map(|t| t.limits.clone())
+            .collect();
+        if from_scenario.is_empty() {
+            vec![Limit::new(Metric::ErrorRate, Op::Lt, 0.001)]
+        } else {
+            from_scenario
+        }
+    } else {
+        args.objectives.clone()
+    };
+    if !objectives
+        .iter()
+        .any(|l| matches!(l.metric, Metric::Latency(_)))
+    {
+        objectives.insert(
+            0,
+            Limit::new(Metric::Latency(LatencyFigure::P99), Op::Lt, 50.0),
+        );
+    }
+    objectives
 }

@@ -67,8 +67,30 @@ impl MemoryCgroup {
 }
 
 impl Drop for MemoryCgroup {
+    /// A cgroup is removed with rmdir once empty. `pg_ctl stop -w` returns
+    /// when the postmaster removed its pid file, which it does before its
+    /// last exit steps: the rmdir is busy until it has left (seen on CI).
+    /// Whatever still lives after a wait is moved to the parent cgroup, so
+    /// the folder never outlives the run.
     fn drop(&mut self) {
-        // Empty once the server stopped; a cgroup is removed with rmdir.
+        let busy = |dir: &Path| {
+            matches!(std::fs::remove_dir(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy)
+        };
+        for _ in 0..100 {
+            if !busy(&self.dir) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if let (Some(parent), Ok(procs)) = (
+            self.dir.parent(),
+            std::fs::read_to_string(self.dir.join("cgroup.procs")),
+        ) {
+            for pid in procs.lines() {
+                let _ = std::fs::write(parent.join("cgroup.procs"), pid);
+            }
+        }
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
@@ -129,5 +151,30 @@ mod tests {
         let _ = child.wait();
         assert_eq!(pids[0], std::process::id());
         assert!(pids.contains(&child.id()), "{pids:?}");
+    }
+
+    /// A process that outlives the server (or is slow to leave) does not
+    /// keep the cgroup's folder: it is moved to the parent cgroup first.
+    #[test]
+    fn a_cgroup_is_removed_even_while_a_process_still_lives_in_it() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn");
+        let name = format!("schemabench-test-{}", std::process::id());
+        let confined = MemoryCgroup::confine(&name, 64 << 20, &[child.id()]);
+        let Ok(cgroup) = confined else {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("no cgroup here: {confined:?}");
+            return;
+        };
+        let dir = cgroup.dir.clone();
+        drop(cgroup);
+        let alive = child.try_wait().expect("wait").is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!dir.exists(), "{} is left", dir.display());
+        assert!(alive, "the process was moved, not killed");
     }
 }

@@ -24,9 +24,7 @@ use schemabench::scenario::units::Scale;
 use schemabench::seed::copy::{HEADER, RowEncoder, TRAILER};
 use schemabench::seed::defer::Deferred;
 use schemabench::seed::plan::DataPlan;
-use schemabench::seed::{
-    SeedOptions, apply_schema, chunks, connect_many, load_targets, on_each_client, seed,
-};
+use schemabench::seed::{SeedOptions, apply_schema, chunks, load_targets, on_each_client, seed};
 use tokio_postgres::Client;
 
 #[tokio::main]
@@ -60,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The floor: identical bytes, loaded by the server from files.
     let plan = Arc::new(DataPlan::new(&scenario.spec));
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     let floor_db = format!("{}_floor", report.database);
     database::drop_owned(&admin, &floor_db).await?;
     let marker = Marker {
@@ -71,9 +69,10 @@ async fn main() -> anyhow::Result<()> {
         state: SeedState::Seeding,
         rows: 0,
     };
-    database::create(&admin, &floor_db, &marker, None).await?;
-    let client = server.connect(&floor_db).await?;
-    apply_schema(&client, &scenario.migrations).await?;
+    let owner = server.identity().await?.owner_role();
+    database::create(&admin, owner, &floor_db, &marker, None).await?;
+    let client = server.owner(&floor_db).await?;
+    apply_schema(&server, &floor_db, &client, &scenario.migrations).await?;
     let targets = load_targets(&client, &plan).await?;
     Deferred::take(
         &client,
@@ -105,7 +104,11 @@ async fn main() -> anyhow::Result<()> {
         written.elapsed().as_secs_f64()
     );
 
-    let clients: Vec<Client> = connect_many(&server, &floor_db, options.workers).await?;
+    // Reading the server's files takes the URL's user (pg_read_server_files).
+    let mut clients: Vec<Client> = Vec::new();
+    for _ in 0..options.workers.max(1) {
+        clients.push(server.admin(&floor_db).await?);
+    }
     let started = Instant::now();
     on_each_client(
         &clients,

@@ -43,7 +43,7 @@ async fn copies_share_the_seeded_statistics_and_new_relations_are_analyzed() {
         .await
         .expect("seed");
     let admin = server
-        .connect(&server.maintenance_db())
+        .admin(&server.maintenance_db())
         .await
         .expect("admin connection");
     let configurations = [
@@ -64,7 +64,7 @@ async fn copies_share_the_seeded_statistics_and_new_relations_are_analyzed() {
     }
     let mut stats = Vec::new();
     for p in &prepared {
-        let db = server.connect(&p.database).await.expect("connect");
+        let db = server.admin(&p.database).await.expect("connect");
         stats.push(statistics(&db).await);
     }
     assert!(stats[0].len() >= 11, "{:?}", stats[0]);
@@ -135,7 +135,7 @@ async fn a_failing_candidate_leaves_no_copy_behind() {
     assert!(!stderr.contains("NOTICE"), "no server chatter: {stderr}");
     let server = common::server().await;
     let admin = server
-        .connect(&server.maintenance_db())
+        .admin(&server.maintenance_db())
         .await
         .expect("admin connection");
     let all = databases(&admin, "schemabench_leftover_probe").await;
@@ -153,7 +153,7 @@ async fn a_query_error_prints_its_cause_once() {
     use schemabench::pg::QueryContext;
     let server = common::server().await;
     let db = server
-        .connect(&server.maintenance_db())
+        .admin(&server.maintenance_db())
         .await
         .expect("connect");
     let error = db

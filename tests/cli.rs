@@ -625,7 +625,7 @@ fn sigterm_on_an_existing_server_drops_the_runs_copies() {
     let left: Vec<String> = runtime.block_on(async {
         let admin = common::server()
             .await
-            .connect("postgres")
+            .admin("postgres")
             .await
             .expect("admin");
         admin

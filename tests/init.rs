@@ -206,7 +206,7 @@ fn the_bookclub_example_is_what_init_writes_and_its_keys_and_sequences_hold() {
         .rows;
     let next = common::block_on(async {
         let server = common::server().await;
-        let client = server.connect(&database).await.expect("connect");
+        let client = server.admin(&database).await.expect("connect");
         let id: i64 = client
             .query_one(
                 "insert into public.books (title, author_name) values ('t', 'a') returning id",
@@ -249,7 +249,7 @@ fn a_plain_postgres_schema_runs_as_its_owner() {
 /// schema (relations, columns, constraints, indexes, policies) and the rows
 /// the server counted inserted, updated and deleted in it.
 async fn untouchable(server: &schemabench::pg::Server, database: &str) -> (String, i64) {
-    let client = server.connect(database).await.expect("connect");
+    let client = server.admin(database).await.expect("connect");
     let schema: String = client
         .query_one(
             "select md5(string_agg(x, ',' order by x)) from (
@@ -300,7 +300,7 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
         .expect("the source database");
     // The app's own reads, as PostgREST sends them: what the query mix
     // is learned from.
-    let app = server.connect(&source.database).await.expect("connect");
+    let app = server.admin(&source.database).await.expect("connect");
     let users: Vec<uuid::Uuid> = app
         .query(
             "select user_id from public.stories group by user_id order by count(*) desc limit 10",
@@ -465,7 +465,7 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
     every_query_answered(
         &schemabench::gate::baseline::load(&report.join("results.json")).expect("results"),
     );
-    let copy = server.connect(&seeded.database).await.expect("connect");
+    let copy = server.admin(&seeded.database).await.expect("connect");
     for (table, column) in [
         ("stories", "genre"),
         ("stories", "status"),
@@ -474,7 +474,7 @@ async fn a_live_database_lends_its_counts_and_common_values_and_is_left_untouche
         ("subscriptions", "plan"),
     ] {
         let live = common(
-            &server.connect(&source.database).await.expect("source"),
+            &server.admin(&source.database).await.expect("source"),
             table,
             column,
         )

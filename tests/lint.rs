@@ -80,7 +80,7 @@ async fn taleforge_is_clean_and_each_broken_rule_is_found() {
     );
     assert_eq!(found[0].fix, "create index on bookmarks (story_id)");
     // The scratch databases are gone.
-    let admin = server.connect("postgres").await.expect("admin");
+    let admin = server.admin("postgres").await.expect("admin");
     let left: i64 = admin
         .query_one(
             "select count(*) from pg_database where datname like 'schemabench_lint%'",

@@ -68,7 +68,7 @@ async fn requests_run_as_the_user_under_rls_with_postgrest_transactions() {
     let server = common::server().await;
     let touched = async |results: &RunResults| -> i64 {
         let db = server
-            .connect(&results.candidates[0].database)
+            .admin(&results.candidates[0].database)
             .await
             .expect("connect");
         db.query_one("select count(*) from stories where title = 'touched'", &[])
@@ -160,7 +160,7 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
         let server = common::server().await;
         let watcher = loop {
             // The copy appears once the run has prepared it.
-            match server.connect(&copy).await {
+            match server.admin(&copy).await {
                 Ok(client) => break client,
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
@@ -184,7 +184,7 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let locker = common::server()
             .await
-            .connect(&copy)
+            .admin(&copy)
             .await
             .expect("connect to the run's copy");
         locker
@@ -336,7 +336,7 @@ async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
     let twin = schemabench::candidate::copy_name(&results.scenario.database, 3);
     let admin = common::server()
         .await
-        .connect("postgres")
+        .admin("postgres")
         .await
         .expect("admin");
     let twins: i64 = admin
@@ -579,7 +579,7 @@ async fn custom_claims_come_from_the_actors_row() {
     assert_eq!(query(&results, "tag").errors, 0);
     let server = common::server().await;
     let copy = &results.candidates[0].database;
-    let db = server.connect(copy).await.expect("the kept copy");
+    let db = server.admin(copy).await.expect("the kept copy");
     let row = db
         .query_one(
             "select count(*), count(*) filter (where s.title = 'claim:' || p.role),
@@ -596,10 +596,7 @@ async fn custom_claims_come_from_the_actors_row() {
     // About one in ten: a teacher's or an admin's claim differs from a parent's.
     assert!(not_parents > 0, "actors of more than one role");
     drop(db);
-    let admin = server
-        .connect(&server.maintenance_db())
-        .await
-        .expect("admin");
+    let admin = server.admin(&server.maintenance_db()).await.expect("admin");
     schemabench::pg::database::drop_owned(&admin, copy)
         .await
         .expect("drop the copy");

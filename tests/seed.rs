@@ -66,7 +66,7 @@ async fn the_throwaway_cluster_admits_only_its_password() {
     assert_eq!(mode & 0o777, 0o700, "{mode:o}");
     let client = common::server()
         .await
-        .connect("postgres")
+        .admin("postgres")
         .await
         .expect("with the password");
     let lines: Vec<String> = client
@@ -92,7 +92,7 @@ async fn same_seed_gives_identical_tables_and_another_seed_does_not() {
         .expect("seed");
     assert!(!first.reused);
     let tables: Vec<String> = first.tables.iter().map(|(t, _)| t.clone()).collect();
-    let client = server.connect(&first.database).await.expect("connect");
+    let client = server.admin(&first.database).await.expect("connect");
     let before = checksums(&client, &tables).await;
     drop(client);
 
@@ -107,7 +107,7 @@ async fn same_seed_gives_identical_tables_and_another_seed_does_not() {
     .await
     .expect("reseed");
     assert_eq!(again.database, first.database);
-    let client = server.connect(&again.database).await.expect("connect");
+    let client = server.admin(&again.database).await.expect("connect");
     assert_eq!(
         checksums(&client, &tables).await,
         before,
@@ -118,7 +118,7 @@ async fn same_seed_gives_identical_tables_and_another_seed_does_not() {
         .await
         .expect("seed other");
     assert_ne!(other.database, first.database);
-    let other_client = server.connect(&other.database).await.expect("connect");
+    let other_client = server.admin(&other.database).await.expect("connect");
     let stories = vec!["stories".to_owned()];
     assert_ne!(
         checksums(&other_client, &stories).await,
@@ -132,7 +132,7 @@ async fn seeded_data_is_complete_consistent_and_constrained() {
     let report = seed(&server, &common::taleforge(103, 0.03), &common::quiet())
         .await
         .expect("seed");
-    let db = server.connect(&report.database).await.expect("connect");
+    let db = server.admin(&report.database).await.expect("connect");
     let count = |sql: &'static str| {
         let db = &db;
         async move { db.query_one(sql, &[]).await.expect(sql).get::<_, i64>(0) }
@@ -224,7 +224,7 @@ async fn a_matching_seeded_database_is_reused() {
 #[tokio::test]
 async fn databases_without_our_marker_are_never_dropped() {
     let server = common::server().await;
-    let admin = server.connect("postgres").await.expect("connect");
+    let admin = server.admin("postgres").await.expect("connect");
     let name = "schemabench_not_really_ours";
     admin
         .batch_execute(&format!("drop database if exists {name}"))
@@ -263,7 +263,7 @@ async fn supabase_roles_and_auth_functions_match_supabase() {
     let report = seed(&server, &common::taleforge(105, 0.01), &common::quiet())
         .await
         .expect("seed");
-    let db = server.connect(&report.database).await.expect("connect");
+    let db = server.admin(&report.database).await.expect("connect");
 
     let roles = db
         .query("select rolname::text, rolcanlogin, rolinherit, rolbypassrls from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator') order by 1", &[])
@@ -354,7 +354,7 @@ async fn rls_keeps_users_to_their_own_rows() {
     let report = seed(&server, &common::taleforge(106, 0.02), &common::quiet())
         .await
         .expect("seed");
-    let db = server.connect(&report.database).await.expect("connect");
+    let db = server.admin(&report.database).await.expect("connect");
     let owner: String = db
         .query_one(
             "select user_id::text from stories group by 1 order by count(*) desc limit 1",

@@ -210,7 +210,7 @@ fn three_shards_add_up_to_the_run_one_process_makes() {
     // The board the shards met on is gone (other tests' may be in use).
     let boards = common::block_on(async {
         let server = common::server().await;
-        let admin = server.connect("postgres").await.expect("connect");
+        let admin = server.admin("postgres").await.expect("connect");
         admin
             .query_one(
                 "select count(*) from pg_database where datname like 'schemabench\\_shard\\_probe\\_%\\_board'",
@@ -260,7 +260,7 @@ fn more_shards_than_clients_is_refused_before_any_work() {
 fn on_board(name: &str, shard: i32) -> bool {
     common::block_on(async {
         let server = common::server().await;
-        let admin = server.connect("postgres").await.expect("connect");
+        let admin = server.admin("postgres").await.expect("connect");
         let pattern = format!("schemabench\\_{}\\_%\\_board", name.replace('_', "\\_"));
         let board: Option<String> = admin
             .query_opt(
@@ -271,7 +271,7 @@ fn on_board(name: &str, shard: i32) -> bool {
             .expect("databases")
             .map(|r| r.get(0));
         let Some(board) = board else { return false };
-        let Ok(client) = server.connect(&board).await else {
+        let Ok(client) = server.admin(&board).await else {
             return false;
         };
         client

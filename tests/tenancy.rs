@@ -293,11 +293,11 @@ async fn no_user_reads_or_writes_another_users_data_on_any_candidate() {
         .await
         .expect("seed");
     let tenants = {
-        let db = server.connect(&report.database).await.expect("connect");
+        let db = server.admin(&report.database).await.expect("connect");
         Tenants::pick(&db).await
     };
     let admin = server
-        .connect(&server.maintenance_db())
+        .admin(&server.maintenance_db())
         .await
         .expect("admin connection");
     let dir = scenario.path.parent().expect("scenario folder");

@@ -24,7 +24,7 @@ async fn encrypted(url: &str) -> Result<bool, String> {
         .await
         .map_err(|e| format!("{e:#}"))?;
     let client = server
-        .connect("postgres")
+        .admin("postgres")
         .await
         .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;
     let row = client

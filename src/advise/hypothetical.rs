@@ -62,15 +62,22 @@ pub async fn plan(
     queries: &[usize],
 ) -> Result<(Vec<Planned>, Vec<String>), AdviseError> {
     let name = format!("{template}_hypo");
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     let marker = Marker::scratch("advise (hypothetical indexes)", "", SeedState::Ready);
-    database::fresh(&admin, &name, &marker, Some(template)).await?;
+    let owner = server.identity().await?.owner_role();
+    database::fresh(&admin, owner, &name, &marker, Some(template)).await?;
     let planned = async {
-        let client = server.connect(&name).await?;
+        // The owner plans the workload's queries; hypopg (not a trusted
+        // extension) is the URL's user's to create, in the owner's schema.
+        let client = server.owner(&name).await?;
         client
-            .batch_execute(&format!(
-                "create schema {HYPOPG_SCHEMA}; create extension hypopg schema {HYPOPG_SCHEMA}"
-            ))
+            .batch_execute(&format!("create schema {HYPOPG_SCHEMA}"))
+            .await
+            .context_db("making hypopg's schema")?;
+        server
+            .admin(&name)
+            .await?
+            .batch_execute(&format!("create extension hypopg schema {HYPOPG_SCHEMA}"))
             .await
             .map_err(|e| AdviseError::NoHypopg(crate::pg::describe_db_error(&e)))?;
         let shared =

@@ -119,7 +119,8 @@ pub async fn prepare(
         "",
         SeedState::Ready,
     );
-    database::fresh(admin, &name, &marker, Some(template)).await?;
+    let owner = server.identity().await?.owner_role();
+    database::fresh(admin, owner, &name, &marker, Some(template)).await?;
     match configure(server, admin, &name, &candidate).await {
         Ok(cost) => Ok(Prepared {
             candidate,
@@ -152,18 +153,31 @@ async fn configure(
             .await
             .context_db(format!("candidate {}: setting {setting}", candidate.name))?;
     }
-    let client = server.connect(name).await?;
+    let client = server.owner(name).await?;
     let before = relations(&client).await?;
     let ddl = Instant::now();
     if !candidate.sql.trim().is_empty() {
-        client
-            .batch_execute(&candidate.sql)
-            .await
-            .map_err(|error| CandidateError::Sql {
-                name: candidate.name.clone(),
-                at: crate::pg::error_position(&candidate.sql, &error),
-                error,
-            })?;
+        let identity = server.identity().await?;
+        let failed = |error: tokio_postgres::Error| CandidateError::Sql {
+            name: candidate.name.clone(),
+            at: format!(
+                "{}{}",
+                crate::pg::error_position(&candidate.sql, &error),
+                identity
+                    .refusal(&error)
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+            error,
+        };
+        let rest = crate::pg::owner::extensions_first(
+            identity,
+            &server.admin(name).await?,
+            &candidate.sql,
+        )
+        .await
+        .map_err(failed)?;
+        client.batch_execute(&rest).await.map_err(failed)?;
     }
     let ddl_seconds = ddl.elapsed().as_secs_f64();
     let vacuum = Instant::now();

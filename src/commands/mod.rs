@@ -150,6 +150,7 @@ pub(crate) async fn open_server(args: &ServerArgs) -> anyhow::Result<Server> {
     let memory = args.server_memory.map(|b| b.0);
     let server = Server::open_with(args.database_url.as_deref(), memory).await?;
     eprintln!("using {}", server.describe());
+    eprintln!("{}", server.identity().await?.describe());
     match server.cluster.as_ref().and_then(|c| c.memory_cap()) {
         Some(Ok(limit)) => eprintln!(
             "its processes are held to {} by a memory cgroup",

@@ -52,12 +52,12 @@ pub async fn shared(
     plan: Arc<DataPlan>,
     protocol: Protocol,
 ) -> Result<Shared, DriveError> {
-    let client = server.connect(database).await?;
+    let client = server.owner(database).await?;
     let workload = Workload::new(spec, plan);
     Ok(Shared {
         protocol,
         api_config: server.api_config(database),
-        raw_config: server.config_for(database),
+        raw_config: server.owner_config(database).await?,
         tls: server.tls().clone(),
         param_types: prepare_all(&client, &workload).await?,
         pre_request: pre_requests(&client).await?,

@@ -271,7 +271,7 @@ async fn read_live(
     InitError,
 > {
     let source = Server::open(Some(url)).await?;
-    let client = source.connect(&source.maintenance_db()).await?;
+    let client = source.admin(&source.maintenance_db()).await?;
     // Every statement of this session is refused any write.
     client
         .batch_execute("set default_transaction_read_only = on")
@@ -362,16 +362,17 @@ async fn read_schema(
     name: &str,
     migrations: &[Migration],
 ) -> Result<(Vec<catalog::Table>, Vec<Vec<String>>), InitError> {
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     let scratch = format!(
         "{}_init",
         database::data_db_name(name, &fingerprint(migrations))
     );
     let marker = Marker::scratch(name, fingerprint(migrations), SeedState::Seeding);
-    database::fresh(&admin, &scratch, &marker, None).await?;
+    let owner = server.identity().await?.owner_role();
+    database::fresh(&admin, owner, &scratch, &marker, None).await?;
     let read = async {
-        let client = server.connect(&scratch).await?;
-        crate::seed::apply_schema(&client, migrations).await?;
+        let client = server.owner(&scratch).await?;
+        crate::seed::apply_schema(server, &scratch, &client, migrations).await?;
         let mut tables = catalog::read(&client).await?;
         resolve_rules(&client, &mut tables).await?;
         catalog::read_migrated(&client, &mut tables).await?;

@@ -67,7 +67,7 @@ pub async fn sample(server: &Server, scenario: &Scenario) -> Result<Sample, Init
             .await
             .map(|b| b.map(Sample::Broken)),
     };
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     database::drop_owned(&admin, &name).await?;
     match (seeded, outcome?) {
         (_, Some(found)) => Ok(found),
@@ -176,7 +176,7 @@ async fn describe(
             message: crate::pg::describe_db_error(error),
         }));
     };
-    let client = server.connect(database).await?;
+    let client = server.admin(database).await?;
     let definition: String = client
         .query_opt(
             "select coalesce(
@@ -229,7 +229,7 @@ async fn allowed_values(
         "select shown from ({candidates}) as t(shown, {}) where {body} limit 100",
         crate::pg::quote_ident(&column.name)
     );
-    let Ok(client) = server.connect(&server.maintenance_db()).await else {
+    let Ok(client) = server.admin(&server.maintenance_db()).await else {
         return Vec::new();
     };
     client

@@ -30,17 +30,18 @@ pub async fn scenario(
         &format!("lint_{}", scenario.data_name),
         &scenario.data_fingerprint(),
     );
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     database::take_turn(&admin, &format!("linting {name}")).await?;
     let marker = Marker::scratch(
         format!("lint {}", scenario.data_name),
         "",
         SeedState::Seeding,
     );
-    database::fresh(&admin, &name, &marker, None).await?;
+    let owner = server.identity().await?.owner_role();
+    database::fresh(&admin, owner, &name, &marker, None).await?;
     let linted = async {
-        let client = server.connect(&name).await?;
-        crate::seed::apply_schema(&client, &scenario.migrations).await?;
+        let client = server.owner(&name).await?;
+        crate::seed::apply_schema(server, &name, &client, &scenario.migrations).await?;
         Ok::<_, LintError>(lint(&client, usage).await?)
     }
     .await;

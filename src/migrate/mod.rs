@@ -194,7 +194,7 @@ pub async fn migrate(
         },
     )
     .await?;
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     crate::pg::database::take_turn(&admin, &format!("running on {}", seeded.database)).await?;
     let slots = ways
         .iter()
@@ -229,8 +229,8 @@ pub async fn migrate(
                 )
                 .await?,
             );
-            let ddl = server.connect(&prepared.database).await?;
-            let sampler = server.connect(&prepared.database).await?;
+            let ddl = server.owner(&prepared.database).await?;
+            let sampler = server.admin(&prepared.database).await?;
             let setting = Under {
                 timeline: &timeline,
                 slot: index,

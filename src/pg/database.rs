@@ -98,16 +98,20 @@ pub async fn find(admin: &Client, name: &str) -> Result<Found, PgError> {
 /// it is created, marked, from `template` or empty.
 pub async fn fresh(
     admin: &Client,
+    owner: Option<&str>,
     name: &str,
     marker: &Marker,
     template: Option<&str>,
 ) -> Result<(), PgError> {
     drop_owned(admin, name).await?;
-    create(admin, name, marker, template).await
+    create(admin, owner, name, marker, template).await
 }
 
+/// Creates a database of ours, owned by `owner` (the role scenario SQL
+/// runs as, [`super::owner`]) or else the URL's user.
 pub async fn create(
     admin: &Client,
+    owner: Option<&str>,
     name: &str,
     marker: &Marker,
     template: Option<&str>,
@@ -116,12 +120,30 @@ pub async fn create(
     let template = template
         .map(|t| format!(" template {}", quote_ident(t)))
         .unwrap_or_default();
+    let owner = owner
+        .map(|o| format!(" owner {}", quote_ident(o)))
+        .unwrap_or_default();
     admin
-        .batch_execute(&format!("create database {}{template}", quote_ident(name)))
+        .batch_execute(&format!(
+            "create database {}{template}{owner}",
+            quote_ident(name)
+        ))
         .await
         .context_db(format!("creating database {name}"))?;
     super::unfinished::started(name);
     set_marker(admin, name, marker).await
+}
+
+/// The role that owns a database.
+pub async fn owner_of(admin: &Client, name: &str) -> Result<String, PgError> {
+    Ok(admin
+        .query_one(
+            "select pg_get_userbyid(datdba)::text from pg_database where datname = $1",
+            &[&name],
+        )
+        .await
+        .context_db(format!("looking up database {name}'s owner"))?
+        .get(0))
 }
 
 /// Rewrites the marker of a database schemabench created.

@@ -6,6 +6,7 @@ pub mod catalog;
 mod cgroup;
 pub mod cluster;
 pub mod database;
+pub mod owner;
 mod passfile;
 pub mod statements;
 pub mod tls;
@@ -19,8 +20,13 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use cluster::{ClusterError, EmbeddedCluster};
 
-/// The Supabase platform set-up applied to every database before migrations.
+/// The Supabase platform set-up applied to every database before
+/// migrations, as the database's owner.
 pub const SUPABASE_SQL: &str = include_str!("supabase.sql");
+/// The platform's roles, cluster-wide, as the URL's user.
+pub const SUPABASE_ROLES_SQL: &str = include_str!("supabase_roles.sql");
+/// `pg_stat_statements` in a database, as the URL's user.
+pub const SUPABASE_STATS_SQL: &str = include_str!("supabase_stats.sql");
 
 /// Errors talking to the server.
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +180,9 @@ pub struct Server {
     tls: MakeRustlsConnect,
     /// Present when schemabench started the server itself.
     pub cluster: Option<EmbeddedCluster>,
+    /// Who runs scenario SQL, decided on first need: a read-only use
+    /// (`init --from-database`'s source) never creates a role.
+    identity: tokio::sync::OnceCell<owner::Identity>,
 }
 
 impl Server {
@@ -199,6 +208,7 @@ impl Server {
                     config,
                     tls: tls::connector(split.mode, split.root_cert.as_deref())?,
                     cluster: None,
+                    identity: tokio::sync::OnceCell::new(),
                 };
                 unfinished::reach(
                     server.config_for(&server.maintenance_db()),
@@ -226,6 +236,7 @@ impl Server {
                     config,
                     tls: tls::connector(tls::SslMode::Disable, None)?,
                     cluster: Some(cluster),
+                    identity: tokio::sync::OnceCell::new(),
                 };
                 server.admit_api_login().await?;
                 Ok(server)
@@ -241,7 +252,7 @@ impl Server {
     pub async fn admit_api_login(&self) -> Result<(), PgError> {
         let password = self.config.get_password().unwrap_or_default();
         let verifier = postgres_protocol::password::scram_sha_256(password);
-        let client = self.connect(&self.maintenance_db()).await?;
+        let client = self.admin(&self.maintenance_db()).await?;
         client
             .batch_execute(&format!(
                 "do $$ begin
@@ -275,7 +286,7 @@ impl Server {
         )
     }
 
-    /// Connection settings for one database as the owner (admin) user.
+    /// Connection settings for one database as the URL's user.
     pub fn config_for(&self, database: &str) -> Config {
         let mut config = self.config.clone();
         config.dbname(database);
@@ -302,12 +313,50 @@ impl Server {
         self.config.get_dbname().unwrap_or("postgres").to_owned()
     }
 
-    /// Opens one connection to `database`.
-    pub async fn connect(&self, database: &str) -> Result<Client, PgError> {
+    /// Opens one connection to `database` as the URL's user: for creating
+    /// and dropping databases, roles, extensions and reading statistics,
+    /// never for scenario SQL.
+    pub async fn admin(&self, database: &str) -> Result<Client, PgError> {
         connect(&self.config_for(database), &self.tls, &self.describe()).await
     }
 
-    /// Opens one connection to `database`, trying again for up to `limit`
+    /// Who runs scenario SQL here ([`owner::step_down`]), decided once.
+    pub async fn identity(&self) -> Result<&owner::Identity, PgError> {
+        self.identity
+            .get_or_try_init(|| async {
+                let admin = self.admin(&self.maintenance_db()).await?;
+                owner::step_down(&admin, &self.config).await
+            })
+            .await
+    }
+
+    /// Connection settings for `database` as the role scenario SQL runs as
+    /// (the workload's own connections).
+    pub async fn owner_config(&self, database: &str) -> Result<Config, PgError> {
+        Ok(match self.identity().await? {
+            owner::Identity::SteppedDown { config, .. } => {
+                let mut config = Config::clone(config);
+                config.dbname(database).application_name("schemabench");
+                config
+            }
+            _ => self.config_for(database),
+        })
+    }
+
+    /// Opens one connection to `database` as the role scenario SQL runs as:
+    /// migrations, candidates, seeding, the workload.
+    pub async fn owner(&self, database: &str) -> Result<Client, PgError> {
+        let config = self.owner_config(database).await?;
+        let target = match config.get_user() {
+            Some(user) if Some(user) != self.config.get_user() => {
+                format!("{} (as {user})", self.describe())
+            }
+            _ => self.describe(),
+        };
+        connect(&config, &self.tls, &target).await
+    }
+
+    /// Opens one connection to `database` as the URL's user, trying again for up to `limit`
     /// while the server cannot be reached or is still starting: after a
     /// restart mid-run, a run waits for its server rather than giving up.
     pub async fn reconnect(
@@ -318,7 +367,7 @@ impl Server {
         let started = std::time::Instant::now();
         let mut said = false;
         loop {
-            match self.connect(database).await {
+            match self.admin(database).await {
                 Ok(client) => return Ok(client),
                 Err(e) if started.elapsed() >= limit => return Err(e),
                 Err(e) => {

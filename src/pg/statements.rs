@@ -166,6 +166,33 @@ impl<'a> LineOffsets<'a> {
 }
 
 impl Statement {
+    /// The role name written after word `i` (quoted or not, as the server
+    /// reads it), with the byte where it ends in the statement's text.
+    pub fn name_after(&self, i: usize) -> Option<(String, usize)> {
+        let after = self.word_offset(i)? + self.words[i].0.len();
+        let rest = &self.sql[after..];
+        let skipped = rest.len() - rest.trim_start().len();
+        let rest = &rest[skipped..];
+        let (name, len) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"')?;
+                (quoted[..end].to_owned(), end + 2)
+            }
+            None => {
+                let len = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                    .unwrap_or(rest.len());
+                (rest[..len].to_lowercase(), len)
+            }
+        };
+        (!name.is_empty()).then_some((name, after + skipped + len))
+    }
+
+    /// The number of (unquoted) words read.
+    pub fn word_count(&self) -> usize {
+        self.words.len()
+    }
+
     /// Where word `i` starts in the statement's text.
     pub fn word_offset(&self, i: usize) -> Option<usize> {
         self.words.get(i).map(|(_, at)| *at)

@@ -77,7 +77,7 @@ async fn arm(
         protocol,
     )
     .await?;
-    let stats = server.connect(&prepared.database).await?;
+    let stats = server.admin(&prepared.database).await?;
     Ok(Arm {
         prepared,
         shared: Arc::new(shared),

@@ -100,13 +100,13 @@ impl Board {
     /// then waits for every other shard to check in.
     pub async fn open(server: &Server, shard: Shard, plan: RunPlan) -> Result<Self, RunError> {
         let name = board_name(&plan.scenario, &plan.fingerprint);
-        let admin = server.connect(&server.maintenance_db()).await?;
+        let admin = server.admin(&server.maintenance_db()).await?;
         let marker = Marker::scratch(
             plan.scenario.clone(),
             plan.fingerprint.clone(),
             SeedState::Ready,
         );
-        database::fresh(&admin, &name, &marker, None).await?;
+        database::fresh(&admin, None, &name, &marker, None).await?;
         admin
             .batch_execute(&format!(
                 "revoke all on database {} from public",
@@ -114,7 +114,7 @@ impl Board {
             ))
             .await
             .context_db("closing the shards' board to other roles")?;
-        let client = server.connect(&name).await?;
+        let client = server.admin(&name).await?;
         let info = serde_json::to_value(&plan).unwrap_or_default();
         client
             .batch_execute(
@@ -164,7 +164,7 @@ impl Board {
     /// same plan, and checks in.
     pub async fn join(server: &Server, shard: Shard, mine: &RunPlan) -> Result<Self, RunError> {
         let name = board_name(&mine.scenario, &mine.fingerprint);
-        let admin = server.connect(&server.maintenance_db()).await?;
+        let admin = server.admin(&server.maintenance_db()).await?;
         let waited = Instant::now();
         let mut said = false;
         let leader = session_name(Shard {
@@ -173,7 +173,7 @@ impl Board {
         });
         let client = loop {
             if let Found::Ours(_) = database::find(&admin, &name).await?
-                && let Ok(client) = server.connect(&name).await
+                && let Ok(client) = server.admin(&name).await
                 // A finished run's board is the last measurement's (capacity
                 // runs one after another), about to go: not this run's. One
                 // whose leader has no session left is a killed run's: the
@@ -541,7 +541,7 @@ fn session_name(shard: Shard) -> String {
 
 /// Drops a run's board, if it is there.
 pub async fn drop_board(server: &Server, name: &str) -> Result<(), PgError> {
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     database::drop_owned(&admin, name).await
 }
 

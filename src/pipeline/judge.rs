@@ -49,7 +49,7 @@ async fn observe_arms(
         .map(|r| r.cost.relations.iter().map(|x| x.name.clone()).collect())
         .unwrap_or_default();
     for (arm, result) in arms.iter().zip(results.iter_mut()) {
-        let client = server.connect(&arm.prepared.database).await?;
+        let client = server.admin(&arm.prepared.database).await?;
         result.statements = observe::statement_stats(&client, &arm.shared).await;
         result.index_usage = observe::index_usage(&client).await?;
         result.unused_new_indexes = result

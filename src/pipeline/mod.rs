@@ -117,7 +117,7 @@ pub async fn run(
         ],
         None => vec![seeded.database.clone(); candidates.len()],
     };
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     // The copies are named after the seeded data: a second run of this
     // scenario on this server waits rather than drop this one's copies.
     crate::pg::database::take_turn(&admin, &format!("running on {}", seeded.database)).await?;
@@ -487,7 +487,7 @@ async fn begun(
     protocol: crate::results::Protocol,
     candidates: Vec<CandidateResult>,
 ) -> Result<RunResults, RunError> {
-    let probe = server.connect(database).await?;
+    let probe = server.admin(database).await?;
     Ok(RunResults {
         version: RESULTS_VERSION,
         schemabench_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -192,7 +192,7 @@ pub async fn seed_planned(
     let spec = &scenario.spec;
     let fingerprint = scenario.data_fingerprint();
     let name = database::data_db_name(&scenario.data_name, &fingerprint);
-    let admin = server.connect(&server.maintenance_db()).await?;
+    let admin = server.admin(&server.maintenance_db()).await?;
     // Held until `admin` closes, when this function returns.
     database::take_turn(&admin, &format!("seeding {name}")).await?;
     let mut marker = Marker {
@@ -203,10 +203,19 @@ pub async fn seed_planned(
         state: SeedState::Seeding,
         rows: 0,
     };
-    match database::find(&admin, &name).await? {
+    let owner = server.identity().await?.owner_role();
+    let found = database::find(&admin, &name).await?;
+    // Seeded before schemabench stepped down (owned by the URL's user):
+    // the owner could not work in it, so it is seeded again.
+    let owned_right = match (&found, owner) {
+        (Found::Ours(_), Some(role)) => database::owner_of(&admin, &name).await? == role,
+        _ => true,
+    };
+    match found {
         Found::Ours(existing)
             if existing.state == SeedState::Ready
                 && existing.fingerprint == marker.fingerprint
+                && owned_right
                 && !options.fresh =>
         {
             return Ok(reused(name, existing.rows, plan, started));
@@ -215,10 +224,10 @@ pub async fn seed_planned(
         Found::Ours(_) => database::drop_owned(&admin, &name).await?,
         Found::Missing => {}
     }
-    database::create(&admin, &name, &marker, None).await?;
+    database::create(&admin, owner, &name, &marker, None).await?;
 
-    let client = server.connect(&name).await?;
-    apply_schema(&client, &scenario.migrations).await?;
+    let client = server.owner(&name).await?;
+    apply_schema(server, &name, &client, &scenario.migrations).await?;
     let schema_time = started.elapsed();
 
     let targets = load_targets(&client, plan).await?;
@@ -445,15 +454,11 @@ fn check_encoding(plan: &DataPlan, targets: &[LoadTarget]) -> Result<(), EncodeE
     Ok(())
 }
 
-/// Opens `n` connections to a database.
-pub async fn connect_many(
-    server: &Server,
-    database: &str,
-    n: usize,
-) -> Result<Vec<Client>, PgError> {
+/// Opens `n` connections to a database as its owner.
+async fn connect_many(server: &Server, database: &str, n: usize) -> Result<Vec<Client>, PgError> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n.max(1) {
-        clients.push(server.connect(database).await?);
+        clients.push(server.owner(database).await?);
     }
     Ok(clients)
 }

@@ -1,12 +1,17 @@
 //! A database's schema: the Supabase platform stand-in, then the scenario's
 //! migrations, each file one transaction of statements as the Supabase CLI
 //! applies it, so an error names the file, line and column of its statement.
+//! The database's owner runs them ([`crate::pg::owner`]); the URL's user
+//! only makes the platform's roles, statement statistics and extensions.
+
+use std::borrow::Cow;
 
 use tokio_postgres::Client;
 
 use super::SeedError;
+use crate::pg::owner::{self, Identity};
 use crate::pg::statements::{self, Statement};
-use crate::pg::{QueryContext, SUPABASE_SQL};
+use crate::pg::{QueryContext, SUPABASE_ROLES_SQL, SUPABASE_SQL, SUPABASE_STATS_SQL, Server};
 use crate::scenario::Migration;
 
 /// Extensions the platform stand-in replaces with schemas of its own
@@ -40,25 +45,110 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
 /// First words of statements that move rows rather than make the schema.
 const DATA_STEPS: &[&str] = &["do", "insert", "update", "delete", "select", "with"];
 
-/// The Supabase platform set-up, then the scenario's migrations in order.
-pub async fn apply_schema(client: &Client, migrations: &[Migration]) -> Result<(), SeedError> {
-    client
-        .batch_execute(SUPABASE_SQL)
-        .await
-        .map_err(|error| SeedError::Migration {
-            file: "(built-in Supabase set-up)".to_owned(),
-            at: crate::pg::error_position(SUPABASE_SQL, &error),
-            hint: String::new(),
-            error,
-        })?;
+/// The Supabase platform set-up, then the scenario's migrations in order,
+/// into `database`; `client` is a connection to it as its owner.
+pub async fn apply_schema(
+    server: &Server,
+    database: &str,
+    client: &Client,
+    migrations: &[Migration],
+) -> Result<(), SeedError> {
+    let identity = server.identity().await?;
+    let admin = server.admin(database).await?;
+    platform(&admin, SUPABASE_ROLES_SQL).await?;
+    if identity.owner_role().is_some() {
+        owner::join_platform_roles(&admin).await?;
+    }
+    platform(client, SUPABASE_SQL).await?;
+    platform(&admin, SUPABASE_STATS_SQL).await?;
+    let on = On {
+        owner: client,
+        admin: &admin,
+        identity,
+    };
     for migration in migrations {
-        apply(client, migration).await?;
+        apply(&on, migration).await?;
     }
     Ok(())
 }
 
+/// One part of the built-in Supabase set-up.
+async fn platform(client: &Client, sql: &str) -> Result<(), SeedError> {
+    client
+        .batch_execute(sql)
+        .await
+        .map_err(|error| SeedError::Migration {
+            file: "(built-in Supabase set-up)".to_owned(),
+            at: crate::pg::error_position(sql, &error),
+            hint: String::new(),
+            error,
+        })
+}
+
+/// The connections a migration's statements run on.
+struct On<'a> {
+    owner: &'a Client,
+    admin: &'a Client,
+    identity: &'a Identity,
+}
+
+/// Where one statement of a migration runs, once the owner runs them.
+#[derive(Debug, PartialEq)]
+enum Runs<'a> {
+    /// As the database's owner, this text.
+    AsOwner(Cow<'a, str>),
+    /// As the URL's user: `create extension` (supautils lets a Supabase
+    /// project's `postgres` create any extension the platform offers).
+    AsAdmin,
+    /// Not at all: `ALTER ... OWNER TO` the superuser of a dump gives what
+    /// the owner already has.
+    PassedOver,
+}
+
+/// How a statement written for a superuser `admin` (a dump's `postgres`)
+/// runs as the owner: ownership handed to `admin` stays with the owner,
+/// default privileges `FOR ROLE admin` become the owner's own.
+fn runs<'a>(statement: &'a Statement, admin: Option<&str>) -> Runs<'a> {
+    let Some(admin) = admin else {
+        return Runs::AsOwner(Cow::Borrowed(&statement.sql));
+    };
+    if statement.starts_with(&["create", "extension"]) {
+        return Runs::AsAdmin;
+    }
+    let owner_to = (1..statement.word_count())
+        .rev()
+        .find(|&k| statement.word(k) == Some("owner") && statement.word(k + 1) == Some("to"));
+    if statement.starts_with(&["alter"])
+        && let Some(k) = owner_to
+        && statement
+            .name_after(k + 1)
+            .is_some_and(|(name, end)| name == admin && statement.sql[end..].trim().is_empty())
+    {
+        return Runs::PassedOver;
+    }
+    if statement.starts_with(&["alter", "default", "privileges", "for"])
+        && matches!(statement.word(4), Some("role" | "user"))
+        && let (Some(from), Some((name, end))) = (statement.word_offset(3), statement.name_after(4))
+        && name == admin
+        && !statement.sql[end..].trim_start().starts_with(',')
+    {
+        let sql = format!(
+            "{}{}",
+            &statement.sql[..from],
+            statement.sql[end..].trim_start()
+        );
+        return Runs::AsOwner(Cow::Owned(sql));
+    }
+    Runs::AsOwner(Cow::Borrowed(&statement.sql))
+}
+
 /// One migration file: its statements in one transaction.
-async fn apply(client: &Client, migration: &Migration) -> Result<(), SeedError> {
+async fn apply(on: &On<'_>, migration: &Migration) -> Result<(), SeedError> {
+    let client = on.owner;
+    let admin_user = match on.identity {
+        Identity::SteppedDown { admin, .. } => Some(admin.as_str()),
+        _ => None,
+    };
     let file = migration.path.display().to_string();
     let found = statements::split(&migration.sql).map_err(|e| SeedError::MigrationText {
         file: file.clone(),
@@ -92,7 +182,18 @@ async fn apply(client: &Client, migration: &Migration) -> Result<(), SeedError> 
                 .await
                 .context_db("marking a data step of a migration")?;
         }
-        let ran = client.batch_execute(&statement.sql).await;
+        let ran = match runs(statement, admin_user) {
+            Runs::PassedOver => {
+                tracing::debug!(
+                    "{file}:{}: ownership stays with {}",
+                    statement.line,
+                    owner::OWNER_ROLE
+                );
+                continue;
+            }
+            Runs::AsAdmin => on.admin.batch_execute(&statement.sql).await,
+            Runs::AsOwner(sql) => client.batch_execute(&sql).await,
+        };
         let refused_empty = ran.as_ref().err().and_then(|e| e.code()).is_some_and(|c| {
             *c == tokio_postgres::error::SqlState::RAISE_EXCEPTION
                 || *c == tokio_postgres::error::SqlState::NO_DATA_FOUND
@@ -127,6 +228,7 @@ async fn apply(client: &Client, migration: &Migration) -> Result<(), SeedError> 
             let hint = at
                 .filter(|_| syntax)
                 .and_then(|at| statements::missing_semicolon(&migration.sql, statement, at))
+                .or_else(|| on.identity.refusal(&error))
                 .map(|h| format!("; {h}"))
                 .unwrap_or_default();
             return Err(SeedError::Migration {
@@ -202,6 +304,44 @@ fn remedy(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dump written by `postgres` (a superuser here) runs as the owner:
+    /// what hands ownership to it is passed over, its default privileges
+    /// become the owner's; other roles and lists are left as written.
+    #[test]
+    fn a_superusers_dump_runs_as_the_owner() {
+        let sql = r#"ALTER TABLE "public"."notes" OWNER TO "postgres";
+alter function public.f() owner to postgres;
+ALTER TABLE public.t OWNER TO supabase_admin;
+ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "public" GRANT ALL ON TABLES TO "anon";
+alter default privileges for role postgres, supabase_admin grant all on tables to anon;
+create extension if not exists pg_trgm;
+alter table t alter column owner type text;
+"#;
+        let found = statements::split(sql).expect("split");
+        let ran: Vec<Runs> = found.iter().map(|s| runs(s, Some("postgres"))).collect();
+        assert_eq!(
+            ran,
+            [
+                Runs::PassedOver,
+                Runs::PassedOver,
+                Runs::AsOwner(found[2].sql.as_str().into()),
+                Runs::AsOwner(
+                    r#"ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT ALL ON TABLES TO "anon""#
+                        .into()
+                ),
+                Runs::AsOwner(found[4].sql.as_str().into()),
+                Runs::AsAdmin,
+                Runs::AsOwner(found[6].sql.as_str().into()),
+            ]
+        );
+        // Not stepped down: everything as written, on one connection.
+        assert!(
+            found
+                .iter()
+                .all(|s| runs(s, None) == Runs::AsOwner(s.sql.as_str().into()))
+        );
+    }
 
     #[test]
     fn created_extensions_are_named_however_written() {

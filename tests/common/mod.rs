@@ -176,7 +176,7 @@ pub async fn as_role(
     let client = Server::open(Some(&url_as("authenticator", database)))
         .await
         .expect("authenticator URL")
-        .connect(database)
+        .admin(database)
         .await
         .expect("connect as authenticator");
     let claims = match sub {

@@ -13,7 +13,7 @@ mod watch;
 mod worker;
 
 pub use arrivals::DROPPED;
-use arrivals::{Schedule, schedule, turned_away};
+use arrivals::{Schedule, TurnedAway, schedule, turned_away};
 use watch::Watch;
 use worker::{ThreadTime, drive_thread};
 
@@ -249,12 +249,13 @@ async fn offer(
     phase: &Phase,
     tx: async_channel::Sender<(u64, Instant)>,
     rx: async_channel::Receiver<(u64, Instant)>,
-) -> Vec<(u64, Instant)> {
+) -> TurnedAway {
+    let mut dropped = TurnedAway::new(run.clock().started);
     let (rate, arrivals) = match phase.offered {
         Offered::Open { rate, arrivals, .. } => (rate, arrivals),
-        Offered::Closed { .. } => return Vec::new(),
+        Offered::Closed { .. } => return dropped,
     };
-    let mut dropped = schedule(
+    schedule(
         run,
         tx,
         Schedule {
@@ -263,11 +264,12 @@ async fn offer(
             seed: combine(&[run.seed, 0x5C4E]),
             shard: phase.shard,
         },
+        &mut dropped,
     )
     .await;
     if let Stop::After(_) = phase.stop {
-        while let Ok(arrival) = rx.try_recv() {
-            dropped.push(arrival);
+        while let Ok((n, intended)) = rx.try_recv() {
+            dropped.add(run, n, intended);
         }
     }
     rx.close();
@@ -366,7 +368,7 @@ pub async fn run_phase(
         show_progress.then(|| Watch::start(phase, timeline.label(index), timeline, started));
     let dropped = match open {
         Some((tx, rx)) => offer(&run, phase, tx, rx).await,
-        None => Vec::new(),
+        None => TurnedAway::new(started),
     };
     let joined = tokio::task::spawn_blocking(move || {
         handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
@@ -394,14 +396,14 @@ pub async fn run_phase(
             / (threads as f64 * elapsed.as_secs_f64()).max(1e-9),
     });
     let mut measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
-    turned_away(&run, &mut measurements, &dropped, started + elapsed);
+    turned_away(&mut measurements, &dropped, started + elapsed);
     let series = timeline.end_phase(index);
     Ok(PhaseOutcome {
         phase: phase.clone(),
         elapsed,
         queries: measurements,
         late: run.late.load(Ordering::Relaxed),
-        dropped: dropped.len() as u64,
+        dropped: dropped.total(),
         timeline: series.points,
         seconds: series.seconds,
         generator,

@@ -711,6 +711,7 @@ fn a_migration_the_branch_adds_is_applied_though_the_scenario_lists_its_files() 
         "001_schema.sql",
         "002_functions_triggers.sql",
         "003_rls.sql",
+        "004_erasure.sql",
     ];
     for m in listed {
         let from = common::repo_path(&format!("scenarios/taleforge/migrations/{m}"));
@@ -718,7 +719,7 @@ fn a_migration_the_branch_adds_is_applied_though_the_scenario_lists_its_files() 
         std::fs::copy(&from, main.join(m)).expect("copy");
     }
     std::fs::write(
-        branch.join("004_feed_index.sql"),
+        branch.join("005_feed_index.sql"),
         "create index stories_user_created on public.stories (user_id, created_at desc);\n",
     )
     .expect("new migration");
@@ -746,7 +747,7 @@ fn a_migration_the_branch_adds_is_applied_though_the_scenario_lists_its_files() 
         .expect("run");
     let stdout = String::from_utf8_lossy(&ran.stdout);
     assert!(
-        stdout.contains("(4 files; the scenario lists 3)"),
+        stdout.contains("(5 files; the scenario lists 4)"),
         "{stdout}\n{}",
         String::from_utf8_lossy(&ran.stderr)
     );

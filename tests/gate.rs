@@ -171,6 +171,7 @@ fn baselines_thresholds_and_exit_codes() {
         "001_schema.sql",
         "002_functions_triggers.sql",
         "003_rls.sql",
+        "004_erasure.sql",
     ] {
         std::fs::copy(
             common::repo_path(&format!("scenarios/taleforge/migrations/{m}")),
@@ -191,7 +192,7 @@ fn baselines_thresholds_and_exit_codes() {
     let unchanged = against(&same, "pr_same");
     assert_eq!(exit_code(&unchanged), Some(2), "{}", output(&unchanged));
     assert!(
-        output(&unchanged).contains("both apply the same 3 migration file(s)"),
+        output(&unchanged).contains("both apply the same 4 migration file(s)"),
         "{}",
         output(&unchanged)
     );

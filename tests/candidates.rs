@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use schemabench::candidate::{self, Candidate};
-use schemabench::seed::seed;
 use tokio_postgres::Client;
 
 /// A digest of the planner statistics of every table in `public`.
@@ -28,24 +25,12 @@ async fn statistics(db: &Client) -> Vec<(String, String)> {
 /// A configuration with `sql`, sampling a mere 300 rows per table when it
 /// analyzes: two fresh samples of the same table then differ.
 fn configuration(name: &str, sql: &str) -> Candidate {
-    Candidate {
-        name: name.to_owned(),
-        sql: sql.to_owned(),
-        settings: BTreeMap::from([("default_statistics_target".to_owned(), "1".to_owned())]),
-        ..Candidate::baseline()
-    }
+    common::candidate(name, sql, &[("default_statistics_target", "1")])
 }
 
 #[tokio::test]
 async fn copies_share_the_seeded_statistics_and_new_relations_are_analyzed() {
-    let server = common::server().await;
-    let report = seed(&server, &common::taleforge(108, 0.02), &common::quiet())
-        .await
-        .expect("seed");
-    let admin = server
-        .admin(&server.maintenance_db())
-        .await
-        .expect("admin connection");
+    let (server, report, admin) = common::seeded_taleforge(108, 0.02).await;
     let configurations = [
         configuration("twin_a", ""),
         configuration("twin_b", ""),

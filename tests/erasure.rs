@@ -6,7 +6,6 @@
 mod common;
 
 use schemabench::candidate::{self, Candidate};
-use schemabench::seed::seed;
 use tokio_postgres::Client;
 
 /// Tables holding a family's rows, and the column naming the family.
@@ -56,14 +55,7 @@ async fn sign_in(db: &Client, user: &str) {
 
 #[tokio::test]
 async fn erasing_the_heaviest_family_removes_every_row_and_blocks_no_other_tenant() {
-    let server = common::server().await;
-    let report = seed(&server, &common::taleforge(141, 0.02), &common::quiet())
-        .await
-        .expect("seed");
-    let admin = server
-        .admin(&server.maintenance_db())
-        .await
-        .expect("admin connection");
+    let (server, report, admin) = common::seeded_taleforge(141, 0.02).await;
     // A copy: the seeded data stays as its marker says.
     let copy = candidate::prepare(&server, &admin, &report.database, 1, Candidate::baseline())
         .await

@@ -5,30 +5,16 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use schemabench::candidate::{self, Candidate};
 use schemabench::seed::seed;
 
 fn candidate(name: &str, sql: &str) -> Candidate {
-    Candidate {
-        name: name.to_owned(),
-        sql: sql.to_owned(),
-        settings: BTreeMap::new(),
-        ..Candidate::baseline()
-    }
+    common::candidate(name, sql, &[])
 }
 
 #[tokio::test]
 async fn scenario_sql_runs_as_an_owner_that_cannot_touch_anything_else() {
-    let server = common::server().await;
-    let report = seed(&server, &common::taleforge(131, 0.01), &common::quiet())
-        .await
-        .expect("seed");
-    let admin = server
-        .admin(&server.maintenance_db())
-        .await
-        .expect("admin connection");
+    let (server, report, admin) = common::seeded_taleforge(131, 0.01).await;
 
     // The seeded database and every table in it are the owner's, and the
     // owner is no superuser.
@@ -70,14 +56,17 @@ async fn scenario_sql_runs_as_an_owner_that_cannot_touch_anything_else() {
         .batch_execute(&format!("create database {other}"))
         .await
         .expect("create the other database");
-    let work_mem_before: String = admin
-        .query_one(
-            "select setting from pg_settings where name = 'work_mem'",
-            &[],
-        )
-        .await
-        .expect("work_mem")
-        .get(0);
+    let work_mem = || async {
+        admin
+            .query_one(
+                "select setting from pg_settings where name = 'work_mem'",
+                &[],
+            )
+            .await
+            .expect("work_mem")
+            .get::<_, String>(0)
+    };
+    let work_mem_before = work_mem().await;
 
     let hostile = [
         ("drops_another", format!("drop database {other}")),
@@ -118,14 +107,7 @@ async fn scenario_sql_runs_as_an_owner_that_cannot_touch_anything_else() {
         .expect("look up")
         .get(0);
     assert!(survived, "{other} was dropped");
-    let work_mem_after: String = admin
-        .query_one(
-            "select setting from pg_settings where name = 'work_mem'",
-            &[],
-        )
-        .await
-        .expect("work_mem")
-        .get(0);
+    let work_mem_after = work_mem().await;
     assert_eq!(work_mem_before, work_mem_after);
     let auto_conf: i64 = admin
         .query_one(

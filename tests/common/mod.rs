@@ -194,3 +194,41 @@ pub async fn as_role(
     client.batch_execute("rollback").await?;
     rows
 }
+
+/// The shared server, TaleForge seeded into it at `scale` with its own
+/// `seed`, and a connection to its maintenance database as the URL's user.
+pub async fn seeded_taleforge(
+    seed: u64,
+    scale: f64,
+) -> (
+    Server,
+    schemabench::seed::SeedReport,
+    tokio_postgres::Client,
+) {
+    let server = server().await;
+    let report = schemabench::seed::seed(&server, &taleforge(seed, scale), &quiet())
+        .await
+        .expect("seed");
+    let admin = server
+        .admin(&server.maintenance_db())
+        .await
+        .expect("admin connection");
+    (server, report, admin)
+}
+
+/// A candidate configuration of `sql`, with `settings` applied to its copy.
+pub fn candidate(
+    name: &str,
+    sql: &str,
+    settings: &[(&str, &str)],
+) -> schemabench::candidate::Candidate {
+    schemabench::candidate::Candidate {
+        name: name.to_owned(),
+        sql: sql.to_owned(),
+        settings: settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..schemabench::candidate::Candidate::baseline()
+    }
+}

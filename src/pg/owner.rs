@@ -181,6 +181,9 @@ pub async fn step_down(admin: &Client, config: &Config) -> Result<Identity, PgEr
 /// Lets the owner act as the Supabase roles schemabench created (as a
 /// project's `postgres` may: `set role authenticated`, default privileges
 /// for `supabase_admin`). Roles it did not create, or superusers, never.
+/// Run on the database being set up, where the advisory lock does not
+/// reach other databases' set-ups: a grant another process made at the
+/// same moment is taken as done.
 pub async fn join_platform_roles(admin: &Client) -> Result<(), PgError> {
     admin
         .batch_execute(&format!(
@@ -195,7 +198,11 @@ pub async fn join_platform_roles(admin: &Client) -> Result<(), PgError> {
                   where d.description like 'schemabench:%' and not g.rolsuper and g.rolname <> '{OWNER_ROLE}'
                     and not pg_has_role('{OWNER_ROLE}', g.oid, 'member')
                loop
-                 execute format('grant %I to {OWNER_ROLE}', r.rolname);
+                 begin
+                   execute format('grant %I to {OWNER_ROLE}', r.rolname);
+                 exception when unique_violation or duplicate_object then
+                   null; -- granted by another schemabench at the same moment
+                 end;
                end loop;
              end $join$;
              commit"

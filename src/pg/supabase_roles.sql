@@ -47,7 +47,11 @@ begin
        where g.rolname in ('anon', 'authenticated', 'service_role')
          and not pg_has_role('authenticator', g.oid, 'member')
     loop
-      execute format('grant %I to authenticator', r.rolname);
+      begin
+        execute format('grant %I to authenticator', r.rolname);
+      exception when unique_violation or duplicate_object then
+        null; -- another schemabench granted it at the same moment
+      end;
     end loop;
   end if;
 end

@@ -53,14 +53,11 @@ impl Identity {
     pub fn refusal(&self, error: &tokio_postgres::Error) -> Option<String> {
         let refused =
             error.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
-        matches!(self, Self::SteppedDown { .. })
-            .then_some(())
-            .filter(|()| refused)
-            .map(|()| {
-                format!(
-                    "scenario SQL runs as {OWNER_ROLE}, which is no superuser (nor is a Supabase project's postgres): what needs more is not done on anyone's server"
-                )
-            })
+        (refused && matches!(self, Self::SteppedDown { .. })).then(|| {
+            format!(
+                "scenario SQL runs as {OWNER_ROLE}, which is no superuser (nor is a Supabase project's postgres): what needs more is not done on anyone's server"
+            )
+        })
     }
 
     /// A line for the run's output: what runs as whom.
@@ -181,15 +178,13 @@ pub async fn step_down(admin: &Client, config: &Config) -> Result<Identity, PgEr
 /// Lets the owner act as the Supabase roles schemabench created (as a
 /// project's `postgres` may: `set role authenticated`, default privileges
 /// for `supabase_admin`). Roles it did not create, or superusers, never.
-/// Run on the database being set up, where the advisory lock does not
-/// reach other databases' set-ups: a grant another process made at the
-/// same moment is taken as done.
+/// Set-ups of several databases run at once (an advisory lock is per
+/// database and would not order them): a grant another process made at
+/// the same moment is taken as done.
 pub async fn join_platform_roles(admin: &Client) -> Result<(), PgError> {
     admin
         .batch_execute(&format!(
-            "begin;
-             select pg_advisory_xact_lock({ROLE_LOCK});
-             do $join$
+            "do $join$
              declare r record;
              begin
                for r in
@@ -204,8 +199,7 @@ pub async fn join_platform_roles(admin: &Client) -> Result<(), PgError> {
                    null; -- granted by another schemabench at the same moment
                  end;
                end loop;
-             end $join$;
-             commit"
+             end $join$"
         ))
         .await
         .context_db(format!("letting {OWNER_ROLE} act as the API roles"))

@@ -642,6 +642,96 @@ fn sigterm_on_an_existing_server_drops_the_runs_copies() {
     assert_eq!(left, [template], "only the seeded data stays");
 }
 
+/// The copies a run names (in TaleForge duets of two candidates: each
+/// configuration's and the baseline's twin) live a sitting at a time: never
+/// more than a pair beside the template, sampled from `pg_database` while
+/// the real binary runs two rounds, and none once it is done.
+#[test]
+fn a_run_holds_no_more_than_a_pair_of_copies_at_any_moment() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let scenario = common::taleforge(29, 0.01);
+    let template =
+        schemabench::pg::database::data_db_name(&scenario.spec.name, &scenario.data_fingerprint());
+    let names: Vec<String> = (0..4)
+        .map(|i| schemabench::candidate::copy_name(&template, i))
+        .collect();
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (done, names) = (std::sync::Arc::clone(&done), names.clone());
+        std::thread::spawn(move || {
+            common::block_on(async {
+                let admin = common::server()
+                    .await
+                    .admin("postgres")
+                    .await
+                    .expect("admin");
+                // [copies at once] -> samples that saw that many.
+                let mut seen = [0u32; 5];
+                while !done.load(Ordering::Relaxed) {
+                    let at_once: i64 = admin
+                        .query_one(
+                            "select count(*) from pg_database where datname = any($1)",
+                            &[&names],
+                        )
+                        .await
+                        .expect("pg_database")
+                        .get(0);
+                    seen[at_once as usize] += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                seen
+            })
+        })
+    };
+    let out = tempfile::tempdir().expect("tempdir");
+    let ran = small_run(&[
+        "--candidates",
+        "feed_index,feed_index_partial",
+        "--rounds",
+        "2",
+        "--seed",
+        "29",
+        "--out",
+    ])
+    .arg(out.path())
+    .output()
+    .expect("run");
+    done.store(true, Ordering::Relaxed);
+    let seen = sampler.join().expect("sampler");
+    assert!(
+        RAN.contains(&ran.status.code().unwrap_or(-1)),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert_eq!(&seen[3..], [0, 0], "samples by copies at once: {seen:?}");
+    assert!(seen[2] > 0, "a duet's pair was never seen: {seen:?}");
+    let results: schemabench::results::RunResults =
+        serde_json::from_slice(&std::fs::read(out.path().join("results.json")).expect("results"))
+            .expect("results.json");
+    // Four sittings ran, each configuration observed on its last copy.
+    assert_eq!(results.rounds, 2);
+    for c in &results.candidates {
+        assert!(!c.plans.is_empty(), "{} has no plans", c.name);
+        assert!(c.cost.database_bytes > 0, "{} has no cost", c.name);
+    }
+    let left: i64 = common::block_on(async {
+        let admin = common::server()
+            .await
+            .admin("postgres")
+            .await
+            .expect("admin");
+        admin
+            .query_one(
+                "select count(*) from pg_database where datname = any($1)",
+                &[&names],
+            )
+            .await
+            .expect("pg_database")
+            .get(0)
+    });
+    assert_eq!(left, 0, "every copy dropped");
+}
+
 #[test]
 fn lint_passes_taleforge_with_exit_0() {
     schemabench()

@@ -73,7 +73,9 @@ pub struct RunArgs {
     /// Compare this run with baseline NAME; exit 5 if a query got slower.
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
-    /// Keep the candidates' database copies afterwards.
+    /// Keep each configuration's copy from its last sitting afterwards (a
+    /// run otherwise holds one sitting's copies at a time, and this needs
+    /// the disk of them all).
     #[arg(long)]
     pub keep_copies: bool,
     /// Drive share I of N of the load, beside N-1 other schemabench

@@ -61,9 +61,13 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
             .collect()
     };
     // The sweep's database and its copy, and per growth scale its seeded
-    // database with the copies of its run: the baseline's alone, or in
-    // duets each candidate's and the baseline's twins beside them.
-    let per_scale = (2 * crossover.len() + 1).max(2) as f64;
+    // database with the copies its run holds at once: the baseline's
+    // alone, or a duet's pair.
+    let per_scale = (1 + crate::pipeline::copies_at_once(
+        1 + crossover.len(),
+        crate::results::Design::Duet,
+        false,
+    )) as f64;
     let largest_scale = {
         use crate::seed::size::{available_memory, free_bytes, largest_scale};
         // An existing server's disk is not this machine's to count.

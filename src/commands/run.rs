@@ -183,21 +183,17 @@ fn check_before_work(
         None => None,
     };
     let chosen = pipeline::chosen(scenario, options.only.as_deref())?.len();
-    // The seeded template(s), a copy per configuration and, in duets, the
-    // baseline's twin beside every candidate after the first.
+    // The seeded template(s) and the copies a run holds at once.
     let configurations = match (&options.against, &options.only) {
         (Some(_), _) => 2,
         (None, _) => 1 + chosen,
-    };
-    let twins = match options.design {
-        crate::results::Design::Duet => configurations.saturating_sub(2),
-        crate::results::Design::Rounds => 0,
     };
     let templates = if options.against.is_some() { 2 } else { 1 };
     check_room(
         &args.server,
         scenario,
-        (templates + configurations + twins) as f64,
+        (templates + pipeline::copies_at_once(configurations, options.design, options.keep_copies))
+            as f64,
     )?;
     check_outputs(
         &[("--out", args.out.as_deref())],

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::schedule::baseline_twin;
-use super::{Design, RunError, RunOptions};
+use super::schedule::Sitting;
+use super::{RunError, RunOptions};
 use crate::candidate::{self, Candidate, Prepared};
 use crate::drive;
 use crate::drive::engine::Phase;
@@ -102,72 +102,73 @@ pub(super) struct Setting<'a> {
     pub(super) plan: &'a Arc<DataPlan>,
 }
 
-/// Gives every configuration its copy (and, in duets, the baseline a twin
-/// per candidate after the first), pushing each arm as it is ready so a
-/// failure leaves the ones made for the caller to drop. Returns how many
-/// configurations there are.
-pub(super) async fn prepare_arms(
-    setting: &Setting<'_>,
-    admin: &tokio_postgres::Client,
-    candidates: Vec<Candidate>,
-    arms: &mut Vec<Arm>,
-) -> Result<usize, RunError> {
-    let configurations = candidates.len();
-    for (index, candidate) in candidates.into_iter().enumerate() {
-        arms.push(copy(setting, admin, index, candidate, configurations).await?);
-    }
-    if setting.options.design == Design::Duet {
-        for c in 2..configurations {
-            let index = baseline_twin(configurations, c);
-            let baseline = arms[0].prepared.candidate.clone();
-            arms.push(copy(setting, admin, index, baseline, configurations).await?);
-        }
-    }
-    Ok(configurations)
+/// The template copy `index` is made from: its configuration's (twins of
+/// the baseline, past the configurations, the baseline's).
+fn template_of(templates: &[String], index: usize, configurations: usize) -> &str {
+    &templates[if index < configurations { index } else { 0 }]
 }
 
-/// Copy `index` of the run, made afresh from its configuration's template
-/// (twins of the baseline, past the configurations, from the baseline's).
-async fn copy(
-    setting: &Setting<'_>,
-    admin: &tokio_postgres::Client,
-    index: usize,
-    candidate: Candidate,
-    configurations: usize,
-) -> Result<Arm, RunError> {
-    let server = setting.server;
-    let template = &setting.templates[if index < configurations { index } else { 0 }];
-    let prepared = candidate::prepare(server, admin, template, index, candidate).await?;
-    arm(
-        server,
-        prepared,
-        setting.workload,
-        setting.plan,
-        setting.protocol,
-    )
-    .await
+/// The database of copy `index` of the run.
+pub(super) fn copy_database(templates: &[String], index: usize, configurations: usize) -> String {
+    candidate::copy_name(template_of(templates, index, configurations), index)
 }
 
-/// Gives the copies of a sitting fresh data, made again from their
-/// templates. Rounds after the first start this way, so every round
-/// measures the seeded data plus its own sitting's writes, never what
-/// earlier rounds wrote: rounds are replicates of one experiment, and a
-/// verdict does not drift with how many rounds (or how much budget) ran.
-/// Without it, a read that scans a growing table (the feed without its
-/// index) slows round after round, and its ratio with it.
-pub(super) async fn renew(
+/// Makes the copies of a sitting afresh from their templates, one per
+/// side. Every sitting starts this way and its copies go when it ends
+/// ([`unseat`]): at most a duet's pair of copies lives beside the
+/// template, whatever the scale and however many candidates, and every
+/// round measures the seeded data plus its own sitting's writes, never
+/// what earlier rounds wrote. Rounds are replicates of one experiment, and
+/// a verdict does not drift with how many rounds (or how much budget) ran:
+/// a read that scans a growing table (the feed without its index) would
+/// otherwise slow round after round, and its ratio with it.
+pub(super) async fn seat(
     setting: &Setting<'_>,
-    arms: &mut [Arm],
-    copies: &[usize],
-    configurations: usize,
-) -> Result<(), RunError> {
+    candidates: &[Candidate],
+    sitting: &Sitting,
+) -> Result<Vec<Arm>, RunError> {
     let server = setting.server;
     let admin = server
         .reconnect(&server.maintenance_db(), SERVER_WAIT)
         .await?;
-    for &index in copies {
-        let candidate = arms[index].prepared.candidate.clone();
-        arms[index] = copy(setting, &admin, index, candidate, configurations).await?;
+    let mut seated = Vec::with_capacity(sitting.copies.len());
+    for (&a, &index) in sitting.arms.iter().zip(&sitting.copies) {
+        let template = template_of(setting.templates, index, candidates.len());
+        let prepared =
+            candidate::prepare(server, &admin, template, index, candidates[a].clone()).await?;
+        seated.push(
+            arm(
+                server,
+                prepared,
+                setting.workload,
+                setting.plan,
+                setting.protocol,
+            )
+            .await?,
+        );
+    }
+    Ok(seated)
+}
+
+/// Drops a sitting's copies, but for those `keep` marks (a configuration's
+/// last sitting of the run, with `--keep-copies`).
+pub(super) async fn unseat(
+    server: &Server,
+    seated: Vec<Arm>,
+    keep: &[bool],
+) -> Result<(), RunError> {
+    let admin = server
+        .reconnect(&server.maintenance_db(), SERVER_WAIT)
+        .await?;
+    for (arm, &kept) in seated.into_iter().zip(keep) {
+        let Arm {
+            prepared, shared, ..
+        } = arm;
+        // The workload's connections close before the copy goes.
+        drop(shared);
+        if !kept {
+            crate::pg::database::drop_owned(&admin, &prepared.database).await?;
+        }
     }
     Ok(())
 }

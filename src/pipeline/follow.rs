@@ -55,16 +55,19 @@ pub(super) async fn follow(f: Follower<'_>) -> Result<RunResults, RunError> {
     );
     let copies = board.plan.copies.clone();
     let spec = &f.scenario.spec;
+    // The seeded data, as the leader describes the server: its copies
+    // come and go a sitting at a time.
+    let seeded = data_db_name(&spec.name, &f.scenario.data_fingerprint());
     let mut results = begun(
         server,
-        &copies[0],
+        &seeded,
         ScenarioInfo {
             name: spec.name.clone(),
             file: f.scenario.path.display().to_string(),
             seed: spec.seed,
             scale: spec.scale,
             data_fingerprint: f.scenario.data_fingerprint(),
-            database: data_db_name(&spec.name, &f.scenario.data_fingerprint()),
+            database: seeded.clone(),
             tables: Vec::new(),
             critical: super::critical(f.scenario),
         },

@@ -14,14 +14,15 @@ mod tally;
 use std::sync::Arc;
 
 pub use arms::chosen;
-use arms::{Arm, Setting, prepare_arms, reopened, select_candidates};
+use arms::{Setting, copy_database, reopened, select_candidates};
 use board::{Board, RunPlan};
 pub use options::{Against, RunError, RunOptions, run_key};
 use round::{Sittings, announce, timeline_slots};
-use schedule::sittings;
+pub use schedule::copies_at_once;
+use schedule::{copy_count, last_of_run, sittings};
 use tally::{median, settled};
 
-use crate::candidate::{self, Candidate, Prepared};
+use crate::candidate::Candidate;
 use crate::compare::{self, Pairing};
 use crate::drive::engine::Phase;
 use crate::measure::timeline::Timeline;
@@ -29,7 +30,7 @@ use crate::observe;
 use crate::pg::{Server, catalog};
 use crate::report::files::ReportDir;
 use crate::results::{
-    CandidateResult, Design, MachineInfo, RESULTS_VERSION, RunResults, ScenarioInfo, TableRows,
+    CandidateResult, MachineInfo, RESULTS_VERSION, RunResults, ScenarioInfo, TableRows,
 };
 use crate::scenario::Scenario;
 use crate::seed::plan::DataPlan;
@@ -121,7 +122,6 @@ pub async fn run(
     // The copies are named after the seeded data: a second run of this
     // scenario on this server waits rather than drop this one's copies.
     crate::pg::database::take_turn(&admin, &format!("running on {}", seeded.database)).await?;
-    let mut arms = Vec::with_capacity(candidates.len() * 2);
     let setting = Setting {
         server,
         scenario,
@@ -136,11 +136,11 @@ pub async fn run(
         templates: &templates,
         plan: &plan,
     };
-    let outcome = match prepare_arms(&setting, &admin, candidates, &mut arms).await {
-        Ok(configurations) => measure(&setting, &mut arms, configurations).await,
-        Err(e) => Err(e),
-    };
-    clear_up(server, scenario, options, admin, arms, outcome.is_ok()).await?;
+    let copies: Vec<String> = (0..copy_count(candidates.len(), options.design))
+        .map(|i| copy_database(&templates, i, candidates.len()))
+        .collect();
+    let outcome = measure(&setting, &admin, candidates, &copies).await;
+    clear_up(server, scenario, options, admin, &copies, outcome.is_ok()).await?;
     Ok((outcome?, report))
 }
 
@@ -163,16 +163,15 @@ fn configurations(scenario: &Scenario, options: &RunOptions) -> Result<Vec<Candi
     })
 }
 
-/// What a run leaves behind goes: its board, and the copies whatever
-/// happened (kept only when asked, after a run that finished; their
-/// connections close with the arms). A failed run's error is the one
-/// reported, not a failure to drop after it.
+/// What a run leaves behind goes: its board, and whatever copies are
+/// left (kept only when asked, after a run that finished). A failed run's
+/// error is the one reported, not a failure to drop after it.
 async fn clear_up(
     server: &Server,
     scenario: &Scenario,
     options: &RunOptions,
     admin: tokio_postgres::Client,
-    arms: Vec<Arm>,
+    copies: &[String],
     finished: bool,
 ) -> Result<(), RunError> {
     if !options.shard.whole() {
@@ -182,50 +181,48 @@ async fn clear_up(
         )
         .await;
     }
-    if !finished || !options.keep_copies {
-        let copies: Vec<Prepared> = arms.into_iter().map(|a| a.prepared).collect();
-        let admin = reopened(server, admin).await?;
-        let dropped = candidate::drop_copies(&admin, &copies).await;
+    if finished && options.keep_copies {
+        for copy in copies {
+            crate::pg::unfinished::finished(copy);
+        }
+        return Ok(());
+    }
+    let admin = reopened(server, admin).await?;
+    for copy in copies {
+        let dropped = crate::pg::database::drop_owned(&admin, copy).await;
         if finished {
             dropped?;
-        }
-    } else {
-        for arm in &arms {
-            crate::pg::unfinished::finished(&arm.prepared.database);
         }
     }
     Ok(())
 }
 
 /// Drives every sitting of every round, observes, compares and writes the
-/// report: the run itself, on prepared arms.
+/// report: the run itself, each sitting on copies of its own.
 async fn measure(
     setting: &Setting<'_>,
-    arms: &mut [Arm],
-    configurations: usize,
+    admin: &tokio_postgres::Client,
+    candidates: Vec<Candidate>,
+    copies: &[String],
 ) -> Result<RunResults, RunError> {
     let Setting {
-        server,
         options,
         report,
         phases,
         query_names,
         ..
     } = *setting;
+    let configurations = candidates.len();
     let rounds = first_rounds(options, configurations);
-    let mut results = opening(setting, arms, configurations, rounds).await?;
+    let mut results = opening(setting, &candidates, copies, rounds).await?;
     // The machine's speed, before the load and (below) after it.
-    let mut reference =
-        observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await;
+    let mut reference = observe::reference_times(admin, REFERENCE_TIMES).await;
     write(report, &results)?;
 
     let most_rounds = most_rounds(options, configurations);
     let sittings = sittings(configurations, most_rounds, options.design);
-    let names: Vec<String> = arms[..configurations]
-        .iter()
-        .map(|arm| arm.prepared.candidate.name.clone())
-        .collect();
-    let board = open_board(setting, arms, &names, rounds, most_rounds).await?;
+    let names: Vec<String> = candidates.iter().map(|c| c.name.clone()).collect();
+    let board = open_board(setting, copies, &names, rounds, most_rounds).await?;
     let measuring = std::time::Instant::now();
     let slots = timeline_slots(&sittings, phases, &names, rounds);
     let hlogs = query_names.iter().map(|q| report.hlog_path(q)).collect();
@@ -238,11 +235,11 @@ async fn measure(
     .map_err(RunError::Timeline)?;
     let mut state = Sittings {
         setting,
+        candidates,
         board,
         timeline,
         names,
         per_round: (0..configurations).map(|_| Vec::new()).collect(),
-        read: arms.iter().map(|_| (None, Vec::new())).collect(),
         slot: 0,
     };
     for (s, sitting) in sittings.iter().enumerate() {
@@ -257,11 +254,9 @@ async fn measure(
             ));
         }
         state
-            .sit(arms, sitting, configurations, &mut results)
+            .sit(sitting, &last_of_run(&sittings, s, rounds), &mut results)
             .await?;
-        reference.extend(
-            observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_BETWEEN).await,
-        );
+        reference.extend(observe::reference_times(admin, REFERENCE_BETWEEN).await);
         write(report, &results)?;
         if results.aborted.is_some() {
             break;
@@ -282,18 +277,17 @@ async fn measure(
         board, timeline, ..
     } = state;
     drop(timeline);
-    reference
-        .extend(observe::reference_times(&*arms[0].stats(server).await?, REFERENCE_TIMES).await);
+    reference.extend(observe::reference_times(admin, REFERENCE_TIMES).await);
     results.machine.reference_ms = median(&mut reference);
-    close(setting, &arms[..configurations], results, board).await
+    close(setting, results, board).await
 }
 
 /// The results as the run begins: every configuration unmeasured, the
 /// server and machine described.
 async fn opening(
     setting: &Setting<'_>,
-    arms: &[Arm],
-    configurations: usize,
+    candidates: &[Candidate],
+    copies: &[String],
     rounds: u32,
 ) -> Result<RunResults, RunError> {
     let Setting {
@@ -307,20 +301,15 @@ async fn opening(
     } = *setting;
     let mut results = begun(
         server,
-        &arms[0].prepared.database,
+        &seeded.database,
         scenario_info(scenario, seeded),
         options,
         phases,
         protocol,
-        arms[..configurations]
+        candidates
             .iter()
-            .map(|arm| {
-                let (prepared, c) = (&arm.prepared, &arm.prepared.candidate);
-                CandidateResult {
-                    cost: prepared.cost.clone(),
-                    ..CandidateResult::unmeasured(&c.name, &c.description, &prepared.database)
-                }
-            })
+            .zip(copies)
+            .map(|(c, copy)| CandidateResult::unmeasured(&c.name, &c.description, copy))
             .collect(),
     )
     .await?;
@@ -331,7 +320,7 @@ async fn opening(
 /// The board shards meet on, when the run is sharded.
 async fn open_board(
     setting: &Setting<'_>,
-    arms: &[Arm],
+    copies: &[String],
     names: &[String],
     rounds: u32,
     most_rounds: u32,
@@ -350,7 +339,7 @@ async fn open_board(
                 server,
                 options.shard,
                 RunPlan {
-                    copies: arms.iter().map(|a| a.prepared.database.clone()).collect(),
+                    copies: copies.to_vec(),
                     ..run_plan(scenario, names, phases, rounds, most_rounds)
                 },
             )
@@ -387,7 +376,6 @@ fn budget_spent(
 /// written.
 async fn close(
     setting: &Setting<'_>,
-    arms: &[Arm],
     mut results: RunResults,
     board: Option<Arc<Board>>,
 ) -> Result<RunResults, RunError> {
@@ -401,7 +389,7 @@ async fn close(
     } = *setting;
     judge::judge(
         server,
-        arms,
+        &setting.templates[0],
         &mut results,
         scenario,
         options

@@ -8,13 +8,15 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 
 use super::RunError;
-use super::arms::{Arm, Setting, renew};
+use super::arms::{Arm, Setting, seat, unseat};
 use super::board::Board;
+use super::judge::observe_last;
 use super::schedule::Sitting;
 use super::tally::{
     failed_abort_threshold, measured_seconds, merge, merge_rounds, pair_seconds, record_work,
     update_queries,
 };
+use crate::candidate::Candidate;
 use crate::drive::DriveError;
 use crate::drive::engine::{Phase, PhaseOutcome, Start, Stop, run_phase};
 use crate::drive::session::Shared;
@@ -28,31 +30,73 @@ use crate::seed::rng::combine;
 /// What a run carries from one sitting to the next.
 pub(super) struct Sittings<'a> {
     pub(super) setting: &'a Setting<'a>,
+    /// The configurations, by arm.
+    pub(super) candidates: Vec<Candidate>,
     pub(super) board: Option<Arc<Board>>,
     pub(super) timeline: Timeline,
     /// The configurations' names, by arm.
     pub(super) names: Vec<String>,
     /// [configuration][sitting][query]: each sitting's measured phases merged.
     pub(super) per_round: Vec<Vec<Vec<QueryMeasurements>>>,
-    /// [copy]: statement statistics as last read (and since when the
-    /// server kept them), so each phase gets its own.
-    pub(super) read: Vec<(Option<String>, Vec<StatementStats>)>,
     /// The timeline slot of the next phase's first side.
     pub(super) slot: usize,
 }
 
 impl Sittings<'_> {
-    /// Drives every phase of `sitting` on `arms` (copies renewed from the
-    /// second round on), records each phase's latencies and work into
-    /// `results`, and stops early where an aborting threshold failed
+    /// Drives every phase of `sitting` on copies made for it, records
+    /// each phase's latencies and work into `results`, observes the sides
+    /// `last` marks (their configuration's last sitting of the run) and
+    /// drops the copies. Stops early where an aborting threshold failed
     /// (`results.aborted` says so).
     pub(super) async fn sit(
         &mut self,
-        arms: &mut [Arm],
         sitting: &Sitting,
-        configurations: usize,
+        last: &[bool],
         results: &mut RunResults,
     ) -> Result<(), RunError> {
+        let setting = self.setting;
+        let seated = seat(setting, &self.candidates, sitting).await?;
+        if sitting.round == 1 {
+            // A configuration's cost is that of its own first copy.
+            for (arm, (&a, &copy)) in seated.iter().zip(sitting.arms.iter().zip(&sitting.copies)) {
+                if a == copy {
+                    results.candidates[a].cost = arm.prepared.cost.clone();
+                }
+            }
+        }
+        let measured = self.drive(&seated, sitting, results).await?;
+        for (i, &a) in sitting.arms.iter().enumerate() {
+            let workload = &seated[i].shared.workload;
+            self.per_round[a].push(merge(workload, &measured[i]));
+            update_queries(&mut results.candidates[a], workload, &self.per_round[a]);
+        }
+        results.rounds = sitting.round;
+        if results.aborted.is_none() {
+            observe_last(
+                setting,
+                &seated,
+                &sitting.arms,
+                last,
+                &mut results.candidates,
+            )
+            .await?;
+        }
+        let keep: Vec<bool> = last
+            .iter()
+            .map(|&l| l && setting.options.keep_copies)
+            .collect();
+        unseat(setting.server, seated, &keep).await
+    }
+
+    /// Every phase of `sitting` on its `seated` copies: each phase's
+    /// latencies and work into `results`, its measured outcomes returned by
+    /// position in the sitting.
+    async fn drive(
+        &mut self,
+        seated: &[Arm],
+        sitting: &Sitting,
+        results: &mut RunResults,
+    ) -> Result<Vec<Vec<PhaseOutcome>>, RunError> {
         let Setting {
             server,
             scenario,
@@ -61,33 +105,23 @@ impl Sittings<'_> {
             ..
         } = *self.setting;
         let spec = &scenario.spec;
-        let round = sitting.round;
-        if round > 1 {
-            renew(self.setting, arms, &sitting.copies, configurations).await?;
-            // A fresh copy's statistics start from zero.
-            for &copy in &sitting.copies {
-                self.read[copy] = (None, Vec::new());
-            }
-        }
-        // [position in the sitting]: its measured phases.
-        let mut measured: Vec<Vec<PhaseOutcome>> =
-            sitting.arms.iter().map(|_| Vec::new()).collect();
+        // Statement statistics as last read (and since when the server
+        // kept them), by position, so each phase gets its own.
+        let mut read: Vec<(Option<String>, Vec<StatementStats>)> =
+            seated.iter().map(|_| (None, Vec::new())).collect();
+        let mut measured: Vec<Vec<PhaseOutcome>> = seated.iter().map(|_| Vec::new()).collect();
         for (p, phase) in phases.iter().enumerate() {
             // The same request sequence for every candidate and round: paired samples.
             let seed = combine(&[spec.seed, p as u64]);
             // A server that restarted is waited for (bounded) before the
             // phase, not found missing by its first requests.
-            for &copy in &sitting.copies {
-                drop(arms[copy].stats(server).await?);
+            for arm in seated {
+                drop(arm.stats(server).await?);
             }
             if let Some(board) = &self.board {
                 board.post(self.slot).await?;
             }
-            let sides: Vec<Arc<Shared>> = sitting
-                .copies
-                .iter()
-                .map(|&copy| Arc::clone(&arms[copy].shared))
-                .collect();
+            let sides: Vec<Arc<Shared>> = seated.iter().map(|a| Arc::clone(&a.shared)).collect();
             let outcomes = drive_slot(
                 &SlotRun {
                     timeline: &self.timeline,
@@ -112,55 +146,41 @@ impl Sittings<'_> {
                     measured[i].push(outcome);
                 }
             }
-            self.record_work(arms, sitting, &phase.name, results)
+            self.record_work(seated, &mut read, sitting, &phase.name, results)
                 .await?;
             report.write_results(results)?;
             if phase.warmup {
                 continue;
             }
-            if let Some(failed) = self.aborting_failure(arms, sitting, &measured, results) {
+            if let Some(failed) = self.aborting_failure(seated, sitting, &measured, results) {
                 results.aborted = Some(format!(
-                    "threshold {failed} failed after phase {} of round {round}",
-                    phase.name
+                    "threshold {failed} failed after phase {} of round {}",
+                    phase.name, sitting.round
                 ));
                 break;
             }
         }
-        for (i, (&a, &copy)) in sitting.arms.iter().zip(&sitting.copies).enumerate() {
-            let arm = &arms[copy];
-            self.per_round[a].push(merge(&arm.shared.workload, &measured[i]));
-            update_queries(
-                &mut results.candidates[a],
-                &arm.shared.workload,
-                &self.per_round[a],
-            );
-        }
-        results.rounds = round;
-        Ok(())
+        Ok(measured)
     }
 
     /// Each arm's statement statistics since the last phase, recorded as
     /// this phase's work: each phase's work is a sample of its own.
     async fn record_work(
-        &mut self,
-        arms: &[Arm],
+        &self,
+        seated: &[Arm],
+        read: &mut [(Option<String>, Vec<StatementStats>)],
         sitting: &Sitting,
         phase: &str,
         results: &mut RunResults,
     ) -> Result<(), RunError> {
         let server = self.setting.server;
-        for (&a, &copy) in sitting.arms.iter().zip(&sitting.copies) {
-            let arm = &arms[copy];
+        for ((&a, arm), read) in sitting.arms.iter().zip(seated).zip(read) {
             let client = arm.stats(server).await?;
             let since = observe::statistics_since(&client).await;
             let now = observe::statement_stats(&client, &arm.shared).await;
             // Statistics the server reset (a crash, a restart) count
             // from zero, not from what was read before.
-            let before: &[StatementStats] = if self.read[copy].0 == since {
-                &self.read[copy].1
-            } else {
-                &[]
-            };
+            let before: &[StatementStats] = if read.0 == since { &read.1 } else { &[] };
             let partner = sitting.partner(a).map(|p| self.names[p].as_str());
             record_work(
                 &mut results.candidates[a].work,
@@ -170,7 +190,7 @@ impl Sittings<'_> {
                 partner,
                 phase,
             );
-            self.read[copy] = (since, now);
+            *read = (since, now);
         }
         Ok(())
     }
@@ -180,7 +200,7 @@ impl Sittings<'_> {
     /// rounds and this sitting's measured phases), if the baseline sits.
     fn aborting_failure(
         &self,
-        arms: &[Arm],
+        seated: &[Arm],
         sitting: &Sitting,
         measured: &[Vec<PhaseOutcome>],
         results: &RunResults,
@@ -190,7 +210,7 @@ impl Sittings<'_> {
         if !thresholds.iter().any(|t| t.abort_on_fail) {
             return None;
         }
-        let workload = &arms[0].shared.workload;
+        let workload = &seated[base].shared.workload;
         let mut so_far = self.per_round[0].clone();
         so_far.push(merge(workload, &measured[base]));
         let queries = query_results(

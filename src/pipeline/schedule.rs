@@ -65,6 +65,48 @@ pub(super) fn baseline_twin(arms: usize, c: usize) -> usize {
     if c <= 1 { 0 } else { arms + c - 2 }
 }
 
+/// How many database copies a run names: one per configuration and, in
+/// duets, the baseline's twins.
+pub(super) fn copy_count(arms: usize, design: Design) -> usize {
+    sittings(arms, 1, design)
+        .iter()
+        .flat_map(|s| s.copies.iter().map(|&c| c + 1))
+        .max()
+        .unwrap_or(1)
+}
+
+/// The most copies a run holds at once: a sitting's (a duet's pair, or one
+/// configuration's), or with `keep` (`--keep-copies`) every configuration's
+/// last one, which stay until the run ends.
+pub fn copies_at_once(configurations: usize, design: Design, keep: bool) -> usize {
+    let seated = sittings(configurations, 1, design)
+        .iter()
+        .map(|s| s.copies.len())
+        .max()
+        .unwrap_or(1);
+    if keep {
+        copy_count(configurations, design).max(seated)
+    } else {
+        seated
+    }
+}
+
+/// Whether each side of sitting `s` is its configuration's last sitting
+/// of the round, in a round the run may end with (from `rounds` on): the
+/// copy a configuration ends the run on, observed and (asked to) kept.
+pub(super) fn last_of_run(sittings: &[Sitting], s: usize, rounds: u32) -> Vec<bool> {
+    let sitting = &sittings[s];
+    let later: Vec<&Sitting> = sittings[s + 1..]
+        .iter()
+        .take_while(|n| n.round == sitting.round)
+        .collect();
+    sitting
+        .arms
+        .iter()
+        .map(|a| sitting.round >= rounds && !later.iter().any(|n| n.arms.contains(a)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +152,38 @@ mod tests {
             (duet.partner(0), duet.partner(2), duet.partner(1)),
             (Some(2), Some(0), None)
         );
+    }
+
+    #[test]
+    fn a_run_holds_a_pair_of_copies_at_once_and_observes_each_configuration_on_its_last() {
+        // Baseline, three candidates: copies 0-3, twins 4 and 5.
+        assert_eq!(copy_count(4, Design::Duet), 6);
+        assert_eq!(copy_count(4, Design::Rounds), 4);
+        assert_eq!(copies_at_once(4, Design::Duet, false), 2);
+        assert_eq!(copies_at_once(4, Design::Rounds, false), 1);
+        assert_eq!(copies_at_once(1, Design::Duet, false), 1);
+        assert_eq!(copies_at_once(4, Design::Duet, true), 6);
+        // Two rounds of duets (0+1, 0+2 | 0+2, 0+1): only the second round
+        // observes, the baseline on its round's last sitting.
+        let duets = sittings(3, 2, Design::Duet);
+        let last: Vec<Vec<bool>> = (0..duets.len())
+            .map(|s| last_of_run(&duets, s, 2))
+            .collect();
+        assert_eq!(
+            last,
+            [
+                vec![false, false],
+                vec![false, false],
+                vec![false, true],
+                vec![true, true]
+            ]
+        );
+        // With a budget the run may end after any round from the first.
+        let alone = sittings(2, 2, Design::Rounds);
+        let last: Vec<Vec<bool>> = (0..alone.len())
+            .map(|s| last_of_run(&alone, s, 1))
+            .collect();
+        assert_eq!(last, [[true], [true], [true], [true]]);
     }
 
     #[test]

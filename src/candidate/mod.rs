@@ -120,12 +120,17 @@ pub async fn prepare(
         SeedState::Ready,
     );
     let owner = server.identity().await?.owner_role();
+    let copying = Instant::now();
     database::fresh(admin, owner, &name, &marker, Some(template)).await?;
+    let copy_seconds = copying.elapsed().as_secs_f64();
     match configure(server, admin, &name, &candidate).await {
         Ok(cost) => Ok(Prepared {
             candidate,
             database: name,
-            cost,
+            cost: CandidateCost {
+                copy_seconds,
+                ..cost
+            },
         }),
         Err(e) => {
             // A copy that failed to set up is of no use to anyone; the
@@ -184,6 +189,7 @@ async fn configure(
     refresh(&client, &before, &candidate.name).await?;
     let vacuum_analyze_seconds = vacuum.elapsed().as_secs_f64();
     Ok(CandidateCost {
+        copy_seconds: 0.0,
         ddl_seconds,
         vacuum_analyze_seconds,
         database_bytes: client

@@ -121,11 +121,13 @@ fn mb(bytes: i64) -> String {
     format!("{:.1}", bytes as f64 / 1e6)
 }
 
-/// What each configuration cost to make: its DDL, VACUUM ANALYZE, size,
-/// what it created or resized, and its new indexes no query used.
+/// What each configuration cost to make: its copy of the seeded data, its
+/// DDL, VACUUM ANALYZE, size, what it created or resized, and its new
+/// indexes no query used.
 pub fn costs(r: &RunResults) -> Table {
     let mut t = Table::new([
         ("configuration", Left),
+        ("copy s", Right),
         ("DDL s", Right),
         ("VACUUM ANALYZE s", Right),
         ("database MB", Right),
@@ -138,6 +140,7 @@ pub fn costs(r: &RunResults) -> Table {
     for c in &r.candidates {
         t.row(vec![
             Cell::text(&c.name),
+            Cell::text(format!("{:.2}", c.cost.copy_seconds)),
             Cell::text(format!("{:.2}", c.cost.ddl_seconds)),
             Cell::text(format!("{:.2}", c.cost.vacuum_analyze_seconds)),
             Cell::text(mb(c.cost.database_bytes)),

@@ -25,6 +25,9 @@ pub struct RelationSize {
 /// What applying a candidate cost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CandidateCost {
+    /// Making the copy of the seeded data the candidate is applied to.
+    #[serde(default)]
+    pub copy_seconds: f64,
     pub ddl_seconds: f64,
     pub vacuum_analyze_seconds: f64,
     pub database_bytes: i64,

@@ -110,6 +110,15 @@ pub(super) fn conclude(r: &CapacityResults) -> Vec<String> {
             }
         ));
     }
+    if let Some(memory) = r.memory_scale
+        && r.project_scale > memory
+    {
+        out.push(format!(
+            "No projection to scale {}: the data would outgrow the server's memory from about scale {}, where reads leave memory for the disk and latency no longer follows the curve measured in memory; measure there, or keep production's ratio of data to memory with --server-memory.",
+            r.project_scale,
+            round_scale(memory)
+        ));
+    }
     out.extend(r.crossover.iter().filter_map(crossover::sentence));
     out
 }
@@ -126,7 +135,7 @@ fn round_scale(scale: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::growth::growth_of;
+    use super::super::growth::{growth_of, memory_scale};
     use super::*;
     use crate::results::RunResults;
     use crate::results::capacity::{Probe, SweepPoint};
@@ -179,6 +188,7 @@ mod tests {
             growth: Vec::new(),
             crossover: Vec::new(),
             largest_scale: None,
+            memory_scale: None,
             conclusion: Vec::new(),
         }
     }
@@ -286,5 +296,49 @@ mod tests {
             .find(|l| l.starts_with(&g.query))
             .expect("the query's row");
         assert!(row.ends_with(" 90.0"), "{row}");
+    }
+
+    #[test]
+    fn growth_is_projected_no_further_than_the_data_fits_the_servers_memory() {
+        // 20 MB of data at scale 0.8 (25 MB per unit of scale), no query
+        // flat: a 1 GB cap holds scale 40, a 100 MB one scale 4.
+        let runs = |cap: u64| -> Vec<(f64, RunResults)> {
+            [(0.2, 1000), (0.8, 4000)]
+                .into_iter()
+                .map(|(scale, p95)| {
+                    let mut run = crate::results::fixture();
+                    run.candidates.truncate(1);
+                    run.candidates[0].queries.truncate(1);
+                    run.candidates[0].work.clear();
+                    run.candidates[0].queries[0].latency.p95 = p95;
+                    run.candidates[0].cost.database_bytes = (scale * 25e6) as i64;
+                    run.server.memory_limit_bytes = Some(cap);
+                    (scale, run)
+                })
+                .collect()
+        };
+        for (cap, memory, projected) in [(1_000_000_000, 40.0, true), (100_000_000, 4.0, false)] {
+            let runs = runs(cap);
+            let found = memory_scale(&runs).expect("a memory scale");
+            assert!((found - memory).abs() < 1e-9, "{found}");
+            let growth = growth_of(&runs, 5.0, LatencyFigure::P95);
+            assert_eq!(growth[0].projected_ms.is_some(), projected, "{growth:?}");
+            let mut r = sweep_to(8, 0.95, 8.0);
+            (r.growth, r.memory_scale) = (growth, Some(found));
+            let said = conclude(&r);
+            let stopped = said.iter().find(|l| l.starts_with("No projection"));
+            assert_eq!(stopped.is_none(), projected, "{said:?}");
+        }
+        let stopped = {
+            let mut r = sweep_to(8, 0.95, 8.0);
+            r.memory_scale = Some(4.0);
+            conclude(&r)
+        };
+        assert!(
+            stopped.iter().any(|l| l.starts_with(
+                "No projection to scale 5: the data would outgrow the server's memory from about scale 4,"
+            )),
+            "{stopped:?}"
+        );
     }
 }

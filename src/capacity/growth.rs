@@ -69,6 +69,18 @@ impl Trust {
     }
 }
 
+/// The scale whose data would fill the server's memory, from the largest
+/// growth run's data size (which grows with the scale) and the memory
+/// that run's server had; none where either is unknown. Past it reads
+/// leave memory for the disk, where latency no longer follows a curve
+/// measured in memory, so projections stop there.
+pub(super) fn memory_scale(runs: &[(f64, RunResults)]) -> Option<f64> {
+    let (scale, run) = runs.iter().max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let bytes = run.candidates.first()?.cost.database_bytes as f64;
+    let (memory, _) = crate::report::memory::server_memory(run)?;
+    (bytes > 0.0 && *scale > 0.0).then(|| memory as f64 / (bytes / scale))
+}
+
 /// Per query: latency and work against scale, its growth class and
 /// projection. The class comes from work where every scale measured it: a
 /// scan's buffers per call follow the data exactly, while its latency on a
@@ -78,6 +90,8 @@ pub(super) fn growth_of(
     project_scale: f64,
     figure: LatencyFigure,
 ) -> Vec<QueryGrowth> {
+    // Within the server's memory only (or where that is unknown).
+    let projects = memory_scale(runs).is_none_or(|m| project_scale <= m);
     let Some((_, first)) = runs.first() else {
         return Vec::new();
     };
@@ -123,6 +137,7 @@ pub(super) fn growth_of(
             let projected = points
                 .iter()
                 .max_by(|a, b| a.0.total_cmp(&b.0))
+                .filter(|_| projects)
                 .map(|&(scale, _, ms)| ms * (project_scale / scale).powf(grows));
             let plan = runs
                 .last()
@@ -138,7 +153,9 @@ pub(super) fn growth_of(
                 latency_exponent,
                 growth,
                 projected_ms: projected,
-                trust: fit.map(|f| Trust::of(&f, project_scale / largest.max(1e-12))),
+                trust: fit
+                    .filter(|_| projects)
+                    .map(|f| Trust::of(&f, project_scale / largest.max(1e-12))),
                 fit_r_squared: fit.map(|f| f.r_squared),
                 plan,
             }

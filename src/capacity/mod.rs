@@ -24,7 +24,7 @@ use crate::scenario::units::Length;
 use crate::scenario::workload::{Arrivals, LoadSpec, PhaseSpec};
 use conclude::conclude;
 use crossover::crossovers;
-use growth::{growth_of, objective_figure};
+use growth::{growth_of, memory_scale, objective_figure};
 use search::RateSearch;
 
 /// A probe meets its rate only if it served at least this share of it:
@@ -186,6 +186,7 @@ pub async fn plan(
         growth,
         crossover: crossovers(&options.crossover, &growth_runs),
         largest_scale: options.largest_scale,
+        memory_scale: memory_scale(&growth_runs),
         conclusion: Vec::new(),
     };
     results.conclusion = conclude(&results);

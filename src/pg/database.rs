@@ -118,7 +118,11 @@ pub async fn create(
 ) -> Result<(), PgError> {
     debug_assert!(name.starts_with(NAME_PREFIX));
     let template = match template {
-        Some(t) => format!(" template {}{}", quote_ident(t), copy_strategy(admin).await?),
+        Some(t) => format!(
+            " template {}{}",
+            quote_ident(t),
+            copy_strategy(admin).await?
+        ),
         None => String::new(),
     };
     let owner = owner

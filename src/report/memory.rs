@@ -16,18 +16,7 @@ pub fn regime(r: &RunResults) -> Option<String> {
         .filter(|b| *b > 0)?;
     let written = r.server.settings.get("shared_buffers")?;
     let buffers = parse_bytes(written)?;
-    // The cluster's own cap where it had one, else this machine's memory
-    // (which a server elsewhere does not share).
-    let ram = r
-        .server
-        .memory_limit_bytes
-        .map(|b| (b, "the cluster's memory cap"))
-        .or_else(|| {
-            r.machine
-                .memory_bytes
-                .filter(|_| r.server.throwaway)
-                .map(|b| (b, "this machine's memory"))
-        });
+    let ram = server_memory(r);
     let sizes = format!(
         "The data ({} per copy) {} shared_buffers ({})",
         human(data),
@@ -52,6 +41,21 @@ pub fn regime(r: &RunResults) -> Option<String> {
         ),
         None => format!("{sizes}: reads past them came from the server's OS cache or disk."),
     })
+}
+
+/// The memory the run's server had, and what it was: the cluster's own
+/// cap where it had one, else this machine's memory (which a server
+/// elsewhere does not share, so none is known for it).
+pub fn server_memory(r: &RunResults) -> Option<(u64, &'static str)> {
+    r.server
+        .memory_limit_bytes
+        .map(|b| (b, "the cluster's memory cap"))
+        .or_else(|| {
+            r.machine
+                .memory_bytes
+                .filter(|_| r.server.throwaway)
+                .map(|b| (b, "this machine's memory"))
+        })
 }
 
 #[cfg(test)]

@@ -121,6 +121,11 @@ pub struct CapacityResults {
     /// this machine's free disk and memory, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub largest_scale: Option<f64>,
+    /// The scale whose data would fill the server's memory (its cap, or
+    /// this machine's for the throwaway cluster), where known: growth is
+    /// projected no further.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_scale: Option<f64>,
     /// Plain-language findings, most important first.
     pub conclusion: Vec<String>,
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """schemabench's closed loop against pgbench, side by side on one server.
 
-    python3 benches/vs_pgbench.py            # 10 s per run, 3 alternations
+    python3 benches/vs_pgbench.py            # 10 s per run, 5 alternations
     SECONDS_PER_RUN=3 REPEATS=1 python3 benches/vs_pgbench.py
 
 Seeds TaleForge at scale 0.1 in a throwaway cluster (kept for the runs, then
@@ -28,7 +28,7 @@ from kept_cluster import KeptCluster
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "schemabench")
 SECONDS = int(os.environ.get("SECONDS_PER_RUN", "10"))
-REPEATS = int(os.environ.get("REPEATS", "3"))
+REPEATS = int(os.environ.get("REPEATS", "5"))
 PGBENCH_THREADS = os.cpu_count() or 2
 
 

@@ -6,8 +6,9 @@
 
 Seeds TaleForge at scale 0.1 in a throwaway cluster (kept for the runs, then
 stopped), creates bench_keys (1000 story ids numbered 0..999), then runs
-`SELECT 1` and a TaleForge primary-key lookup with 8 clients and the
-prepared protocol through pgbench and through schemabench, one after the
+`SELECT 1`, a TaleForge primary-key lookup and a signed-in user's request
+under RLS (the transaction PostgREST sends: benches/pgbench/rls.toml) with 8
+clients and the prepared protocol through pgbench and through schemabench, one after the
 other, REPEATS times alternating (the machine is shared: one pair of runs
 moved a ratio by 10%), and prints the median of each ratio: throughput
 (goal >= 1.0), CPU seconds per 1000 queries of each client process (goal:
@@ -44,8 +45,9 @@ def timed(cmd, **kw):
     return out.stdout, children_cpu() - before
 
 
-def pgbench(port, db, script, clients):
+def pgbench(port, db, script, clients, users):
     out, cpu = timed(["pgbench", "-n", "-M", "prepared", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+                      "-D", f"users={users}",
                       "-c", str(clients), "-j", str(min(clients, PGBENCH_THREADS)), "-T", str(SECONDS),
                       "-f", os.path.join(ROOT, "benches", "pgbench", script), db])
     count = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
@@ -79,19 +81,27 @@ def main():
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", db, "-c",
                         "drop table if exists bench_keys; "
                         "create table bench_keys as select (row_number() over (order by id) - 1)::int as n, id "
-                        "from stories order by id limit 1000; create unique index on bench_keys (n); analyze bench_keys"],
+                        "from stories order by id limit 1000; create unique index on bench_keys (n); analyze bench_keys; "
+                        "drop table if exists bench_claims; "
+                        "create table bench_claims as select (row_number() over (order by id) - 1)::int as n, "
+                        "json_build_object('aud', 'authenticated', 'role', 'authenticated', 'sub', id)::text as claims "
+                        "from profiles; create unique index on bench_claims (n); analyze bench_claims; "
+                        "grant select on bench_claims to authenticated"],
                        check=True)
+        users = subprocess.run(["psql", "-Atq", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", db, "-c",
+                                "select count(*) from bench_claims"], check=True, capture_output=True,
+                               text=True).stdout.strip()
         print(f"{SECONDS} s per run, prepared protocol, pgbench -j {PGBENCH_THREADS}, {REPEATS} alternation(s)\n")
         print(f"{'workload':<10} {'clients':>7} {'tool':<12} {'queries':>9} {'qps':>10} {'mean ms':>8} "
               f"{'CPU s/1k q':>11} {'drivers':>8}")
-        for name in ["select1", "point"]:
+        for name in ["select1", "point", "rls"]:
             ratios = {"throughput": [], "cpu": [], "driver_cpu": [], "latency": []}
             for _ in range(REPEATS):
                 rows = {}
                 for clients in [8, 1]:
                     for tool in ["pgbench", "schemabench"]:
                         if tool == "pgbench":
-                            row = pgbench(port, db, f"{name}.sql", clients)
+                            row = pgbench(port, db, f"{name}.sql", clients, users)
                         else:
                             row = schemabench(f"{name}.toml", clients)
                         rows[(tool, clients)] = row

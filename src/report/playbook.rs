@@ -2,7 +2,7 @@
 //! the last run that measured it called, kept between two markers in a
 //! file (the scenario's README) and rewritten from results.json, so the
 //! table is never typed by hand. A run of some candidates (a group)
-//! replaces their rows and leaves the others'.
+//! replaces their rows at its scale and leaves the others'.
 
 use super::headline::{called, cost};
 use crate::results::RunResults;
@@ -94,8 +94,20 @@ fn row_name(line: &str) -> Option<&str> {
     line.strip_prefix("| `")?.split('`').next()
 }
 
+/// The scale a row was measured at (`scale 10`), from its last cell: a
+/// candidate has a row per scale measured, so the answers at ten times the
+/// data stand beside those at the default size.
+fn row_scale(line: &str) -> Option<&str> {
+    let measured = line.trim_end().strip_suffix('|')?.rsplit('|').next()?;
+    measured
+        .split(", ")
+        .map(str::trim)
+        .find(|part| part.starts_with("scale "))
+}
+
 /// `text` (a file holding the markers) with the table between them
-/// rewritten: the run's candidates' rows replaced or added, the others kept.
+/// rewritten: the run's candidates' rows at its scale replaced or added,
+/// the others kept.
 pub fn update(text: &str, file: &str, results: &RunResults) -> Result<String, PlaybookError> {
     let missing = || PlaybookError::NoMarkers(file.to_owned());
     let start = text.find(START).ok_or_else(missing)?;
@@ -106,9 +118,19 @@ pub fn update(text: &str, file: &str, results: &RunResults) -> Result<String, Pl
         .filter_map(|l| row_name(l).map(|n| (n.to_owned(), l.to_owned())))
         .collect();
     for (name, row) in rows(results) {
-        match kept.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = row,
-            None => kept.push((name, row)),
+        let scale = row_scale(&row);
+        if let Some(slot) = kept
+            .iter_mut()
+            .find(|(n, r)| *n == name && row_scale(r) == scale)
+        {
+            slot.1 = row;
+        } else {
+            // Beside the candidate's rows at other scales, else last.
+            let at = kept
+                .iter()
+                .rposition(|(n, _)| *n == name)
+                .map_or(kept.len(), |i| i + 1);
+            kept.insert(at, (name, row));
         }
     }
     let table: Vec<&str> = kept.iter().map(|(_, r)| r.as_str()).collect();
@@ -165,10 +187,11 @@ mod tests {
             .iter()
             .map(|c| c.name.clone())
             .collect();
+        let scale = results.scenario.scale;
         let file = format!(
-            "# Playbook\n\nintro\n\n{START}\n{}\n| `older` | kept | Ship | x | - | +1 kB | 1 ms | 2026-01-01, scale 1, 3 rounds |\n| `{}` | stale | Ship | x | - | +1 kB | 1 ms | 2026-01-01, scale 1, 3 rounds |\n{END}\n\nafter\n",
-            head(),
-            names[0]
+            "# Playbook\n\nintro\n\n{START}\n{head}\n| `older` | kept | Ship | x | - | +1 kB | 1 ms | 2026-01-01, scale 1, 3 rounds |\n| `{name}` | stale | Ship | x | - | +1 kB | 1 ms | 2026-01-01, scale {scale}, 3 rounds |\n| `{name}` | larger | Weigh | x | - | +1 kB | 1 ms | 2026-01-01, scale 1000, 3 rounds |\n{END}\n\nafter\n",
+            head = head(),
+            name = names[0]
         );
         let once = update(&file, "README.md", &results).expect("markers");
         assert_eq!(update(&once, "README.md", &results).expect("again"), once);
@@ -176,11 +199,15 @@ mod tests {
         let (header, rows) = parse(&once).expect("a table");
         assert_eq!(header, HEADER);
         let listed: Vec<&str> = rows.iter().map(|r| r[0].trim_matches('`')).collect();
-        let mut expected = vec!["older"];
-        expected.extend(names.iter().map(String::as_str));
+        let mut expected = vec!["older", names[0].as_str(), names[0].as_str()];
+        expected.extend(names[1..].iter().map(String::as_str));
         assert_eq!(
             listed, expected,
-            "the older row first, then the run's in its order"
+            "the older row first, the first candidate's at both scales, then the run's in its order"
+        );
+        assert!(
+            rows[2][1] == "larger" && rows[2][7].contains("scale 1000"),
+            "{rows:?}"
         );
         assert!(rows.iter().all(|r| r.len() == HEADER.len()), "{rows:?}");
         assert!(!once.contains("stale"));
@@ -202,6 +229,7 @@ mod tests {
             crate::scenario::Scenario::load(&root.join("scenarios/taleforge/scenario.toml"))
                 .expect("TaleForge loads");
         let mut listed: Vec<&str> = rows.iter().map(|r| r[0].trim_matches('`')).collect();
+        listed.dedup();
         let mut candidates: Vec<&str> = scenario
             .spec
             .candidates

@@ -3,6 +3,7 @@
 
     python3 benches/vs_pgbench.py            # 10 s per run, 5 alternations
     SECONDS_PER_RUN=3 REPEATS=1 python3 benches/vs_pgbench.py
+    WORKLOADS=point,rls python3 benches/vs_pgbench.py
 
 Seeds TaleForge at scale 0.1 in a throwaway cluster (kept for the runs, then
 stopped), creates bench_keys (1000 story ids numbered 0..999), then runs
@@ -86,7 +87,9 @@ def main():
                         "create table bench_claims as select (row_number() over (order by id) - 1)::int as n, "
                         "json_build_object('aud', 'authenticated', 'role', 'authenticated', 'sub', id)::text as claims "
                         "from profiles; create unique index on bench_claims (n); analyze bench_claims; "
-                        "grant select on bench_claims to authenticated"],
+                        "grant select on bench_claims to authenticated; "
+                        # schemabench runs `postgres` queries as its owner role, no superuser.
+                        "grant select on bench_keys, bench_claims to public"],
                        check=True)
         users = subprocess.run(["psql", "-Atq", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", db, "-c",
                                 "select count(*) from bench_claims"], check=True, capture_output=True,
@@ -94,7 +97,7 @@ def main():
         print(f"{SECONDS} s per run, prepared protocol, pgbench -j {PGBENCH_THREADS}, {REPEATS} alternation(s)\n")
         print(f"{'workload':<10} {'clients':>7} {'tool':<12} {'queries':>9} {'qps':>10} {'mean ms':>8} "
               f"{'CPU s/1k q':>11} {'drivers':>8}")
-        for name in ["select1", "point", "rls"]:
+        for name in os.environ.get("WORKLOADS", "select1,point,rls").split(","):
             ratios = {"throughput": [], "cpu": [], "driver_cpu": [], "latency": []}
             for _ in range(REPEATS):
                 rows = {}

@@ -591,6 +591,27 @@ fn a_failing_migration_names_its_line_and_column() {
     .stderr(predicate::str::contains("supabase/postgres"));
 }
 
+/// Which of `names` are databases on the shared cluster, in order.
+fn existing(names: &[String]) -> Vec<String> {
+    common::block_on(async {
+        let admin = common::server()
+            .await
+            .admin("postgres")
+            .await
+            .expect("admin");
+        admin
+            .query(
+                "select datname::text from pg_database where datname = any($1) order by 1",
+                &[&names],
+            )
+            .await
+            .expect("pg_database")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    })
+}
+
 /// On a server schemabench does not own, an interrupted run drops the
 /// copies it made (the seeded data stays for the next run to reuse).
 #[test]
@@ -621,24 +642,7 @@ fn sigterm_on_an_existing_server_drops_the_runs_copies() {
         .map(|i| schemabench::candidate::copy_name(&template, i))
         .chain([template.clone()])
         .collect();
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let left: Vec<String> = runtime.block_on(async {
-        let admin = common::server()
-            .await
-            .admin("postgres")
-            .await
-            .expect("admin");
-        admin
-            .query(
-                "select datname::text from pg_database where datname = any($1) order by 1",
-                &[&names],
-            )
-            .await
-            .expect("pg_database")
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
-    });
+    let left = existing(&names);
     assert_eq!(left, [template], "only the seeded data stays");
 }
 
@@ -714,22 +718,7 @@ fn a_run_holds_no_more_than_a_pair_of_copies_at_any_moment() {
         assert!(!c.plans.is_empty(), "{} has no plans", c.name);
         assert!(c.cost.database_bytes > 0, "{} has no cost", c.name);
     }
-    let left: i64 = common::block_on(async {
-        let admin = common::server()
-            .await
-            .admin("postgres")
-            .await
-            .expect("admin");
-        admin
-            .query_one(
-                "select count(*) from pg_database where datname = any($1)",
-                &[&names],
-            )
-            .await
-            .expect("pg_database")
-            .get(0)
-    });
-    assert_eq!(left, 0, "every copy dropped");
+    assert_eq!(existing(&names), Vec::<String>::new(), "every copy dropped");
 }
 
 #[test]

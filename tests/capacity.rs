@@ -8,6 +8,7 @@
 mod common;
 
 use assert_cmd::Command;
+use schemabench::results::Verdict;
 use schemabench::results::capacity::CapacityResults;
 use schemabench::results::capacity::{Growth, GrowthBasis};
 
@@ -206,4 +207,98 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
             && html.contains("<h2>Crossover</h2>")
     );
     eprintln!("{printed}");
+}
+
+/// A candidate whose benefit grows with the rows: an index on a column the
+/// baseline scans (its unique constraint dropped), used at every size
+/// (`enable_seqscan = off`). While the table is one page the scan reads one
+/// buffer and the index two (leaf and heap); once the table spans several
+/// pages the index reads fewer. The crossover finds that turn on work,
+/// which the machine's speed does not move.
+#[test]
+fn the_crossover_finds_the_scale_where_an_index_starts_to_pay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workload = "[workload.actor]\ntable = \"profiles\"\n\
+        [[workload.queries]]\nname = \"plan_of\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+        sql = \"select plan from public.subscriptions where user_id = $1\"\n\
+        params = [{ from = \"actor\", column = \"id\" }]\n\
+        [load]\n[[load.phases]]\nname = \"steady\"\nduration = \"1s\"\nclients = 1\n\
+        [[candidates]]\nname = \"user_index\"\n\
+        sql = \"create index on public.subscriptions (user_id)\"\n\
+        settings = { enable_seqscan = \"off\" }\n";
+    let scenario = common::taleforge_variant(
+        dir.path(),
+        "crossover_probe",
+        "crossover",
+        Some("alter table public.subscriptions drop constraint subscriptions_user_id_key;"),
+        workload,
+    );
+    let out = dir.path().join("report");
+    let output = Command::cargo_bin("schemabench")
+        .expect("binary")
+        .arg("capacity")
+        .arg(&scenario)
+        .args([
+            "--scale",
+            "0.005",
+            "--seed",
+            "92",
+            "--clients",
+            "1",
+            "--step",
+            "1s",
+            "--warmup",
+            "300ms",
+            "--max-probes",
+            "1",
+            "--growth",
+            "1,4,16",
+            "--growth-clients",
+            "1",
+            "--crossover",
+            "user_index",
+            "--out",
+        ])
+        .arg(&out)
+        .env("DATABASE_URL", common::database_url())
+        .output()
+        .expect("capacity");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{printed}");
+    let results: CapacityResults = serde_json::from_str(
+        &std::fs::read_to_string(out.join("capacity.json")).expect("capacity.json"),
+    )
+    .expect("capacity results");
+    let [crossover] = results.crossover.as_slice() else {
+        panic!("one candidate: {:?}", results.crossover);
+    };
+    let work: Vec<(f64, Option<Verdict>)> = crossover
+        .points
+        .iter()
+        .map(|p| (p.scale, p.work.map(|w| w.verdict)))
+        .collect();
+    // 12, 50 and 200 subscriptions: one page, one page, four.
+    assert_eq!(
+        work,
+        [
+            (0.005, Some(Verdict::Slower)),
+            (0.02, Some(Verdict::Slower)),
+            (0.08, Some(Verdict::Faster))
+        ],
+        "{:?}",
+        crossover.points
+    );
+    assert_eq!(crossover.work_turns_at, Some(0.08));
+    assert!(
+        results
+            .conclusion
+            .iter()
+            .any(|l| l.starts_with("user_index: ") && l.contains("0.08")),
+        "{:?}",
+        results.conclusion
+    );
 }

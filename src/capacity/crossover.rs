@@ -26,21 +26,29 @@ pub(super) fn crossovers(candidates: &[String], runs: &[(f64, RunResults)]) -> V
                     })
                 })
                 .collect();
-            // An undecided scale (inconclusive) neither starts nor makes
-            // a turn: only decided verdicts are compared.
-            let mut decided = points.iter().filter(|p| p.verdict != Verdict::Inconclusive);
-            let turns_at = decided.next().and_then(|first| {
-                decided
-                    .find(|p| p.verdict != first.verdict)
-                    .map(|p| p.scale)
-            });
             Crossover {
                 candidate: candidate.clone(),
+                turns_at: turn(&points, |p| Some(p.verdict)),
+                work_turns_at: turn(&points, |p| p.work.map(|w| w.verdict)),
                 points,
-                turns_at,
             }
         })
         .collect()
+}
+
+/// The first scale whose verdict (as `verdict` reads it off a point)
+/// differs from the smallest decided scale's. An undecided scale
+/// (inconclusive, or without that figure) neither starts nor makes a turn.
+fn turn(
+    points: &[CrossoverPoint],
+    verdict: impl Fn(&CrossoverPoint) -> Option<Verdict>,
+) -> Option<f64> {
+    let mut decided = points
+        .iter()
+        .filter_map(|p| verdict(p).map(|v| (p.scale, v)))
+        .filter(|(_, v)| *v != Verdict::Inconclusive);
+    let (_, first) = decided.next()?;
+    decided.find(|(_, v)| *v != first).map(|(scale, _)| scale)
 }
 
 /// The conclusion's sentence for one candidate: its verdict at the
@@ -52,7 +60,19 @@ pub(super) fn sentence(c: &Crossover) -> Option<String> {
         .find(|p| p.verdict != Verdict::Inconclusive)
         .or(c.points.first())?;
     let at = |p: &CrossoverPoint| format!("scale {} ({} rows)", p.scale, p.rows);
-    Some(match c.turns_at {
+    let work = c
+        .work_turns_at
+        .filter(|s| c.turns_at != Some(*s))
+        .and_then(|s| c.points.iter().find(|p| p.scale == s))
+        .and_then(|p| Some((p, p.work?.verdict)))
+        .map_or(String::new(), |(p, v)| {
+            format!(
+                " Its work per request (buffers, whatever the machine) turns {} from {}.",
+                v.word(),
+                at(p)
+            )
+        });
+    let time = match c.turns_at {
         Some(scale) => {
             let turned = c.points.iter().find(|p| p.scale == scale)?;
             format!(
@@ -71,13 +91,14 @@ pub(super) fn sentence(c: &Crossover) -> Option<String> {
             at(first),
             c.points.last().map_or_else(String::new, at)
         ),
-    })
+    };
+    Some(time + &work)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::AppComparison;
+    use crate::results::{AppComparison, Estimate};
 
     fn run(scale: f64, verdict_ratio: Option<f64>) -> (f64, RunResults) {
         let mut r = crate::results::fixture();
@@ -128,6 +149,27 @@ mod tests {
         assert!(
             text.starts_with("idx: no change at scale 1 (")
                 && text.contains("faster from scale 4 ("),
+            "{text}"
+        );
+        assert_eq!(c.work_turns_at, None, "no work figures, no work turn");
+        // Work turning later than time (slower, slower, faster buffers per
+        // request) is said apart.
+        let mut worked = runs.clone();
+        for ((_, r), verdict) in
+            worked
+                .iter_mut()
+                .zip([Verdict::Slower, Verdict::Slower, Verdict::Faster])
+        {
+            let app = &mut r.app_comparisons[0];
+            app.work = app.latency.map(|e| Estimate { verdict, ..e });
+        }
+        let c = &crossovers(&["idx".into()], &worked)[0];
+        assert_eq!((c.turns_at, c.work_turns_at), (Some(4.0), Some(16.0)));
+        let text = sentence(c).expect("a sentence");
+        assert!(
+            text.contains(
+                ". Its work per request (buffers, whatever the machine) turns faster from scale 16 ("
+            ),
             "{text}"
         );
         // An undecided scale makes no turn.

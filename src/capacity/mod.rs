@@ -100,7 +100,11 @@ async fn measure(
     let run = RunOptions {
         out: Some(out),
         progress: options.progress,
-        rounds: Some(1),
+        rounds: Some(if candidates.is_empty() {
+            1
+        } else {
+            CROSSOVER_ROUNDS
+        }),
         only: Some(candidates.to_vec()),
         shard: options.shard,
         share: true,
@@ -128,6 +132,12 @@ fn failing_queries(limits: &[Limit], queries: &[QueryResult]) -> Vec<String> {
         .map(|q| q.name.clone())
         .collect()
 }
+
+/// Rounds of a growth run that measures candidates beside the baseline: a
+/// verdict needs three samples at least, and one round gives each figure
+/// two (its warmup's and its measured phase's), so a single round could
+/// decide no crossover, not even an exact 2.0x in buffers per call.
+const CROSSOVER_ROUNDS: u32 = 3;
 
 /// Sweeps concurrency, fits the USL, searches the highest rate that meets
 /// the objectives, then measures growth over data scales.

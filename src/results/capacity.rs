@@ -139,6 +139,10 @@ pub struct Crossover {
     /// The first measured scale whose verdict differs from the smallest
     /// scale's; none where every scale agreed.
     pub turns_at: Option<f64>,
+    /// The same turn read on work alone (buffers per request of the mix),
+    /// which the machine's speed does not move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_turns_at: Option<f64>,
 }
 
 /// One scale of a [`Crossover`].

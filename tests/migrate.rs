@@ -6,6 +6,7 @@ mod common;
 
 use assert_cmd::Command;
 use schemabench::results::MigrationResults;
+use schemabench::results::migration::TableRows;
 
 /// TaleForge's data under two clients inserting generation logs (as the
 /// service role, through PostgREST's transaction) and reading them; the
@@ -26,9 +27,15 @@ const WORKLOAD: &str = "[workload.actor]\ntable = \"profiles\"\n\
 /// The index build, then two seconds more in the same migration: at this
 /// scale the build itself takes milliseconds, and the pause stands in for
 /// the build of a large table, holding the lock as long whatever the
-/// machine's speed.
+/// machine's speed. Then writes of known counts, one of them by a cascade.
 const MIGRATION: &str = "create index generation_logs_model_idx on public.generation_logs (model);\n\
-                         select pg_sleep(2);\n";
+    select pg_sleep(2);\n\
+    create table public.probe_parent (i int primary key);\n\
+    create table public.probe_child (i int primary key references public.probe_parent on delete cascade);\n\
+    insert into public.probe_parent select generate_series(1, 100);\n\
+    insert into public.probe_child select generate_series(96, 100);\n\
+    update public.probe_parent set i = i where i <= 10;\n\
+    delete from public.probe_parent where i > 90;\n";
 
 #[test]
 fn a_plain_index_build_blocks_writers_and_the_concurrent_one_does_not() {
@@ -99,6 +106,21 @@ fn a_plain_index_build_blocks_writers_and_the_concurrent_one_does_not() {
         written.blocked
     );
     assert!(written.longest_wait_ms > 0.0);
+    // The rows it wrote, its cascade included; not the load's logs, which
+    // other sessions inserted meanwhile.
+    let rows = |table: &str, inserted, updated, deleted| TableRows {
+        table: table.into(),
+        inserted,
+        updated,
+        deleted,
+    };
+    assert_eq!(
+        written.rows,
+        [
+            rows("public.probe_parent", 100, 10, 10),
+            rows("public.probe_child", 5, 0, 5)
+        ]
+    );
     // Concurrently: statement by statement, and no request waits.
     assert!(!concurrent.one_transaction);
     assert_eq!(concurrent.ddl_error, None);
@@ -110,6 +132,8 @@ fn a_plain_index_build_blocks_writers_and_the_concurrent_one_does_not() {
         concurrent.sql
     );
     assert_eq!(concurrent.blocked, [], "{concurrent:?}");
+    // Statement by statement, no transaction holds the counts.
+    assert_eq!(concurrent.rows, []);
     assert!(concurrent.samples > 0);
     assert!(
         results
@@ -119,8 +143,13 @@ fn a_plain_index_build_blocks_writers_and_the_concurrent_one_does_not() {
         results.advice
     );
     assert!(stdout.contains(&results.advice), "{stdout}");
+    assert!(
+        stdout.contains("deleted 15 rows: public.probe_parent 10, public.probe_child 5"),
+        "{stdout}"
+    );
     for file in ["migration.md", "migration.html"] {
         let text = std::fs::read_to_string(out.join(file)).expect("report file");
         assert!(text.contains("Ship CONCURRENTLY"), "{file}");
+        assert!(text.contains("inserted 105 rows"), "{file}");
     }
 }

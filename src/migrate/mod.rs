@@ -19,7 +19,8 @@ use crate::measure::timeline::{Slot, Timeline};
 use crate::pg::{PgError, QueryContext, Server};
 use crate::report::files::ReportDir;
 use crate::report::headline::duration;
-use crate::results::{MigrationResults, MigrationVariant, exit, migration::MIGRATION_VERSION};
+use crate::results::migration::{MIGRATION_VERSION, TableRows};
+use crate::results::{MigrationResults, MigrationVariant, exit};
 use crate::scenario::Scenario;
 use crate::seed::plan::DataPlan;
 use crate::seed::rng::combine;
@@ -339,7 +340,8 @@ async fn under_load(
         sql: way.statements.join(";\n") + ";",
         one_transaction: way.one_transaction,
         ddl_seconds: took.as_secs_f64(),
-        ddl_error: result.err(),
+        ddl_error: result.as_ref().err().cloned(),
+        rows: result.unwrap_or_default(),
         locks_held: sampled.locks_held.iter().cloned().collect(),
         ddl_waited_ms: sampled.ddl_waited_ms,
         samples: sampled.samples,
@@ -353,26 +355,55 @@ async fn under_load(
     })
 }
 
+/// Rows each table gained, changed and lost in this transaction so far:
+/// statistics of the migration's own work (its cascades and triggers run in
+/// the same backend), unmoved by the load's sessions.
+const ROWS_WRITTEN: &str = "select schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del \
+       from pg_stat_xact_user_tables \
+      where n_tup_ins + n_tup_upd + n_tup_del > 0 \
+      order by n_tup_ins + n_tup_upd + n_tup_del desc, 1";
+
 /// Runs the statements, in one transaction or one by one; the server's
-/// words if one fails (a failed transaction is rolled back).
+/// words if one fails (a failed transaction is rolled back). In one
+/// transaction, the rows it wrote per table, read before it commits.
 async fn apply(
     client: &Client,
     statements: &[String],
     one_transaction: bool,
-) -> Result<(), String> {
+) -> Result<Vec<TableRows>, String> {
     let describe = |e: tokio_postgres::Error| crate::pg::describe_db_error(&e);
     if one_transaction {
-        let batch = format!("begin;\n{};\ncommit;", statements.join(";\n"));
-        if let Err(e) = client.batch_execute(&batch).await {
-            let _ = client.batch_execute("rollback").await;
-            return Err(describe(e));
-        }
-        return Ok(());
+        let written = async {
+            client
+                .batch_execute(&format!("begin;\n{};", statements.join(";\n")))
+                .await?;
+            let rows = client.query(ROWS_WRITTEN, &[]).await?;
+            client.batch_execute("commit").await?;
+            Ok(rows)
+        };
+        return match written.await {
+            Ok(rows) => Ok(rows.iter().map(table_rows).collect()),
+            Err(e) => {
+                let _ = client.batch_execute("rollback").await;
+                Err(describe(e))
+            }
+        };
     }
     for s in statements {
         client.batch_execute(s).await.map_err(describe)?;
     }
-    Ok(())
+    Ok(Vec::new())
+}
+
+/// One row of [`ROWS_WRITTEN`].
+fn table_rows(row: &tokio_postgres::Row) -> TableRows {
+    let count = |i: usize| u64::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+    TableRows {
+        table: row.get(0),
+        inserted: count(1),
+        updated: count(2),
+        deleted: count(3),
+    }
 }
 
 /// Which way to ship, in one sentence, from what the ways measured.

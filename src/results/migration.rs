@@ -81,6 +81,22 @@ pub struct MigrationVariant {
     /// Per-second latency of every query, seconds counted from the start
     /// of the load.
     pub timeline: Vec<IntervalPoint>,
+    /// Rows the migration wrote, per table (cascades and triggers
+    /// included), read from its own transaction's statistics before it
+    /// commits: counted only when it runs in one transaction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<TableRows>,
+}
+
+/// Rows one table gained, changed and lost in the migration's transaction
+/// (`pg_stat_xact_user_tables`): counts, never the rows' values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TableRows {
+    /// `schema.table`.
+    pub table: String,
+    pub inserted: u64,
+    pub updated: u64,
+    pub deleted: u64,
 }
 
 /// Requests of one query seen blocked.

@@ -199,12 +199,14 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
         doc.descendants()
             .filter(|n| n.tag_name().name() == "svg")
             .count(),
-        5
+        7
     );
     assert!(
         html.contains("throughput against concurrency")
             && html.contains("p99 latency against data scale")
             && html.contains("<h2>Crossover</h2>")
+            && html.contains("App time per request as the data grows")
+            && html.contains("Work per request as the data grows")
     );
     eprintln!("{printed}");
 }
@@ -293,6 +295,14 @@ fn the_crossover_finds_the_scale_where_an_index_starts_to_pay() {
         crossover.points
     );
     assert_eq!(crossover.work_turns_at, Some(0.08));
+    // The work chart: a row per scale, the candidate's turn seen as its
+    // points crossing 1x.
+    let html = std::fs::read_to_string(out.join("capacity.html")).expect("capacity.html");
+    let chart = html
+        .split_once("Work per request as the data grows")
+        .map(|(_, chart)| chart)
+        .expect("a work chart");
+    assert_eq!(chart.matches("user_index · ").count(), 3, "{chart}");
     assert!(
         results
             .conclusion

@@ -187,6 +187,7 @@ mod tests {
             percentile: "p95".into(),
             growth: Vec::new(),
             crossover: Vec::new(),
+            noise_threshold: 0.05,
             largest_scale: None,
             memory_scale: None,
             conclusion: Vec::new(),

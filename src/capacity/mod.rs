@@ -195,6 +195,10 @@ pub async fn plan(
         percentile: figure.to_string(),
         growth,
         crossover: crossovers(&options.crossover, &growth_runs),
+        noise_threshold: growth_runs.first().map_or(
+            crate::results::Criteria::default().noise_threshold,
+            |(_, r)| r.criteria.noise_threshold,
+        ),
         largest_scale: options.largest_scale,
         memory_scale: memory_scale(&growth_runs),
         conclusion: Vec::new(),

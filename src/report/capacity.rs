@@ -5,10 +5,11 @@
 use std::fmt::Write;
 
 use super::charts::{self, Axis, Scale, Series};
-use super::html::{esc, figure};
+use super::html::{esc, figure, ratio_row};
 use super::table::{Align, Align::Left, Align::Right, Cell, Table};
 use super::tables;
-use crate::results::capacity::CapacityResults;
+use crate::results::Estimate;
+use crate::results::capacity::{CapacityResults, CrossoverPoint};
 use crate::results::limit::{self, LatencyFigure, Limit, Metric};
 
 /// Picks one of (p50, p95, p99).
@@ -339,22 +340,18 @@ fn growth(out: &mut String, r: &CapacityResults) {
 }
 
 /// Each `--crossover` candidate against the baseline at every measured
-/// scale: a row per candidate, a column per scale.
+/// scale: a row per candidate, a column per scale, and where its verdict
+/// turns on time and on work alone.
 fn crossover_table(r: &CapacityResults) -> Table {
     let columns: Vec<String> = r
         .crossover
         .first()
-        .map(|c| {
-            c.points
-                .iter()
-                .map(|p| format!("scale {} ({} rows)", p.scale, p.rows))
-                .collect()
-        })
+        .map(|c| c.points.iter().map(|p| at(p.scale, p.rows)).collect())
         .unwrap_or_default();
     let mut t = Table::new(
         std::iter::once(("candidate", Left))
             .chain(columns.iter().map(|c| (c.as_str(), Left)))
-            .chain(std::iter::once(("turns at scale", Right))),
+            .chain([("turns at scale", Right), ("work turns at scale", Right)]),
     );
     for c in &r.crossover {
         let mut row = vec![Cell::text(&c.candidate)];
@@ -376,13 +373,37 @@ fn crossover_table(r: &CapacityResults) -> Table {
                 None => Cell::text("-"),
             });
         }
-        row.push(Cell::text(c.turns_at.map_or("-".into(), |s| s.to_string())));
+        for turn in [c.turns_at, c.work_turns_at] {
+            row.push(Cell::text(turn.map_or("-".into(), |s| s.to_string())));
+        }
         t.row(row);
     }
     t
 }
 
-/// The crossover section of capacity.html.
+/// `scale 0.1 (169000 rows)`: a growth scale and the rows it holds.
+fn at(scale: f64, rows: u64) -> String {
+    format!("scale {scale} ({rows} rows)")
+}
+
+/// Reads one figure (time or work) off a crossover point.
+type FigureOf = fn(&CrossoverPoint) -> Option<Estimate>;
+
+/// Rows short enough for a chart's label: `169k`, `1.95M`.
+fn rows_short(rows: u64) -> String {
+    let r = rows as f64;
+    if r >= 1e6 {
+        format!("{:.2}M", r / 1e6)
+    } else if r >= 1e3 {
+        format!("{:.0}k", r / 1e3)
+    } else {
+        rows.to_string()
+    }
+}
+
+/// The crossover section of capacity.html: the table, then a ratio chart
+/// each for time and for work, a row per candidate and scale, so a turn
+/// reads as a candidate's points crossing the 1x line.
 fn crossover(out: &mut String, r: &CapacityResults) {
     if r.crossover.is_empty() {
         return;
@@ -392,6 +413,37 @@ fn crossover(out: &mut String, r: &CapacityResults) {
         "<h2>Crossover</h2>\n<p>Each candidate beside the baseline at every growth scale (a duet run per scale): the app's time and buffers per request of the mix, candidate/baseline, and its verdict. Measured at each scale, not projected.</p>"
     );
     out.push_str(&crossover_table(r).html());
+    let _ = writeln!(out, "<div class=\"charts\">");
+    let figures: [(&str, &str, FigureOf, f64); 2] = [
+        (
+            "App time per request as the data grows",
+            "time per request, candidate/baseline (log scale; < 1 is faster)",
+            |p| p.time,
+            r.noise_threshold,
+        ),
+        (
+            "Work per request as the data grows",
+            "buffers per request, candidate/baseline (log scale; < 1 is less work)",
+            |p| p.work,
+            crate::compare::WORK_NOISE,
+        ),
+    ];
+    for (title, axis, figure_of, noise) in figures {
+        let rows: Vec<_> = r
+            .crossover
+            .iter()
+            .flat_map(|c| {
+                c.points.iter().filter_map(move |p| {
+                    let label = format!("{} · {} rows", c.candidate, rows_short(p.rows));
+                    figure_of(p).map(|e| ratio_row(label, &e))
+                })
+            })
+            .collect();
+        if !rows.is_empty() {
+            figure(out, charts::ratios(title, axis, &rows, noise));
+        }
+    }
+    let _ = writeln!(out, "</div>");
 }
 
 /// The projection's column title: `projected at 100x the data (scale 5)`,
@@ -456,9 +508,10 @@ pub fn summary(r: &CapacityResults) -> String {
                 .iter()
                 .map(|p| {
                     format!(
-                        "scale {}: {} {}",
+                        "scale {}: time {}, work {}, {}",
                         p.scale,
                         p.time.map_or("-".into(), |e| e.ratio_text()),
+                        p.work.map_or("-".into(), |e| e.ratio_text()),
                         p.verdict.word()
                     )
                 })

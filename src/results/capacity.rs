@@ -117,6 +117,10 @@ pub struct CapacityResults {
     /// (`--crossover`): how each one's verdict moves with the data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crossover: Vec<Crossover>,
+    /// The growth runs' noise threshold on time (work has its own,
+    /// `compare::WORK_NOISE`): the band the crossover charts shade.
+    #[serde(default = "default_noise")]
+    pub noise_threshold: f64,
     /// The largest scale whose growth run (its seeded data and copies) fits
     /// this machine's free disk and memory, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +132,10 @@ pub struct CapacityResults {
     pub memory_scale: Option<f64>,
     /// Plain-language findings, most important first.
     pub conclusion: Vec<String>,
+}
+
+fn default_noise() -> f64 {
+    super::Criteria::default().noise_threshold
 }
 
 /// One candidate against the baseline, the app as a whole, at each growth

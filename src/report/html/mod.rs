@@ -123,7 +123,7 @@ fn header(out: &mut String, r: &RunResults) {
 }
 
 /// One row of a ratio chart: an estimate and what it is of.
-fn ratio_row(label: String, e: &Estimate) -> RatioRow {
+pub(in crate::report) fn ratio_row(label: String, e: &Estimate) -> RatioRow {
     RatioRow {
         label,
         ratio: e.ratio,

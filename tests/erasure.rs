@@ -1,7 +1,8 @@
-//! TaleForge's COPPA erasure (`public.erase_account`, migration 004): the
-//! heaviest family's every row goes, audit trail included, the counts it
-//! returns are the rows it removed, and while it holds its locks other
-//! tenants read and write unblocked. Exact figures, no timings.
+//! TaleForge's COPPA erasure (`public.erase_account`, migration 004) and
+//! the designs its candidates measure beside it: the heaviest family's
+//! every row goes, audit trail included, the counts returned are the rows
+//! removed, and while the erasure holds its locks other tenants read and
+//! write unblocked. Exact figures, no timings.
 
 mod common;
 
@@ -53,14 +54,61 @@ async fn sign_in(db: &Client, user: &str) {
     .expect("claims");
 }
 
+/// One way to erase a family: the candidate whose SQL defines it (none:
+/// the baseline's cascade) and the job that finishes a request (none: the
+/// request itself erases).
+struct Design {
+    candidate: Option<&'static str>,
+    purge: Option<&'static str>,
+}
+
+const DESIGNS: [Design; 3] = [
+    Design {
+        candidate: None,
+        purge: None,
+    },
+    Design {
+        candidate: Some("erasure_explicit"),
+        purge: None,
+    },
+    Design {
+        candidate: Some("erasure_soft_delete"),
+        purge: Some("select public.purge_erased_accounts(10)"),
+    },
+];
+
 #[tokio::test]
-async fn erasing_the_heaviest_family_removes_every_row_and_blocks_no_other_tenant() {
+async fn every_erasure_design_removes_every_row_and_blocks_no_other_tenant() {
     let (server, report, admin) = common::seeded_taleforge(141, 0.02).await;
-    // A copy: the seeded data stays as its marker says.
-    let copy = candidate::prepare(&server, &admin, &report.database, 1, Candidate::baseline())
-        .await
-        .expect("copy");
-    let db = server.admin(&copy.database).await.expect("connect");
+    let scenario = common::taleforge(141, 0.02);
+    let dir = scenario.path.parent().expect("scenario folder");
+    for (index, design) in DESIGNS.iter().enumerate() {
+        let candidate = match design.candidate {
+            None => Candidate::baseline(),
+            Some(name) => {
+                let spec = scenario
+                    .spec
+                    .candidates
+                    .iter()
+                    .find(|c| c.name == name)
+                    .expect("the design's candidate");
+                Candidate::from_spec(spec, dir).expect("candidate SQL")
+            }
+        };
+        // A copy: the seeded data stays as its marker says.
+        let copy = candidate::prepare(&server, &admin, &report.database, index + 1, candidate)
+            .await
+            .expect("copy");
+        erase(&server, &copy.database, design).await;
+        candidate::drop_copies(&admin, &[copy]).await.expect("drop");
+    }
+}
+
+/// Erases the heaviest family of `database` by `design`, held open while
+/// another family works, and checks every row of it went.
+async fn erase(server: &schemabench::pg::Server, database: &str, design: &Design) {
+    let name = design.candidate.unwrap_or("baseline");
+    let db = server.admin(database).await.expect("connect");
     let db = &db;
     let pick = |order: &'static str| async move {
         let sql = format!(
@@ -100,7 +148,7 @@ async fn erasing_the_heaviest_family_removes_every_row_and_blocks_no_other_tenan
     assert!(other_audit >= 1);
 
     // The erasure, as the edge function runs it, held open.
-    let eraser = server.admin(&copy.database).await.expect("connect");
+    let eraser = server.admin(database).await.expect("connect");
     eraser
         .batch_execute("begin; set local role service_role")
         .await
@@ -114,7 +162,7 @@ async fn erasing_the_heaviest_family_removes_every_row_and_blocks_no_other_tenan
     // Meanwhile another family reads its stories and the gallery and
     // writes a story: none waits on the erasure's locks (a wait would fail
     // at the lock timeout instead of hanging the test).
-    let tenant = server.admin(&copy.database).await.expect("connect");
+    let tenant = server.admin(database).await.expect("connect");
     tenant
         .batch_execute("set lock_timeout = '20s'; begin; set local role authenticated")
         .await
@@ -156,21 +204,65 @@ async fn erasing_the_heaviest_family_removes_every_row_and_blocks_no_other_tenan
     assert_eq!(waiting, 0);
     tenant.batch_execute("commit").await.expect("tenant commit");
     eraser.batch_execute("commit").await.expect("commit");
+    let removed = match design.purge {
+        None => removed,
+        Some(purge) => {
+            // The request hid the family from everyone at once and removed
+            // nothing yet; the purge erases it.
+            assert_eq!(removed["queued"], true, "{name}: {removed}");
+            let family = |rows: &[(String, i64, i64)]| -> Vec<i64> {
+                rows.iter().map(|(_, family, _)| *family).collect()
+            };
+            assert_eq!(family(&rows(db, &target).await), family(&before), "{name}");
+            let shown: i64 = db
+                .query_one(
+                    "select count(*) from public.stories where user_id::text = $1 and deleted_at is null",
+                    &[&target],
+                )
+                .await
+                .expect("shown")
+                .get(0);
+            assert_eq!(shown, 0, "{name}: the family's stories still show");
+            eraser
+                .batch_execute("set role service_role")
+                .await
+                .expect("role");
+            let removed = eraser
+                .query_one(purge, &[])
+                .await
+                .expect("purge")
+                .get::<_, serde_json::Value>(0);
+            let queued: i64 = db
+                .query_one("select count(*) from public.erasure_requests", &[])
+                .await
+                .expect("queue")
+                .get(0);
+            assert_eq!(queued, 0, "{name}");
+            removed
+        }
+    };
 
     // What it says it removed is what was there; nothing of it is left.
     let after = rows(db, &target).await;
     for ((table, family, all), (_, left, all_after)) in before.iter().zip(&after) {
-        assert_eq!(removed[table.as_str()], *family, "{table}: {removed}");
-        assert_eq!(*left, 0, "{table}");
+        assert_eq!(
+            removed[table.as_str()],
+            *family,
+            "{name} {table}: {removed}"
+        );
+        assert_eq!(*left, 0, "{name} {table}");
         let added = i64::from(table == "stories");
-        assert_eq!(*all_after, all - family + added, "{table}");
+        assert_eq!(*all_after, all - family + added, "{name} {table}");
     }
     let audit_left: i64 = db
         .query_one(&audit_of(&target), &[])
         .await
         .expect("audit")
         .get(0);
-    assert_eq!(audit_left, 0, "the audit log still names the family");
+    assert_eq!(
+        audit_left, 0,
+        "{name}: the audit log still names the family"
+    );
     assert!(
         removed["audit_log"].as_i64().unwrap_or_default() >= 1,
         "{removed}"
@@ -191,8 +283,8 @@ async fn erasing_the_heaviest_family_removes_every_row_and_blocks_no_other_tenan
         .await
         .expect("audit")
         .get(0);
-    assert_eq!(other_after, other_audit, "another family's trail is kept");
-
-    drop((eraser, tenant));
-    candidate::drop_copies(&admin, &[copy]).await.expect("drop");
+    assert_eq!(
+        other_after, other_audit,
+        "{name}: another family's trail is kept"
+    );
 }

@@ -190,6 +190,8 @@ const SIGNED_IN_ATTACKS: &[(&str, &str)] = &[
     ("delete someone else's pages", "delete from story_segments where user_id = '{victim}' returning id"),
     ("delete someone else's reference images", "delete from character_references where user_id = '{victim}' returning id"),
     ("delete someone else's logs", "delete from generation_logs where user_id = '{victim}' returning id"),
+    // Erasure is the service role's (an edge function's), whatever the design.
+    ("erase someone else's family", "select public.erase_account('{victim}')"),
 ];
 
 /// Attacks without signing in.
@@ -228,6 +230,7 @@ const ANON_ATTACKS: &[(&str, &str)] = &[
         "update stories set title = 'x' where id = '{public_story}' returning id",
     ),
     ("delete stories", "delete from stories returning id"),
+    ("erase a family", "select public.erase_account('{victim}')"),
 ];
 
 /// What the attacker may do, so the refusals above are the policies' doing.
@@ -329,7 +332,7 @@ async fn no_user_reads_or_writes_another_users_data_on_any_candidate() {
     // The default set and the groups: a new candidate must face them too.
     assert_eq!(
         prepared.len(),
-        16,
+        18,
         "every TaleForge candidate faced the attacks"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -7,10 +7,38 @@
 
 mod common;
 
+use std::path::Path;
+
 use assert_cmd::Command;
 use schemabench::results::Verdict;
 use schemabench::results::capacity::CapacityResults;
 use schemabench::results::capacity::{Growth, GrowthBasis};
+
+/// `schemabench capacity SCENARIO ARGS --out OUT` against the tests'
+/// server, which must succeed: what it printed and what it found.
+fn capacity(scenario: &Path, args: &[&str], out: &Path) -> (String, CapacityResults) {
+    let output = Command::cargo_bin("schemabench")
+        .expect("binary")
+        .arg("capacity")
+        .arg(scenario)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .env("DATABASE_URL", common::database_url())
+        .output()
+        .expect("run capacity");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{printed}");
+    let results = serde_json::from_str(
+        &std::fs::read_to_string(out.join("capacity.json")).expect("capacity.json"),
+    )
+    .expect("capacity results");
+    (printed, results)
+}
 
 #[test]
 fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() {
@@ -28,11 +56,9 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
     let scenario =
         common::taleforge_variant(dir.path(), "capacity_probe", "capacity", None, workload);
     let out = dir.path().join("report");
-    let assert = Command::cargo_bin("schemabench")
-        .expect("binary")
-        .arg("capacity")
-        .arg(&scenario)
-        .args([
+    let (printed, results) = capacity(
+        &scenario,
+        &[
             "--scale",
             "0.005",
             "--seed",
@@ -57,23 +83,10 @@ fn search_keeps_its_bracket_and_a_scan_grows_linearly_while_a_lookup_does_not() 
             "100x",
             "--crossover",
             "content_trgm",
-            "--out",
-        ])
-        .arg(&out)
-        .env("DATABASE_URL", common::database_url())
-        .assert();
-    let output = assert.get_output();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &out,
     );
-    assert!(output.status.success(), "{printed}");
     common::assert_matches_schema(&out.join("capacity.json"), "capacity.schema.json");
-    let results: CapacityResults = serde_json::from_str(
-        &std::fs::read_to_string(out.join("capacity.json")).expect("capacity.json"),
-    )
-    .expect("capacity results");
 
     // Which rates pass depends on the machine; how the search treats its
     // outcomes does not (its sequence is pinned in `capacity::search`).
@@ -236,11 +249,9 @@ fn the_crossover_finds_the_scale_where_an_index_starts_to_pay() {
         workload,
     );
     let out = dir.path().join("report");
-    let output = Command::cargo_bin("schemabench")
-        .expect("binary")
-        .arg("capacity")
-        .arg(&scenario)
-        .args([
+    let (_, results) = capacity(
+        &scenario,
+        &[
             "--scale",
             "0.005",
             "--seed",
@@ -259,22 +270,9 @@ fn the_crossover_finds_the_scale_where_an_index_starts_to_pay() {
             "1",
             "--crossover",
             "user_index",
-            "--out",
-        ])
-        .arg(&out)
-        .env("DATABASE_URL", common::database_url())
-        .output()
-        .expect("capacity");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &out,
     );
-    assert!(output.status.success(), "{printed}");
-    let results: CapacityResults = serde_json::from_str(
-        &std::fs::read_to_string(out.join("capacity.json")).expect("capacity.json"),
-    )
-    .expect("capacity results");
     let [crossover] = results.crossover.as_slice() else {
         panic!("one candidate: {:?}", results.crossover);
     };

@@ -591,25 +591,32 @@ fn a_failing_migration_names_its_line_and_column() {
     .stderr(predicate::str::contains("supabase/postgres"));
 }
 
+/// A connection to the shared cluster's maintenance database.
+async fn maintenance() -> tokio_postgres::Client {
+    common::server()
+        .await
+        .admin("postgres")
+        .await
+        .expect("admin")
+}
+
 /// Which of `names` are databases on the shared cluster, in order.
+async fn present(admin: &tokio_postgres::Client, names: &[String]) -> Vec<String> {
+    admin
+        .query(
+            "select datname::text from pg_database where datname = any($1) order by 1",
+            &[&names],
+        )
+        .await
+        .expect("pg_database")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// [`present`], from a test's thread.
 fn existing(names: &[String]) -> Vec<String> {
-    common::block_on(async {
-        let admin = common::server()
-            .await
-            .admin("postgres")
-            .await
-            .expect("admin");
-        admin
-            .query(
-                "select datname::text from pg_database where datname = any($1) order by 1",
-                &[&names],
-            )
-            .await
-            .expect("pg_database")
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
-    })
+    common::block_on(async { present(&maintenance().await, names).await })
 }
 
 /// On a server schemabench does not own, an interrupted run drops the
@@ -664,23 +671,11 @@ fn a_run_holds_no_more_than_a_pair_of_copies_at_any_moment() {
         let (done, names) = (std::sync::Arc::clone(&done), names.clone());
         std::thread::spawn(move || {
             common::block_on(async {
-                let admin = common::server()
-                    .await
-                    .admin("postgres")
-                    .await
-                    .expect("admin");
+                let admin = maintenance().await;
                 // [copies at once] -> samples that saw that many.
                 let mut seen = [0u32; 5];
                 while !done.load(Ordering::Relaxed) {
-                    let at_once: i64 = admin
-                        .query_one(
-                            "select count(*) from pg_database where datname = any($1)",
-                            &[&names],
-                        )
-                        .await
-                        .expect("pg_database")
-                        .get(0);
-                    seen[at_once as usize] += 1;
+                    seen[present(&admin, &names).await.len()] += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                 }
                 seen

@@ -168,10 +168,12 @@ fn weighed(mix: &Mix, per_query: &[Vec<f64>]) -> Vec<f64> {
         .collect()
 }
 
-/// Each work sample's (round and phase) buffers per request of the mix.
-fn work_samples(mix: &Mix, side: &CandidateResult, beside: Option<&str>) -> BTreeMap<String, f64> {
-    let mut out: BTreeMap<String, f64> = BTreeMap::new();
-    for (q, share) in mix {
+/// Each work sample's (round and phase) buffers per call, by query.
+type WorkSamples = BTreeMap<String, BTreeMap<String, f64>>;
+
+fn work_samples(mix: &Mix, side: &CandidateResult, beside: Option<&str>) -> WorkSamples {
+    let mut out = WorkSamples::new();
+    for (q, _) in mix {
         let Some(work) = side.work.iter().find(|w| w.query == *q) else {
             continue;
         };
@@ -182,11 +184,22 @@ fn work_samples(mix: &Mix, side: &CandidateResult, beside: Option<&str>) -> BTre
         {
             if let Some(b) = r.buffers_per_call() {
                 let key = format!("{}/{}", r.round, r.phase.as_deref().unwrap_or(""));
-                *out.entry(key).or_default() += share * b;
+                out.entry(key).or_default().insert(q.clone(), b);
             }
         }
     }
     out
+}
+
+/// Buffers per request of the mix in one sample, over the queries `also`
+/// ran in it too: a rare, heavy query one side happened to run in a
+/// sample and the other did not (a timed phase ends wherever each side
+/// got to) would otherwise count as the other side's saving.
+fn sample_work(mix: &Mix, sample: &BTreeMap<String, f64>, also: &BTreeMap<String, f64>) -> f64 {
+    mix.iter()
+        .filter(|(q, _)| also.contains_key(q))
+        .filter_map(|(q, share)| Some(share * sample.get(q)?))
+        .sum()
 }
 
 /// Buffers per request of the mix over the rounds compared.
@@ -236,13 +249,23 @@ pub(super) fn app_comparison(
         work_samples(&mix, base, beside),
         work_samples(&mix, other, None),
     );
-    // Paired by round and phase; separate runs as two samples.
+    // Paired by round and phase, over the queries both sides ran in it;
+    // separate runs as two samples, each over what it ran.
     let (b, c): (Vec<f64>, Vec<f64>) = match pairing {
         Pairing::Interleaved => b
             .iter()
-            .filter_map(|(k, v)| c.get(k).map(|w| (*v, *w)))
+            .filter_map(|(k, bq)| {
+                let cq = c.get(k)?;
+                Some((sample_work(&mix, bq, cq), sample_work(&mix, cq, bq)))
+            })
+            .filter(|(b, c)| *b > 0.0 && *c > 0.0)
             .unzip(),
-        Pairing::Independent => (b.into_values().collect(), c.into_values().collect()),
+        Pairing::Independent => {
+            let own = |samples: WorkSamples| -> Vec<f64> {
+                samples.values().map(|q| sample_work(&mix, q, q)).collect()
+            };
+            (own(b), own(c))
+        }
     };
     let work_criteria = Criteria {
         noise_threshold: WORK_NOISE,

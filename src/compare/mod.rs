@@ -354,6 +354,58 @@ mod tests {
         );
     }
 
+    /// Samples (round, phase) of one query's work: (calls, buffers).
+    fn query_work(query: &str, samples: &[(i64, i64)]) -> crate::results::QueryWork {
+        crate::results::QueryWork {
+            query: query.into(),
+            rounds: samples
+                .iter()
+                .enumerate()
+                .filter(|(_, (calls, _))| *calls > 0)
+                .map(|(i, (calls, blocks))| crate::results::WorkRound {
+                    round: i as u32 + 1,
+                    partner: None,
+                    phase: Some("steady".into()),
+                    calls: *calls,
+                    shared_blks: *blocks,
+                    shared_blks_read: None,
+                    rows: *calls,
+                    temp_blks: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_heavy_query_one_side_did_not_reach_in_a_sample_is_no_saving() {
+        let fixture = crate::results::fixture();
+        let mut base = fixture.candidates[0].clone();
+        let query = |name: &str, count: u64| {
+            let mut q = base.queries[0].clone();
+            q.name = name.into();
+            q.count = count;
+            q
+        };
+        base.queries = vec![query("light", 600), query("heavy", 6)];
+        base.duet_seconds.clear();
+        let mut other = base.clone();
+        other.name = "same_work".into();
+        // The same buffers per call on both sides; in rounds 2 to 4 the
+        // candidate's timed phase ended before its rare heavy request.
+        base.work = vec![
+            query_work("light", &[(100, 400); 4]),
+            query_work("heavy", &[(2, 2000); 4]),
+        ];
+        other.work = vec![
+            query_work("light", &[(90, 360); 4]),
+            query_work("heavy", &[(1, 1000), (0, 0), (0, 0), (0, 0)]),
+        ];
+        let app = app::app_comparison(&base, &other, Pairing::Interleaved, Criteria::default());
+        let work = app.work.expect("a work estimate");
+        assert_eq!(work.verdict, Verdict::NoChange, "{work:?}");
+        assert!((work.ratio - 1.0).abs() < 1e-9, "{work:?}");
+    }
+
     #[test]
     fn work_verdicts_call_a_few_percent_of_exact_work() {
         let base = work("baseline", &[(100, 400), (120, 480), (90, 360)]);

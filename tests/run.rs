@@ -286,6 +286,53 @@ async fn every_round_starts_from_the_seeded_data() {
     );
 }
 
+/// A timed duet ends level: whichever side is behind when the time is up
+/// sends the rest of the same requests, unmeasured, so both sides'
+/// statement statistics count the same calls (here a tenth of the
+/// candidate's requests sleep 1 ms more: slower on any machine, and never
+/// so much slower that catching up would take more than three times the
+/// phase, where it stops).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_duet_ends_level_so_both_sides_work_covers_the_same_calls() {
+    let _machine = MACHINE.lock().await;
+    let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"pages\"\nweight = 9\nas = \"postgres\"\naccess = \"read\"\n\
+                    sql = \"select count(*) from public.story_segments where story_id = $1\"\nparams = [{ from = \"owned\", column = \"stories.id\" }]\n\
+                    [[workload.queries]]\nname = \"characters\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+                    sql = \"select count(*) from public.characters where user_id = $1\"\nparams = [{ from = \"actor\", column = \"id\" }]\n\
+                    [load]\n[[load.phases]]\nname = \"steady\"\nduration = \"1500ms\"\nclients = 2\n\
+                    [[candidates]]\nname = \"slower\"\n\
+                    queries.characters = \"select count(*), pg_sleep(0.001) from public.characters where user_id = $1\"\n";
+    let (results, _) = run_quietly(&probe("level_probe", 206, workload)).await;
+    let [base, slower] = results.candidates.as_slice() else {
+        panic!("baseline and one candidate");
+    };
+    for query in ["pages", "characters"] {
+        let calls = |c: &schemabench::results::CandidateResult| -> Vec<(u32, i64)> {
+            c.work
+                .iter()
+                .find(|w| w.query == query)
+                .map(|w| w.rounds.iter().map(|r| (r.round, r.calls)).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(calls(base).len(), 3, "{query}: a sample a round");
+        assert_eq!(calls(base), calls(slower), "{query}: the same calls");
+        // What was measured is at most what ran: catching up is not.
+        for c in [base, slower] {
+            for (round, ran) in calls(c) {
+                let measured: u64 = c
+                    .phases
+                    .iter()
+                    .filter(|p| p.round == round)
+                    .flat_map(|p| &p.queries)
+                    .filter(|q| q.name == query)
+                    .map(|q| q.count)
+                    .sum();
+                assert!(measured <= ran as u64, "{} {query} round {round}", c.name);
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_candidates_do_the_same_work_and_a_dropped_index_does_more() {
     let _machine = MACHINE.lock().await;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
 use crate::candidate::{self, Candidate};
-use crate::drive::engine::{Phase, PhaseOverrides, Stop, run_phase};
+use crate::drive::engine::{Beside, Phase, PhaseOverrides, Stop, run_phase};
 use crate::measure::timeline::{Slot, Timeline};
 use crate::pg::{PgError, QueryContext, Server};
 use crate::report::files::ReportDir;
@@ -296,7 +296,7 @@ async fn under_load(
         setting.phase,
         setting.seed,
         true,
-        None,
+        Beside::default(),
     );
     let running = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&running);

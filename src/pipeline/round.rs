@@ -18,7 +18,7 @@ use super::tally::{
 };
 use crate::candidate::Candidate;
 use crate::drive::DriveError;
-use crate::drive::engine::{Phase, PhaseOutcome, Start, Stop, run_phase};
+use crate::drive::engine::{Beside, Level, Phase, PhaseOutcome, Start, Stop, run_phase};
 use crate::drive::session::Shared;
 use crate::drive::{phase_result, query_results};
 use crate::measure::QueryMeasurements;
@@ -343,6 +343,15 @@ pub(super) async fn drive_slot(
     if flip {
         order.reverse();
     }
+    // A timed closed-loop duet ends level: the side behind sends the rest
+    // of its sequence, unmeasured, so both sides' work covers the same
+    // requests (`drive::engine::level`).
+    let level = match (sides.len(), phase.stop, phase.offered) {
+        (2, Stop::After(length), crate::results::Offered::Closed { .. }) => {
+            Some(Arc::new(Level::new(phase.connections(), length)))
+        }
+        _ => None,
+    };
     let outcomes = join_all(order.iter().map(|&i| {
         let start = board.map(|board| {
             let (board, count) = (Arc::clone(board), sides.len());
@@ -360,7 +369,10 @@ pub(super) async fn drive_slot(
             phase,
             seed,
             i == 0,
-            start,
+            Beside {
+                start,
+                level: level.as_ref().map(|l| (Arc::clone(l), i)),
+            },
         )
     }))
     .await;

@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 use std::sync::{Barrier, OnceLock};
 
 mod arrivals;
+mod level;
 mod watch;
 mod worker;
 
 pub use arrivals::DROPPED;
 use arrivals::{Schedule, TurnedAway, schedule, turned_away};
+pub use level::Level;
 use watch::Watch;
 use worker::{ThreadTime, drive_thread};
 
@@ -157,6 +159,12 @@ struct PhaseRun {
     late: AtomicU64,
     /// Set when the phase is abandoned (Ctrl-C drops the run).
     stopped: AtomicBool,
+    /// The duet this side ends level with, and which side it is.
+    level: Option<(Arc<Level>, usize)>,
+    /// When the last worker stopped sending measured requests, µs after
+    /// the clock started: the phase's measured length, whatever catching up
+    /// to the partner takes after it.
+    measured_us: AtomicU64,
 }
 
 /// Stops the phase's workers when the phase future is dropped unfinished.
@@ -183,6 +191,15 @@ impl PhaseRun {
     fn over(&self) -> bool {
         self.stopped.load(Ordering::Relaxed)
             || self.clock().deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// A worker sent its last measured request by `now`.
+    fn measured_until(&self, now: Instant) {
+        let us = now.duration_since(self.clock().started).as_micros();
+        self.measured_us.fetch_max(
+            u64::try_from(us).unwrap_or(u64::MAX).max(1),
+            Ordering::Relaxed,
+        );
     }
 
     /// Claims the right to send one more request.
@@ -222,9 +239,9 @@ fn spawn_drivers<R: Fn() -> IntervalRecorder>(
         let recorders: Vec<IntervalRecorder> = ids.iter().map(|_| (d.recorders)()).collect();
         // The seed alone fixes each worker's sequence: the timeline slot
         // must not, or every round and candidate would send other requests.
-        let seeds: Vec<u64> = ids
+        let workers: Vec<(u32, u64)> = ids
             .iter()
-            .map(|w| combine(&[run.seed, u64::from(*w)]))
+            .map(|w| (*w, combine(&[run.seed, u64::from(*w)])))
             .collect();
         let feed = match d.feed {
             Some(rx) => Feed::Open(rx.clone()),
@@ -233,7 +250,7 @@ fn spawn_drivers<R: Fn() -> IntervalRecorder>(
         let (run, ready) = (Arc::clone(run), Arc::clone(ready));
         let handle = std::thread::Builder::new()
             .name(format!("schemabench-driver-{t}"))
-            .spawn(move || drive_thread(run, ready, feed, recorders, seeds))
+            .spawn(move || drive_thread(run, ready, feed, recorders, workers))
             .map_err(DriveError::Threads)?;
         handles.push(handle);
     }
@@ -288,6 +305,14 @@ enum Feed {
 /// starts when it resolves (sharded runs start together this way).
 pub type Start = std::pin::Pin<Box<dyn Future<Output = Result<(), DriveError>> + Send>>;
 
+/// How a phase runs beside others: what it waits for before its clock
+/// starts, and the duet whose two sides end it level (which side it is).
+#[derive(Default)]
+pub struct Beside {
+    pub start: Option<Start>,
+    pub level: Option<(Arc<Level>, usize)>,
+}
+
 /// Runs one phase (this process's shard of it) to completion; `index` is
 /// its slot in the timeline and `seed` fixes its request sequence. The
 /// workers run on driver threads (one per core), each a single-threaded
@@ -301,8 +326,9 @@ pub async fn run_phase(
     phase: &Phase,
     seed: u64,
     show_progress: bool,
-    start: Option<Start>,
+    beside: Beside,
 ) -> Result<PhaseOutcome, DriveError> {
+    let Beside { start, level } = beside;
     let shard = phase.shard;
     let run = Arc::new(PhaseRun {
         shared,
@@ -315,6 +341,8 @@ pub async fn run_phase(
         issued: AtomicU64::new(0),
         late: AtomicU64::new(0),
         stopped: AtomicBool::new(false),
+        level,
+        measured_us: AtomicU64::new(0),
     });
     let _stop_on_drop = StopOnDrop(Arc::clone(&run));
     // Workers keep their number across shards: it seeds their requests.
@@ -378,7 +406,13 @@ pub async fn run_phase(
     if let Some(watch) = watch {
         watch.finish();
     }
-    let elapsed = started.elapsed();
+    let wall = started.elapsed();
+    // Requests sent to catch up with a partner are not measured, nor is
+    // their time.
+    let elapsed = match run.measured_us.load(Ordering::Relaxed) {
+        0 => wall,
+        us => Duration::from_micros(us).min(wall),
+    };
     let mut parts = Vec::new();
     let mut times = Some(ThreadTime::default());
     for part in joined {
@@ -391,9 +425,7 @@ pub async fn run_phase(
     let generator = times.map(|t| GeneratorLoad {
         threads: threads as u32,
         cpu_s: t.cpu_ns as f64 / 1e9,
-        busy: (t.cpu_ns + t.wait_ns) as f64
-            / 1e9
-            / (threads as f64 * elapsed.as_secs_f64()).max(1e-9),
+        busy: (t.cpu_ns + t.wait_ns) as f64 / 1e9 / (threads as f64 * wall.as_secs_f64()).max(1e-9),
     });
     let mut measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
     turned_away(&mut measurements, &dropped, started + elapsed);

@@ -53,7 +53,7 @@ pub(super) fn drive_thread(
     ready: Arc<Barrier>,
     feed: Feed,
     recorders: Vec<IntervalRecorder>,
-    seeds: Vec<u64>,
+    workers: Vec<(u32, u64)>,
 ) -> Result<(Vec<QueryMeasurements>, Option<ThreadTime>), DriveError> {
     // Whatever fails, the barrier is passed once, or the phase would wait
     // for this thread forever.
@@ -71,30 +71,33 @@ pub(super) fn drive_thread(
         }
     };
     runtime.block_on(async {
-        let pools = match Pools::new(&run.shared, seeds.len()) {
+        let pools = match Pools::new(&run.shared, workers.len()) {
             Ok(pools) => pools,
             Err(e) => {
                 ready.wait();
                 return Err(e);
             }
         };
-        let opened = pools.open(&run.shared, seeds.len()).await;
+        let opened = pools.open(&run.shared, workers.len()).await;
         ready.wait();
         opened?;
         let start = ThreadTime::now();
-        let workers = recorders.into_iter().zip(seeds).map(|(recorder, seed)| {
-            let (run, pools) = (&run, &pools);
-            let feed = match &feed {
-                Feed::Closed => None,
-                Feed::Open(rx) => Some(rx.clone()),
-            };
-            async move {
-                match feed {
-                    None => closed_worker(run, pools, recorder, seed).await,
-                    Some(rx) => open_worker(run, pools, recorder, rx, seed).await,
+        let workers = recorders
+            .into_iter()
+            .zip(workers)
+            .map(|(recorder, (id, seed))| {
+                let (run, pools) = (&run, &pools);
+                let feed = match &feed {
+                    Feed::Closed => None,
+                    Feed::Open(rx) => Some(rx.clone()),
+                };
+                async move {
+                    match feed {
+                        None => closed_worker(run, pools, recorder, (id, seed)).await,
+                        Some(rx) => open_worker(run, pools, recorder, rx, seed).await,
+                    }
                 }
-            }
-        });
+            });
         let parts = futures_util::future::join_all(workers).await;
         let time = start.zip(ThreadTime::now()).map(|(a, b)| b.since(a));
         Ok((
@@ -131,17 +134,24 @@ impl<'a> Worker<'a> {
     /// its service time; from its start in a closed loop (`None`). Returns
     /// the query's index and whether the server could not be reached.
     async fn request(&mut self, intended: Option<Instant>) -> (usize, bool) {
+        let (query, start, outcome) = self.send().await;
+        let end = Instant::now();
+        let latency = end.duration_since(intended.unwrap_or(start));
+        self.measurements[query].record(latency, end.duration_since(start), &outcome);
+        self.recorder
+            .record(query, micros(latency), outcome != Outcome::Ok, end);
+        let unreachable = matches!(&outcome, Outcome::Error { code, .. } if code == "connection");
+        (query, unreachable)
+    }
+
+    /// Sends the next request of the sequence: its query, when it started
+    /// and how it ended. Unmeasured on its own (catching up to a partner).
+    async fn send(&mut self) -> (usize, Instant, Outcome) {
         let shared = &self.run.shared;
         let request = shared.workload.next(&mut self.rng);
         let start = Instant::now();
         let outcome = self.connections.execute(shared, self.pools, &request).await;
-        let end = Instant::now();
-        let latency = end.duration_since(intended.unwrap_or(start));
-        self.measurements[request.query].record(latency, end.duration_since(start), &outcome);
-        self.recorder
-            .record(request.query, micros(latency), outcome != Outcome::Ok, end);
-        let unreachable = matches!(&outcome, Outcome::Error { code, .. } if code == "connection");
-        (request.query, unreachable)
+        (request.query, start, outcome)
     }
 }
 
@@ -173,11 +183,13 @@ async fn closed_worker(
     run: &PhaseRun,
     pools: &Pools,
     recorder: IntervalRecorder,
-    seed: u64,
+    (id, seed): (u32, u64),
 ) -> Vec<QueryMeasurements> {
     let mut worker = Worker::new(run, pools, recorder, seed);
     let mut backoff = Backoff::default();
+    let mut sent = 0;
     while run.claim() {
+        sent += 1;
         let (query, unreachable) = worker.request(None).await;
         if unreachable {
             // Never past the phase's end.
@@ -189,6 +201,20 @@ async fn closed_worker(
         }
         if let Some(think) = run.shared.workload.queries[query].think {
             tokio::time::sleep(think).await;
+        }
+    }
+    run.measured_until(Instant::now());
+    if let Some((level, side)) = &run.level
+        && !run.stopped.load(Ordering::Relaxed)
+    {
+        level.stop(id, *side, sent);
+        let owed = level.owed(id, *side, sent).await;
+        let until = Instant::now() + level.catch_up;
+        for _ in 0..owed {
+            if Instant::now() > until || run.stopped.load(Ordering::Relaxed) {
+                break;
+            }
+            worker.send().await;
         }
     }
     worker.measurements

@@ -403,9 +403,6 @@ pub async fn run_phase(
     })
     .await
     .map_err(DriveError::Join)?;
-    if let Some(watch) = watch {
-        watch.finish();
-    }
     let wall = started.elapsed();
     // Requests sent to catch up with a partner are not measured, nor is
     // their time.
@@ -413,6 +410,9 @@ pub async fn run_phase(
         0 => wall,
         us => Duration::from_micros(us).min(wall),
     };
+    if let Some(watch) = watch {
+        watch.finish(elapsed);
+    }
     let mut parts = Vec::new();
     let mut times = Some(ThreadTime::default());
     for part in joined {

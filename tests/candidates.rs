@@ -157,3 +157,72 @@ async fn a_query_error_prints_its_cause_once() {
         "{text}"
     );
 }
+
+/// The gallery's newest 20 of `language` on `db`, as the live query reads
+/// them, and as `public.gallery_latest` reads them where it exists.
+async fn galleries(db: &Client, language: &str) -> (Vec<String>, Vec<String>) {
+    let ids = |rows: Vec<tokio_postgres::Row>| -> Vec<String> {
+        rows.iter().map(|r| r.get::<_, String>(0)).collect()
+    };
+    let live = db
+        .query(
+            "select id::text from public.stories
+              where is_public and deleted_at is null and metadata @> jsonb_build_object('language', $1::text)
+              order by created_at desc limit 20",
+            &[&language],
+        )
+        .await
+        .expect("live gallery");
+    let cached = db
+        .query(
+            "select id::text from public.gallery_latest($1)",
+            &[&language],
+        )
+        .await
+        .expect("cached gallery");
+    (ids(live), ids(cached))
+}
+
+/// `gallery_trigger_cache` keeps its copy of the public stories by a
+/// trigger: the gallery it serves is the live query's, story for story,
+/// before and after a story is published, one is soft-deleted and one is
+/// written public.
+#[tokio::test]
+async fn the_trigger_kept_gallery_is_the_live_gallery_after_every_kind_of_write() {
+    let (server, report, admin) = common::seeded_taleforge(109, 0.02).await;
+    let scenario = common::taleforge(109, 0.02);
+    let spec = scenario
+        .spec
+        .candidates
+        .iter()
+        .find(|c| c.name == "gallery_trigger_cache")
+        .expect("the candidate");
+    let dir = scenario.path.parent().expect("scenario folder");
+    let cache = Candidate::from_spec(spec, dir).expect("candidate SQL");
+    let copy = candidate::prepare(&server, &admin, &report.database, 1, cache)
+        .await
+        .expect("copy");
+    let db = server.admin(&copy.database).await.expect("connect");
+    let languages = ["es", "fr", "de"];
+    for language in languages {
+        let (live, cached) = galleries(&db, language).await;
+        assert!(!live.is_empty(), "{language}");
+        assert_eq!(live, cached, "{language} as seeded");
+    }
+    db.batch_execute(
+        "update public.stories set is_public = true, created_at = now()
+          where id = (select id from public.stories where not is_public and deleted_at is null
+                        and metadata ->> 'language' = 'es' order by id limit 1);
+         update public.stories set deleted_at = now()
+          where id = (select id::uuid from public.gallery_latest('fr') limit 1);
+         insert into public.stories (user_id, title, genre, age_group, is_public, metadata)
+         select id, 'Fresh', 'bedtime', '5-7', true, '{\"language\": \"de\"}' from public.profiles order by id limit 1;",
+    )
+    .await
+    .expect("writes");
+    for language in languages {
+        let (live, cached) = galleries(&db, language).await;
+        assert_eq!(live, cached, "{language} after the writes");
+    }
+    candidate::drop_copies(&admin, &[copy]).await.expect("drop");
+}

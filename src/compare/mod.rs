@@ -284,21 +284,23 @@ mod tests {
     use super::*;
     use crate::results::Verdict;
 
-    fn work(name: &str, per_round: &[(i64, i64)]) -> CandidateResult {
-        let text = format!(
-            r#"{{"name":"{name}","description":"","database":"d","cost":{{"ddl_seconds":0,"vacuum_analyze_seconds":0,"database_bytes":0,"relations":[]}},
-               "phases":[],"queries":[],"plans":[],"statements":[],"index_usage":[],"unused_new_indexes":[]}}"#
-        );
-        let mut c: CandidateResult = serde_json::from_str(&text).expect("candidate");
-        c.work = vec![crate::results::QueryWork {
-            query: "q".into(),
-            rounds: per_round
+    /// One query's work a round each, in `phase`: (calls, buffers); a
+    /// round without calls has no sample.
+    fn query_work(
+        query: &str,
+        phase: Option<&str>,
+        samples: &[(i64, i64)],
+    ) -> crate::results::QueryWork {
+        crate::results::QueryWork {
+            query: query.into(),
+            rounds: samples
                 .iter()
                 .enumerate()
+                .filter(|(_, (calls, _))| *calls > 0)
                 .map(|(i, (calls, blocks))| crate::results::WorkRound {
                     round: i as u32 + 1,
                     partner: None,
-                    phase: None,
+                    phase: phase.map(str::to_owned),
                     calls: *calls,
                     shared_blks: *blocks,
                     shared_blks_read: None,
@@ -306,7 +308,16 @@ mod tests {
                     temp_blks: 0,
                 })
                 .collect(),
-        }];
+        }
+    }
+
+    fn work(name: &str, per_round: &[(i64, i64)]) -> CandidateResult {
+        let text = format!(
+            r#"{{"name":"{name}","description":"","database":"d","cost":{{"ddl_seconds":0,"vacuum_analyze_seconds":0,"database_bytes":0,"relations":[]}},
+               "phases":[],"queries":[],"plans":[],"statements":[],"index_usage":[],"unused_new_indexes":[]}}"#
+        );
+        let mut c: CandidateResult = serde_json::from_str(&text).expect("candidate");
+        c.work = vec![query_work("q", None, per_round)];
         c
     }
 
@@ -354,28 +365,6 @@ mod tests {
         );
     }
 
-    /// Samples (round, phase) of one query's work: (calls, buffers).
-    fn query_work(query: &str, samples: &[(i64, i64)]) -> crate::results::QueryWork {
-        crate::results::QueryWork {
-            query: query.into(),
-            rounds: samples
-                .iter()
-                .enumerate()
-                .filter(|(_, (calls, _))| *calls > 0)
-                .map(|(i, (calls, blocks))| crate::results::WorkRound {
-                    round: i as u32 + 1,
-                    partner: None,
-                    phase: Some("steady".into()),
-                    calls: *calls,
-                    shared_blks: *blocks,
-                    shared_blks_read: None,
-                    rows: *calls,
-                    temp_blks: 0,
-                })
-                .collect(),
-        }
-    }
-
     #[test]
     fn a_heavy_query_one_side_did_not_reach_in_a_sample_is_no_saving() {
         let fixture = crate::results::fixture();
@@ -393,12 +382,16 @@ mod tests {
         // The same buffers per call on both sides; in rounds 2 to 4 the
         // candidate's timed phase ended before its rare heavy request.
         base.work = vec![
-            query_work("light", &[(100, 400); 4]),
-            query_work("heavy", &[(2, 2000); 4]),
+            query_work("light", Some("steady"), &[(100, 400); 4]),
+            query_work("heavy", Some("steady"), &[(2, 2000); 4]),
         ];
         other.work = vec![
-            query_work("light", &[(90, 360); 4]),
-            query_work("heavy", &[(1, 1000), (0, 0), (0, 0), (0, 0)]),
+            query_work("light", Some("steady"), &[(90, 360); 4]),
+            query_work(
+                "heavy",
+                Some("steady"),
+                &[(1, 1000), (0, 0), (0, 0), (0, 0)],
+            ),
         ];
         let app = app::app_comparison(&base, &other, Pairing::Interleaved, Criteria::default());
         let work = app.work.expect("a work estimate");

@@ -223,7 +223,7 @@ pub async fn statement_stats(client: &Client, shared: &Shared) -> Vec<StatementS
         .query(
             "select query, sum(calls)::bigint, sum(total_exec_time) / nullif(sum(calls), 0), max(stddev_exec_time),
                     sum(shared_blks_hit)::bigint, sum(shared_blks_read)::bigint, sum(rows)::bigint,
-                    sum(temp_blks_read + temp_blks_written)::bigint
+                    sum(temp_blks_read + temp_blks_written)::bigint, sum(wal_bytes)::bigint
                from extensions.pg_stat_statements
               where dbid = (select oid from pg_database where datname = current_database())
               group by query",
@@ -249,6 +249,7 @@ pub async fn statement_stats(client: &Client, shared: &Shared) -> Vec<StatementS
                 shared_blks_read: row.get(5),
                 rows: row.get(6),
                 temp_blks: row.get(7),
+                wal_bytes: row.get(8),
             })
         })
         .collect()

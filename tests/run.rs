@@ -679,3 +679,43 @@ async fn arrivals_never_served_are_failed_requests() {
     assert!(!threshold.passed, "{threshold:?}");
     assert!(threshold.actual >= 0.3, "{threshold:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_counts_its_wal_per_call_and_an_unlogged_table_writes_none() {
+    let _machine = MACHINE.lock().await;
+    let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"rerender\"\nweight = 1\nas = \"postgres\"\naccess = \"write\"\n\
+                    sql = \"update public.story_videos set duration_seconds = duration_seconds + 1 where id = (select id from public.story_videos order by id limit 1)\"\n\
+                    [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 40\nclients = 1\n\
+                    [[candidates]]\nname = \"unlogged\"\ndescription = \"the videos in an unlogged table\"\nsql = \"alter table public.story_videos set unlogged\"\n";
+    let (results, _) = run_quietly(&probe("wal_probe", 205, workload)).await;
+    let wal = |name: &str| -> Vec<Option<i64>> {
+        let c = results
+            .candidates
+            .iter()
+            .find(|c| c.name == name)
+            .expect("candidate");
+        let work = c.work.iter().find(|w| w.query == "rerender").expect("work");
+        assert!(work.rounds.iter().all(|r| r.calls == 40), "{work:?}");
+        work.rounds.iter().map(|r| r.wal_bytes).collect()
+    };
+    // Every update of a logged row writes WAL; the same update of an
+    // unlogged table writes none (the commit record falls outside the
+    // statement).
+    assert!(
+        wal("baseline").iter().all(|b| b.is_some_and(|b| b > 0)),
+        "{:?}",
+        wal("baseline")
+    );
+    assert_eq!(wal("unlogged"), vec![Some(0); 3]);
+    let compared = results
+        .work_comparisons
+        .iter()
+        .find(|w| w.candidate == "unlogged")
+        .expect("work comparison");
+    assert!(
+        compared
+            .baseline_wal_bytes_per_call
+            .is_some_and(|b| b > 0.0)
+    );
+    assert_eq!(compared.candidate_wal_bytes_per_call, Some(0.0));
+}

@@ -332,7 +332,7 @@ async fn no_user_reads_or_writes_another_users_data_on_any_candidate() {
     // The default set and the groups: a new candidate must face them too.
     assert_eq!(
         prepared.len(),
-        19,
+        20,
         "every TaleForge candidate faced the attacks"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));

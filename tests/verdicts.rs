@@ -78,6 +78,8 @@ fn compared(
         candidate_buffers_per_call: 10.0,
         baseline_rows_per_call: 1.0,
         candidate_rows_per_call: 1.0,
+        baseline_wal_bytes_per_call: None,
+        candidate_wal_bytes_per_call: None,
         estimate: estimate(work),
     }];
     r.app_comparisons = app

@@ -273,6 +273,8 @@ fn work_comparisons(
             candidate_buffers_per_call: c,
             baseline_rows_per_call: base_work.rows_per_call().unwrap_or(0.0),
             candidate_rows_per_call: work.rows_per_call().unwrap_or(0.0),
+            baseline_wal_bytes_per_call: base_work.wal_bytes_per_call(),
+            candidate_wal_bytes_per_call: work.wal_bytes_per_call(),
             estimate,
         });
     }
@@ -306,6 +308,7 @@ mod tests {
                     shared_blks_read: None,
                     rows: *calls,
                     temp_blks: 0,
+                    wal_bytes: None,
                 })
                 .collect(),
         }

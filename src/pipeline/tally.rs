@@ -139,6 +139,8 @@ mod tests {
             candidate_buffers_per_call: 4.0,
             baseline_rows_per_call: 1.0,
             candidate_rows_per_call: 1.0,
+            baseline_wal_bytes_per_call: None,
+            candidate_wal_bytes_per_call: None,
             estimate: crate::results::Estimate {
                 verdict,
                 ..Default::default()

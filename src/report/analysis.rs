@@ -188,19 +188,38 @@ impl QueryResult {
     }
 }
 
+/// WAL per call, baseline -> candidate; "-" for reads (no side wrote any)
+/// and for files that did not record it.
+fn wal_text(baseline: Option<f64>, candidate: Option<f64>) -> String {
+    let bytes = |b: f64| {
+        if b < 1e3 {
+            format!("{b:.0} B")
+        } else if b < 1e6 {
+            format!("{:.1} kB", b / 1e3)
+        } else {
+            crate::seed::size::human(b as u64)
+        }
+    };
+    match (baseline, candidate) {
+        (Some(b), Some(c)) if b >= 0.5 || c >= 0.5 => format!("{} -> {}", bytes(b), bytes(c)),
+        _ => "-".to_owned(),
+    }
+}
+
 /// Titles of the work table, the same in every report.
-pub const WORK_COLUMNS: [&str; 6] = [
+pub const WORK_COLUMNS: [&str; 7] = [
     "query",
     "candidate",
     "buffers/call",
     "rows/call",
+    "WAL/call",
     "ratio [interval]",
     "work",
 ];
 
-/// One row per work comparison: buffers and rows per call, baseline ->
+/// One row per work comparison: buffers, rows and WAL per call, baseline ->
 /// candidate, the ratio of buffers with its interval, and the verdict.
-pub fn work_rows(comparisons: &[WorkComparison]) -> Vec<[String; 6]> {
+pub fn work_rows(comparisons: &[WorkComparison]) -> Vec<[String; 7]> {
     comparisons
         .iter()
         .map(|w| {
@@ -215,6 +234,10 @@ pub fn work_rows(comparisons: &[WorkComparison]) -> Vec<[String; 6]> {
                 format!(
                     "{:.1} -> {:.1}",
                     w.baseline_rows_per_call, w.candidate_rows_per_call
+                ),
+                wal_text(
+                    w.baseline_wal_bytes_per_call,
+                    w.candidate_wal_bytes_per_call,
                 ),
                 e.ratio_text(),
                 e.verdict.word().to_owned(),

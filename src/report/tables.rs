@@ -77,16 +77,17 @@ pub fn thresholds(r: &RunResults) -> Table {
 /// Buffers and rows per call, a row per comparison.
 pub fn work(comparisons: &[WorkComparison]) -> Table {
     let mut t = Table::new(WORK_COLUMNS.iter().enumerate().map(|(i, title)| {
-        let align = if (2..5).contains(&i) { Right } else { Left };
+        let align = if (2..6).contains(&i) { Right } else { Left };
         (*title, align)
     }));
     for (row, w) in work_rows(comparisons).into_iter().zip(comparisons) {
-        let [query, candidate, buffers, rows, ratio, word] = row;
+        let [query, candidate, buffers, rows, wal, ratio, word] = row;
         t.row(vec![
             Cell::Code(query),
             Cell::Text(candidate),
             Cell::Text(buffers),
             Cell::Text(rows),
+            Cell::Text(wal),
             Cell::Text(ratio),
             judged(w.estimate.verdict, word),
         ]);

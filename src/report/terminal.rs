@@ -76,8 +76,8 @@ pub fn summary(results: &RunResults) -> String {
         let _ = writeln!(out, "\n{}", work_caption(results));
         let line = |cells: &[String]| {
             format!(
-                "{:<22} {:<22} {:<22} {:<16} {:<22} {}",
-                cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]
+                "{:<22} {:<22} {:<22} {:<16} {:<20} {:<22} {}",
+                cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6]
             )
         };
         let _ = writeln!(out, "{}", line(&WORK_COLUMNS.map(str::to_owned)));

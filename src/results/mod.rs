@@ -222,6 +222,12 @@ pub struct WorkComparison {
     /// Rows per call over all rounds (a changed result is worth a look).
     pub baseline_rows_per_call: f64,
     pub candidate_rows_per_call: f64,
+    /// WAL bytes per call (what a write costs beyond its buffers); absent
+    /// where a side did not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_wal_bytes_per_call: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_wal_bytes_per_call: Option<f64>,
     /// Over the rounds' buffers per call, against the work threshold.
     pub estimate: Estimate,
 }

@@ -69,6 +69,9 @@ pub struct StatementStats {
     /// Temporary blocks read and written (sorts and hashes spilling to disk).
     #[serde(default)]
     pub temp_blks: i64,
+    /// Bytes of WAL written, triggers' and cascades' writes included.
+    #[serde(default)]
+    pub wal_bytes: i64,
 }
 
 impl StatementStats {
@@ -92,6 +95,7 @@ impl StatementStats {
             shared_blks_read: Some(self.shared_blks_read - was(|s| s.shared_blks_read)),
             rows: self.rows - was(|s| s.rows),
             temp_blks: self.temp_blks - was(|s| s.temp_blks),
+            wal_bytes: Some(self.wal_bytes - was(|s| s.wal_bytes)),
         }
     }
 }
@@ -121,6 +125,11 @@ pub struct WorkRound {
     pub shared_blks_read: Option<i64>,
     pub rows: i64,
     pub temp_blks: i64,
+    /// Bytes of WAL the calls wrote: what a write costs replicas, backups
+    /// and the disk beyond the buffers it touched (an unlogged table writes
+    /// none). Absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wal_bytes: Option<i64>,
 }
 
 impl WorkRound {
@@ -167,6 +176,18 @@ impl QueryWork {
     /// Rows per call over all rounds.
     pub fn rows_per_call(&self) -> Option<f64> {
         self.per_call(|r| r.rows)
+    }
+
+    /// WAL bytes per call over the rounds that recorded it.
+    pub fn wal_bytes_per_call(&self) -> Option<f64> {
+        let (calls, bytes) = self
+            .rounds
+            .iter()
+            .filter_map(|r| r.wal_bytes.map(|bytes| (r.calls, bytes)))
+            .fold((0i64, 0i64), |(a, b), (calls, bytes)| {
+                (a + calls, b + bytes)
+            });
+        (calls > 0).then(|| bytes as f64 / calls as f64)
     }
 
     fn per_call(&self, figure: fn(&WorkRound) -> i64) -> Option<f64> {

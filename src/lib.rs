@@ -52,3 +52,10 @@ pub mod scenario;
 pub mod seed;
 
 pub use commands::{exit, exit_code_for, exit_code_for_standing, run};
+
+/// Seeding builds millions of short strings on several threads at once:
+/// with glibc's allocator, malloc and free took a quarter of the
+/// generators' time. Declared here so the binary, the benches and the
+/// tests all measure the same code.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -127,7 +127,9 @@ pub enum Gen {
 #[derive(Debug, Clone)]
 pub struct ColumnPlan {
     pub name: String,
-    key: u64,
+    /// `combine` of (seed, table, column): a cell's generator is this
+    /// extended by its row.
+    stream: u64,
     pub generator: Gen,
 }
 
@@ -135,7 +137,8 @@ pub struct ColumnPlan {
 #[derive(Debug, Clone)]
 pub struct TablePlan {
     pub name: String,
-    key: u64,
+    /// `combine` of (seed, table): a row's UUID is this extended by its row.
+    stream: u64,
     pub parent: Option<usize>,
     /// Rows under parent row p are `offsets[p]..offsets[p + 1]`; a root
     /// table has the single range `[0, rows]`.
@@ -152,7 +155,6 @@ impl TablePlan {
 /// Every table of a scenario, ready to generate.
 #[derive(Debug, Clone)]
 pub struct DataPlan {
-    seed: u64,
     pub tables: Vec<TablePlan>,
     by_name: HashMap<String, usize>,
 }
@@ -174,7 +176,6 @@ impl DataPlan {
             .map(|(i, n)| ((*n).clone(), i))
             .collect();
         let mut plan = DataPlan {
-            seed: spec.seed,
             tables: Vec::with_capacity(order.len()),
             by_name,
         };
@@ -212,13 +213,13 @@ impl DataPlan {
                 .iter()
                 .map(|(c, g)| ColumnPlan {
                     name: c.clone(),
-                    key: name_key(c),
+                    stream: combine(&[spec.seed, key, name_key(c)]),
                     generator: plan.compile(g, &column_index),
                 })
                 .collect();
             plan.tables.push(TablePlan {
                 name: (*name).clone(),
-                key,
+                stream: combine(&[spec.seed, key]),
                 parent,
                 offsets,
                 columns,

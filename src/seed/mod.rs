@@ -540,7 +540,11 @@ pub fn encode_chunk(
             if end == rows.end {
                 buf.extend_from_slice(TRAILER);
             }
-            if tx.blocking_send(Ok(buf.split().freeze())).is_err() {
+            let batch = buf.split().freeze();
+            // Room for the next batch up front: growing the buffer while
+            // encoding copied every batch once more.
+            buf.reserve(batch.len() + batch.len() / 4);
+            if tx.blocking_send(Ok(batch)).is_err() {
                 return;
             }
             if let Some(bar) = &bar {

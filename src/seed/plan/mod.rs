@@ -333,7 +333,12 @@ mod tests {
             let searched = |row: u64| (t.offsets.partition_point(|&o| o <= row) - 1) as u64;
             let random = (0..rows).map(|i| crate::seed::rng::mix(i) % rows);
             for row in (0..rows).chain((0..rows).rev()).chain(random) {
-                assert_eq!(plan.parent_row(table, row), searched(row), "{} row {row}", t.name);
+                assert_eq!(
+                    plan.parent_row(table, row),
+                    searched(row),
+                    "{} row {row}",
+                    t.name
+                );
                 checked += 1;
             }
         }

@@ -687,7 +687,7 @@ async fn a_write_counts_its_wal_per_call_and_an_unlogged_table_writes_none() {
                     sql = \"update public.story_videos set duration_seconds = duration_seconds + 1 where id = (select id from public.story_videos order by id limit 1)\"\n\
                     [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 40\nclients = 1\n\
                     [[candidates]]\nname = \"unlogged\"\ndescription = \"the videos in an unlogged table\"\nsql = \"alter table public.story_videos set unlogged\"\n";
-    let (results, _) = run_quietly(&probe("wal_probe", 205, workload)).await;
+    let (results, out) = run_quietly(&probe("wal_probe", 205, workload)).await;
     let wal = |name: &str| -> Vec<Option<i64>> {
         let c = results
             .candidates
@@ -718,4 +718,13 @@ async fn a_write_counts_its_wal_per_call_and_an_unlogged_table_writes_none() {
             .is_some_and(|b| b > 0.0)
     );
     assert_eq!(compared.candidate_wal_bytes_per_call, Some(0.0));
+    // The work table says it: baseline -> candidate, the candidate's none.
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("WAL/call"), "{summary}");
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.contains("`rerender`") && l.contains("unlogged") && l.contains("B -> 0 B")),
+        "no WAL figures in the work table:\n{summary}"
+    );
 }

@@ -74,7 +74,7 @@ pub fn thresholds(r: &RunResults) -> Table {
     t
 }
 
-/// Buffers and rows per call, a row per comparison.
+/// Buffers, rows and WAL per call, a row per comparison.
 pub fn work(comparisons: &[WorkComparison]) -> Table {
     let mut t = Table::new(WORK_COLUMNS.iter().enumerate().map(|(i, title)| {
         let align = if (2..6).contains(&i) { Right } else { Left };

@@ -165,11 +165,7 @@ impl QueryWork {
     /// The share of buffers found in shared_buffers, over the rounds that
     /// recorded reads; none without any buffer.
     pub fn hit_ratio(&self) -> Option<f64> {
-        let (read, all) = self
-            .rounds
-            .iter()
-            .filter_map(|r| r.shared_blks_read.map(|read| (read, r.shared_blks)))
-            .fold((0i64, 0i64), |(a, b), (read, all)| (a + read, b + all));
+        let (read, all) = self.sums(|r| r.shared_blks_read.map(|read| (read, r.shared_blks)));
         (all > 0).then(|| 1.0 - read as f64 / all as f64)
     }
 
@@ -180,14 +176,16 @@ impl QueryWork {
 
     /// WAL bytes per call over the rounds that recorded it.
     pub fn wal_bytes_per_call(&self) -> Option<f64> {
-        let (calls, bytes) = self
-            .rounds
-            .iter()
-            .filter_map(|r| r.wal_bytes.map(|bytes| (r.calls, bytes)))
-            .fold((0i64, 0i64), |(a, b), (calls, bytes)| {
-                (a + calls, b + bytes)
-            });
+        let (calls, bytes) = self.sums(|r| r.wal_bytes.map(|bytes| (r.calls, bytes)));
         (calls > 0).then(|| bytes as f64 / calls as f64)
+    }
+
+    /// Two figures summed over the rounds that recorded them.
+    fn sums(&self, pick: impl Fn(&WorkRound) -> Option<(i64, i64)>) -> (i64, i64) {
+        self.rounds
+            .iter()
+            .filter_map(pick)
+            .fold((0, 0), |(a, b), (x, y)| (a + x, b + y))
     }
 
     fn per_call(&self, figure: fn(&WorkRound) -> i64) -> Option<f64> {

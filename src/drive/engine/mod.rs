@@ -425,7 +425,7 @@ pub async fn run_phase(
     let generator = times.map(|t| GeneratorLoad {
         threads: threads as u32,
         cpu_s: t.cpu_ns as f64 / 1e9,
-        busy: (t.cpu_ns + t.wait_ns) as f64 / 1e9 / (threads as f64 * wall.as_secs_f64()).max(1e-9),
+        busy: t.busy(threads, wall),
     });
     let mut measurements = run.shared.workload.merge(parts.iter().map(Vec::as_slice));
     turned_away(&mut measurements, &dropped, started + elapsed);

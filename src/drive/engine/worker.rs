@@ -38,6 +38,12 @@ impl ThreadTime {
         }
     }
 
+    /// Share of `threads` threads' `wall` time they were on a CPU or
+    /// runnable and waiting for one: 1.0 is saturated.
+    pub(super) fn busy(self, threads: usize, wall: Duration) -> f64 {
+        (self.cpu_ns + self.wait_ns) as f64 / 1e9 / (threads as f64 * wall.as_secs_f64()).max(1e-9)
+    }
+
     fn since(self, earlier: Self) -> Self {
         Self {
             cpu_ns: self.cpu_ns.saturating_sub(earlier.cpu_ns),
@@ -263,5 +269,38 @@ mod tests {
         assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
         backoff.reached();
         assert_eq!(backoff.failed(), Duration::from_millis(10));
+    }
+
+    /// Busy counts time on a CPU and time runnable but waiting for one, so
+    /// a thread that never sleeps is saturated however loaded the machine
+    /// (it waits for a CPU instead of running), and one that sleeps between
+    /// short bursts is not. Both spend a fixed budget, never a deadline.
+    #[test]
+    fn a_spinning_thread_is_busy_and_a_sleeping_one_is_not() {
+        let busy = |work: fn()| {
+            std::thread::spawn(move || {
+                let wall = std::time::Instant::now();
+                let start = ThreadTime::now().expect("Linux schedstat");
+                work();
+                let spent = ThreadTime::now().expect("Linux schedstat").since(start);
+                spent.busy(1, wall.elapsed())
+            })
+            .join()
+            .expect("the measuring thread")
+        };
+        let spinning = busy(|| {
+            let start = ThreadTime::now().expect("Linux schedstat");
+            // 200 ms of this thread's own CPU, however long that takes.
+            while ThreadTime::now().expect("schedstat").since(start).cpu_ns < 200_000_000 {
+                std::hint::black_box(0u64);
+            }
+        });
+        let sleeping = busy(|| {
+            for _ in 0..20 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        assert!(spinning >= 0.9, "{spinning}");
+        assert!(sleeping < 0.9, "{sleeping}");
     }
 }

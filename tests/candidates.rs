@@ -70,6 +70,58 @@ async fn copies_share_the_seeded_statistics_and_new_relations_are_analyzed() {
         .expect("drop the copies");
 }
 
+/// A candidate that partitions a table gets every partition analyzed
+/// exactly once: ANALYZE of the partitioned table covers its partitions,
+/// so naming them as well would sample each twice.
+#[tokio::test]
+async fn a_partitioned_rewrite_analyzes_each_partition_once() {
+    let (server, report, admin) = common::seeded_taleforge(110, 0.02).await;
+    let sql = "create table public.probe_parts (id int, at date) partition by range (at);
+               create table public.probe_parts_a partition of public.probe_parts for values from ('2025-01-01') to ('2025-07-01');
+               create table public.probe_parts_b partition of public.probe_parts for values from ('2025-07-01') to ('2026-01-01');
+               insert into public.probe_parts select g, date '2025-01-01' + g % 360 from generate_series(1, 2000) g";
+    let prepared = candidate::prepare(
+        &server,
+        &admin,
+        &report.database,
+        1,
+        configuration("parts", sql),
+    )
+    .await
+    .expect("prepare");
+    let db = server.admin(&prepared.database).await.expect("connect");
+    // The analyzing session reports its counts when it ends.
+    let mut counts = Vec::new();
+    for _ in 0..100 {
+        counts = db
+            .query(
+                "select relname::text, analyze_count from pg_stat_user_tables
+                  where relname in ('probe_parts_a', 'probe_parts_b') order by 1",
+                &[],
+            )
+            .await
+            .expect("pg_stat_user_tables")
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)))
+            .collect::<Vec<_>>();
+        if counts.iter().all(|(_, n)| *n > 0) && counts.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        counts,
+        [
+            ("probe_parts_a".to_owned(), 1),
+            ("probe_parts_b".to_owned(), 1)
+        ]
+    );
+    drop(db);
+    candidate::drop_copies(&admin, std::slice::from_ref(&prepared))
+        .await
+        .expect("drop the copy");
+}
+
 /// The databases on the shared cluster whose names start with `prefix`.
 async fn databases(admin: &Client, prefix: &str) -> Vec<String> {
     admin

@@ -287,6 +287,73 @@ async fn every_round_starts_from_the_seeded_data() {
     );
 }
 
+/// Prepared once: a candidate's SQL runs on its first sitting only (into a
+/// database of its own), every round copies that, and each copy still
+/// starts from the prepared data, never from what earlier rounds wrote.
+/// `pg_stat_statements` counts the candidate's DDL across databases: one
+/// call in two rounds (each round preparing afresh would count two).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_prepared_once_runs_its_sql_once_and_every_round_starts_afresh() {
+    let _machine = MACHINE.lock().await;
+    let workload = "[workload.actor]\ntable = \"profiles\"\n\
+                    [[workload.queries]]\nname = \"grow\"\nweight = 1\nas = \"service_role\"\naccess = \"write\"\n\
+                    sql = \"insert into public.generation_logs (user_id, story_id, kind, model, prompt_tokens, completion_tokens, credits_used, latency_ms, status) values ($1, $2, 'image', 'm', 1, 0, 3, 1, 'success')\"\n\
+                    params = [{ from = \"actor\", column = \"id\" }, { from = \"owned\", column = \"stories.id\" }]\n\
+                    [[workload.queries]]\nname = \"tally\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+                    sql = \"select id from public.generation_logs where created_at > now() - interval '1 day'\"\n\
+                    [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 60\nclients = 1\n\
+                    [[candidates]]\nname = \"once\"\nsql = \"create table public.prepared_once_probe (n int)\"\n";
+    let scenario = probe("once_probe", 209, workload);
+    let server = common::server().await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let options = RunOptions {
+        out: Some(out.path().to_owned()),
+        rounds: Some(2),
+        keep_copies: true,
+        prepare_once: true,
+        ..RunOptions::default()
+    };
+    let (results, _) = run(&server, &scenario, &options).await.expect("run");
+    assert_eq!(results.rounds, 2);
+    let rows: Vec<Vec<(u32, i64)>> = results
+        .candidates
+        .iter()
+        .map(|c| {
+            let work = c.work.iter().find(|w| w.query == "tally").expect("work");
+            work.rounds.iter().map(|r| (r.round, r.rows)).collect()
+        })
+        .collect();
+    let first = rows[0][0].1;
+    assert!(first > 0, "{rows:?}");
+    assert_eq!(rows[1], [(1, first), (2, first)], "{rows:?}");
+    assert_eq!(rows[0], rows[1]);
+    let once = &results.candidates[1];
+    assert!(once.cost.database_bytes > 0, "{:?}", once.cost);
+    let seeded = &results.scenario.database;
+    assert_eq!(once.database, schemabench::candidate::copy_name(seeded, 1));
+    let copy = server.admin(&once.database).await.expect("the kept copy");
+    let calls: i64 = copy
+        .query_one(
+            "select coalesce(sum(calls), 0)::bigint from extensions.pg_stat_statements
+              where query = 'create table public.prepared_once_probe (n int)'",
+            &[],
+        )
+        .await
+        .expect("pg_stat_statements")
+        .get(0);
+    assert_eq!(calls, 1);
+    let prepared = schemabench::candidate::prepared_name(seeded, 1);
+    let left: i64 = copy
+        .query_one(
+            "select count(*) from pg_database where datname = $1",
+            &[&prepared],
+        )
+        .await
+        .expect("pg_database")
+        .get(0);
+    assert_eq!(left, 0, "{prepared} outlived the run");
+}
+
 /// A timed duet ends level: whichever side is behind when the time is up
 /// sends the rest of the same requests, unmeasured, so both sides'
 /// statement statistics count the same calls (here a tenth of the

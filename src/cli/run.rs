@@ -74,7 +74,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
     /// Keep each configuration's copy from its last sitting afterwards (a
-    /// run otherwise holds one sitting's copies at a time, and this needs
+    /// run otherwise holds one sitting's copies at a time, plus on the
+    /// throwaway cluster each candidate's prepared database, and this needs
     /// the disk of them all).
     #[arg(long)]
     pub keep_copies: bool,

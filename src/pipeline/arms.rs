@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use futures_util::future::join_all;
+
 use super::schedule::Sitting;
 use super::{RunError, RunOptions};
 use crate::candidate::{self, Candidate, Prepared};
@@ -122,32 +124,89 @@ pub(super) fn copy_database(templates: &[String], index: usize, configurations: 
 /// a verdict does not drift with how many rounds (or how much budget) ran:
 /// a read that scans a growing table (the feed without its index) would
 /// otherwise slow round after round, and its ratio with it.
+///
+/// With [`RunOptions::prepare_once`], a candidate with SQL is prepared
+/// once, on its first sitting, into a database of its own that `kept`
+/// holds (by configuration) until the run ends; every sitting copies that,
+/// so its SQL, `VACUUM` and `ANALYZE` run once, not once a round.
 pub(super) async fn seat(
     setting: &Setting<'_>,
     candidates: &[Candidate],
+    kept: &mut [Option<Prepared>],
     sitting: &Sitting,
 ) -> Result<Vec<Arm>, RunError> {
+    // The sides' copies are made side by side, each on a connection of
+    // its own: copying is the server's work, and neither side is driven yet.
+    let sides = sitting
+        .arms
+        .iter()
+        .zip(&sitting.copies)
+        .map(|(&a, &index)| {
+            let source = kept[a].take();
+            async move {
+                let side = seat_side(setting, candidates, a, index, source).await;
+                (a, side)
+            }
+        });
+    let mut seated = Vec::with_capacity(sitting.copies.len());
+    let mut failed = None;
+    for (a, side) in join_all(sides).await {
+        match side {
+            Ok((arm, source)) => {
+                kept[a] = source;
+                seated.push(arm);
+            }
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(seated),
+    }
+}
+
+/// Configuration `a`'s copy `index`, ready to drive, and its prepared
+/// database (`source`, made here on its first sitting when the run
+/// prepares once).
+async fn seat_side(
+    setting: &Setting<'_>,
+    candidates: &[Candidate],
+    a: usize,
+    index: usize,
+    source: Option<Prepared>,
+) -> Result<(Arm, Option<Prepared>), RunError> {
     let server = setting.server;
     let admin = server
         .reconnect(&server.maintenance_db(), SERVER_WAIT)
         .await?;
-    let mut seated = Vec::with_capacity(sitting.copies.len());
-    for (&a, &index) in sitting.arms.iter().zip(&sitting.copies) {
-        let template = template_of(setting.templates, index, candidates.len());
-        let prepared =
-            candidate::prepare(server, &admin, template, index, candidates[a].clone()).await?;
-        seated.push(
-            arm(
-                server,
-                prepared,
-                setting.workload,
-                setting.plan,
-                setting.protocol,
-            )
-            .await?,
-        );
-    }
-    Ok(seated)
+    let template = template_of(setting.templates, index, candidates.len());
+    let candidate = candidates[a].clone();
+    // A baseline twin (index past the configurations) is the baseline's.
+    let (prepared, source) =
+        if setting.options.prepare_once && index == a && !candidate.sql.trim().is_empty() {
+            let source = match source {
+                Some(source) => source,
+                None => {
+                    let name = candidate::prepared_name(template, a);
+                    candidate::prepare_as(server, &admin, template, &name, candidate).await?
+                }
+            };
+            let name = candidate::copy_name(template, index);
+            let copy = candidate::copy_prepared(server, &admin, &source, &name).await?;
+            (copy, Some(source))
+        } else {
+            let copy = candidate::prepare(server, &admin, template, index, candidate).await?;
+            (copy, source)
+        };
+    let arm = arm(
+        server,
+        prepared,
+        setting.workload,
+        setting.plan,
+        setting.protocol,
+    )
+    .await?;
+    Ok((arm, source))
 }
 
 /// Drops a sitting's copies, but for those `keep` marks (a configuration's
@@ -157,18 +216,22 @@ pub(super) async fn unseat(
     seated: Vec<Arm>,
     keep: &[bool],
 ) -> Result<(), RunError> {
-    let admin = server
-        .reconnect(&server.maintenance_db(), SERVER_WAIT)
-        .await?;
-    for (arm, &kept) in seated.into_iter().zip(keep) {
+    let drops = seated.into_iter().zip(keep).map(|(arm, &kept)| async move {
         let Arm {
             prepared, shared, ..
         } = arm;
         // The workload's connections close before the copy goes.
         drop(shared);
-        if !kept {
-            crate::pg::database::drop_owned(&admin, &prepared.database).await?;
+        if kept {
+            return Ok(());
         }
+        let admin = server
+            .reconnect(&server.maintenance_db(), SERVER_WAIT)
+            .await?;
+        crate::pg::database::drop_owned(&admin, &prepared.database).await
+    });
+    for dropped in join_all(drops).await {
+        dropped?;
     }
     Ok(())
 }

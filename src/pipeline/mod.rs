@@ -139,8 +139,17 @@ pub async fn run(
     let copies: Vec<String> = (0..copy_count(candidates.len(), options.design))
         .map(|i| copy_database(&templates, i, candidates.len()))
         .collect();
+    // Candidates prepared once have a database of their own until the end.
+    let prepared: Vec<String> = (1..candidates.len())
+        .filter(|_| options.prepare_once)
+        .map(|a| crate::candidate::prepared_name(&templates[a], a))
+        .collect();
     let outcome = measure(&setting, &admin, candidates, &copies).await;
-    clear_up(server, scenario, options, admin, &copies, outcome.is_ok()).await?;
+    let left = Left {
+        copies: &copies,
+        prepared: &prepared,
+    };
+    clear_up(server, scenario, options, admin, left, outcome.is_ok()).await?;
     Ok((outcome?, report))
 }
 
@@ -163,17 +172,27 @@ fn configurations(scenario: &Scenario, options: &RunOptions) -> Result<Vec<Candi
     })
 }
 
-/// What a run leaves behind goes: its board, and whatever copies are
-/// left (kept only when asked, after a run that finished). A failed run's
-/// error is the one reported, not a failure to drop after it.
+/// The databases a run may leave behind.
+struct Left<'a> {
+    /// The sittings' copies.
+    copies: &'a [String],
+    /// Candidates' prepared databases ([`RunOptions::prepare_once`]).
+    prepared: &'a [String],
+}
+
+/// What a run leaves behind goes: its board, the candidates' prepared
+/// databases, and whatever copies are left (kept only when asked, after a
+/// run that finished). A failed run's error is the one reported, not a
+/// failure to drop after it.
 async fn clear_up(
     server: &Server,
     scenario: &Scenario,
     options: &RunOptions,
     admin: tokio_postgres::Client,
-    copies: &[String],
+    left: Left<'_>,
     finished: bool,
 ) -> Result<(), RunError> {
+    let Left { copies, prepared } = left;
     if !options.shard.whole() {
         let _ = board::drop_board(
             server,
@@ -181,15 +200,19 @@ async fn clear_up(
         )
         .await;
     }
-    if finished && options.keep_copies {
+    let admin = reopened(server, admin).await?;
+    let kept = finished && options.keep_copies;
+    if kept {
         for copy in copies {
             crate::pg::unfinished::finished(copy);
         }
-        return Ok(());
     }
-    let admin = reopened(server, admin).await?;
-    for copy in copies {
-        let dropped = crate::pg::database::drop_owned(&admin, copy).await;
+    let mut gone: Vec<&String> = prepared.iter().collect();
+    if !kept {
+        gone.extend(copies);
+    }
+    for name in gone {
+        let dropped = crate::pg::database::drop_owned(&admin, name).await;
         if finished {
             dropped?;
         }
@@ -235,6 +258,7 @@ async fn measure(
     .map_err(RunError::Timeline)?;
     let mut state = Sittings {
         setting,
+        kept: candidates.iter().map(|_| None).collect(),
         candidates,
         board,
         timeline,

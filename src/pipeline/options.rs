@@ -65,6 +65,10 @@ pub struct RunOptions {
     pub only: Option<Vec<String>>,
     /// Keep the candidates' database copies afterwards.
     pub keep_copies: bool,
+    /// Prepare each candidate with SQL once and copy it for every sitting
+    /// (its prepared database stays until the run ends, beside the
+    /// sitting's copies), instead of applying its SQL to every copy.
+    pub prepare_once: bool,
     pub criteria: Criteria,
     pub design: Design,
     /// Which verdicts of a schema comparison (`against`) decide the exit code.

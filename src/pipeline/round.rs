@@ -16,7 +16,7 @@ use super::tally::{
     failed_abort_threshold, measured_seconds, merge, merge_rounds, pair_seconds, record_work,
     update_queries,
 };
-use crate::candidate::Candidate;
+use crate::candidate::{Candidate, Prepared};
 use crate::drive::DriveError;
 use crate::drive::engine::{Beside, Level, Phase, PhaseOutcome, Start, Stop, run_phase};
 use crate::drive::session::Shared;
@@ -32,6 +32,9 @@ pub(super) struct Sittings<'a> {
     pub(super) setting: &'a Setting<'a>,
     /// The configurations, by arm.
     pub(super) candidates: Vec<Candidate>,
+    /// By configuration: its prepared database, once made
+    /// ([`super::RunOptions::prepare_once`]).
+    pub(super) kept: Vec<Option<Prepared>>,
     pub(super) board: Option<Arc<Board>>,
     pub(super) timeline: Timeline,
     /// The configurations' names, by arm.
@@ -55,7 +58,7 @@ impl Sittings<'_> {
         results: &mut RunResults,
     ) -> Result<(), RunError> {
         let setting = self.setting;
-        let seated = seat(setting, &self.candidates, sitting).await?;
+        let seated = seat(setting, &self.candidates, &mut self.kept, sitting).await?;
         if sitting.round == 1 {
             // A configuration's cost is that of its own first copy.
             for (arm, (&a, &copy)) in seated.iter().zip(sitting.arms.iter().zip(&sitting.copies)) {

@@ -207,17 +207,22 @@ fn seed_into_an_existing_server_then_reuse() {
         .stdout(predicate::str::contains("already seeded"));
 }
 
-#[test]
-fn without_a_url_a_throwaway_cluster_is_started_and_removed() {
-    // A temporary folder of its own: another schemabench on the machine
-    // keeps its clusters in the shared one.
+/// A temporary folder of its own for a throwaway cluster (another
+/// schemabench on the machine keeps its clusters in the shared one), which
+/// the server's unprivileged user can pass through.
+fn cluster_tmp() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    // The server runs as an unprivileged user, who must pass through it.
     let mut open = std::fs::metadata(tmp.path())
         .expect("tempdir")
         .permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut open, 0o711);
     std::fs::set_permissions(tmp.path(), open).expect("chmod");
+    tmp
+}
+
+#[test]
+fn without_a_url_a_throwaway_cluster_is_started_and_removed() {
+    let tmp = cluster_tmp();
     let leftovers = || -> Vec<String> {
         std::fs::read_dir(tmp.path())
             .into_iter()
@@ -240,6 +245,44 @@ fn without_a_url_a_throwaway_cluster_is_started_and_removed() {
         "the throwaway cluster's files are removed: {:?}",
         leftovers()
     );
+}
+
+/// On its own throwaway cluster, whose disk holds them, a run prepares a
+/// candidate with SQL once and copies it for every round, and says so;
+/// against a server given by URL it does not (the pair test below).
+#[test]
+fn on_the_throwaway_cluster_a_candidate_is_prepared_once() {
+    let tmp = cluster_tmp();
+    let _shared = common::cluster();
+    let out = tempfile::tempdir().expect("tempdir");
+    let ran = schemabench()
+        .args([
+            "run",
+            "--scale",
+            "0.01",
+            "--duration",
+            "1s",
+            "--candidates",
+            "feed_index",
+            "--rounds",
+            "2",
+            "--out",
+        ])
+        .arg(out.path())
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(RAN.contains(&ran.status.code().unwrap_or(-1)), "{stderr}");
+    assert!(
+        stderr.contains("each candidate's SQL, VACUUM and ANALYZE run once"),
+        "{stderr}"
+    );
+    let results: schemabench::results::RunResults =
+        serde_json::from_slice(&std::fs::read(out.path().join("results.json")).expect("results"))
+            .expect("results.json");
+    assert_eq!(results.rounds, 2);
+    assert!(results.candidates[1].cost.database_bytes > 0);
 }
 
 #[test]
@@ -697,11 +740,11 @@ fn a_run_holds_no_more_than_a_pair_of_copies_at_any_moment() {
     .expect("run");
     done.store(true, Ordering::Relaxed);
     let seen = sampler.join().expect("sampler");
-    assert!(
-        RAN.contains(&ran.status.code().unwrap_or(-1)),
-        "{}",
-        String::from_utf8_lossy(&ran.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(RAN.contains(&ran.status.code().unwrap_or(-1)), "{stderr}");
+    // A server given by URL: its disk is its owner's, so every sitting
+    // makes its copies afresh.
+    assert!(!stderr.contains("run once"), "{stderr}");
     assert_eq!(&seen[3..], [0, 0], "samples by copies at once: {seen:?}");
     assert!(seen[2] > 0, "a duet's pair was never seen: {seen:?}");
     let results: schemabench::results::RunResults =

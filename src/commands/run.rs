@@ -40,13 +40,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         shard: args.shard.unwrap_or_default(),
         share: false,
     };
-    let (baseline, prepare_once) = check_before_work(&args, &scenario, &options)?;
-    if prepare_once {
-        eprintln!(
+    let (baseline, preparation) = check_before_work(&args, &scenario, &options)?;
+    match preparation {
+        Preparation::Once => eprintln!(
             "each candidate's SQL, VACUUM and ANALYZE run once: its prepared database is copied for every round (the throwaway cluster's disk holds them all)"
-        );
+        ),
+        Preparation::AgainForRoom => eprintln!(
+            "each candidate's SQL, VACUUM and ANALYZE run again for every round: the disk beside the throwaway cluster cannot hold every candidate's prepared database as well as a sitting's copies"
+        ),
+        Preparation::Again => {}
     }
-    options.prepare_once = prepare_once;
+    options.prepare_once = preparation == Preparation::Once;
     let server = open_server(&args.server).await?;
     let (mut results, report) = pipeline::run(&server, &scenario, &options)
         .await
@@ -144,6 +148,19 @@ fn sides(
     })
 }
 
+/// How a run's candidates get their copies
+/// ([`pipeline::RunOptions::prepare_once`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Preparation {
+    /// Prepared once, copied for every round.
+    Once,
+    /// Prepared on every copy: one round, no candidate SQL, or a server
+    /// whose disk is its owner's.
+    Again,
+    /// Prepared on every copy, for want of disk beside the throwaway cluster.
+    AgainForRoom,
+}
+
 /// Every refusal that needs no server, before any work: shards without
 /// clients, a bad or incomparable baseline, no room for the data, output
 /// paths of the wrong kind. Returns the stored baseline to compare with,
@@ -156,7 +173,7 @@ fn check_before_work(
     args: &RunArgs,
     scenario: &Scenario,
     options: &pipeline::RunOptions,
-) -> anyhow::Result<(Option<(String, RunResults)>, bool)> {
+) -> anyhow::Result<(Option<(String, RunResults)>, Preparation)> {
     if let (Some(shard), Some(key)) = (args.shard, pipeline::run_key(scenario, options))
         && let Some(few) = key
             .load
@@ -210,13 +227,16 @@ fn check_before_work(
     let databases =
         templates + pipeline::copies_at_once(configurations, options.design, options.keep_copies);
     let rounds_follow = options.rounds != Some(1) || options.budget.is_some();
-    let prepare_once = args.server.database_url.is_none()
-        && with_sql > 0
-        && rounds_follow
-        // With a quarter to spare: a candidate's SQL grows its data (on
-        // TaleForge a materialized view 11%, partitions 7%), and a full
-        // disk mid-run would cost more than every copy made again.
-        && check_room(&args.server, scenario, (databases + with_sql) as f64 * 1.25).is_ok();
+    // Prepared databases need room with a quarter to spare: a candidate's
+    // SQL grows its data (on TaleForge a materialized view 11%, partitions
+    // 7%), and a full disk mid-run would cost more than every copy made again.
+    let preparation = if args.server.database_url.is_some() || with_sql == 0 || !rounds_follow {
+        Preparation::Again
+    } else if check_room(&args.server, scenario, (databases + with_sql) as f64 * 1.25).is_ok() {
+        Preparation::Once
+    } else {
+        Preparation::AgainForRoom
+    };
     check_room(&args.server, scenario, databases as f64)?;
     check_outputs(
         &[("--out", args.out.as_deref())],
@@ -225,7 +245,7 @@ fn check_before_work(
             ("--export-markdown", args.export_markdown.as_deref()),
         ],
     )?;
-    Ok((baseline, prepare_once))
+    Ok((baseline, preparation))
 }
 
 /// After the run: its warnings and the comparison with a stored

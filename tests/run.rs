@@ -236,25 +236,18 @@ async fn open_loop_shows_a_stall_that_service_time_hides() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_round_starts_from_the_seeded_data() {
-    let _machine = MACHINE.lock().await;
-    // `tally` returns every row `grow` inserted into this copy so far (the
-    // seeded logs are months old), so its rows count the writes it sees.
-    let workload = "[workload.actor]\ntable = \"profiles\"\n\
-                    [[workload.queries]]\nname = \"grow\"\nweight = 1\nas = \"service_role\"\naccess = \"write\"\n\
-                    sql = \"insert into public.generation_logs (user_id, story_id, kind, model, prompt_tokens, completion_tokens, credits_used, latency_ms, status) values ($1, $2, 'image', 'm', 1, 0, 3, 1, 'success')\"\n\
-                    params = [{ from = \"actor\", column = \"id\" }, { from = \"owned\", column = \"stories.id\" }]\n\
-                    [[workload.queries]]\nname = \"tally\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
-                    sql = \"select id from public.generation_logs where created_at > now() - interval '1 day'\"\n\
-                    [load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\ntransactions = 20\nclients = 1\n\
-                    [[load.phases]]\nname = \"steady\"\ntransactions = 100\nclients = 1\n\
-                    [[candidates]]\nname = \"same\"\nsql = \"analyze public.generation_logs\"\n";
-    let (results, _) = run_quietly(&probe("fresh_probe", 205, workload)).await;
-    assert_eq!(results.rounds, 3);
-    // One client, the same requests: on fresh copies every sitting reads
-    // exactly what it wrote itself, round after round and on both sides.
-    let rows: Vec<Vec<(u32, i64)>> = results
+/// `tally` returns every row `grow` inserted into this copy so far (the
+/// seeded logs are months old), so its rows count the writes it sees.
+const GROW_AND_TALLY: &str = "[workload.actor]\ntable = \"profiles\"\n\
+        [[workload.queries]]\nname = \"grow\"\nweight = 1\nas = \"service_role\"\naccess = \"write\"\n\
+        sql = \"insert into public.generation_logs (user_id, story_id, kind, model, prompt_tokens, completion_tokens, credits_used, latency_ms, status) values ($1, $2, 'image', 'm', 1, 0, 3, 1, 'success')\"\n\
+        params = [{ from = \"actor\", column = \"id\" }, { from = \"owned\", column = \"stories.id\" }]\n\
+        [[workload.queries]]\nname = \"tally\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+        sql = \"select id from public.generation_logs where created_at > now() - interval '1 day'\"\n";
+
+/// Per configuration, each round's rows `tally` read in phase `steady`.
+fn tallied(results: &RunResults) -> Vec<Vec<(u32, i64)>> {
+    results
         .candidates
         .iter()
         .map(|c| {
@@ -265,7 +258,22 @@ async fn every_round_starts_from_the_seeded_data() {
                 .map(|r| (r.round, r.rows))
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_round_starts_from_the_seeded_data() {
+    let _machine = MACHINE.lock().await;
+    let workload = format!(
+        "{GROW_AND_TALLY}[load]\n[[load.phases]]\nname = \"warm\"\nwarmup = true\ntransactions = 20\nclients = 1\n\
+                    [[load.phases]]\nname = \"steady\"\ntransactions = 100\nclients = 1\n\
+                    [[candidates]]\nname = \"same\"\nsql = \"analyze public.generation_logs\"\n"
+    );
+    let (results, _) = run_quietly(&probe("fresh_probe", 205, &workload)).await;
+    assert_eq!(results.rounds, 3);
+    // One client, the same requests: on fresh copies every sitting reads
+    // exactly what it wrote itself, round after round and on both sides.
+    let rows = tallied(&results);
     let first = rows[0][0].1;
     assert!(first > 0, "{rows:?}");
     assert_eq!(rows[0], [(1, first), (2, first), (3, first)]);
@@ -295,15 +303,11 @@ async fn every_round_starts_from_the_seeded_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_candidate_prepared_once_runs_its_sql_once_and_every_round_starts_afresh() {
     let _machine = MACHINE.lock().await;
-    let workload = "[workload.actor]\ntable = \"profiles\"\n\
-                    [[workload.queries]]\nname = \"grow\"\nweight = 1\nas = \"service_role\"\naccess = \"write\"\n\
-                    sql = \"insert into public.generation_logs (user_id, story_id, kind, model, prompt_tokens, completion_tokens, credits_used, latency_ms, status) values ($1, $2, 'image', 'm', 1, 0, 3, 1, 'success')\"\n\
-                    params = [{ from = \"actor\", column = \"id\" }, { from = \"owned\", column = \"stories.id\" }]\n\
-                    [[workload.queries]]\nname = \"tally\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
-                    sql = \"select id from public.generation_logs where created_at > now() - interval '1 day'\"\n\
-                    [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 60\nclients = 1\n\
-                    [[candidates]]\nname = \"once\"\nsql = \"create table public.prepared_once_probe (n int)\"\n";
-    let scenario = probe("once_probe", 209, workload);
+    let workload = format!(
+        "{GROW_AND_TALLY}[load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 60\nclients = 1\n\
+                    [[candidates]]\nname = \"once\"\nsql = \"create table public.prepared_once_probe (n int)\"\n"
+    );
+    let scenario = probe("once_probe", 209, &workload);
     let server = common::server().await;
     let out = tempfile::tempdir().expect("tempdir");
     let options = RunOptions {
@@ -315,14 +319,7 @@ async fn a_candidate_prepared_once_runs_its_sql_once_and_every_round_starts_afre
     };
     let (results, _) = run(&server, &scenario, &options).await.expect("run");
     assert_eq!(results.rounds, 2);
-    let rows: Vec<Vec<(u32, i64)>> = results
-        .candidates
-        .iter()
-        .map(|c| {
-            let work = c.work.iter().find(|w| w.query == "tally").expect("work");
-            work.rounds.iter().map(|r| (r.round, r.rows)).collect()
-        })
-        .collect();
+    let rows = tallied(&results);
     let first = rows[0][0].1;
     assert!(first > 0, "{rows:?}");
     assert_eq!(rows[1], [(1, first), (2, first)], "{rows:?}");

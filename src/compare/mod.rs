@@ -18,7 +18,7 @@ use stats::{estimate, judge};
 use crate::measure::duet::min_requests;
 use crate::results::{
     AppComparison, CandidateResult, Comparison, Criteria, Estimate, Latencies, SecondPair,
-    WorkComparison, new_histogram,
+    WorkComparison, new_histogram, record_latency,
 };
 
 /// The default noise threshold between separate runs (a stored baseline):
@@ -222,7 +222,7 @@ fn paired_sides(other: &CandidateResult, query: &str) -> Option<(Latencies, Late
         for s in &d.seconds {
             for (side, recorded) in [(&mut baseline, &s.baseline), (&mut candidate, &s.candidate)] {
                 for &(us, n) in &recorded.0 {
-                    side.saturating_record_n(us, n);
+                    record_latency(side, us, n);
                 }
             }
         }

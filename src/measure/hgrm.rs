@@ -67,7 +67,7 @@ mod tests {
     fn distribution_has_the_standard_columns_and_footer() {
         let mut h = new_histogram();
         for us in 1..=1000u64 {
-            h.saturating_record(us * 10);
+            crate::results::record_latency(&mut h, us * 10, 1);
         }
         let text = percentile_distribution(&h);
         let mut lines = text.lines();

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::results::{
     ErrorCount, Histogram, Latencies, LatencySummary, MAX_LATENCY_US, QueryResult, new_histogram,
+    record_latency,
 };
 
 /// Microseconds of a duration, at least 1 (the histogram's lowest value).
@@ -60,10 +61,8 @@ impl QueryMeasurements {
     /// Records one finished request. Failed requests are timed too: a user
     /// waited for them as well.
     pub fn record(&mut self, latency: Duration, service: Duration, outcome: &Outcome) {
-        self.latency
-            .saturating_record(micros(latency).min(MAX_LATENCY_US));
-        self.service
-            .saturating_record(micros(service).min(MAX_LATENCY_US));
+        record_latency(&mut self.latency, micros(latency), 1);
+        record_latency(&mut self.service, micros(service), 1);
         match outcome {
             Outcome::Ok => {}
             Outcome::Timeout => self.timeouts += 1,

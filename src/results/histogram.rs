@@ -1,5 +1,6 @@
-//! Latency histograms as results hold them: one range and precision for
-//! every histogram, so any two can be added, and a serialized form
+//! Latency histograms as results hold them: one precision for every
+//! histogram and a range that grows to the largest latency recorded (so any
+//! two can be added), and a serialized form
 //! (HdrHistogram V2, compressed, base64) that lets reports and comparisons
 //! be rebuilt from `results.json` alone.
 
@@ -16,10 +17,18 @@ pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// A latency histogram in microseconds.
 pub type Latencies = hdrhistogram::Histogram<u64>;
 
-/// An empty histogram with schemabench's range and precision.
+/// An empty histogram with schemabench's precision. It starts at 16 kB and
+/// grows to the largest latency recorded: one sized for 10 minutes up front
+/// takes 170 kB, and a run holds thousands of histograms.
 pub fn new_histogram() -> Latencies {
-    Latencies::new_with_bounds(1, MAX_LATENCY_US, SIGNIFICANT_DIGITS)
-        .expect("constant histogram bounds are valid")
+    Latencies::new(SIGNIFICANT_DIGITS).expect("constant histogram precision is valid")
+}
+
+/// Records `n` latencies of `us` microseconds, clamped to [`MAX_LATENCY_US`]
+/// so one stuck request cannot grow a histogram past 10 minutes.
+pub fn record_latency(h: &mut Latencies, us: u64, n: u64) {
+    h.record_n(us.min(MAX_LATENCY_US), n)
+        .expect("a growing histogram holds every value up to the clamp");
 }
 
 /// A latency histogram inside the results: in memory it is the histogram
@@ -60,7 +69,11 @@ impl<'de> Deserialize<'de> for Histogram {
             .map_err(|e| serde::de::Error::custom(format!("histogram is not base64: {e}")))?;
         Deserializer::new()
             .deserialize(&mut bytes.as_slice())
-            .map(Self)
+            .map(|mut h: Latencies| {
+                // Decoded at the stored range; it must still grow when added to.
+                h.auto(true);
+                Self(h)
+            })
             .map_err(|e| serde::de::Error::custom(format!("histogram does not decode: {e:?}")))
     }
 }
@@ -107,7 +120,7 @@ mod tests {
     fn histograms_survive_the_round_trip() {
         let mut h = new_histogram();
         for v in [10, 200, 3_000, 40_000] {
-            h.saturating_record(v);
+            record_latency(&mut h, v, 1);
         }
         let text = serde_json::to_string(&Histogram(h.clone())).expect("serializes");
         let back: Histogram = serde_json::from_str(&text).expect("decodes");
@@ -117,5 +130,24 @@ mod tests {
         let empty: Histogram = serde_json::from_str("\"\"").expect("empty");
         assert!(empty.0.is_empty());
         assert!(serde_json::from_str::<Histogram>("\"not base64!\"").is_err());
+    }
+
+    #[test]
+    fn histograms_grow_to_what_they_hold_and_stop_at_ten_minutes() {
+        let full =
+            Latencies::new_with_bounds(1, MAX_LATENCY_US, SIGNIFICANT_DIGITS).expect("bounds");
+        let mut small = new_histogram();
+        record_latency(&mut small, 2_500, 3);
+        assert!(small.distinct_values() * 4 < full.distinct_values());
+
+        // Decoded at its stored (small) range, it still takes a slower side.
+        let text = serde_json::to_string(&Histogram(small)).expect("serializes");
+        let mut back: Histogram = serde_json::from_str(&text).expect("decodes");
+        let mut slow = new_histogram();
+        record_latency(&mut slow, 20 * 60 * 1_000_000, 1);
+        assert_eq!(slow.max(), slow.highest_equivalent(MAX_LATENCY_US));
+        back.0.add(&slow).expect("a decoded histogram grows");
+        assert_eq!(back.0.len(), 4);
+        assert_eq!(back.0.max(), slow.max());
     }
 }

@@ -29,6 +29,7 @@ pub use decision::{Advice, Decision, Verdicts, decide};
 pub use duet::{DuetSeconds, Recorded, SecondPair};
 pub use histogram::{
     Histogram, Latencies, LatencySummary, MAX_LATENCY_US, SIGNIFICANT_DIGITS, new_histogram,
+    record_latency,
 };
 pub use lint::{LintFinding, LintLevel};
 pub use load::{Arrivals, GeneratorLoad, LoadMode, Offered, Protocol};

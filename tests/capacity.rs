@@ -310,3 +310,70 @@ fn the_crossover_finds_the_scale_where_an_index_starts_to_pay() {
         results.conclusion
     );
 }
+
+/// With `prepare_once`, each growth scale prepares a crossover candidate
+/// once (its SQL, VACUUM, ANALYZE) and copies it for all its rounds:
+/// pg_stat_statements counts the candidate's DDL once per scale across
+/// every database of the cluster (it would count once per round, three
+/// per scale, otherwise).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crossover_prepares_each_candidate_once_per_scale() {
+    use schemabench::capacity::{CROSSOVER_ROUNDS, CapacityOptions, plan};
+    use schemabench::results::limit::{LatencyFigure, Limit, Metric, Op};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ddl = "create index crossover_once_probe on public.subscriptions (user_id)";
+    let workload = format!(
+        "[workload.actor]\ntable = \"profiles\"\n\
+         [[workload.queries]]\nname = \"plan_of\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+         sql = \"select plan from public.subscriptions where user_id = $1\"\n\
+         params = [{{ from = \"actor\", column = \"id\" }}]\n\
+         [load]\n[[load.phases]]\nname = \"steady\"\nduration = \"300ms\"\nclients = 1\n\
+         [[candidates]]\nname = \"user_index\"\nsql = \"{ddl}\"\n"
+    );
+    let path = common::taleforge_variant(dir.path(), "once_crossover", "once", None, &workload);
+    let scenario = schemabench::scenario::Scenario::load(&path)
+        .expect("scenario")
+        .with_overrides(
+            Some(93),
+            Some(schemabench::scenario::units::Scale::constant(0.005)),
+        )
+        .expect("scale");
+    let options = CapacityOptions {
+        clients: vec![1],
+        step: std::time::Duration::from_millis(300),
+        warmup: std::time::Duration::from_millis(100),
+        workers: 2,
+        objectives: vec![Limit::new(
+            Metric::Latency(LatencyFigure::P99),
+            Op::Lt,
+            50.0,
+        )],
+        max_probes: 1,
+        growth: vec![1.0, 2.0],
+        growth_clients: 1,
+        project: 2.0,
+        crossover: vec!["user_index".to_owned()],
+        prepare_once: true,
+        largest_scale: None,
+        out: dir.path().join("report"),
+        progress: false,
+        shard: Default::default(),
+    };
+    let server = common::server().await;
+    let results = plan(&server, &scenario, &options).await.expect("capacity");
+    assert_eq!(results.crossover.len(), 1, "{:?}", results.crossover);
+    let seeded =
+        schemabench::pg::database::data_db_name(&scenario.data_name, &scenario.data_fingerprint());
+    let calls: i64 = server
+        .admin(&seeded)
+        .await
+        .expect("admin")
+        .query_one(
+            "select coalesce(sum(calls), 0)::bigint from extensions.pg_stat_statements where query = $1",
+            &[&ddl],
+        )
+        .await
+        .expect("pg_stat_statements")
+        .get(0);
+    assert_eq!(calls, 2, "once per growth scale, not {CROSSOVER_ROUNDS}");
+}

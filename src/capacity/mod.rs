@@ -55,6 +55,9 @@ pub struct CapacityOptions {
     pub project: f64,
     /// Candidates measured beside the baseline at every growth scale.
     pub crossover: Vec<String>,
+    /// Prepare each crossover candidate once per growth scale and copy it
+    /// for every round ([`RunOptions::prepare_once`]).
+    pub prepare_once: bool,
     /// The largest scale a growth run fits on this machine, where known.
     pub largest_scale: Option<f64>,
     pub out: PathBuf,
@@ -106,6 +109,7 @@ async fn measure(
             CROSSOVER_ROUNDS
         }),
         only: Some(candidates.to_vec()),
+        prepare_once: options.prepare_once && !candidates.is_empty(),
         shard: options.shard,
         share: true,
         ..RunOptions::default()
@@ -137,7 +141,7 @@ fn failing_queries(limits: &[Limit], queries: &[QueryResult]) -> Vec<String> {
 /// verdict needs three samples at least, and one round gives each figure
 /// two (its warmup's and its measured phase's), so a single round could
 /// decide no crossover, not even an exact 2.0x in buffers per call.
-const CROSSOVER_ROUNDS: u32 = 3;
+pub const CROSSOVER_ROUNDS: u32 = 3;
 
 /// Sweeps concurrency, fits the USL, searches the highest rate that meets
 /// the objectives, then measures growth over data scales.

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{check_room, finish_server, flag_error, open_server};
+use super::{Preparation, check_room, finish_server, flag_error, open_server};
 use crate::cli::CapacityArgs;
 use crate::results::limit::{LatencyFigure, Limit, Metric, Op};
 use crate::scenario::Scenario;
@@ -52,14 +52,12 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     let dir = report::files::ReportDir::at(out.clone())?;
     // Candidates by name (a group named on the command line, resolved),
     // refused before any work when unknown.
-    let crossover: Vec<String> = if args.crossover.is_empty() {
+    let chosen = if args.crossover.is_empty() {
         Vec::new()
     } else {
         crate::pipeline::chosen(&scenario, Some(&args.crossover))?
-            .iter()
-            .map(|c| c.name.clone())
-            .collect()
     };
+    let crossover: Vec<String> = chosen.iter().map(|c| c.name.clone()).collect();
     // The sweep's database and its copy, and per growth scale its seeded
     // database with the copies its run holds at once: the baseline's
     // alone, or a duet's pair.
@@ -79,11 +77,19 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
             .flatten();
         largest_scale(&scenario.spec, per_scale, disk, available_memory())
     };
-    check_room(
+    let databases = 2.0 + per_scale * growth.iter().sum::<f64>();
+    check_room(&args.server, &scenario, databases)?;
+    // One growth scale's runs at a time: its candidates' prepared
+    // databases live while its rounds do.
+    let with_sql = chosen.iter().filter(|c| c.has_sql()).count();
+    let largest_growth = growth.iter().copied().fold(0.0, f64::max);
+    let preparation = Preparation::choose(
         &args.server,
         &scenario,
-        2.0 + per_scale * growth.iter().sum::<f64>(),
-    )?;
+        (with_sql, capacity::CROSSOVER_ROUNDS > 1),
+        databases + with_sql as f64 * largest_growth,
+    );
+    preparation.announce();
     let server = open_server(&args.server).await?;
     let options = capacity::CapacityOptions {
         clients: args.clients.clone(),
@@ -96,6 +102,7 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
         growth_clients: args.growth_clients,
         project: args.project,
         crossover,
+        prepare_once: preparation == Preparation::Once,
         largest_scale,
         out,
         progress: true,

@@ -207,6 +207,56 @@ pub(crate) fn check_room(
     }
 }
 
+/// How a run's candidates get their copies
+/// ([`pipeline::RunOptions::prepare_once`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Preparation {
+    /// Prepared once, copied for every round.
+    Once,
+    /// Prepared on every copy: one round, no candidate SQL, or a server
+    /// whose disk is its owner's.
+    Again,
+    /// Prepared on every copy, for want of disk beside the throwaway cluster.
+    AgainForRoom,
+}
+
+impl Preparation {
+    /// Once on the throwaway cluster when rounds follow and its disk holds
+    /// `databases` (every database held at once, the `with_sql` prepared
+    /// candidates' included) with a quarter to spare: a candidate's SQL
+    /// grows its data (on TaleForge a materialized view 11%, partitions
+    /// 7%), and a full disk mid-run would cost more than every copy made
+    /// again. An existing server's disk is its owner's: one sitting's
+    /// copies at a time there.
+    pub(crate) fn choose(
+        args: &ServerArgs,
+        scenario: &scenario::Scenario,
+        (with_sql, rounds_follow): (usize, bool),
+        databases: f64,
+    ) -> Self {
+        if args.database_url.is_some() || with_sql == 0 || !rounds_follow {
+            Self::Again
+        } else if check_room(args, scenario, databases * 1.25).is_ok() {
+            Self::Once
+        } else {
+            Self::AgainForRoom
+        }
+    }
+
+    /// Says on stderr how the candidates are prepared, when it matters.
+    pub(crate) fn announce(self) {
+        match self {
+            Self::Once => eprintln!(
+                "each candidate's SQL, VACUUM and ANALYZE run once: its prepared database is copied for every round (the throwaway cluster's disk holds them all)"
+            ),
+            Self::AgainForRoom => eprintln!(
+                "each candidate's SQL, VACUUM and ANALYZE run again for every round: the disk beside the throwaway cluster cannot hold every candidate's prepared database as well as a sitting's copies"
+            ),
+            Self::Again => {}
+        }
+    }
+}
+
 /// Prints how to reach a kept cluster, or lets it be removed on drop.
 pub(crate) fn finish_server(mut server: Server, args: &ServerArgs, database: &str) {
     if let Some(cluster) = server.cluster.as_mut()

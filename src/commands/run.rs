@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{check_outputs, check_room, finish_server, flag_error, open_server};
+use super::{Preparation, check_outputs, check_room, finish_server, flag_error, open_server};
 use crate::cli::RunArgs;
 use crate::gate::{self, Standing};
 use crate::results::RunResults;
@@ -41,15 +41,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Standing> {
         share: false,
     };
     let (baseline, preparation) = check_before_work(&args, &scenario, &options)?;
-    match preparation {
-        Preparation::Once => eprintln!(
-            "each candidate's SQL, VACUUM and ANALYZE run once: its prepared database is copied for every round (the throwaway cluster's disk holds them all)"
-        ),
-        Preparation::AgainForRoom => eprintln!(
-            "each candidate's SQL, VACUUM and ANALYZE run again for every round: the disk beside the throwaway cluster cannot hold every candidate's prepared database as well as a sitting's copies"
-        ),
-        Preparation::Again => {}
-    }
+    preparation.announce();
     options.prepare_once = preparation == Preparation::Once;
     let server = open_server(&args.server).await?;
     let (mut results, report) = pipeline::run(&server, &scenario, &options)
@@ -148,27 +140,11 @@ fn sides(
     })
 }
 
-/// How a run's candidates get their copies
-/// ([`pipeline::RunOptions::prepare_once`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Preparation {
-    /// Prepared once, copied for every round.
-    Once,
-    /// Prepared on every copy: one round, no candidate SQL, or a server
-    /// whose disk is its owner's.
-    Again,
-    /// Prepared on every copy, for want of disk beside the throwaway cluster.
-    AgainForRoom,
-}
-
 /// Every refusal that needs no server, before any work: shards without
 /// clients, a bad or incomparable baseline, no room for the data, output
 /// paths of the wrong kind. Returns the stored baseline to compare with,
 /// and whether the candidates can be prepared once for all rounds
-/// ([`pipeline::RunOptions::prepare_once`]): on the throwaway cluster,
-/// when its disk holds every prepared database beside the sitting's
-/// copies (an existing server's disk is its owner's: one sitting's copies
-/// at a time there).
+/// ([`Preparation::choose`]).
 fn check_before_work(
     args: &RunArgs,
     scenario: &Scenario,
@@ -218,25 +194,18 @@ fn check_before_work(
         None => (
             1 + chosen.len(),
             1,
-            chosen
-                .iter()
-                .filter(|c| c.file.is_some() || !c.sql.trim().is_empty())
-                .count(),
+            chosen.iter().filter(|c| c.has_sql()).count(),
         ),
     };
     let databases =
         templates + pipeline::copies_at_once(configurations, options.design, options.keep_copies);
     let rounds_follow = options.rounds != Some(1) || options.budget.is_some();
-    // Prepared databases need room with a quarter to spare: a candidate's
-    // SQL grows its data (on TaleForge a materialized view 11%, partitions
-    // 7%), and a full disk mid-run would cost more than every copy made again.
-    let preparation = if args.server.database_url.is_some() || with_sql == 0 || !rounds_follow {
-        Preparation::Again
-    } else if check_room(&args.server, scenario, (databases + with_sql) as f64 * 1.25).is_ok() {
-        Preparation::Once
-    } else {
-        Preparation::AgainForRoom
-    };
+    let preparation = Preparation::choose(
+        &args.server,
+        scenario,
+        (with_sql, rounds_follow),
+        (databases + with_sql) as f64,
+    );
     check_room(&args.server, scenario, databases as f64)?;
     check_outputs(
         &[("--out", args.out.as_deref())],

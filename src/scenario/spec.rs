@@ -92,6 +92,14 @@ pub struct CandidateSpec {
     pub group: Option<String>,
 }
 
+impl CandidateSpec {
+    /// Whether it has SQL (inline or a file) to run on its copy, beyond
+    /// settings and query rewrites: what preparing it costs.
+    pub fn has_sql(&self) -> bool {
+        self.file.is_some() || !self.sql.trim().is_empty()
+    }
+}
+
 fn default_seed() -> u64 {
     1
 }

@@ -18,7 +18,7 @@ const MOST_CELLS: usize = 4_000_000;
 /// (value, count) of every recorded latency, ascending.
 fn recorded(h: &Latencies) -> Vec<(f64, u64)> {
     h.iter_recorded()
-        .map(|v| (v.value_iterated_to() as f64, v.count_at_value()))
+        .map(|v| (v.value_iterated_to() as f64, u64::from(v.count_at_value())))
         .collect()
 }
 

@@ -14,8 +14,10 @@ pub const MAX_LATENCY_US: u64 = 600_000_000;
 /// Precision of every histogram.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 
-/// A latency histogram in microseconds.
-pub type Latencies = hdrhistogram::Histogram<u64>;
+/// A latency histogram in microseconds. Counts are u32, half the memory of
+/// u64 (a run holds thousands of histograms): a bucket holds 4.3 billion
+/// requests, 12 hours at 100,000 a second all landing in it.
+pub type Latencies = hdrhistogram::Histogram<u32>;
 
 /// An empty histogram with schemabench's precision. It starts at 16 kB and
 /// grows to the largest latency recorded: one sized for 10 minutes up front
@@ -25,9 +27,10 @@ pub fn new_histogram() -> Latencies {
 }
 
 /// Records `n` latencies of `us` microseconds, clamped to [`MAX_LATENCY_US`]
-/// so one stuck request cannot grow a histogram past 10 minutes.
+/// so one stuck request cannot grow a histogram past 10 minutes (and a
+/// count past a bucket's capacity saturates it).
 pub fn record_latency(h: &mut Latencies, us: u64, n: u64) {
-    h.record_n(us.min(MAX_LATENCY_US), n)
+    h.record_n(us.min(MAX_LATENCY_US), u32::try_from(n).unwrap_or(u32::MAX))
         .expect("a growing histogram holds every value up to the clamp");
 }
 

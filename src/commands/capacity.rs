@@ -86,7 +86,8 @@ pub async fn capacity(args: CapacityArgs) -> anyhow::Result<()> {
     let preparation = Preparation::choose(
         &args.server,
         &scenario,
-        (with_sql, capacity::CROSSOVER_ROUNDS > 1),
+        with_sql,
+        capacity::CROSSOVER_ROUNDS > 1,
         databases + with_sql as f64 * largest_growth,
     );
     preparation.announce();

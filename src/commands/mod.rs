@@ -231,7 +231,8 @@ impl Preparation {
     pub(crate) fn choose(
         args: &ServerArgs,
         scenario: &scenario::Scenario,
-        (with_sql, rounds_follow): (usize, bool),
+        with_sql: usize,
+        rounds_follow: bool,
         databases: f64,
     ) -> Self {
         if args.database_url.is_some() || with_sql == 0 || !rounds_follow {

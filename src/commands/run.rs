@@ -203,7 +203,8 @@ fn check_before_work(
     let preparation = Preparation::choose(
         &args.server,
         scenario,
-        (with_sql, rounds_follow),
+        with_sql,
+        rounds_follow,
         (databases + with_sql) as f64,
     );
     check_room(&args.server, scenario, databases as f64)?;

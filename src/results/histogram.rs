@@ -19,9 +19,9 @@ pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// requests, 12 hours at 100,000 a second all landing in it.
 pub type Latencies = hdrhistogram::Histogram<u32>;
 
-/// An empty histogram with schemabench's precision. It starts at 16 kB and
+/// An empty histogram with schemabench's precision. It starts at 8 kB and
 /// grows to the largest latency recorded: one sized for 10 minutes up front
-/// takes 170 kB, and a run holds thousands of histograms.
+/// takes 86 kB, and a run holds thousands of histograms.
 pub fn new_histogram() -> Latencies {
     Latencies::new(SIGNIFICANT_DIGITS).expect("constant histogram precision is valid")
 }

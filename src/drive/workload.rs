@@ -30,6 +30,17 @@ pub struct Query {
     pub path: String,
     pub think: Option<Duration>,
     params: Vec<Param>,
+    /// The users who may send it, when it needs many rows of theirs.
+    actors: Option<Actors>,
+}
+
+/// The users a query needing many owned rows may act as (`at_least`):
+/// their rows in activity order, drawn by the workload's zipf law over
+/// this shorter list, so the most active of them stays the most active.
+#[derive(Debug, Clone)]
+struct Actors {
+    rows: Vec<u64>,
+    activity: Option<Zipf<f64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +160,7 @@ impl Workload {
                         ParamSpec::Owned {
                             column: c,
                             latest_by,
+                            ..
                         } => {
                             let (t, c) = split_column(c).unwrap_or(("", ""));
                             let table = plan.table_index(t).unwrap_or(0);
@@ -161,6 +173,7 @@ impl Workload {
                         ParamSpec::Value { of } => Param::Fresh(plan.compile_free(of)),
                     })
                     .collect(),
+                actors: owning(&plan, actor_table, &q.params, spec.actor.activity_exponent),
             })
             .collect();
         let total: f64 = spec.queries.iter().map(|q| q.weight).sum();
@@ -173,9 +186,7 @@ impl Workload {
             })
             .collect();
         let actor_rows = plan.tables[actor_table].rows();
-        let activity = (spec.actor.activity_exponent > 0.0)
-            .then(|| Zipf::new(actor_rows as f64, spec.actor.activity_exponent).ok())
-            .flatten();
+        let activity = zipf(actor_rows, spec.actor.activity_exponent);
         Self {
             queries,
             cumulative,
@@ -216,13 +227,13 @@ impl Workload {
     /// Draws a request for a given query.
     pub fn request(&self, query: usize, rng: &mut CellRng) -> Request {
         let q = &self.queries[query];
-        let mut actor = self.actor(rng);
+        let mut actor = self.actor(q, rng);
         let mut params = self.params(q, actor, rng);
         for _ in 0..ACTOR_ATTEMPTS {
             if params.is_some() {
                 break;
             }
-            actor = self.actor(rng);
+            actor = self.actor(q, rng);
             params = self.params(q, actor, rng);
         }
         let params = params.unwrap_or_else(|| vec![Value::Null; q.params.len()]);
@@ -233,12 +244,10 @@ impl Workload {
         }
     }
 
-    fn actor(&self, rng: &mut CellRng) -> u64 {
-        match &self.activity {
-            Some(zipf) => (zipf.sample(rng) as u64)
-                .saturating_sub(1)
-                .min(self.actor_rows.saturating_sub(1)),
-            None => rng.random_range(0..self.actor_rows.max(1)),
+    fn actor(&self, q: &Query, rng: &mut CellRng) -> u64 {
+        match &q.actors {
+            Some(a) => a.rows[rank(a.activity.as_ref(), a.rows.len() as u64, rng) as usize],
+            None => rank(self.activity.as_ref(), self.actor_rows, rng),
         }
     }
 
@@ -310,6 +319,65 @@ impl Workload {
     }
 }
 
+/// The zipf law of activity over `n` users (none: all equally active).
+fn zipf(n: u64, exponent: f64) -> Option<Zipf<f64>> {
+    (exponent > 0.0)
+        .then(|| Zipf::new(n as f64, exponent).ok())
+        .flatten()
+}
+
+/// A 0-based activity rank among `n` users.
+fn rank(activity: Option<&Zipf<f64>>, n: u64, rng: &mut CellRng) -> u64 {
+    match activity {
+        Some(zipf) => (zipf.sample(rng) as u64)
+            .saturating_sub(1)
+            .min(n.saturating_sub(1)),
+        None => rng.random_range(0..n.max(1)),
+    }
+}
+
+/// The users owning at least what a query's `owned` parameters ask, each
+/// bound lowered to the most any user owns (a small scale's deepest page);
+/// `None` when the query asks no bound or no user meets them all.
+fn owning(
+    plan: &DataPlan,
+    actor_table: usize,
+    params: &[ParamSpec],
+    exponent: f64,
+) -> Option<Actors> {
+    let actor_rows = plan.tables[actor_table].rows();
+    let owned = |table: usize, actor: u64| {
+        let (a, b) = plan.rows_under(table, actor_table, actor);
+        b - a
+    };
+    let bounds: Vec<(usize, u64)> = params
+        .iter()
+        .filter_map(|p| match p {
+            ParamSpec::Owned {
+                column,
+                at_least: Some(n),
+                ..
+            } => {
+                let (t, _) = split_column(column)?;
+                let table = plan.table_index(t)?;
+                let most = (0..actor_rows).map(|r| owned(table, r)).max()?;
+                Some((table, (*n).min(most)))
+            }
+            _ => None,
+        })
+        .collect();
+    if bounds.is_empty() {
+        return None;
+    }
+    let rows: Vec<u64> = (0..actor_rows)
+        .filter(|&r| bounds.iter().all(|&(t, n)| owned(t, r) >= n))
+        .collect();
+    (!rows.is_empty()).then(|| Actors {
+        activity: zipf(rows.len() as u64, exponent),
+        rows,
+    })
+}
+
 /// Puts `value` at `path` in the claims, making the objects on the way.
 fn insert_claim(
     claims: &mut serde_json::Map<String, serde_json::Value>,
@@ -332,5 +400,70 @@ fn insert_claim(
                 insert_claim(inner, rest, value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::units::Scale;
+
+    fn taleforge(scale: f64) -> (Workload, Arc<DataPlan>) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/taleforge/scenario.toml");
+        let spec = crate::scenario::Scenario::load(&path)
+            .and_then(|s| s.with_overrides(None, Some(Scale::constant(scale))))
+            .expect("taleforge")
+            .spec;
+        let plan = Arc::new(DataPlan::new(&spec));
+        let workload = spec.workload.as_ref().expect("a workload");
+        (Workload::new(workload, plan.clone()), plan)
+    }
+
+    /// The stories each of `n` draws of `query`'s actor owns.
+    fn stories_of_actors(scale: f64, query: &str, n: usize) -> Vec<u64> {
+        let (workload, plan) = taleforge(scale);
+        let q = workload
+            .queries
+            .iter()
+            .position(|q| q.name == query)
+            .expect("query");
+        let stories = plan.table_index("stories").expect("stories");
+        let mut rng = crate::seed::rng::cell_rng(7);
+        (0..n)
+            .map(|_| {
+                let actor = workload.actor(&workload.queries[q], &mut rng);
+                let (a, b) = plan.rows_under(stories, workload.actor_table, actor);
+                b - a
+            })
+            .collect()
+    }
+
+    /// A deep page is sent only by users who have that many stories, the
+    /// most active of them most often; the feed's first page by anyone.
+    #[test]
+    fn at_least_draws_only_users_owning_that_many_rows() {
+        let deep = stories_of_actors(1.0, "feed_page_10", 2000);
+        assert!(deep.iter().all(|&n| n >= 200), "{:?}", deep.iter().min());
+        let mut distinct = deep.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(distinct.len() > 3, "{distinct:?}");
+        let first = stories_of_actors(1.0, "story_feed", 2000);
+        assert!(first.iter().filter(|&&n| n < 200).count() > 1000);
+        // Where nobody has 200 stories, the users with the most send it.
+        let small = stories_of_actors(0.01, "feed_page_10", 200);
+        let (workload, plan) = taleforge(0.01);
+        let stories = plan.table_index("stories").expect("stories");
+        let most = (0..workload.actor_rows)
+            .map(|r| {
+                let (a, b) = plan.rows_under(stories, workload.actor_table, r);
+                b - a
+            })
+            .max()
+            .expect("users");
+        assert!(most < 200, "{most}");
+        assert!(small.iter().all(|&n| n == most), "{small:?} against {most}");
     }
 }

@@ -105,6 +105,10 @@ pub enum ParamSpec {
     Owned {
         column: String,
         latest_by: Option<String>,
+        /// Only users owning at least this many rows of the table send the
+        /// query (a deep page needs a user with that many pages); where the
+        /// data has none, the users owning the most.
+        at_least: Option<u64>,
     },
     /// A fresh value from a column generator (titles, text, amounts, times).
     Value { of: Generator },

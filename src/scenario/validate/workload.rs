@@ -87,7 +87,9 @@ fn check_param(spec: &ScenarioSpec, actor: &str, p: &ParamSpec, path: &KeyPath) 
         ParamSpec::Actor { column } => {
             check_column_ref(spec, &format!("{actor}.{column}"), &path.key("column")).map(|_| ())
         }
-        ParamSpec::Owned { column, latest_by } => {
+        ParamSpec::Owned {
+            column, latest_by, ..
+        } => {
             let (table, _) = check_column_ref(spec, column, &path.key("column"))?;
             if !ancestors(&spec.tables, table).contains(&actor) {
                 return Err(Problem::new(

@@ -206,6 +206,78 @@ async fn seeded_data_is_complete_consistent_and_constrained() {
     assert!(count("select count(*) from pg_stats where schemaname = 'public' and tablename = 'generation_logs'").await > 0, "tables are analyzed");
 }
 
+/// Rows land in the order the app writes them (`order = "created_at"`),
+/// not owner by owner, and the order moves no value: the same rows either
+/// way. (Small tables are one COPY stream each, so the order is exact.)
+#[tokio::test]
+async fn rows_land_in_the_order_the_app_writes_them() {
+    let server = common::server().await;
+    let ordered = common::taleforge(107, 0.02);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = common::taleforge_variant(dir.path(), "unordered", "unordered", None, "");
+    let text = std::fs::read_to_string(&path).expect("variant");
+    let unordered_text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("order = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(unordered_text.len() < text.len(), "the variant had orders");
+    std::fs::write(&path, unordered_text).expect("write variant");
+    let unordered = schemabench::scenario::Scenario::load(&path)
+        .and_then(|s| {
+            s.with_overrides(
+                Some(107),
+                Some(schemabench::scenario::units::Scale::constant(0.02)),
+            )
+        })
+        .expect("unordered variant");
+    let mut layouts = Vec::new();
+    let mut sums = Vec::new();
+    for scenario in [&ordered, &unordered] {
+        let seeded = seed(&server, scenario, &common::quiet())
+            .await
+            .expect("seed");
+        let client = server.admin(&seeded.database).await.expect("connect");
+        // Along the heap: rows whose owner differs from the row before,
+        // rows older than the row before, and the owners.
+        let row = client
+            .query_one(
+                "select count(*) filter (where user_id <> before_user)::bigint,
+                        count(*) filter (where created_at < before_at)::bigint,
+                        count(distinct user_id)::bigint
+                   from (select user_id, created_at,
+                                lag(user_id) over (order by ctid) before_user,
+                                lag(created_at) over (order by ctid) before_at
+                           from public.stories) s",
+                &[],
+            )
+            .await
+            .expect("layout");
+        layouts.push((
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            row.get::<_, i64>(2),
+        ));
+        let tables = ["stories".to_owned(), "generation_logs".to_owned()];
+        sums.push(checksums(&client, &tables).await);
+    }
+    let [
+        (ordered_switches, ordered_older, owners),
+        (unordered_switches, _, _),
+    ] = layouts[..]
+    else {
+        panic!("two layouts: {layouts:?}");
+    };
+    assert_eq!(ordered_older, 0, "{layouts:?}");
+    assert_eq!(
+        unordered_switches,
+        owners - 1,
+        "owner by owner: {layouts:?}"
+    );
+    assert!(ordered_switches > 4 * unordered_switches, "{layouts:?}");
+    assert_eq!(sums[0], sums[1], "the same rows in another order");
+}
+
 #[tokio::test]
 async fn a_matching_seeded_database_is_reused() {
     let server = common::server().await;

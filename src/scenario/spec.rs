@@ -125,6 +125,11 @@ pub struct TableSpec {
     /// Column generators; columns left out take their database default.
     #[serde(default)]
     pub columns: BTreeMap<String, Generator>,
+    /// The column whose order the rows land on disk in, as the app inserts
+    /// them (`created_at`): a user's rows spread over the table among
+    /// everyone else's, as in production. Without it rows land owner by
+    /// owner, and a user's rows share a few pages.
+    pub order: Option<String>,
 }
 
 impl TableSpec {

@@ -478,3 +478,26 @@ fn a_scenario_can_extend_another_and_share_its_data() {
         .to_string();
     assert!(m.contains("extends") && m.contains("loop"), "{m}");
 }
+
+#[test]
+fn load_order_by_a_column_that_holds_no_time() {
+    let m = error_with(
+        "count = { dist = \"zipf\", max = 20, exponent = 1.2 }",
+        "count = { dist = \"zipf\", max = 20, exponent = 1.2 }\norder = \"title\"",
+    );
+    assert_names(
+        &m,
+        17,
+        &[
+            "tables.posts.order",
+            "\"title\"",
+            "expected a column of this table generated as times or numbers",
+        ],
+    );
+    // A time through a reference orders; a column the table lacks does not.
+    let by_ref = GOOD.replacen("title = { gen = \"title\" }", "title = { gen = \"title\" }\nsigned_up = { gen = \"ref\", column = \"users.created_at\" }", 1)
+        .replacen("exponent = 1.2 }", "exponent = 1.2 }\norder = \"signed_up\"", 1);
+    load(&by_ref).expect("a referenced time orders");
+    let m = error_with("rows = 10", "rows = 10\norder = \"born\"");
+    assert_names(&m, 8, &["tables.users.order", "\"born\""]);
+}

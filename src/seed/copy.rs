@@ -4,8 +4,6 @@
 //! files the seeding benchmark loads with server-side `COPY ... FROM 'file'`,
 //! so both load byte-identical rows.
 
-use std::ops::Range;
-
 use bytes::{BufMut, BytesMut};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
@@ -40,7 +38,11 @@ impl<'a> RowEncoder<'a> {
     }
 
     /// Appends the encoded rows to `out`.
-    pub fn encode(&self, rows: Range<u64>, out: &mut BytesMut) -> Result<(), EncodeError> {
+    pub fn encode(
+        &self,
+        rows: impl IntoIterator<Item = u64>,
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
         let columns = &self.plan.tables[self.table].columns;
         let field_count = i16::try_from(columns.len()).unwrap_or(i16::MAX);
         for row in rows {

@@ -20,6 +20,7 @@ pub(super) async fn load(
     progress: bool,
 ) -> Result<(), SeedError> {
     let bars = progress_bars(plan, targets, progress);
+    let orders = load_orders(plan, targets).await;
     let jobs = chunks(plan, targets);
     // In a log without a terminal, a line as each table is complete.
     let lines = progress && !crate::progress::on_terminal();
@@ -41,7 +42,8 @@ pub(super) async fn load(
                     .await
                     .context_db(format!("starting COPY into {}", target.name))?;
                 let mut sink = std::pin::pin!(sink);
-                let mut data = encode_chunk(plan, target.clone(), rows, bar);
+                let order = orders[i].clone();
+                let mut data = encode_chunk(plan, target.clone(), rows, order, bar);
                 while let Some(buf) = data.recv().await {
                     sink.send(buf?)
                         .await
@@ -66,6 +68,20 @@ pub(super) async fn load(
         bar.finish();
     }
     Ok(())
+}
+
+/// Each target's load order ([`DataPlan::load_order`]), the tables' drawn
+/// side by side on blocking threads.
+async fn load_orders(plan: &Arc<DataPlan>, targets: &[LoadTarget]) -> Vec<Option<Arc<Vec<u64>>>> {
+    let drawn = targets.iter().map(|target| {
+        let (plan, table) = (Arc::clone(plan), target.table);
+        tokio::task::spawn_blocking(move || plan.load_order(table).map(Arc::new))
+    });
+    futures_util::future::join_all(drawn)
+        .await
+        .into_iter()
+        .map(|order| order.expect("ordering rows does not panic"))
+        .collect()
 }
 
 fn progress_bars(plan: &DataPlan, targets: &[LoadTarget], progress: bool) -> Vec<ProgressBar> {

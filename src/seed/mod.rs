@@ -519,10 +519,13 @@ pub fn chunks(plan: &DataPlan, targets: &[LoadTarget]) -> Vec<(usize, std::ops::
 
 /// Streams a chunk's binary COPY data: header, rows in batches, trailer.
 /// Encoding runs on a blocking thread so it overlaps the network writes.
+/// `rows` are positions in the table's load `order` (the rows themselves
+/// without one).
 pub fn encode_chunk(
     plan: Arc<DataPlan>,
     target: LoadTarget,
     rows: std::ops::Range<u64>,
+    order: Option<Arc<Vec<u64>>>,
     bar: Option<ProgressBar>,
 ) -> tokio::sync::mpsc::Receiver<Result<Bytes, EncodeError>> {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -533,7 +536,14 @@ pub fn encode_chunk(
         let mut start = rows.start;
         while start < rows.end {
             let end = (start + BATCH_ROWS).min(rows.end);
-            if let Err(e) = encoder.encode(start..end, &mut buf) {
+            let encoded = match &order {
+                Some(order) => encoder.encode(
+                    order[start as usize..end as usize].iter().copied(),
+                    &mut buf,
+                ),
+                None => encoder.encode(start..end, &mut buf),
+            };
+            if let Err(e) = encoded {
                 let _ = tx.blocking_send(Err(e));
                 return;
             }

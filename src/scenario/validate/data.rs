@@ -82,7 +82,42 @@ fn check_table(spec: &ScenarioSpec, name: &str, table: &TableSpec, path: &KeyPat
     for (column, generator) in &table.columns {
         check_generator(spec, name, generator, &path.key("columns").key(column))?;
     }
+    if let Some(order) = &table.order
+        && !table
+            .columns
+            .get(order)
+            .is_some_and(|g| ordered(spec, g, 0))
+    {
+        return Err(Problem::new(
+            path.key("order"),
+            "expected a column of this table generated as times or numbers (timestamp, after, int, serial, position, or a ref to one)",
+        )
+        .with_value(format!("{order:?}")));
+    }
     Ok(())
+}
+
+/// Whether a generator makes values rows can be put in order by: times
+/// and integers, directly or through the column a reference names.
+fn ordered(spec: &ScenarioSpec, generator: &Generator, depth: usize) -> bool {
+    let column = |c: &str| {
+        split_column(c)
+            .and_then(|(t, c)| spec.tables.get(t)?.columns.get(c))
+            .is_some_and(|g| depth < 8 && ordered(spec, g, depth + 1))
+    };
+    match generator {
+        Generator::Timestamp { .. }
+        | Generator::After { .. }
+        | Generator::Int { .. }
+        | Generator::Serial {}
+        | Generator::Position {} => true,
+        Generator::Nullable { of, .. } => ordered(spec, of, depth),
+        Generator::First { first, rest } => {
+            ordered(spec, first, depth) && ordered(spec, rest, depth)
+        }
+        Generator::Ref { column: c } | Generator::Pick { column: c, .. } => column(c),
+        _ => false,
+    }
 }
 
 fn cycle_through(spec: &ScenarioSpec, table: &str) -> bool {

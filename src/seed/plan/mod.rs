@@ -144,6 +144,8 @@ pub struct TablePlan {
     /// table has the single range `[0, rows]`.
     offsets: Vec<u64>,
     pub columns: Vec<ColumnPlan>,
+    /// The column whose order the rows are loaded in (`order`).
+    order: Option<usize>,
 }
 
 impl TablePlan {
@@ -223,6 +225,7 @@ impl DataPlan {
                 parent,
                 offsets,
                 columns,
+                order: t.order.as_deref().map(|c| column_index(name, c)),
             });
         }
         plan
@@ -280,6 +283,23 @@ impl DataPlan {
             }
         }
         row
+    }
+
+    /// The rows of `table` in the order they are loaded, when the table
+    /// asks for one (`order`): by that column's value, NULLs last, ties by
+    /// row. Rows are numbered owner by owner; this is the order an app
+    /// writes them in.
+    pub fn load_order(&self, table: usize) -> Option<Vec<u64>> {
+        let column = self.tables[table].order?;
+        let key = |row: u64| match self.value(table, column, row) {
+            Value::Timestamp(t) | Value::Int(t) => t,
+            _ => i64::MAX,
+        };
+        let mut keyed: Vec<(i64, u64)> = (0..self.tables[table].rows())
+            .map(|row| (key(row), row))
+            .collect();
+        keyed.sort_unstable();
+        Some(keyed.into_iter().map(|(_, row)| row).collect())
     }
 
     /// Rows of `table` under row `row` of its ancestor `ancestor`: contiguous,

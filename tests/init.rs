@@ -101,6 +101,11 @@ fn taleforge_migrations_become_a_scenario_that_runs_unedited() {
         table_line(&text, "story_segments", "per"),
         "per = \"stories\""
     );
+    // Its rows land in the order the app writes them, among other stories'.
+    assert_eq!(
+        table_line(&text, "story_segments", "order"),
+        "order = \"created_at\""
+    );
     assert_eq!(
         column_line(&text, "story_segments", "user_id"),
         "user_id = { gen = \"ref\", column = \"stories.user_id\" }"

@@ -78,6 +78,13 @@ pub fn scenario(inferred: &Inferred, origin: &Origin) -> String {
             let _ = writeln!(out, "per = {}", string(per));
             let _ = writeln!(out, "count = {count}");
         }
+        if let Some(order) = &t.order {
+            let _ = writeln!(
+                out,
+                "# rows land in {order} order, as the app inserts them, not owner by owner"
+            );
+            let _ = writeln!(out, "order = {}", string(order));
+        }
         if !t.left_out.is_empty() {
             let _ = writeln!(out, "# left to the database:");
             for (column, why) in &t.left_out {

@@ -20,7 +20,7 @@ pub(super) async fn load(
     progress: bool,
 ) -> Result<(), SeedError> {
     let bars = progress_bars(plan, targets, progress);
-    let orders = load_orders(plan, targets).await;
+    let orders: Vec<Order> = targets.iter().map(|_| Order::default()).collect();
     let jobs = chunks(plan, targets);
     // In a log without a terminal, a line as each table is complete.
     let lines = progress && !crate::progress::on_terminal();
@@ -42,7 +42,7 @@ pub(super) async fn load(
                     .await
                     .context_db(format!("starting COPY into {}", target.name))?;
                 let mut sink = std::pin::pin!(sink);
-                let order = orders[i].clone();
+                let order = orders[i].get(&plan, target.table).await;
                 let mut data = encode_chunk(plan, target.clone(), rows, order, bar);
                 while let Some(buf) = data.recv().await {
                     sink.send(buf?)
@@ -52,12 +52,15 @@ pub(super) async fn load(
                 sink.finish()
                     .await
                     .context_db(format!("loading {}", target.name))?;
-                if lines && remaining[i].fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 1 {
-                    let seconds = started.elapsed().as_secs_f64();
-                    crate::progress::line(format!(
-                        "seeded {}: {rows_in_table} rows after {seconds:.1} s",
-                        target.name
-                    ));
+                if remaining[i].fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 1 {
+                    orders[i].release().await;
+                    if lines {
+                        let seconds = started.elapsed().as_secs_f64();
+                        crate::progress::line(format!(
+                            "seeded {}: {rows_in_table} rows after {seconds:.1} s",
+                            target.name
+                        ));
+                    }
                 }
                 Ok::<(), SeedError>(())
             }
@@ -70,18 +73,30 @@ pub(super) async fn load(
     Ok(())
 }
 
-/// Each target's load order ([`DataPlan::load_order`]), the tables' drawn
-/// side by side on blocking threads.
-async fn load_orders(plan: &Arc<DataPlan>, targets: &[LoadTarget]) -> Vec<Option<Arc<Vec<u64>>>> {
-    let drawn = targets.iter().map(|target| {
-        let (plan, table) = (Arc::clone(plan), target.table);
-        tokio::task::spawn_blocking(move || plan.load_order(table).map(Arc::new))
-    });
-    futures_util::future::join_all(drawn)
-        .await
-        .into_iter()
-        .map(|order| order.expect("ordering rows does not panic"))
-        .collect()
+/// A table's load order ([`DataPlan::load_order`]): drawn on a blocking
+/// thread by the table's first chunk, shared by the rest and let go after
+/// its last, so a table or two's orders are held at a time, not every
+/// table's. `None` until drawn; `Some(None)` for a table without one (or
+/// let go).
+#[derive(Default)]
+struct Order(tokio::sync::Mutex<Option<Option<Arc<Vec<u64>>>>>);
+
+impl Order {
+    async fn get(&self, plan: &Arc<DataPlan>, table: usize) -> Option<Arc<Vec<u64>>> {
+        let mut drawn = self.0.lock().await;
+        if drawn.is_none() {
+            let plan = Arc::clone(plan);
+            let order = tokio::task::spawn_blocking(move || plan.load_order(table).map(Arc::new))
+                .await
+                .expect("ordering rows does not panic");
+            *drawn = Some(order);
+        }
+        drawn.clone().flatten()
+    }
+
+    async fn release(&self) {
+        *self.0.lock().await = Some(None);
+    }
 }
 
 fn progress_bars(plan: &DataPlan, targets: &[LoadTarget], progress: bool) -> Vec<ProgressBar> {

@@ -65,6 +65,9 @@ pub struct TableChoice {
     pub columns: Vec<(String, Choice)>,
     /// Columns left to the database, and why.
     pub left_out: Vec<(String, String)>,
+    /// The column the rows load in the order of: the insertion time, when
+    /// the table has one.
+    pub order: Option<String>,
 }
 
 /// Who sends the requests.
@@ -196,6 +199,7 @@ pub fn infer(all: &[Table], statements: &[Statement], claims: &[Vec<String>]) ->
             per: parent.clone(),
             count,
             why,
+            order: insertion_time(&columns),
             columns,
             left_out,
         });
@@ -400,6 +404,20 @@ pub(super) fn quote(ident: &str) -> String {
     } else {
         format!("\"{}\"", ident.replace('"', "\"\""))
     }
+}
+
+/// The column holding when a row was inserted (`created_at`, `inserted_at`),
+/// generated as a time: the order an app writes the table's rows in.
+fn insertion_time(columns: &[(String, Choice)]) -> Option<String> {
+    columns
+        .iter()
+        .find(|(name, choice)| {
+            matches!(name.as_str(), "created_at" | "inserted_at")
+                && ["{ gen = \"timestamp\"", "{ gen = \"after\""]
+                    .iter()
+                    .any(|g| choice.generator.starts_with(g))
+        })
+        .map(|(name, _)| name.clone())
 }
 
 #[cfg(test)]

@@ -295,7 +295,7 @@ async fn every_round_starts_from_the_seeded_data() {
     );
 }
 
-/// Prepared once: a candidate's SQL runs on its first sitting only (into a
+/// Prepared once: a candidate's SQL runs once, before the first sitting (into a
 /// database of its own), every round copies that, and each copy still
 /// starts from the prepared data, never from what earlier rounds wrote.
 /// `pg_stat_statements` counts the candidate's DDL across databases: one
@@ -349,6 +349,47 @@ async fn a_candidate_prepared_once_runs_its_sql_once_and_every_round_starts_afre
         .expect("pg_database")
         .get(0);
     assert_eq!(left, 0, "{prepared} outlived the run");
+}
+
+/// Prepared once, every candidate is prepared before anything is driven:
+/// one whose SQL fails stops the run with its name before a single
+/// request is sent (the query never appears in `pg_stat_statements`),
+/// where preparing at each first sitting would have measured the baseline
+/// beside `fine` first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_whose_sql_fails_stops_a_prepared_once_run_before_any_load() {
+    let _machine = MACHINE.lock().await;
+    let workload = "[workload.actor]\ntable = \"profiles\"\n[[workload.queries]]\nname = \"ahead\"\nweight = 1\nas = \"postgres\"\naccess = \"read\"\n\
+                    sql = \"select id as prepared_ahead_probe from public.profiles where id = $1\"\nparams = [{ from = \"actor\", column = \"id\" }]\n\
+                    [load]\n[[load.phases]]\nname = \"steady\"\ntransactions = 20\nclients = 1\n\
+                    [[candidates]]\nname = \"fine\"\nsql = \"create index on public.profiles (created_at)\"\n\
+                    [[candidates]]\nname = \"broken\"\nsql = \"select no_such_column from public.profiles\"\n";
+    let scenario = probe("ahead_probe", 211, workload);
+    let server = common::server().await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let options = RunOptions {
+        out: Some(out.path().to_owned()),
+        rounds: Some(1),
+        prepare_once: true,
+        ..RunOptions::default()
+    };
+    let err = run(&server, &scenario, &options)
+        .await
+        .expect_err("the broken candidate stops the run");
+    assert!(err.to_string().contains("broken"), "{err}");
+    let template =
+        schemabench::pg::database::data_db_name(&scenario.data_name, &scenario.data_fingerprint());
+    let seeded = server.admin(&template).await.expect("the seeded data");
+    let calls: i64 = seeded
+        .query_one(
+            "select coalesce(sum(calls), 0)::bigint from extensions.pg_stat_statements
+              where query like '%prepared_ahead_probe%' and query not like '%pg_stat_statements%'",
+            &[],
+        )
+        .await
+        .expect("pg_stat_statements")
+        .get(0);
+    assert_eq!(calls, 0);
 }
 
 /// A timed duet ends level: whichever side is behind when the time is up

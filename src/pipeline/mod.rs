@@ -14,7 +14,7 @@ mod tally;
 use std::sync::Arc;
 
 pub use arms::chosen;
-use arms::{Setting, copy_database, reopened, select_candidates};
+use arms::{Setting, copy_database, prepare_ahead, reopened, select_candidates};
 use board::{Board, RunPlan};
 pub use options::{Against, RunError, RunOptions, run_key};
 use round::{Sittings, announce, timeline_slots};
@@ -238,6 +238,8 @@ async fn measure(
     let configurations = candidates.len();
     let rounds = first_rounds(options, configurations);
     let mut results = opening(setting, &candidates, copies, rounds).await?;
+    let mut kept = candidates.iter().map(|_| None).collect::<Vec<_>>();
+    prepare_ahead(setting, &candidates, &mut kept).await?;
     // The machine's speed, before the load and (below) after it.
     let mut reference = observe::reference_times(admin, REFERENCE_TIMES).await;
     write(report, &results)?;
@@ -258,7 +260,7 @@ async fn measure(
     .map_err(RunError::Timeline)?;
     let mut state = Sittings {
         setting,
-        kept: candidates.iter().map(|_| None).collect(),
+        kept,
         candidates,
         board,
         timeline,

@@ -248,7 +248,7 @@ impl Preparation {
     pub(crate) fn announce(self) {
         match self {
             Self::Once => eprintln!(
-                "each candidate's SQL, VACUUM and ANALYZE run once: its prepared database is copied for every round (the throwaway cluster's disk holds them all)"
+                "each candidate's SQL, VACUUM and ANALYZE run once, two candidates at a time before any load: its prepared database is copied for every round (the throwaway cluster's disk holds them all)"
             ),
             Self::AgainForRoom => eprintln!(
                 "each candidate's SQL, VACUUM and ANALYZE run again for every round: the disk beside the throwaway cluster cannot hold every candidate's prepared database as well as a sitting's copies"

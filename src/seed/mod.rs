@@ -92,10 +92,15 @@ pub struct SeedOptions {
     pub progress: bool,
 }
 
+/// COPY streams a seed opens by default: one per core.
+pub fn default_streams() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 impl Default for SeedOptions {
     fn default() -> Self {
         Self {
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            workers: default_streams(),
             fresh: false,
             progress: true,
         }

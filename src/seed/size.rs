@@ -39,7 +39,8 @@ pub struct Needs {
     /// The seeded database on the server's disk.
     pub disk_bytes: u64,
     /// The data plan in schemabench's memory: one offset per parent row of
-    /// every table drawn per parent.
+    /// every table drawn per parent, and the load orders held while their
+    /// tables load ([`ORDER_BYTES_PER_ROW`]).
     pub memory_bytes: u64,
 }
 
@@ -48,6 +49,14 @@ pub struct Needs {
 /// counts grow in proportion), so estimating a scale that cannot fit costs
 /// no more than estimating one that can.
 const REFERENCE_ROOT_ROWS: f64 = 2500.0;
+
+/// A table loaded in its `order` holds that order while it loads: a
+/// (key, row) pair a row while sorted, kept in the same allocation as the
+/// rows. Each COPY stream holds at most one table's order at a time and
+/// the largest tables load first, so as many of the largest ordered tables
+/// as streams set the peak: at scale 100 TaleForge's logs and segments
+/// alone hold 2.2 GB.
+pub const ORDER_BYTES_PER_ROW: u64 = 16;
 
 /// Estimates what seeding `spec` at its scale needs, from a plan built at a
 /// small reference scale.
@@ -71,9 +80,18 @@ pub fn estimate(spec: &ScenarioSpec) -> Needs {
         .iter()
         .filter_map(|t| t.parent.map(|p| plan.tables[p].rows() + 1))
         .sum();
+    let mut ordered: Vec<u64> = plan
+        .tables
+        .iter()
+        .filter(|t| t.ordered())
+        .map(|t| t.rows())
+        .collect();
+    ordered.sort_unstable_by(|a, b| b.cmp(a));
+    let orders: u64 =
+        ordered.iter().take(super::default_streams()).sum::<u64>() * ORDER_BYTES_PER_ROW;
     Needs {
         disk_bytes: (heap_bytes(&plan) * DATABASE_PER_HEAP * factor) as u64,
-        memory_bytes: (parent_rows as f64 * 8.0 * factor) as u64,
+        memory_bytes: ((parent_rows * 8 + orders) as f64 * factor) as u64,
     }
 }
 
@@ -196,7 +214,9 @@ mod tests {
         let ratio = |a: u64, b: u64| a as f64 / b as f64 / 1e5;
         assert!((ratio(huge.disk_bytes, one.disk_bytes) - 1.0).abs() < 1e-6);
         assert!((ratio(huge.memory_bytes, one.memory_bytes) - 1.0).abs() < 1e-6);
-        // One offset per parent row: users, stories, characters...
+        // One offset per parent row: users, stories, characters...; and
+        // the orders of the largest tables, one a stream (every TaleForge
+        // table loads in the order of its `created_at`).
         let small = estimate(&taleforge(0.1));
         let plan = DataPlan::new(&taleforge(0.1));
         let offsets: u64 = plan
@@ -204,7 +224,11 @@ mod tests {
             .iter()
             .filter_map(|t| t.parent.map(|p| plan.tables[p].rows() + 1))
             .sum();
-        assert_eq!(small.memory_bytes, offsets * 8);
+        let mut largest: Vec<u64> = plan.tables.iter().map(|t| t.rows()).collect();
+        largest.sort_unstable_by(|a, b| b.cmp(a));
+        let orders: u64 = largest.iter().take(crate::seed::default_streams()).sum();
+        assert!(orders >= 87_000, "at least generation_logs' {orders}");
+        assert_eq!(small.memory_bytes, offsets * 8 + orders * 16);
     }
 
     #[test]

@@ -152,6 +152,11 @@ impl TablePlan {
     pub fn rows(&self) -> u64 {
         self.offsets.last().copied().unwrap_or(0)
     }
+
+    /// Whether the table loads in an `order` of its own.
+    pub fn ordered(&self) -> bool {
+        self.order.is_some()
+    }
 }
 
 /// Every table of a scenario, ready to generate.

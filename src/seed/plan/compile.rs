@@ -1,7 +1,7 @@
 //! Scenario generators compiled into the plan's own form, column references
 //! resolved to table and column indexes.
 
-use super::{DataPlan, Gen};
+use super::{DataPlan, Gen, Growth};
 use crate::scenario::spec::Generator;
 use crate::scenario::units::Length;
 use crate::scenario::validate::split_column;
@@ -158,7 +158,7 @@ impl DataPlan {
             Generator::Timestamp { from, to, growth } => Gen::Timestamp {
                 from: from.0,
                 span: to.0 - from.0,
-                growth: *growth,
+                growth: Growth::new(*growth),
             },
             Generator::Json { fields } => Gen::Json {
                 fields: fields

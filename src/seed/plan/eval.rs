@@ -184,7 +184,7 @@ impl DataPlan {
             Gen::Bool { p } => Value::Bool(rng.random_bool(*p)),
             Gen::Timestamp { from, span, growth } => {
                 let u: f64 = rng.random();
-                Value::Timestamp(from + (grown(u, *growth) * *span as f64) as i64)
+                Value::Timestamp(from + (growth.apply(u) * *span as f64) as i64)
             }
             Gen::After {
                 table: target,
@@ -215,13 +215,30 @@ fn choose(cumulative: &[f64], rng: &mut CellRng) -> usize {
         .min(cumulative.len() - 1)
 }
 
-/// Maps a uniform draw to [0, 1) with density growing like e^(growth x):
-/// the inverse of that distribution's CDF.
-fn grown(u: f64, growth: f64) -> f64 {
-    if growth.abs() < 1e-9 {
-        u
-    } else {
-        ((u * growth.exp_m1()).ln_1p() / growth).clamp(0.0, 1.0 - f64::EPSILON)
+/// A timestamp's growth: density over its span growing like e^(rate x),
+/// with e^rate - 1 worked out once, not once a cell.
+#[derive(Debug, Clone, Copy)]
+pub struct Growth {
+    rate: f64,
+    exp_m1: f64,
+}
+
+impl Growth {
+    pub fn new(rate: f64) -> Self {
+        Self {
+            rate,
+            exp_m1: rate.exp_m1(),
+        }
+    }
+
+    /// Maps a uniform draw to [0, 1) with this density: the inverse of
+    /// its CDF.
+    fn apply(self, u: f64) -> f64 {
+        if self.rate.abs() < 1e-9 {
+            u
+        } else {
+            ((u * self.exp_m1).ln_1p() / self.rate).clamp(0.0, 1.0 - f64::EPSILON)
+        }
     }
 }
 
@@ -308,12 +325,12 @@ mod tests {
     #[test]
     fn growth_skews_towards_recent_times() {
         let late = (0..1000)
-            .filter(|i| grown(*i as f64 / 1000.0, 3.0) > 0.5)
+            .filter(|i| Growth::new(3.0).apply(*i as f64 / 1000.0) > 0.5)
             .count();
         assert!(
             late > 700,
             "with growth 3 most rows fall in the later half, got {late}"
         );
-        assert!((grown(0.5, 0.0) - 0.5).abs() < 1e-12);
+        assert!((Growth::new(0.0).apply(0.5) - 0.5).abs() < 1e-12);
     }
 }
